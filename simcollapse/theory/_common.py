@@ -1,0 +1,60 @@
+"""Shared plumbing of the theory functions: validation, broadcasting, float64 and convergence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from simcollapse._validate import check_broadcast, check_range, is_traced
+from simcollapse.problem import Problem
+from simcollapse.results import ErrorTerms, FixedPointError, Status
+
+
+def check_common(problem: Problem, **axes: Any) -> None:
+    """Validate the grid arguments shared by theory and simulation (before any tracing)."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")
+    limits = {
+        "n": dict(low=1),
+        "m": dict(low=1),
+        "lam": dict(low=0.0),
+        "p2": dict(low=0.0, high=1.0),
+    }
+    for name, value in axes.items():
+        check_range(name, value, **limits[name])
+    check_broadcast(**axes)
+
+
+def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:
+    """Call ``fn`` with 64-bit JAX types enabled for this call only.
+
+    The user's global ``jax_enable_x64`` setting is left untouched: the theory runs inside the
+    ``jax.enable_x64(True)`` context manager, and concrete results come back as float64 NumPy
+    arrays (traced results, inside a user's jit, come back as they are).
+    """
+    with jax.enable_x64(True):
+        out = fn(*args)
+        if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(out)):
+            return out
+        return ErrorTerms(*(np.asarray(v) for v in out))
+
+
+def raise_if_failed(out: ErrorTerms, what: str, **axes: Any) -> None:
+    """Raise FixedPointError if any point did not converge (``throw=True`` path)."""
+    status = np.asarray(out.status)
+    if is_traced(out.status) or np.all(status == Status.CONVERGED):
+        return
+    bad = np.argwhere(status != Status.CONVERGED)
+    idx = tuple(bad[0])
+    shape = status.shape
+    where = ", ".join(
+        f"{k}={np.broadcast_to(np.asarray(v, dtype=float), shape)[idx]:g}" for k, v in axes.items()
+    )
+    raise FixedPointError(
+        f"the {what} fixed point did not converge at {len(bad)} of {status.size} points "
+        f"(first at {where}: {Status(int(status[idx])).name}); "
+        "pass throw=False to get the results with the status of each point"
+    )

@@ -1,0 +1,103 @@
+"""Deterministic equivalent of random-projection models on a real/synthetic mixture (Theorem 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from simcollapse.problem import Problem
+from simcollapse.results import ErrorTerms
+from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory.fixed_points import map_points, rp_theta
+
+__all__ = ["rp_error", "rp_terms"]
+
+
+def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> ErrorTerms:
+    """Theorem 2 as a pure, jittable function (no validation, no float64 switch).
+
+    ``n``, ``m`` and ``lam`` must share a shape A; ``p2`` broadcasts against A. theta is solved
+    once per (n, m, lam) point.
+    """
+    shape = jnp.shape(n)
+    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    c2 = jnp.sum(s * dl)
+
+    def per_point(nf: Array, mf: Array, lam: Array) -> tuple[Array, ...]:
+        fp = rp_theta(s, nf, mf, lam)
+        r = s / (s + fp.value[:, None])  # s_j / (s_j + theta)
+        q = 1.0 - r  # theta / (s_j + theta)
+        f1 = jnp.sum(r, axis=-1)
+        f2 = jnp.sum(r * r, axis=-1)
+        df2c = (f2 + (f1 * f1 - 2.0 * f1 * f2) / mf) / (1.0 - f2 / mf)  # feature-space df_2
+        gam = df2c / nf
+        ratio = (f1 - f2) / (mf - f2)
+
+        def epop(v2: Array) -> Array:
+            # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
+            return jnp.sum(s * v2 * q * q, axis=-1) + jnp.sum(s * v2 * r * q, axis=-1) * ratio
+
+        bias = epop(w2) / (1.0 - gam)
+        # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
+        resp = c2 - 2.0 * jnp.sum(s * dl * q, axis=-1) + epop(dl) / (1.0 - gam)
+        return gam / (1.0 - gam), bias, resp, fp.status
+
+    flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
+    amp, bias, resp, status = (
+        jnp.reshape(x, shape) for x in map_points(per_point, s.shape[-1], *flat)
+    )
+    zeta = (1.0 - p2) * p2 * c2 * amp + p2 * p2 * resp
+    variance = problem.sigma2 * amp
+    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
+    total = bias + variance + zeta
+    status = jnp.broadcast_to(status, total.shape)
+    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+
+
+_rp_terms_jit = jax.jit(rp_terms)
+
+
+def rp_error(
+    problem: Problem, n: Any, m: Any, lam: Any, p2: Any, *, throw: bool = True
+) -> ErrorTerms:
+    """Test error of a random-projection model of width m on a real/synthetic mix (Theorem 2).
+
+    Model f(x) = v' S x with S (m x d) of i.i.d. N(0, 1/d) entries, v fitted by ridge on the
+    features z = S x: v_hat = argmin (1/n) ||Z v - y||^2 + lam ||v||^2. theta solves
+    theta (1 - df_1/m)(1 - df_1/n) = lam d/m on the branch df_1 < min(m, n); then with
+    df2C = (df_2 + (df_1^2 - 2 df_1 df_2)/m)/(1 - df_2/m), gam = df2C/n and
+    Epop(v2) = theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df_1-df_2)/(m-df_2)::
+
+        bias     = Epop(w1^2) / (1 - gam)
+        variance = sigma^2 gam / (1 - gam)
+        zeta     = p1 p2 c^2 gam/(1 - gam)
+                   + p2^2 [c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)]
+
+    so total = clean(w1; sigma^2 + p1 p2 c^2) + p2^2 resp, as in THEORY.md. With lam -> 0 the clean
+    curve peaks at the interpolation threshold m = n; m -> infinity gives ridge with penalty
+    lam d/m.
+
+    Args:
+      problem: the spectrum, teacher, shift and noise.
+      n: sample size(s) >= 1.  m: width(s) >= 1.  lam: penalty(ies) >= 0.
+      p2: synthetic fraction(s) in [0, 1].
+      throw: raise FixedPointError if theta did not converge somewhere (else flagged in status).
+
+    Returns:
+      ErrorTerms of float64 NumPy arrays with the broadcast shape of (n, m, lam, p2).
+
+    Raises:
+      ValueError: n or m < 1, lam < 0, p2 outside [0, 1], NaN, shapes that do not broadcast.
+    """
+    check_common(problem, n=n, m=m, lam=lam, p2=p2)
+    n_b, m_b, lam_b = np.broadcast_arrays(
+        np.asarray(n, float), np.asarray(m, float), np.asarray(lam, float)
+    )
+    out = run_x64(_rp_terms_jit, problem, n_b, m_b, lam_b, np.asarray(p2, float))
+    if throw:
+        raise_if_failed(out, "random-projection theta", n=n, m=m, lam=lam)
+    return out
