@@ -9,9 +9,10 @@ Everything is stated in the eigenbasis of the input covariance Sigma (THEORY.md,
 * ``sigma2``      = the label-noise variance sigma^2 of both real and synthetic labels.
 
 Quality of the synthetic data: ``problem.c2`` = c^2 = tr(Sigma Delta) = sum_j s_j Delta_j, the
-excess risk of the synthetic labeller itself on real data. The paper writes c^2(Delta) = tr(Sigma Delta)/d
-under its own scaling of the inputs; simcollapse never divides by d, so ``c2`` here is directly the
-floor p2^2 c^2 that strong model collapse puts under the test error.
+excess risk of the synthetic labeller itself on real data. The paper writes
+c^2(Delta) = tr(Sigma Delta)/d under its own scaling of the inputs; simcollapse never divides by
+d, so ``c2`` here is directly the floor p2^2 c^2 that strong model collapse puts under the test
+error.
 
 Normalisation used by the constructors: the spectrum has mean eigenvalue 1 (tr Sigma = d), and the
 teacher has ``||w1||^2_Sigma = sum_j s_j w1_sq[j] = signal`` (the test error of the zero predictor).
@@ -142,9 +143,10 @@ class Problem:
     ) -> Problem:
         """Power-law spectrum, the scaling-law setting.
 
-        s_j proportional to j^-alpha (j = 1..d), scaled to mean 1 (tr Sigma = d), and a teacher whose
-        signal per direction decays as s_j w1_sq[j] proportional to j^-source, scaled so that
-        ||w1||^2_Sigma = signal. The shift is a label shift of quality ``c2`` (``with_label_shift``).
+        s_j proportional to j^-alpha (j = 1..d), scaled to mean 1 (tr Sigma = d), and a teacher
+        whose signal per direction decays as s_j w1_sq[j] proportional to j^-source, scaled so
+        that ||w1||^2_Sigma = signal. The shift is a label shift of quality ``c2``
+        (``with_label_shift``).
 
         Args:
           d: dimension, >= 1.

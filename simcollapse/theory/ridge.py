@@ -64,7 +64,8 @@ def ridge_error(problem: Problem, n: Any, lam: Any, p2: Any, *, throw: bool = Tr
 
         bias     = kappa^2 sum_j s_j w_j^2/(s_j+kappa)^2 / (1 - df_2/n)
         variance = sigma^2 g
-        zeta     = p2^2 [sum_j s_j^3 Delta_j/(s_j+kappa)^2 + kappa^2 g sum_j s_j Delta_j/(s_j+kappa)^2]
+        zeta     = p2^2 [sum_j s_j^3 Delta_j/(s_j+kappa)^2
+                         + kappa^2 g sum_j s_j Delta_j/(s_j+kappa)^2]
                    + p1 p2 c^2 g
         total    = bias + variance + zeta
 
