@@ -4,7 +4,7 @@ Implements the Strong Model Collapse paper (Dohmatob, Feng, Subramonian, Kempe, 
 arXiv 2410.04840): test error of models trained on a mix of real and synthetic data.
 """
 
-from simcollapse import theory
+from simcollapse import simulate, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 
@@ -17,5 +17,6 @@ __all__ = [
     "Problem",
     "Status",
     "__version__",
+    "simulate",
     "theory",
 ]

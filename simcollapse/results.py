@@ -16,6 +16,7 @@ class Status(enum.IntEnum):
     CONVERGED = 0
     MAX_STEPS = 1
     NONFINITE = 2
+    RESIDUAL = 3  # stopped, but the equation's residual is far above rounding: not trusted
 
 
 class FixedPoint(NamedTuple):

@@ -1,0 +1,43 @@
+"""Monte Carlo test error of random-projection models trained on a real/synthetic mix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcollapse.problem import Problem
+from simcollapse.results import ErrorTerms
+from simcollapse.simulate.grid import run_grid
+
+__all__ = ["rp_error"]
+
+
+def rp_error(
+    problem: Problem,
+    n: Any,
+    m: Any,
+    lam: Any,
+    p2: Any,
+    key: Any,
+    reps: int,
+    *,
+    dtype: str = "float64",
+    batch: int | None = None,
+) -> ErrorTerms:
+    """Monte Carlo counterpart of ``theory.rp_error``: same arguments, same result type.
+
+    As ``simulate.ridge_error``, with the model f(x) = v' S x: S (m x d) with i.i.d. N(0, 1/d)
+    entries drawn per repetition, v fitted by ridge on the features Z = X S'
+    (v = (Z'Z/n + lam I)^{-1} Z'y/n, min-norm at lam = 0), predictor S' v in input space. One
+    eigendecomposition per (repetition, n, m) serves every (lam, p2) point; X is the same for every
+    width m at a given (key, n, repetition).
+
+    Args:
+      problem: the spectrum, teacher, shift and noise.
+      n, m: sample size(s) and width(s), integers >= 1.  lam: >= 0.  p2: in [0, 1].
+      key: a ``jax.random`` key or an int seed.  reps: repetitions.
+      dtype: "float64" or "float32".  batch: repetitions evaluated at once (memory bound).
+
+    Returns:
+      ErrorTerms with the broadcast shape of (n, m, lam, p2).
+    """
+    return run_grid(problem, n, m, lam, p2, key, reps, dtype, batch)
