@@ -13,8 +13,9 @@ projections) does:
    eps, and the shift u_i = x_i . delta on the last n2 = round(p2 n) rows only. The coefficients of
    the shift part for every n2 at once come from one reverse cumulative sum over rows;
 4. for each point, map the fitted weights to input space and take the test error on real data,
-   ||w_hat - w1||^2_Sigma = sum_j s_j (w_hat - w1)_j^2 (exact: no test sample is drawn), and its parts
-   bias = ||w_hat(X w1) - w1||^2_Sigma, variance = ||w_hat(eps)||^2_Sigma, zeta = ||w_hat(u)||^2_Sigma.
+   ||w_hat - w1||^2_Sigma = sum_j s_j (w_hat - w1)_j^2 (exact: no test sample is drawn), and its
+   parts bias = ||w_hat(X w1) - w1||^2_Sigma, variance = ||w_hat(eps)||^2_Sigma and
+   zeta = ||w_hat(u)||^2_Sigma.
 
 Everything is jit-compiled per static (n, width, points, reps, dtype) and the draws are mapped with
 ``lax.map`` in vmapped batches. Keys: the draw of X, eps and delta depends only on (key, n, rep), so
@@ -49,7 +50,7 @@ def draw_key(key: Array, n: int, rep: Array) -> Array:
 
 
 def draw_data(problem: Problem, key: Array, n: int, dtype: Any) -> tuple[Array, Array, Array]:
-    """X (n x d) with rows ~ N(0, diag(eigs)), eps ~ N(0, sigma^2 I_n), delta ~ N(0, diag(delta_sq))."""
+    """X (n x d), rows ~ N(0, diag(eigs)); eps ~ N(0, sigma^2 I_n); delta ~ N(0, diag(delta_sq))."""
     kx, ke, kd = jax.random.split(key, 3)
     d = problem.eigs.shape[-1]
     scale = jnp.sqrt(jnp.asarray(problem.eigs, dtype))
