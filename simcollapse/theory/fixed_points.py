@@ -177,6 +177,11 @@ def rp_theta(eigs: Array, n: Array, m: Array, lam: Array) -> FixedPoint:
     )
 
 
+def zero_safe_product(a: Array, b: Array) -> Array:
+    """a * b with 0 * inf = 0: a term that vanishes stays 0 at the interpolation threshold."""
+    return jnp.where(a == 0, 0.0, a * b)
+
+
 def map_points(fn: Callable[..., tuple[Array, ...]], d: int, *arrays: Array) -> tuple[Array, ...]:
     """Apply ``fn`` (flat (C,) arrays in, tuple of (C,) arrays out) over all points in chunks.
 

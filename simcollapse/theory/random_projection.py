@@ -12,7 +12,7 @@ from jax import Array
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import map_points, rp_theta
+from simcollapse.theory.fixed_points import map_points, rp_theta, zero_safe_product
 
 __all__ = ["rp_error", "rp_terms"]
 
@@ -41,16 +41,16 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
             # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
             return jnp.sum(s * v2 * q * q, axis=-1) + jnp.sum(s * v2 * r * q, axis=-1) * ratio
 
-        bias = epop(w2) / (1.0 - gam)
+        bias = zero_safe_product(epop(w2), 1.0 / (1.0 - gam))
         # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
-        resp = c2 - 2.0 * jnp.sum(s * dl * q, axis=-1) + epop(dl) / (1.0 - gam)
+        resp = c2 - 2.0 * jnp.sum(s * dl * q, axis=-1) + zero_safe_product(epop(dl), 1 / (1 - gam))
         return gam / (1.0 - gam), bias, resp, fp.status
 
     flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
     amp, bias, resp, status = (
         jnp.reshape(x, shape) for x in map_points(per_point, s.shape[-1], *flat)
     )
-    zeta = (1.0 - p2) * p2 * c2 * amp + p2 * p2 * resp
+    zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + p2 * p2 * resp
     variance = problem.sigma2 * amp
     bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta

@@ -13,7 +13,7 @@ from simcollapse._validate import check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import map_points, ridge_kappa
+from simcollapse.theory.fixed_points import map_points, ridge_kappa, zero_safe_product
 
 __all__ = ["isotropic_ridgeless_error", "ridge_error", "ridge_terms"]
 
@@ -33,8 +33,9 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
         r = s / (s + fp.value[:, None])  # s_j / (s_j + kappa), in [0, 1]
         q = 1.0 - r  # kappa / (s_j + kappa)
         shrink = 1.0 - jnp.sum(r * r, axis=-1) / nf  # 1 - df_2/n
-        g = 1.0 / shrink - 1.0  # (df_2/n) / (1 - df_2/n)
-        bias = jnp.sum(s * w2 * q * q, axis=-1) / shrink  # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
+        g = 1.0 / shrink - 1.0  # (df_2/n) / (1 - df_2/n); inf at the threshold n = d, lam = 0
+        # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
+        bias = zero_safe_product(jnp.sum(s * w2 * q * q, axis=-1), 1.0 / shrink)
         d3 = jnp.sum(s * dl * r * r, axis=-1)  # sum s^3 Delta / (s+kappa)^2
         d1 = jnp.sum(s * dl * q * q, axis=-1)  # kappa^2 sum s Delta / (s+kappa)^2
         return g, bias, d3, d1, fp.status
@@ -44,7 +45,7 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
         jnp.reshape(x, shape) for x in map_points(per_point, s.shape[-1], *flat)
     )
     c2 = jnp.sum(s * dl)
-    zeta = p2 * p2 * (d3 + g * d1) + (1.0 - p2) * p2 * c2 * g
+    zeta = p2 * p2 * (d3 + zero_safe_product(d1, g)) + zero_safe_product((1.0 - p2) * p2 * c2, g)
     variance = problem.sigma2 * g
     bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta

@@ -1,0 +1,216 @@
+"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench.
+
+The CLI only imports the library; the library never imports the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+EPILOG = (
+    "Lists are comma separated (--n 500,1000,2000); several list-valued options give the full grid."
+)
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+
+
+def _ints(text: str) -> list[int]:
+    values = _floats(text)
+    if any(v != round(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+    return [int(v) for v in values]
+
+
+def _add_problem_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("problem")
+    g.add_argument(
+        "--spectrum",
+        choices=["power_law", "isotropic"],
+        default="power_law",
+        help="eigenvalues of Sigma: power_law s_j ~ j^-alpha, or isotropic Sigma = I "
+        "(both scaled to tr Sigma = d) [power_law]",
+    )
+    g.add_argument("--d", type=int, default=300, help="input dimension d >= 1 [300]")
+    g.add_argument("--alpha", type=float, default=1.5, help="spectral decay exponent >= 0 [1.5]")
+    g.add_argument(
+        "--source",
+        type=float,
+        default=1.5,
+        help="teacher signal decay: s_j w1_j^2 ~ j^-source, >= 0 [1.5]",
+    )
+    g.add_argument(
+        "--signal", type=float, default=1.0, help="||w1||^2_Sigma, the zero predictor's error [1]"
+    )
+    g.add_argument("--sigma2", type=float, default=1.0, help="label-noise variance >= 0 [1]")
+    g.add_argument(
+        "--c2",
+        type=float,
+        default=0.1,
+        help="quality of the synthetic labels c^2 = tr(Sigma Delta) >= 0 (label shift) [0.1]",
+    )
+    g.add_argument(
+        "--teacher-n0",
+        type=int,
+        default=None,
+        help="instead of --c2: synthetic labeller = OLS on n0 > d+1 real samples, "
+        "c^2 = sigma2 d/(n0-d-1)",
+    )
+
+
+def _add_grid_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("grid")
+    g.add_argument(
+        "--model",
+        choices=["ridge", "rp"],
+        default="ridge",
+        help="ridge regression (Theorem 1) or random projections of width m (Theorem 2) [ridge]",
+    )
+    g.add_argument("--n", type=_ints, default=[1000], help="sample size(s), integers >= 1 [1000]")
+    g.add_argument("--m", type=_ints, default=[500], help="width(s) for --model rp, >= 1 [500]")
+    g.add_argument("--lam", type=_floats, default=[0.0], help="ridge penalty(ies) >= 0 [0]")
+    g.add_argument("--p2", type=_floats, default=[0.1], help="synthetic fraction(s) in [0,1] [0.1]")
+    g.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+
+
+def build_problem(args: argparse.Namespace) -> Any:
+    """The Problem described by the problem options."""
+    from simcollapse.problem import Problem
+
+    if args.spectrum == "isotropic":
+        prob = Problem.isotropic(args.d, c2=args.c2, sigma2=args.sigma2, signal=args.signal)
+    else:
+        prob = Problem.power_law(
+            args.d,
+            alpha=args.alpha,
+            source=args.source,
+            c2=args.c2,
+            sigma2=args.sigma2,
+            signal=args.signal,
+        )
+    if args.teacher_n0 is not None:
+        prob = prob.with_teacher(args.teacher_n0)
+    return prob
+
+
+def _grid(args: argparse.Namespace) -> dict[str, np.ndarray]:
+    axes: dict[str, list[float]] = {"n": args.n, "lam": args.lam, "p2": args.p2}
+    if args.model == "rp":
+        axes = {"n": args.n, "m": args.m, "lam": args.lam, "p2": args.p2}
+    mesh = np.meshgrid(*(np.asarray(v) for v in axes.values()), indexing="ij")
+    return {k: v.ravel() for k, v in zip(axes, mesh, strict=True)}
+
+
+def _emit(args: argparse.Namespace, grid: dict[str, np.ndarray], out: Any) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame({**grid, **out.to_dict()})
+    table["status"] = table["status"].map(lambda s: _status_name(int(s)))
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=1))
+    else:
+        with pd.option_context("display.float_format", "{:.6g}".format):
+            print(table.to_string(index=False))
+
+
+def _status_name(code: int) -> str:
+    from simcollapse.results import Status
+
+    return Status(code).name.lower()
+
+
+def cmd_theory(args: argparse.Namespace) -> int:
+    from simcollapse import theory
+
+    prob, grid = build_problem(args), _grid(args)
+    if args.model == "rp":
+        out = theory.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], throw=False)
+    else:
+        out = theory.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], throw=False)
+    _emit(args, grid, out)
+    failed = int(np.sum(~out.converged))
+    if failed:
+        print(f"warning: {failed} point(s) did not converge (see status)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from simcollapse import simulate
+
+    prob, grid = build_problem(args), _grid(args)
+    kw = dict(key=args.seed, reps=args.reps, dtype=args.dtype)
+    if args.model == "rp":
+        out = simulate.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], **kw)
+    else:
+        out = simulate.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], **kw)
+    _emit(args, grid, out)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from simcollapse import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="simcollapse",
+        description="Model collapse in scaling laws: theory and Monte Carlo for models trained "
+        "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"simcollapse {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "theory",
+        help="deterministic-equivalent test error for one configuration or a small grid",
+        description="Theoretical test error (Theorem 1 ridge, Theorem 2 random projections), "
+        "float64, with bias, variance, zeta (the synthetic term) and the fixed-point status.",
+        epilog=EPILOG,
+    )
+    _add_problem_args(p)
+    _add_grid_args(p)
+    p.set_defaults(run=cmd_theory)
+
+    p = sub.add_parser(
+        "simulate",
+        help="Monte Carlo test error for one configuration or a small grid",
+        description="Monte Carlo test error: Gaussian data, exact ridge solves, exact test error "
+        "on real data; mean and standard error over repetitions.",
+        epilog=EPILOG,
+    )
+    _add_problem_args(p)
+    _add_grid_args(p)
+    p.add_argument("--reps", type=int, default=32, help="repetitions >= 1 [32]")
+    p.add_argument("--seed", type=int, default=0, help="random seed [0]")
+    p.add_argument(
+        "--dtype", choices=["float64", "float32"], default="float64", help="precision [float64]"
+    )
+    p.set_defaults(run=cmd_simulate)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, OSError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"simcollapse {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
