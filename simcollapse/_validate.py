@@ -61,7 +61,7 @@ def check_range(
         bad = arr[~ok] if arr.ndim else arr
         raise ValueError(
             f"{name} must hold {kind} in {lo}, {hi}; got {_show(bad)}"
-            + (f" (first offending of {arr.size})" if arr.size > 1 else "")
+            + (f" ({bad.size} of {arr.size} values)" if arr.size > 1 else "")
         )
     return value
 

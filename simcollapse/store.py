@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultStore", "config_hash"]
+__all__ = ["ResultStore", "atomic_write_parquet", "config_hash"]
 
 
 def _canonical(obj: Any) -> Any:
@@ -43,6 +43,24 @@ def config_hash(config: Any, length: int = 16) -> str:
     """A stable hex digest of a JSON-like config (dict key order does not matter)."""
     text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def atomic_write_parquet(table: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+    except OSError as err:
+        raise OSError(f"cannot write results under {target.parent}: {err.strerror}") from err
+    os.close(fd)
+    try:
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
 
 
 class ResultStore:
@@ -71,20 +89,7 @@ class ResultStore:
 
     def save(self, namespace: str, key: Any, table: pd.DataFrame) -> Path:
         """Write ``table`` atomically (temporary file, then rename) and return its path."""
-        target = self.path(namespace, key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-        except OSError as err:
-            raise OSError(f"cannot write results under {self.root}: {err.strerror}") from err
-        os.close(fd)
-        try:
-            table.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return target
+        return atomic_write_parquet(table, self.path(namespace, key))
 
     def get_or_compute(
         self,

@@ -1,0 +1,6 @@
+"""Sweeps: declarative grids over (n, m, lam, p2, c2, sigma2), sharded, stored and resumable."""
+
+from simcollapse.sweep.run import describe_plan, plan, run_sweep
+from simcollapse.sweep.spec import AXES, SpecError, Sweep
+
+__all__ = ["AXES", "SpecError", "Sweep", "describe_plan", "plan", "run_sweep"]

@@ -1,0 +1,358 @@
+"""Run a sweep: plan chunks from a memory budget, compute them sharded over devices, store them.
+
+Data flow: ``Sweep`` -> ``plan`` (chunks) -> per chunk: theory (fixed points solved once per
+(n, m, lam), then combined with every c2, sigma2, p2) or simulation (one factorisation per draw
+and (n, m), every (lam, p2) from it) -> a tidy DataFrame per chunk written atomically under
+``DIR/sweeps/<spec hash>/`` -> the concatenated table.
+
+A rerun skips every finished chunk (the file exists), so a sweep killed at any moment loses at most
+the chunk in flight; ``force`` recomputes. A changed spec has a new hash, hence a new folder: old
+and new results never mix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+import pandas as pd
+
+from simcollapse.results import Status
+from simcollapse.store import ResultStore, atomic_write_parquet
+from simcollapse.sweep import devices as dev
+from simcollapse.sweep.spec import Sweep
+
+__all__ = ["Chunk", "plan", "describe_plan", "run_sweep", "default_memory_budget"]
+
+TERMS = ("bias", "variance", "zeta", "total", "stderr", "status")
+ROW_BYTES = 256  # a stored row, with pandas overhead
+MAX_THEORY_ROWS = 1 << 21  # at most ~2M rows per theory chunk (resume granularity, progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """One stored piece of a sweep.
+
+    Attributes:
+      method: "theory" or "simulate".
+      index: position in the plan (files are named by it).
+      outer: for theory, the [start, stop) range of flat outer-grid indices; for simulation the
+        flat index of one (n, m) shape.
+      rows: rows it produces. memory: estimated peak bytes per device.
+    """
+
+    method: str
+    index: int
+    outer: tuple[int, int]
+    rows: int
+    memory: int
+
+
+def default_memory_budget() -> int:
+    """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - backends without memory stats
+        stats = {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"] * 0.5)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return int(total * 0.5)
+
+
+def _outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
+    """Flat arrays over the product of the outer axes (C order)."""
+    mesh = np.meshgrid(*(spec.values(a) for a in spec.outer_axes), indexing="ij")
+    return {a: v.ravel() for a, v in zip(spec.outer_axes, mesh, strict=True)}
+
+
+def _shapes(spec: Sweep) -> np.ndarray:
+    """The distinct (n, m) shapes of a simulation, one row each (m = 0 for ridge)."""
+    n = spec.values("n")
+    m = spec.values("m") if spec.model == "rp" else np.zeros(1)
+    return np.stack(np.meshgrid(n, m, indexing="ij"), axis=-1).reshape(-1, 2)
+
+
+def draw_bytes(spec: Sweep, n: int, m: int, points: int) -> int:
+    """Estimated bytes for one Monte Carlo draw at (n, m) evaluating ``points`` points."""
+    d = spec.d
+    k = m if spec.model == "rp" else d
+    r = min(n, k)
+    item = 8 if spec.dtype == "float64" else 4
+    return item * (3 * n * d + 4 * n * max(k, r) + 3 * max(k, r) ** 2 + 4 * points * (d + r))
+
+
+def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
+    """Split the sweep into chunks that each fit the memory budget (bytes).
+
+    Raises:
+      ValueError: one Monte Carlo draw alone does not fit the budget.
+    """
+    budget = int(memory_budget or default_memory_budget())
+    chunks: list[Chunk] = []
+    inner = int(np.prod([spec.values(a).size for a in spec.inner_axes]))
+    if spec.method in ("theory", "both"):
+        n_outer = int(np.prod([spec.values(a).size for a in spec.outer_axes]))
+        per_outer = inner * ROW_BYTES + 64 * spec.d
+        step = max(1, min(budget // per_outer, max(1, MAX_THEORY_ROWS // inner)))
+        for start in range(0, n_outer, step):
+            stop = min(n_outer, start + step)
+            rows = (stop - start) * inner
+            chunks.append(
+                Chunk("theory", len(chunks), (start, stop), rows, (stop - start) * per_outer)
+            )
+    if spec.method in ("simulate", "both"):
+        points = spec.values("lam").size * spec.values("p2").size
+        combos = spec.values("c2").size * spec.values("sigma2").size
+        for i, (n, m) in enumerate(_shapes(spec)):
+            one = draw_bytes(spec, int(n), int(m), points)
+            if one > budget:
+                raise ValueError(
+                    f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at n={n:g}"
+                    f"{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d} "
+                    f"(needs about {one / 2**20:.1f} MiB): raise --memory-budget"
+                )
+            rows = points * combos
+            chunks.append(Chunk("simulate", len(chunks), (i, i + 1), rows, one))
+    return chunks
+
+
+def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
+    """A few lines for --dry-run: grid size, chunk plan, estimated memory, devices."""
+    budget = int(memory_budget or default_memory_budget())
+    chunks = plan(spec, budget)
+    lines = [
+        f"spec {spec.hash}: {spec.model}, method {spec.method}, d={spec.d}",
+        "axes: " + ", ".join(f"{a}[{spec.values(a).size}]" for a in spec.axes),
+        f"grid: {spec.size:,} points per method",
+        f"devices: {jax.device_count()} ({jax.devices()[0].platform}), "
+        f"memory budget {budget / 2**30:.2f} GiB",
+    ]
+    for method in ("theory", "simulate"):
+        mine = [c for c in chunks if c.method == method]
+        if mine:
+            peak = max(c.memory for c in mine)
+            extra = ""
+            if method == "simulate":
+                extra = f", {spec.reps} draws each, one at a time per device"
+            lines.append(
+                f"{method}: {len(mine)} chunk(s) of up to {max(c.rows for c in mine):,} rows"
+                f"{extra}; estimated peak {peak / 2**20:.1f} MiB"
+            )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- computing
+
+
+def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+    from simcollapse.theory import ridge_terms, rp_terms
+
+    grid = _outer_grid(spec)
+    start, stop = chunk.outer
+    outer = {a: v[start:stop] for a, v in grid.items()}
+    p2 = spec.values("p2")
+    # Unit problem: zeta is linear in the shift (c2) and variance in sigma2; the fixed points
+    # depend on neither, so they are solved once per outer point.
+    unit = spec.problem(c2=1.0, sigma2=1.0)
+
+    def fn(n: Any, m: Any, lam: Any) -> Any:
+        if spec.model == "rp":
+            return rp_terms(unit, n[:, None], m[:, None], lam[:, None], p2[None, :])
+        return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
+
+    m_arr = outer.get("m", np.zeros_like(outer["n"]))
+    with jax.enable_x64(True):
+        out = dev.sharded_points(fn, outer["n"], m_arr, outer["lam"])
+    bias, var_u, zeta_u, status = (
+        np.asarray(getattr(out, k)) for k in ("bias", "variance", "zeta", "status")
+    )
+    sig = spec.values("sigma2")
+    if spec.teacher_n0 is None:  # label shift: zeta is linear in c2
+        zeta_scale = spec.values("c2")[:, None] * np.ones((1, sig.size))
+        c2_reported = zeta_scale
+    else:  # the teacher's shift is proportional to sigma2
+        zeta_scale = np.ones((1, 1)) * sig[None, :]
+        c2_reported = float(unit.c2) * zeta_scale
+    shape = (bias.shape[0], *zeta_scale.shape, p2.size)  # (outer, c2, sigma2, p2)
+    terms = {
+        "bias": np.broadcast_to(bias[:, None, None, :], shape),
+        "variance": np.broadcast_to(var_u[:, None, None, :] * sig[None, None, :, None], shape),
+        "zeta": np.broadcast_to(zeta_u[:, None, None, :] * zeta_scale[None, :, :, None], shape),
+    }
+    terms["total"] = terms["bias"] + terms["variance"] + terms["zeta"]
+    terms["stderr"] = np.zeros(shape)
+    terms["status"] = np.broadcast_to(status[:, None, None, :], shape)
+    coords = {a: np.broadcast_to(v[:, None, None, None], shape) for a, v in outer.items()}
+    coords["c2"] = np.broadcast_to(c2_reported[None, :, :, None], shape)
+    coords["sigma2"] = np.broadcast_to(sig[None, None, :, None], shape)
+    coords["p2"] = np.broadcast_to(p2[None, None, None, :], shape)
+    return _frame(spec, "theory", coords, terms)
+
+
+def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+    from simcollapse.simulate import engine
+
+    n, m = (int(v) for v in _shapes(spec)[chunk.outer[0]])
+    lam = spec.values("lam")
+    p2 = spec.values("p2")
+    lam_g, p2_g = (v.ravel() for v in np.meshgrid(lam, p2, indexing="ij"))
+    n2 = engine.synthetic_rows(n, p2_g)
+    frames = []
+    for c2 in spec.values("c2"):
+        for sigma2 in spec.values("sigma2"):
+            prob = spec.problem(c2=c2, sigma2=sigma2)
+            per_draw = dev.sharded_draws(
+                prob,
+                jax.random.key(spec.seed),
+                lam_g,
+                n2,
+                n=n,
+                m=m if spec.model == "rp" else None,
+                reps=spec.reps,
+                dtype=spec.dtype,
+            )
+            summary = engine.summarise(per_draw)
+            terms = {k: summary[k] for k in ("bias", "variance", "zeta", "total", "stderr")}
+            terms["status"] = np.full(lam_g.size, Status.CONVERGED, np.int32)
+            coords = {"n": np.full(lam_g.size, float(n)), "lam": lam_g, "p2": p2_g}
+            if spec.model == "rp":
+                coords["m"] = np.full(lam_g.size, float(m))
+            coords["c2"] = np.full(lam_g.size, float(prob.c2))
+            coords["sigma2"] = np.full(lam_g.size, float(sigma2))
+            frames.append(_frame(spec, "simulate", coords, terms))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _frame(
+    spec: Sweep, method: str, coords: dict[str, np.ndarray], terms: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    from simcollapse import __version__
+
+    data: dict[str, Any] = {"method": method}
+    for a in ("n", "m", "lam", "p2", "c2", "sigma2"):
+        if a in coords:
+            data[a] = np.ravel(coords[a])
+    for k in TERMS:
+        data[k] = np.ravel(terms[k])
+    table = pd.DataFrame(data)
+    table["n"] = table["n"].astype(np.int64)
+    if "m" in table:
+        table["m"] = table["m"].astype(np.int64)
+    table["status"] = table["status"].astype(np.int32)
+    fixed = {
+        "model": spec.model,
+        "family": spec.family,
+        "d": spec.d,
+        "alpha": spec.alpha,
+        "source": spec.source,
+        "signal": spec.signal,
+        "teacher_n0": -1 if spec.teacher_n0 is None else spec.teacher_n0,
+        "reps": spec.reps if method == "simulate" else 0,
+        "seed": spec.seed,
+        "dtype": spec.dtype if method == "simulate" else "float64",
+        "config_hash": spec.hash,
+        "version": __version__,
+    }
+    for k, v in fixed.items():
+        table[k] = v
+    return table
+
+
+COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
+
+
+def _chunk_path(folder: Path, chunk: Chunk, plan_id: str) -> Path:
+    return folder / f"{chunk.method}-{plan_id}-{chunk.index:05d}.parquet"
+
+
+def sweep_folder(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> Path:
+    """Where the chunks of ``spec`` live: ROOT/sweeps/<spec hash>/."""
+    root = store.root if isinstance(store, ResultStore) else Path(store)
+    return root / "sweeps" / spec.hash
+
+
+def run_sweep(
+    spec: Sweep,
+    store: ResultStore | str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    progress: bool = False,
+    memory_budget: int | None = None,
+) -> pd.DataFrame:
+    """Evaluate every grid point of ``spec`` and return the tidy table.
+
+    Args:
+      spec: the sweep.
+      store: a ResultStore or folder to keep finished chunks in (resumable); None keeps nothing.
+      force: recompute chunks already stored.
+      progress: show a progress bar (points done, points per second, time left).
+      memory_budget: bytes a chunk may use (default: half of the device's memory).
+
+    Returns:
+      One row per grid point and method: the axes (n, [m,] lam, p2, c2, sigma2), bias, variance,
+      zeta, total, stderr, status, the fixed parameters, reps, seed, config_hash and version.
+      Rows come in plan order (theory chunks, then simulation shapes), whatever was resumed.
+    """
+    from tqdm.auto import tqdm
+
+    chunks = plan(spec, memory_budget)
+    plan_id = _plan_id(chunks)
+    folder = None if store is None else sweep_folder(store, spec)
+    if folder is not None:
+        _write_spec(folder, spec)
+    frames: list[pd.DataFrame] = []
+    total_rows = sum(c.rows for c in chunks)
+    with tqdm(
+        total=total_rows,
+        unit="pt",
+        unit_scale=True,
+        disable=not progress,
+        desc=f"sweep {spec.hash[:8]}",
+    ) as bar:
+        for chunk, table in _chunks(spec, chunks, folder, plan_id, force):
+            frames.append(table)
+            bar.update(chunk.rows)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _chunks(
+    spec: Sweep, chunks: list[Chunk], folder: Path | None, plan_id: str, force: bool
+) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+    for chunk in chunks:
+        path = None if folder is None else _chunk_path(folder, chunk, plan_id)
+        if path is not None and path.exists() and not force:
+            yield chunk, pd.read_parquet(path)
+            continue
+        table = COMPUTE[chunk.method](spec, chunk)
+        if path is not None and dev.is_writer():
+            atomic_write_parquet(table, path)
+        yield chunk, table
+
+
+def _plan_id(chunks: list[Chunk]) -> str:
+    from simcollapse.store import config_hash
+
+    return config_hash([(c.method, c.outer) for c in chunks], length=8)
+
+
+def _write_spec(folder: Path, spec: Sweep) -> None:
+    target = folder / "spec.json"
+    if target.exists() or not dev.is_writer():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / ".spec.json.tmp"
+        tmp.write_text(json.dumps(spec.to_dict(), indent=1, default=str))
+        os.replace(tmp, target)
+    except OSError as err:
+        raise OSError(f"cannot write the sweep store under {folder}: {err.strerror}") from err
