@@ -195,7 +195,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_table(tmp_path: Path) -> None
         "--out",
         str(tmp_path / "out"),
         "--memory-budget",
-        "400KiB",
+        "200KiB",
         "--no-progress",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
