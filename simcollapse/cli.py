@@ -338,9 +338,33 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_compilation_cache() -> None:
+    """Keep compiled XLA programs across runs of the command (not when using the library).
+
+    The folder is $SIMCOLLAPSE_XLA_CACHE, or ~/.cache/simcollapse/xla; an explicit
+    jax_compilation_cache_dir setting of the user's wins.
+    """
+    import os
+
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return
+    folder = os.environ.get(
+        "SIMCOLLAPSE_XLA_CACHE", os.path.join(os.path.expanduser("~"), ".cache/simcollapse/xla")
+    )
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    _use_compilation_cache()
     try:
         return int(args.run(args) or 0)
     except (ValueError, OSError, KeyError) as err:

@@ -53,8 +53,10 @@ def _legend_note(ax: Any) -> None:
         Line2D([], [], color="0.3", lw=1.8, label="theory"),
         Line2D([], [], color="0.3", marker="o", mfc="white", ls="", label="simulation (±1 SE)"),
     ]
-    extra = ax.legend(handles=handles, loc="lower left", fontsize="small")
-    ax.add_artist(extra)
+    current = ax.get_legend()
+    if current is not None:
+        ax.add_artist(current)
+    ax.legend(handles=handles, loc="lower left", fontsize="small")
 
 
 # --------------------------------------------------------------------------- scaling_plateau
@@ -123,7 +125,7 @@ def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
     theory = _run(
         ctx, **common, method="theory", axes={"n": np.round(d / phi_line), "lam": [0.0], "p2": p2s}
     )
-    phi_sim = np.array(_quick(ctx, [0.1, 0.3, 0.5, 0.7], [0.1, 0.2, 0.3, 0.5, 0.7, 0.8]))
+    phi_sim = np.array(_quick(ctx, [0.1, 0.3, 0.6], [0.1, 0.2, 0.3, 0.5, 0.7, 0.8]))
     sim = _run(
         ctx,
         **common,
@@ -168,6 +170,7 @@ REGIME_C2 = {"high quality": 0.02, "medium quality": 0.2, "low quality": 2.0}
 def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
     d = _quick(ctx, 200, 600)
     widths = _quick(ctx, [50, 100, 200, 400], [100, 200, 400, 800, 1600])
+    sim_widths = _quick(ctx, [50, 200, 400], widths)
     common = dict(d=d, family="power_law", alpha=1.5, source=1.5, sigma2=0.1, model="rp")
     n_line = {
         "start": 20,
@@ -187,8 +190,8 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
         method="simulate",
         reps=_quick(ctx, 8, 32),
         axes={
-            "n": _quick(ctx, [100, 1000], [100, 400, 1600, 6400]),
-            "m": widths,
+            "n": _quick(ctx, [1000], [100, 400, 1600, 6400]),
+            "m": sim_widths,
             "lam": [1e-4],
             "p2": [0.1],
             "c2": list(REGIME_C2.values()),
