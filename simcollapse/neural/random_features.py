@@ -20,6 +20,7 @@ module never flips the global JAX setting itself and raises if asked for float64
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Literal
 
 import jax
@@ -50,9 +51,9 @@ def _n_blocks(m: int, block: int) -> int:
     return -(-m // block)
 
 
-@jax.jit(static_argnums=(1, 2, 3, 4))
-def _weight_block(key: jax.Array, b: int, block: int, d: int, dtype) -> jax.Array:
-    # b is static only to keep this tiny function simple; a handful of blocks per width.
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _weight_block(key: jax.Array, b, block: int, d: int, dtype) -> jax.Array:
+    # b is traced: one compilation serves every block of a width.
     return jax.random.normal(jax.random.fold_in(key, b), (block, d), dtype) / np.sqrt(d)
 
 
@@ -68,9 +69,9 @@ def random_feature_weights(
     return jnp.concatenate(blocks)[:m]
 
 
-def _block_mask(b: int, block: int, m: int, dtype) -> jax.Array:
+def _block_mask(b: int, block: int, m: int, dtype) -> np.ndarray:
     """1 on the rows of block b that are real features (< m), 0 on the padding of the last block."""
-    return (jnp.arange(block) + b * block < m).astype(dtype)
+    return (np.arange(block) + b * block < m).astype(dtype)
 
 
 @jax.jit
@@ -91,6 +92,11 @@ def _dual_accumulate(k, x, w, mask):
 
 
 @jax.jit
+def _dual_coef(x, w, mask, alpha):
+    return _feat(x, w, mask).T @ alpha / x.shape[0]
+
+
+@jax.jit
 def _chol_solve(a, rhs, lam_n):
     c = cho_factor(a + lam_n * jnp.eye(a.shape[0], dtype=a.dtype))
     return cho_solve(c, rhs)
@@ -102,7 +108,7 @@ def _predict_block(out, x, w, mask, v):
 
 
 def rf_memory_bytes(n: int, m: int, d: int, k: int = 10, *, block_size: int = 2048,
-                    row_block: int = 4096, itemsize: int = 4) -> int:
+                    row_block: int = 512, itemsize: int = 4) -> int:
     """Rough peak memory of ``fit_random_features`` (bytes), without the inputs X and Y.
 
     primal: W (m d) + Z'Z (m^2, twice for the factor) + one row block of features (row_block m);
@@ -149,7 +155,7 @@ class RandomFeatureRidge:
         x = jnp.asarray(x, self.coef.dtype)
         block = min(self.block_size, self.m)
         nb = _n_blocks(self.m, block)
-        v = jnp.pad(self.coef, ((0, nb * block - self.m), (0, 0)))
+        v = np.pad(np.asarray(self.coef), ((0, nb * block - self.m), (0, 0)))
         out = jnp.zeros((x.shape[0], self.coef.shape[1]), self.coef.dtype)
         for b in range(nb):
             w = _weight_block(self.key, b, block, self.d, self.coef.dtype)
@@ -167,7 +173,7 @@ def fit_random_features(
     *,
     method: Method = "auto",
     block_size: int = 2048,
-    row_block: int = 4096,
+    row_block: int = 512,
     dtype=jnp.float32,
 ) -> RandomFeatureRidge:
     """Fit v_hat = argmin (1/n)||relu(X W') v - Y||^2 + lam ||v||^2 in closed form.
@@ -221,11 +227,12 @@ def fit_random_features(
     lam_n = jnp.asarray(lam, dt)
     if method == "primal":
         w = random_feature_weights(key, m, d, block_size=block, dtype=dt)
-        rb = min(int(row_block), n)
+        rb = int(row_block)  # fixed block shape: one compilation per width, whatever n
         n_pad = _n_blocks(n, rb) * rb
         # zero rows of X give zero features (relu(0) = 0) and zero targets: they add nothing.
-        xp = jnp.pad(x, ((0, n_pad - n), (0, 0)))
-        yp = jnp.pad(y, ((0, n_pad - n), (0, 0)))
+        # Blocks are cut on the host (NumPy) so that one compilation serves every block.
+        xp = np.pad(np.asarray(x), ((0, n_pad - n), (0, 0)))
+        yp = np.pad(np.asarray(y), ((0, n_pad - n), (0, 0)))
         g = jnp.zeros((m, m), dt)
         r = jnp.zeros((m, y.shape[1]), dt)
         for i in range(0, n_pad, rb):
@@ -240,9 +247,7 @@ def fit_random_features(
         parts = []
         for b in range(nb):
             w = _weight_block(key, b, block, d, dt)
-            parts.append(_feat(x, w, _block_mask(b, block, m, dt)).T @ alpha / n)
+            parts.append(_dual_coef(x, w, _block_mask(b, block, m, dt), alpha))
         coef = jnp.concatenate(parts)[:m]
-    if squeeze:
-        coef = coef  # keep (m, 1): predict returns (N, 1); callers squeeze if they want
     return RandomFeatureRidge(key=key, m=m, d=d, coef=coef, lam=float(lam), method=method,
                               block_size=block)
