@@ -6,7 +6,7 @@ registers the figures ``mnist_random_features`` and ``mnist_two_layer``.
 """
 
 from simcollapse.neural import figures as _figures  # noqa: F401  (registers the figures)
-from simcollapse.neural.experiments import random_feature_sweep, test_metrics, two_layer_sweep
+from simcollapse.neural.experiments import random_feature_sweep, mse_and_accuracy, two_layer_sweep
 from simcollapse.neural.idx import IDXError, read_idx, write_idx
 from simcollapse.neural.mnist import (
     Digits,
@@ -55,7 +55,7 @@ __all__ = [
     "random_feature_weights",
     "read_idx",
     "rf_memory_bytes",
-    "test_metrics",
+    "mse_and_accuracy",
     "train_two_layer",
     "two_layer_sweep",
     "write_idx",

@@ -39,12 +39,12 @@ from simcollapse.neural.teacher import (
 from simcollapse.neural.two_layer import TrainConfig, train_two_layer
 from simcollapse.store import ResultStore
 
-__all__ = ["random_feature_sweep", "two_layer_sweep", "test_metrics"]
+__all__ = ["random_feature_sweep", "two_layer_sweep", "mse_and_accuracy"]
 
 _VERSION = 1  # bump when a change alters the numbers, so stale cached points are not reused
 
 
-def test_metrics(pred, labels) -> tuple[np.ndarray, np.ndarray]:
+def mse_and_accuracy(pred, labels) -> tuple[np.ndarray, np.ndarray]:
     """(test_mse, test_acc) over the last two axes of ``pred`` (..., N, k) against int labels (N,)."""
     pred = jnp.asarray(pred)
     target = jnp.asarray(one_hot(np.asarray(labels), pred.shape[-1]))
@@ -152,7 +152,7 @@ def random_feature_sweep(
                 np.transpose(ys, (1, 0, 2)).reshape(n, len(p2s) * k), m, lam, dtype=dtype,
             )
             pred = model.predict(digits.x_test).reshape(-1, len(p2s), k)
-            mse, acc = test_metrics(jnp.transpose(pred, (1, 0, 2)), digits.y_test)
+            mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), digits.y_test)
             secs = time.perf_counter() - t0
             return pd.DataFrame({
                 "model": "random_features", "n": n, "m": m, "p2": p2s,
@@ -245,7 +245,7 @@ def two_layer_sweep(
             fit = train_two_layer(keys, np.stack(xs), np.stack(ys), cfg,
                                   x_val=np.stack(xv) if n_val else None,
                                   y_val=np.stack(yv) if n_val else None)
-            mse, acc = test_metrics(fit.predict(digits.x_test), digits.y_test)
+            mse, acc = mse_and_accuracy(fit.predict(digits.x_test), digits.y_test)
             secs = time.perf_counter() - t0
             return pd.DataFrame({
                 "model": "two_layer", "n": n, "m": width, "p2": [p for _, p in runs],

