@@ -9,7 +9,7 @@ import optax
 import pytest
 
 from simcollapse.neural import experiments
-from simcollapse.neural.experiments import random_feature_sweep, mse_and_accuracy
+from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep
 from simcollapse.neural.mnist import load_builtin, one_hot
 from simcollapse.neural.random_features import (
     fit_random_features,
@@ -28,10 +28,15 @@ def test_primal_equals_dual_and_blocks_do_not_matter(digits):
     x, y = digits.x_train[:300], one_hot(digits.y_train[:300])
     key = jax.random.key(3)
     preds = [
-        fit_random_features(key, x, y, 450, 1e-2, method=meth, block_size=bs,
-                            row_block=rb).predict(digits.x_test[:200])
-        for meth, bs, rb in [("primal", 450, 512), ("primal", 128, 70), ("dual", 128, 512),
-                             ("dual", 450, 512)]
+        fit_random_features(key, x, y, 450, 1e-2, method=meth, block_size=bs, row_block=rb).predict(
+            digits.x_test[:200]
+        )
+        for meth, bs, rb in [
+            ("primal", 450, 512),
+            ("primal", 128, 70),
+            ("dual", 128, 512),
+            ("dual", 450, 512),
+        ]
     ]
     for p in preds[1:]:
         np.testing.assert_allclose(p, preds[0], atol=2e-4)
@@ -43,8 +48,14 @@ def test_weights_match_the_fitted_features(digits):
     w = random_feature_weights(jax.random.key(1), 300, 784, block_size=128)
     assert w.shape == (300, 784)
     np.testing.assert_allclose(float(jnp.var(w)) * 784, 1.0, rtol=0.05)  # entries N(0, 1/d)
-    model = fit_random_features(jax.random.key(1), digits.x_train[:100],
-                                one_hot(digits.y_train[:100]), 300, 1e-2, block_size=128)
+    model = fit_random_features(
+        jax.random.key(1),
+        digits.x_train[:100],
+        one_hot(digits.y_train[:100]),
+        300,
+        1e-2,
+        block_size=128,
+    )
     direct = jax.nn.relu(digits.x_test[:50] @ w.T) @ model.coef
     np.testing.assert_allclose(model.predict(digits.x_test[:50]), direct, atol=1e-5)
 
@@ -83,8 +94,9 @@ def test_closed_form_equals_optax_trained_linear_head(digits):
 @pytest.fixture(scope="module")
 def collapse_table(digits):
     # weak teacher: a pixel ridge on only 50 images (c^2 about 0.95)
-    return random_feature_sweep(digits, [200, 800, 2400], [200, 1000], [0.0, 0.2],
-                                [0, 1, 2, 3], n0=50, lam=1e-3)
+    return random_feature_sweep(
+        digits, [200, 800, 2400], [200, 1000], [0.0, 0.2], [0, 1, 2, 3], n0=50, lam=1e-3
+    )
 
 
 def test_clean_error_decreases_with_n(collapse_table):
@@ -121,8 +133,11 @@ def test_synthetic_count_and_teacher_disjoint_by_index():
 
 def test_sweep_never_trains_on_teacher_images(digits, monkeypatch):
     seen = {}
-    real_split, real_teacher, real_fit = (experiments.draw_split, experiments.fit_teacher,
-                                          experiments.fit_random_features)
+    real_split, real_teacher, real_fit = (
+        experiments.draw_split,
+        experiments.fit_teacher,
+        experiments.fit_random_features,
+    )
 
     def spy_split(*args, **kw):
         seen["split"] = real_split(*args, **kw)
@@ -148,12 +163,14 @@ def test_sweep_never_trains_on_teacher_images(digits, monkeypatch):
 
 
 def test_teacher_quality_is_its_test_error(digits):
-    t = fit_teacher(digits.x_train[:300], one_hot(digits.y_train[:300]), digits.x_test,
-                    one_hot(digits.y_test))
+    t = fit_teacher(
+        digits.x_train[:300], one_hot(digits.y_train[:300]), digits.x_test, one_hot(digits.y_test)
+    )
     mse, _ = mse_and_accuracy(t.predict(digits.x_test), digits.y_test)
     np.testing.assert_allclose(t.test_mse, mse, rtol=1e-6)
-    strong = fit_teacher(digits.x_train[:3000], one_hot(digits.y_train[:3000]), digits.x_test,
-                         one_hot(digits.y_test))
+    strong = fit_teacher(
+        digits.x_train[:3000], one_hot(digits.y_train[:3000]), digits.x_test, one_hot(digits.y_test)
+    )
     assert strong.test_mse < t.test_mse
 
 
@@ -163,8 +180,7 @@ def test_store_resumes_without_recomputing(digits, tmp_path, monkeypatch):
     store = ResultStore(tmp_path)
     first = random_feature_sweep(digits, [100], [30, 60], [0.0, 0.5], [0], store=store)
     calls = []
-    monkeypatch.setattr(experiments, "fit_random_features",
-                        lambda *a, **k: calls.append(1) or None)
+    monkeypatch.setattr(experiments, "fit_random_features", lambda *a, **k: calls.append(1) or None)
     again = random_feature_sweep(digits, [100], [30, 60], [0.0, 0.5], [0], store=store)
     assert not calls
     np.testing.assert_allclose(again.test_mse, first.test_mse)

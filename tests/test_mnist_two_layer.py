@@ -1,4 +1,4 @@
-"""The flax.nnx two-layer trainer: a real trainer (accuracy), vmap = loop, early stopping, inputs."""
+"""The flax.nnx two-layer trainer: real accuracy, vmap = loop, early stopping, bad inputs."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def test_vmapped_runs_equal_separate_runs(digits):
     keys = jax.random.split(jax.random.key(1), 2)
     together = train_two_layer(keys, x, y2, _SMALL).predict(digits.x_test[:100])
     for r in range(2):
-        alone = train_two_layer(keys[r:r + 1], x, y2[r:r + 1], _SMALL).predict(digits.x_test[:100])
+        alone = train_two_layer(keys[r : r + 1], x, y2[r : r + 1], _SMALL).predict(
+            digits.x_test[:100]
+        )
         np.testing.assert_allclose(together[r], alone[0], atol=1e-4)
     assert not np.allclose(together[0], together[1])
 
@@ -62,11 +64,20 @@ def test_early_stopping_keeps_best_validation_epoch(digits):
 
 
 def test_sweep_table_columns_and_collapse(digits):
-    table = two_layer_sweep(digits, 600, [32], [0.0, 0.5], [0, 1], n0=30, epochs=6,
-                            batch_size=50)
+    table = two_layer_sweep(digits, 600, [32], [0.0, 0.5], [0, 1], n0=30, epochs=6, batch_size=50)
     assert len(table) == 4
-    for col in ["model", "n", "m", "p2", "seed", "test_mse", "test_acc", "teacher_mse",
-                "data_source", "n_synthetic"]:
+    for col in [
+        "model",
+        "n",
+        "m",
+        "p2",
+        "seed",
+        "test_mse",
+        "test_acc",
+        "teacher_mse",
+        "data_source",
+        "n_synthetic",
+    ]:
         assert col in table.columns
     assert set(table.n_synthetic) == {0, 300}
     means = table.groupby("p2").test_mse.mean()
@@ -84,8 +95,9 @@ def test_sweep_table_columns_and_collapse(digits):
 )
 def test_rejects_bad_config(cfg, match):
     with pytest.raises(ValueError, match=match):
-        train_two_layer(jax.random.split(jax.random.key(0), 1), np.zeros((10, 3)),
-                        np.zeros((10, 2)), cfg)
+        train_two_layer(
+            jax.random.split(jax.random.key(0), 1), np.zeros((10, 3)), np.zeros((10, 2)), cfg
+        )
 
 
 def test_rejects_bad_shapes():
@@ -93,8 +105,9 @@ def test_rejects_bad_shapes():
     with pytest.raises(ValueError, match="with R = 2 keys"):
         train_two_layer(keys, np.zeros((10, 3)), np.zeros((3, 10, 2)), TrainConfig(4))
     with pytest.raises(ValueError, match="give both x_val and y_val"):
-        train_two_layer(keys, np.zeros((10, 3)), np.zeros((10, 2)), TrainConfig(4),
-                        x_val=np.zeros((5, 3)))
+        train_two_layer(
+            keys, np.zeros((10, 3)), np.zeros((10, 2)), TrainConfig(4), x_val=np.zeros((5, 3))
+        )
 
 
 def test_two_layer_net_is_an_nnx_module():

@@ -1,12 +1,12 @@
 """Neural experiments on real images: MNIST with random features and two-layer networks.
 
-Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840), Section 4: the collapse of
-scaling laws under real + synthetic training data, beyond Gaussian features. Importing this package
-registers the figures ``mnist_random_features`` and ``mnist_two_layer``.
+Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840), its experiments on images:
+the collapse of scaling laws under real + synthetic training data, beyond Gaussian features.
+Importing this package registers the figures ``mnist_random_features`` and ``mnist_two_layer``.
 """
 
 from simcollapse.neural import figures as _figures  # noqa: F401  (registers the figures)
-from simcollapse.neural.experiments import random_feature_sweep, mse_and_accuracy, two_layer_sweep
+from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep, two_layer_sweep
 from simcollapse.neural.idx import IDXError, read_idx, write_idx
 from simcollapse.neural.mnist import (
     Digits,

@@ -1,16 +1,16 @@
 """Sweeps over n, m and p2 on MNIST, cached point by point in the result store, as tidy tables.
 
 Each sweep returns one row per (model, n, m, p2, seed) with the columns
-  model, n, m, p2, n_synthetic, seed, test_mse, test_acc, teacher_mse (= c^2 of the teacher's labels),
-  n0, teacher, lam / epochs ..., data_source, fit_seconds,
-where test_mse = mean over the real test set of ||f(x) - onehot(y)||^2 (summed over the 10 outputs)
-and test_acc the classification accuracy of argmax f(x). This is the MNIST experiment of Strong Model
-Collapse (Dohmatob et al., ICLR 2025, Section 4): collapse shows as a floor in test_mse against n
-for p2 > 0, and as a dependence on the width m.
+  model, n, m, p2, n_synthetic, seed, test_mse, test_acc, teacher_mse (= c^2 of the teacher's
+  labels), n0, teacher, lam / epochs ..., data_source, fit_seconds (seconds of the whole group),
+where test_mse = mean over the real test set of ||f(x) - onehot(y)||^2 (summed over the 10
+outputs) and test_acc the classification accuracy of argmax f(x). This is the MNIST experiment of
+Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840): collapse shows as a floor in
+test_mse against n for p2 > 0, and as a dependence on the width m.
 
 Work is grouped so that one factorisation or one compiled training serves many points:
-  random features: one group per (seed, n, m), all p2 at once (ridge is linear in the labels, and the
-    images are the same for every p2: only which rows carry teacher labels changes);
+  random features: one group per (seed, n, m), all p2 at once (ridge is linear in the labels, and
+    the images are the same for every p2: only which rows carry teacher labels changes);
   two-layer nets: one group per width m, every (seed, p2) run vmapped in one training.
 Each group is one ``ResultStore`` entry, so an interrupted sweep resumes where it stopped.
 """
@@ -45,7 +45,7 @@ _VERSION = 1  # bump when a change alters the numbers, so stale cached points ar
 
 
 def mse_and_accuracy(pred, labels) -> tuple[np.ndarray, np.ndarray]:
-    """(test_mse, test_acc) over the last two axes of ``pred`` (..., N, k) against int labels (N,)."""
+    """(test_mse, test_acc) over the last two axes of ``pred`` (..., N, k) vs int labels (N,)."""
     pred = jnp.asarray(pred)
     target = jnp.asarray(one_hot(np.asarray(labels), pred.shape[-1]))
     mse = jnp.mean(jnp.sum((pred - target) ** 2, axis=-1), axis=-1)
@@ -71,8 +71,12 @@ def _floats01(name: str, values: Sequence[float]) -> list[float]:
 
 def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
     return fit_teacher(
-        digits.x_train[split.teacher], one_hot(digits.y_train[split.teacher]),
-        digits.x_test, one_hot(digits.y_test), kind=teacher, lam=teacher_lam,
+        digits.x_train[split.teacher],
+        one_hot(digits.y_train[split.teacher]),
+        digits.x_test,
+        one_hot(digits.y_test),
+        kind=teacher,
+        lam=teacher_lam,
         key=jax.random.key(10_000 + seed),
     )
 
@@ -102,7 +106,8 @@ def random_feature_sweep(
     """Random-feature ridge on n real + synthetic MNIST images, for every (n, m, p2, seed).
 
     Per seed: one permutation of the pool gives n0 teacher images and the max(ns) training images
-    (nested in n, disjoint from the teacher's); the teacher labels round(p2 n) of the training images.
+    (nested in n, disjoint from the teacher's); the teacher labels round(p2 n) of the training
+    images.
 
     Args:
       digits: the data (``load_digits``).
@@ -125,10 +130,20 @@ def random_feature_sweep(
     p2s = _floats01("p2s", p2s)
     check_range("lam", lam, 0.0, low_open=True)
     check_range("label_noise", label_noise, 0.0)
-    base = dict(model="random_features", version=_VERSION, source=digits.source,
-                n_pool=digits.n_pool, n0=int(n0), teacher=teacher, teacher_lam=float(teacher_lam),
-                lam=float(lam), label_noise=float(label_noise), p2s=p2s,
-                dtype=str(jnp.dtype(dtype)), n_max=max(ns))
+    base = dict(
+        model="random_features",
+        version=_VERSION,
+        source=digits.source,
+        n_pool=digits.n_pool,
+        n0=int(n0),
+        teacher=teacher,
+        teacher_lam=float(teacher_lam),
+        lam=float(lam),
+        label_noise=float(label_noise),
+        p2s=p2s,
+        dtype=str(jnp.dtype(dtype)),
+        n_max=max(ns),
+    )
     splits = {s: draw_split(digits.n_pool, max(ns), n0, s) for s in seeds}  # validates sizes
     tables = []
     groups = [(s, m, n) for s in seeds for m in ms for n in ns]
@@ -148,23 +163,40 @@ def random_feature_sweep(
             k = y_real.shape[1]
             t0 = time.perf_counter()
             model = fit_random_features(
-                jax.random.key(seed * 1_000_003 + m), x,
-                np.transpose(ys, (1, 0, 2)).reshape(n, len(p2s) * k), m, lam, dtype=dtype,
+                jax.random.key(seed * 1_000_003 + m),
+                x,
+                np.transpose(ys, (1, 0, 2)).reshape(n, len(p2s) * k),
+                m,
+                lam,
+                dtype=dtype,
             )
             pred = model.predict(digits.x_test).reshape(-1, len(p2s), k)
             mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), digits.y_test)
             secs = time.perf_counter() - t0
-            return pd.DataFrame({
-                "model": "random_features", "n": n, "m": m, "p2": p2s,
-                "n_synthetic": [n_synthetic(n, p) for p in p2s], "seed": seed,
-                "test_mse": mse.astype(float), "test_acc": acc.astype(float),
-                "teacher_mse": tch.test_mse, "n0": n0, "teacher": teacher, "lam": float(lam),
-                "label_noise": float(label_noise), "method": model.method,
-                "data_source": digits.source, "fit_seconds": secs,
-            })
+            return pd.DataFrame(
+                {
+                    "model": "random_features",
+                    "n": n,
+                    "m": m,
+                    "p2": p2s,
+                    "n_synthetic": [n_synthetic(n, p) for p in p2s],
+                    "seed": seed,
+                    "test_mse": mse.astype(float),
+                    "test_acc": acc.astype(float),
+                    "teacher_mse": tch.test_mse,
+                    "n0": n0,
+                    "teacher": teacher,
+                    "lam": float(lam),
+                    "label_noise": float(label_noise),
+                    "method": model.method,
+                    "data_source": digits.source,
+                    "fit_seconds": secs,
+                }
+            )
 
-        tables.append(_cached(store, "mnist_random_features", {**base, "seed": seed, "m": m,
-                                                               "n": n}, compute))
+        tables.append(
+            _cached(store, "mnist_random_features", {**base, "seed": seed, "m": m, "n": n}, compute)
+        )
     return pd.concat(tables, ignore_index=True)
 
 
@@ -213,11 +245,24 @@ def two_layer_sweep(
     for w in widths:
         TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
     splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}
-    base = dict(model="two_layer", version=_VERSION, source=digits.source, n_pool=digits.n_pool,
-                n=int(n), n0=int(n0), n_val=int(n_val), teacher=teacher,
-                teacher_lam=float(teacher_lam), label_noise=float(label_noise), p2s=p2s,
-                seeds=seeds, epochs=int(epochs), lr=float(lr), weight_decay=float(weight_decay),
-                batch_size=batch_size)
+    base = dict(
+        model="two_layer",
+        version=_VERSION,
+        source=digits.source,
+        n_pool=digits.n_pool,
+        n=int(n),
+        n0=int(n0),
+        n_val=int(n_val),
+        teacher=teacher,
+        teacher_lam=float(teacher_lam),
+        label_noise=float(label_noise),
+        p2s=p2s,
+        seeds=seeds,
+        epochs=int(epochs),
+        lr=float(lr),
+        weight_decay=float(weight_decay),
+        batch_size=batch_size,
+    )
     teachers: dict[int, Teacher] = {}
     tables = []
     for width in tqdm(widths, desc="mnist two-layer", disable=not progress):
@@ -230,8 +275,13 @@ def two_layer_sweep(
                     teachers[seed] = _teacher_for(digits, split, teacher, teacher_lam, seed)
                 x = digits.x_train[split.train]
                 y_real = one_hot(digits.y_train[split.train])
-                y_mix = mixed_targets(y_real, np.asarray(teachers[seed].predict(x)), p2s,
-                                      label_noise=label_noise, seed=seed)
+                y_mix = mixed_targets(
+                    y_real,
+                    np.asarray(teachers[seed].predict(x)),
+                    p2s,
+                    label_noise=label_noise,
+                    seed=seed,
+                )
                 for j, p2 in enumerate(p2s):
                     xs.append(x)
                     ys.append(y_mix[j])
@@ -242,22 +292,37 @@ def two_layer_sweep(
             keys = jnp.stack([jax.random.fold_in(jax.random.key(s), width) for s, _ in runs])
             cfg = TrainConfig(width, epochs, lr, weight_decay, batch_size)
             t0 = time.perf_counter()
-            fit = train_two_layer(keys, np.stack(xs), np.stack(ys), cfg,
-                                  x_val=np.stack(xv) if n_val else None,
-                                  y_val=np.stack(yv) if n_val else None)
+            fit = train_two_layer(
+                keys,
+                np.stack(xs),
+                np.stack(ys),
+                cfg,
+                x_val=np.stack(xv) if n_val else None,
+                y_val=np.stack(yv) if n_val else None,
+            )
             mse, acc = mse_and_accuracy(fit.predict(digits.x_test), digits.y_test)
             secs = time.perf_counter() - t0
-            return pd.DataFrame({
-                "model": "two_layer", "n": n, "m": width, "p2": [p for _, p in runs],
-                "n_synthetic": [n_synthetic(n, p) for _, p in runs],
-                "seed": [s for s, _ in runs], "test_mse": mse.astype(float),
-                "test_acc": acc.astype(float),
-                "teacher_mse": [teachers[s].test_mse for s, _ in runs], "n0": n0,
-                "teacher": teacher, "epochs": epochs, "best_epoch": fit.best_epoch.astype(int),
-                "final_train_loss": fit.train_loss[:, -1].astype(float),
-                "label_noise": float(label_noise), "data_source": digits.source,
-                "fit_seconds": secs / len(runs),
-            })
+            return pd.DataFrame(
+                {
+                    "model": "two_layer",
+                    "n": n,
+                    "m": width,
+                    "p2": [p for _, p in runs],
+                    "n_synthetic": [n_synthetic(n, p) for _, p in runs],
+                    "seed": [s for s, _ in runs],
+                    "test_mse": mse.astype(float),
+                    "test_acc": acc.astype(float),
+                    "teacher_mse": [teachers[s].test_mse for s, _ in runs],
+                    "n0": n0,
+                    "teacher": teacher,
+                    "epochs": epochs,
+                    "best_epoch": fit.best_epoch.astype(int),
+                    "final_train_loss": fit.train_loss[:, -1].astype(float),
+                    "label_noise": float(label_noise),
+                    "data_source": digits.source,
+                    "fit_seconds": secs / len(runs),
+                }
+            )
 
         tables.append(_cached(store, "mnist_two_layer", {**base, "m": width}, compute))
     return pd.concat(tables, ignore_index=True)

@@ -1,9 +1,9 @@
 """Read and write IDX files, the format of the original MNIST distribution.
 
-Layout (Y. LeCun, http://yann.lecun.com/exdb/mnist/): two zero bytes, one byte for the element type
-(0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), one byte for the number of
-dimensions ``k``, then ``k`` big-endian uint32 sizes, then the elements in C order, big-endian.
-Files ending in ``.gz`` are read and written through gzip.
+Layout (Y. LeCun, http://yann.lecun.com/exdb/mnist/): two zero bytes, one byte for the element
+type (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), one byte for the
+number of dimensions ``k``, then ``k`` big-endian uint32 sizes, then the elements in C order,
+big-endian. Files ending in ``.gz`` are read and written through gzip.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise IDXError(f"{path}: truncated header ({len(raw)} bytes, need {header} for {ndim} dims)")
+        raise IDXError(
+            f"{path}: truncated header ({len(raw)} bytes, need {header} for {ndim} dims)"
+        )
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = _CODES[code]
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize

@@ -95,7 +95,12 @@ def _prepare(x_train, y_train, x_test, y_test, source: str) -> Digits:
 
 
 def _find(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     return None
@@ -121,7 +126,9 @@ def load_idx_folder(folder: str | os.PathLike[str]) -> Digits:
     folder = Path(folder).expanduser()
     expected = ", ".join(f"{s}[.gz]" for s in IDX_FILES.values())
     if not folder.is_dir():
-        raise MNISTFilesError(f"MNIST folder {folder} does not exist; expected it to hold {expected}")
+        raise MNISTFilesError(
+            f"MNIST folder {folder} does not exist; expected it to hold {expected}"
+        )
     found = {key: _find(folder, stem) for key, stem in IDX_FILES.items()}
     missing = [IDX_FILES[k] for k, p in found.items() if p is None]
     if missing:
@@ -143,7 +150,10 @@ def load_idx_folder(folder: str | os.PathLike[str]) -> Digits:
                 f"labels {y.shape} (want (N,))"
             )
     return _prepare(
-        arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays["x_test"],
+        arrays["y_test"],
         f"mnist-idx:{folder}",
     )
 

@@ -1,6 +1,7 @@
 """Random-feature ridge regression in closed form, batched so that memory stays bounded.
 
-Model (Strong Model Collapse, Dohmatob et al., ICLR 2025, Section 4 and Figure 4 (MNIST)):
+Model (Strong Model Collapse, Dohmatob et al., ICLR 2025; the
+random-projection model of its Theorem 2 with a ReLU, as in its MNIST experiments):
   f(x) = v' phi(x),  phi(x) = relu(W x) in R^m,  W_ij ~ N(0, 1/d) i.i.d., fixed;
   v_hat = argmin_v (1/n) ||Z v - Y||^2 + lam ||v||^2,   Z = relu(X W') in R^{n x m}.
 Two equal closed forms:
@@ -8,10 +9,11 @@ Two equal closed forms:
   dual   (m > n):   v_hat = Z' (ZZ'/n + lam I_n)^{-1} Y / n                (an n x n system).
 ``method="auto"`` picks the smaller system. Row i of W is drawn from ``jax.random.fold_in(key, i)``,
 so the same key gives the same features whatever the method and the block size; W is used in
-blocks of ``block_size`` rows, and the features are never held whole: the primal form accumulates Z'Z over blocks of rows of X, the dual
-form accumulates ZZ' over blocks of features. Peak memory is about min(m, n)^2 plus one block
-(see ``rf_memory_bytes``). Y may hold several targets (columns): one factorisation serves them all,
-e.g. the labels of several synthetic fractions p2 on the same images.
+blocks of ``block_size`` rows, and the features are never held whole: the primal form accumulates
+Z'Z over blocks of rows of X, the dual form accumulates ZZ' over blocks of features. Peak memory is
+about min(m, n)^2 plus one block (see ``rf_memory_bytes``). Y may hold several targets (columns):
+one factorisation serves them all, e.g. the labels of several synthetic fractions p2 on the same
+images.
 
 dtype: float32 by default; float64 needs ``jax.config.update("jax_enable_x64", True)`` first (this
 module never flips the global JAX setting itself and raises if asked for float64 without it).
@@ -110,8 +112,16 @@ def _predict_block(out, x, w, mask, v):
     return out + _feat(x, w, mask) @ v
 
 
-def rf_memory_bytes(n: int, m: int, d: int, k: int = 10, *, block_size: int = 2048,
-                    row_block: int = 512, itemsize: int = 4) -> int:
+def rf_memory_bytes(
+    n: int,
+    m: int,
+    d: int,
+    k: int = 10,
+    *,
+    block_size: int = 2048,
+    row_block: int = 512,
+    itemsize: int = 4,
+) -> int:
     """Rough peak memory of ``fit_random_features`` (bytes), without the inputs X and Y.
 
     primal: W (m d) + Z'Z (m^2, twice for the factor) + one row block of features (row_block m);
@@ -149,8 +159,9 @@ class RandomFeatureRidge:
 
     def features(self, x: jax.Array) -> jax.Array:
         """relu(x W') for a (N, d) batch, all m features at once (use for small m only)."""
-        w = random_feature_weights(self.key, self.m, self.d, block_size=self.block_size,
-                                   dtype=self.coef.dtype)
+        w = random_feature_weights(
+            self.key, self.m, self.d, block_size=self.block_size, dtype=self.coef.dtype
+        )
         return jax.nn.relu(jnp.asarray(x, self.coef.dtype) @ w.T)
 
     def predict(self, x: jax.Array) -> jax.Array:
@@ -163,7 +174,7 @@ class RandomFeatureRidge:
         for b in range(nb):
             w = _weight_block(self.key, b, block, self.d, self.coef.dtype)
             mask = _block_mask(b, block, self.m, self.coef.dtype)
-            out = _predict_block(out, x, w, mask, v[b * block:(b + 1) * block])
+            out = _predict_block(out, x, w, mask, v[b * block : (b + 1) * block])
         return out
 
 
@@ -239,7 +250,7 @@ def fit_random_features(
         g = jnp.zeros((m, m), dt)
         r = jnp.zeros((m, y.shape[1]), dt)
         for i in range(0, n_pad, rb):
-            g, r = _primal_accumulate(g, r, xp[i:i + rb], yp[i:i + rb], w)
+            g, r = _primal_accumulate(g, r, xp[i : i + rb], yp[i : i + rb], w)
         coef = _chol_solve(g / n, r / n, lam_n)
     else:
         kmat = jnp.zeros((n, n), dt)
@@ -252,5 +263,6 @@ def fit_random_features(
             w = _weight_block(key, b, block, d, dt)
             parts.append(_dual_coef(x, w, _block_mask(b, block, m, dt), alpha))
         coef = jnp.concatenate(parts)[:m]
-    return RandomFeatureRidge(key=key, m=m, d=d, coef=coef, lam=float(lam), method=method,
-                              block_size=block)
+    return RandomFeatureRidge(
+        key=key, m=m, d=d, coef=coef, lam=float(lam), method=method, block_size=block
+    )

@@ -1,11 +1,11 @@
-"""Synthetic labels on real images: a teacher fitted on n0 real digits, and the real/synthetic split.
+"""Synthetic labels on real images: a teacher fitted on n0 real digits, the real/synthetic split.
 
-Setting (Strong Model Collapse, Dohmatob et al., ICLR 2025, Section 2 and the MNIST experiments of
-Section 4): the training set holds n images; exactly n2 = round(p2 n) of them carry the teacher's
-labels, the other n1 = n - n2 their true one-hot labels. The teacher is a ridge regression fitted on
-n0 other real images (on pixels, or on random features); the quality of its labels is its own test
-error on real data,
-  c^2 = E ||f_teacher(x) - y||^2   (squared error summed over the 10 outputs, averaged over the test set),
+Setting (Strong Model Collapse, Dohmatob et al., ICLR 2025, Definition 1 and
+its MNIST experiments): the training set holds n images; exactly n2 = round(p2 n) of them carry the
+teacher's labels, the other n1 = n - n2 their true one-hot labels. The teacher is a ridge
+regression fitted on n0 other real images (on pixels, or on random features); the quality of its
+labels is its own test error on real data,
+  c^2 = E ||f_teacher(x) - y||^2   (squared error summed over the 10 outputs, mean over test),
 the analogue of c^2 = tr(Sigma Delta) in THEORY.md. Optional extra Gaussian noise of standard
 deviation ``label_noise`` is added to the teacher's labels (each output independently).
 
@@ -80,7 +80,10 @@ def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> Mixed
         )
     perm = np.random.default_rng(seed).permutation(n_pool)
     return MixedSplit(
-        teacher=perm[:n0], val=perm[n0:n0 + n_val], train=perm[n0 + n_val:n0 + n_val + n], seed=seed
+        teacher=perm[:n0],
+        val=perm[n0 : n0 + n_val],
+        train=perm[n0 + n_val : n0 + n_val + n],
+        seed=seed,
     )
 
 
@@ -154,8 +157,9 @@ def fit_teacher(
         weights, rf = None, fit_random_features(key, x0, y0, m, lam)
         pred = rf.predict(x_test)
     c2 = float(jnp.mean(jnp.sum((pred - jnp.asarray(y_test)) ** 2, axis=1)))
-    return Teacher(kind=kind, n0=int(x0.shape[0]), lam=float(lam), weights=weights, rf=rf,
-                   test_mse=c2)
+    return Teacher(
+        kind=kind, n0=int(x0.shape[0]), lam=float(lam), weights=weights, rf=rf, test_mse=c2
+    )
 
 
 def mixed_targets(
@@ -192,7 +196,8 @@ def mixed_targets(
     y_teacher = np.asarray(y_teacher, np.float32)
     if y_real.shape != y_teacher.shape or y_real.ndim != 2:
         raise ValueError(
-            f"y_real and y_teacher must be (n, k) of one shape, got {y_real.shape}, {y_teacher.shape}"
+            f"y_real and y_teacher must be (n, k) of one shape, "
+            f"got {y_real.shape}, {y_teacher.shape}"
         )
     n = y_real.shape[0]
     if label_noise > 0:

@@ -1,17 +1,17 @@
 """A two-layer ReLU network (flax.nnx) trained with Optax on real + synthetic targets.
 
-Model: f(x) = b2 + A relu(W x + b1), W in R^{m x d}, A in R^{k x m} (``TwoLayerNet``, flax.nnx Linear
-layers, kernels N(0, 1/fan_in), biases 0). Loss: squared error summed over the k outputs, mean over
-the batch, the paper's regression loss (Strong Model Collapse, Dohmatob et al., ICLR 2025, Section 4,
-two-layer networks on MNIST). Optimiser: ``optax.adamw`` with a cosine-decay learning-rate schedule
-over all steps and decoupled weight decay.
+Model: f(x) = b2 + A relu(W x + b1), W in R^{m x d}, A in R^{k x m} (``TwoLayerNet``, flax.nnx
+Linear layers, kernels N(0, 1/fan_in), biases 0). Loss: squared error summed over the k outputs,
+mean over the batch, the paper's regression loss (Strong Model Collapse, Dohmatob et al., ICLR 2025,
+its two-layer networks on MNIST). Optimiser: ``optax.adamw`` with a cosine-decay learning-rate
+schedule over all steps and decoupled weight decay.
 
-Several runs (seeds, synthetic fractions) train at once: the nnx module is split into a static graph
-and a parameter pytree (``nnx.split``), and a pure training function of (key, x, y) is ``jax.vmap``-ed
-over runs and jitted; ``lax.scan`` runs the epochs and the minibatches. Early stopping on a held-out
-real split keeps, per run, the parameters of the epoch with the lowest validation loss (selected with
-``jnp.where``, no Python branch on traced values); without a validation split all epochs run and the
-last parameters are kept.
+Several runs (seeds, synthetic fractions) train at once: the nnx module is split into a static
+graph and a parameter pytree (``nnx.split``), and a pure training function of (key, x, y) is
+``jax.vmap``-ed over runs and jitted; ``lax.scan`` runs the epochs and the minibatches. Early
+stopping on a held-out real split keeps, per run, the parameters of the epoch with the lowest
+validation loss (selected with ``jnp.where``, no Python branch on traced values); without a
+validation split all epochs run and the last parameters are kept.
 """
 
 from __future__ import annotations
@@ -160,8 +160,14 @@ def _train(keys, x, y, x_val, y_val, *, cfg: TrainConfig, d: int, k: int, has_va
             best_e = jnp.where(better, e, best_e)
             return (p, o, best_p, best_v, best_e, e + 1), (losses.mean(), v)
 
-        init = (params, opt_state, params, jnp.asarray(jnp.inf, jnp.float32), jnp.asarray(0),
-                jnp.asarray(0))
+        init = (
+            params,
+            opt_state,
+            params,
+            jnp.asarray(jnp.inf, jnp.float32),
+            jnp.asarray(0),
+            jnp.asarray(0),
+        )
         ekeys = jax.random.split(data_key, cfg.epochs)
         (_, _, best_p, _, best_e, _), (tl, vl) = jax.lax.scan(epoch, init, ekeys)
         return best_p, tl, vl, best_e
@@ -231,7 +237,8 @@ def train_two_layer(
         y_val = jnp.asarray(y_val, jnp.float32)
         if x_val.shape[-1] != d or y_val.shape[-1] != k or x_val.shape[-2] != y_val.shape[-2]:
             raise ValueError(
-                f"x_val must be (n_val, {d}) and y_val (n_val, {k}); got {x_val.shape}, {y_val.shape}"
+                f"x_val must be (n_val, {d}) and y_val (n_val, {k}); "
+                f"got {x_val.shape}, {y_val.shape}"
             )
     else:
         x_val = jnp.zeros((1, d), jnp.float32)
@@ -239,5 +246,10 @@ def train_two_layer(
     (params, tl, vl, be), graphdef = _train(
         keys, x, y, x_val, y_val, cfg=cfg, d=d, k=k, has_val=has_val
     )
-    return TwoLayerFit(graphdef=graphdef, params=params, train_loss=np.asarray(tl),
-                       val_loss=np.asarray(vl), best_epoch=np.asarray(be))
+    return TwoLayerFit(
+        graphdef=graphdef,
+        params=params,
+        train_loss=np.asarray(tl),
+        val_loss=np.asarray(vl),
+        best_epoch=np.asarray(be),
+    )
