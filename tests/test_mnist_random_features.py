@@ -188,7 +188,7 @@ def test_store_resumes_without_recomputing(digits, tmp_path, monkeypatch):
 
 def test_memory_estimate_for_full_settings_fits_this_machine():
     # the largest --full point: n = 30,000 images, m = 100,000 features (dual form)
-    assert rf_memory_bytes(30_000, 100_000, 784) < 16 * 2**30
+    assert rf_memory_bytes(30_000, 100_000, 784) < 12 * 2**30
     assert rf_memory_bytes(1000, 500, 784) < rf_memory_bytes(1000, 1000, 784)
 
 
