@@ -225,3 +225,15 @@ def test_sweep_rejects_bad_input(digits):
         random_feature_sweep(digits, [3900], [10], [0.0], [0], n0=200)
     with pytest.raises(ValueError, match="ns must hold integers in \\[1, inf\\); got 0"):
         random_feature_sweep(digits, [0], [10], [0.0], [0])
+
+
+def test_float64_option_agrees_with_float32(digits):
+    """float64 is opt-in: inside jax.enable_x64 the fit runs in float64 and matches float32."""
+    x, y = digits.x_train[:300], one_hot(digits.y_train[:300])
+    m32 = fit_random_features(jax.random.key(5), x, y, 120, 1e-2)
+    with jax.enable_x64(True):
+        m64 = fit_random_features(jax.random.key(5), x, y, 120, 1e-2, dtype=jnp.float64)
+        assert m64.coef.dtype == jnp.float64
+        p64 = np.asarray(m64.predict(digits.x_test[:100]))
+    np.testing.assert_allclose(m32.predict(digits.x_test[:100]), p64, atol=1e-3)
+    assert m32.coef.dtype == jnp.float32  # the global setting was not changed

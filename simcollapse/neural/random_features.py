@@ -57,9 +57,10 @@ def _n_blocks(m: int, block: int) -> int:
 def _weight_block(key: jax.Array, b, block: int, d: int, dtype) -> jax.Array:
     # Row i of W comes from fold_in(key, i): W does not depend on the block size or the method.
     # b is traced: one compilation serves every block of a width.
+    # Drawn in float32 whatever dtype: float64 then computes with exactly the same features.
     rows = b * block + jnp.arange(block)
-    draw = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (d,), dtype))
-    return draw(rows) / np.sqrt(d)
+    draw = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (d,), jnp.float32))
+    return (draw(rows) / np.float32(np.sqrt(d))).astype(dtype)
 
 
 def random_feature_weights(
@@ -67,7 +68,8 @@ def random_feature_weights(
 ) -> jax.Array:
     """The (m, d) first-layer matrix W, entries N(0, 1/d), drawn block by block as the fit does.
 
-    Row i comes from ``fold_in(key, i)``, so W does not depend on ``block_size``.
+    Row i comes from ``fold_in(key, i)``, drawn in float32 and cast to ``dtype``, so W does not
+    depend on ``block_size``, nor (up to that cast) on ``dtype``.
     """
     block = min(block_size, m)
     blocks = [_weight_block(key, b, block, d, dtype) for b in range(_n_blocks(m, block))]
