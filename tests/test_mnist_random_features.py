@@ -237,3 +237,17 @@ def test_float64_option_agrees_with_float32(digits):
         p64 = np.asarray(m64.predict(digits.x_test[:100]))
     np.testing.assert_allclose(m32.predict(digits.x_test[:100]), p64, atol=1e-3)
     assert m32.coef.dtype == jnp.float32  # the global setting was not changed
+
+
+def test_random_feature_teacher_and_label_noise(digits):
+    x0, y0 = digits.x_train[:400], one_hot(digits.y_train[:400])
+    t = fit_teacher(x0, y0, digits.x_test, one_hot(digits.y_test), kind="random_features", m=300)
+    assert t.kind == "random_features" and 0 < t.test_mse < 1.0
+    assert t.predict(digits.x_test[:5]).shape == (5, 10)
+    with pytest.raises(ValueError, match="kind must be 'pixels' or 'random_features', got 'gp'"):
+        fit_teacher(x0, y0, digits.x_test, one_hot(digits.y_test), kind="gp")
+    y_real = one_hot(digits.y_train[:50])
+    y_teacher = np.zeros_like(y_real)
+    ys = mixed_targets(y_real, y_teacher, [0.2], label_noise=0.5, seed=1)[0]
+    np.testing.assert_array_equal(ys[10:], y_real[10:])  # real rows untouched
+    assert 0.3 < ys[:10].std() < 0.7  # the 10 teacher rows carry N(0, 0.5^2) noise

@@ -69,6 +69,11 @@ def _floats01(name: str, values: Sequence[float]) -> list[float]:
     return values
 
 
+def _check_teacher(teacher: str) -> None:
+    if teacher not in ("pixels", "random_features"):
+        raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
+
+
 def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
     return fit_teacher(
         digits.x_train[split.teacher],
@@ -130,6 +135,8 @@ def random_feature_sweep(
     p2s = _floats01("p2s", p2s)
     check_range("lam", lam, 0.0, low_open=True)
     check_range("label_noise", label_noise, 0.0)
+    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
+    _check_teacher(teacher)
     base = dict(
         model="random_features",
         version=_VERSION,
@@ -242,6 +249,8 @@ def two_layer_sweep(
     widths, seeds = _ints("widths", widths, 1), _ints("seeds", seeds, 0)
     p2s = _floats01("p2s", p2s)
     check_range("label_noise", label_noise, 0.0)
+    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
+    _check_teacher(teacher)
     for w in widths:
         TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
     splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}

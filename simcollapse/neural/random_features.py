@@ -213,7 +213,8 @@ def fit_random_features(
       dtype: float32 (default) or float64 (needs jax_enable_x64).
 
     Returns:
-      A ``RandomFeatureRidge`` whose ``predict`` evaluates the fitted model block by block.
+      A ``RandomFeatureRidge`` whose ``predict`` evaluates the fitted model block by block;
+      ``coef`` has shape (m, k), (m, 1) for a 1-D ``y``.
 
     Raises:
       ValueError: m, lam, block sizes, method or dtype out of range; x, y of wrong shapes.
