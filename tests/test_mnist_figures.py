@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simcollapse.neural  # noqa: F401  (registers the figures)
+import simcollapse.neural.figures  # noqa: F401  (registers the figures)
 from simcollapse.figures import FigureContext, get
 from simcollapse.store import ResultStore
 

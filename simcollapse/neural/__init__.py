@@ -2,10 +2,10 @@
 
 Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840), its experiments on images:
 the collapse of scaling laws under real + synthetic training data, beyond Gaussian features.
-Importing this package registers the figures ``mnist_random_features`` and ``mnist_two_layer``.
+The figures ``mnist_random_features`` and ``mnist_two_layer`` are registered by importing
+``simcollapse.neural.figures`` (kept separate so that the models do not import matplotlib).
 """
 
-from simcollapse.neural import figures as _figures  # noqa: F401  (registers the figures)
 from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep, two_layer_sweep
 from simcollapse.neural.idx import IDXError, read_idx, write_idx
 from simcollapse.neural.mnist import (
