@@ -1,0 +1,62 @@
+"""Neural experiments on real images: MNIST with random features and two-layer networks.
+
+Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840), its experiments on images:
+the collapse of scaling laws under real + synthetic training data, beyond Gaussian features.
+The figures ``mnist_random_features`` and ``mnist_two_layer`` are registered by importing
+``simcollapse.neural.figures`` (kept separate so that the models do not import matplotlib).
+"""
+
+from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep, two_layer_sweep
+from simcollapse.neural.idx import IDXError, read_idx, write_idx
+from simcollapse.neural.mnist import (
+    Digits,
+    MNISTFilesError,
+    load_builtin,
+    load_digits,
+    load_idx_folder,
+    one_hot,
+)
+from simcollapse.neural.random_features import (
+    RandomFeatureRidge,
+    fit_random_features,
+    random_feature_weights,
+    rf_memory_bytes,
+)
+from simcollapse.neural.teacher import (
+    MixedSplit,
+    Teacher,
+    draw_split,
+    fit_teacher,
+    mixed_targets,
+    n_synthetic,
+)
+from simcollapse.neural.two_layer import TrainConfig, TwoLayerFit, TwoLayerNet, train_two_layer
+
+__all__ = [
+    "Digits",
+    "IDXError",
+    "MNISTFilesError",
+    "MixedSplit",
+    "RandomFeatureRidge",
+    "Teacher",
+    "TrainConfig",
+    "TwoLayerFit",
+    "TwoLayerNet",
+    "draw_split",
+    "fit_random_features",
+    "fit_teacher",
+    "load_builtin",
+    "load_digits",
+    "load_idx_folder",
+    "mixed_targets",
+    "n_synthetic",
+    "one_hot",
+    "random_feature_sweep",
+    "random_feature_weights",
+    "read_idx",
+    "rf_memory_bytes",
+    "mse_and_accuracy",
+    "train_two_layer",
+    "two_layer_sweep",
+    "write_idx",
+]

@@ -1,0 +1,337 @@
+"""Sweeps over n, m and p2 on MNIST, cached point by point in the result store, as tidy tables.
+
+Each sweep returns one row per (model, n, m, p2, seed) with the columns
+  model, n, m, p2, n_synthetic, seed, test_mse, test_acc, teacher_mse (= c^2 of the teacher's
+  labels), n0, teacher, lam / epochs ..., data_source, fit_seconds (seconds of the whole group),
+where test_mse = mean over the real test set of ||f(x) - onehot(y)||^2 (summed over the 10
+outputs) and test_acc the classification accuracy of argmax f(x). This is the MNIST experiment of
+Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840): collapse shows as a floor in
+test_mse against n for p2 > 0, and as a dependence on the width m.
+
+Work is grouped so that one factorisation or one compiled training serves many points:
+  random features: one group per (seed, n, m), all p2 at once (ridge is linear in the labels, and
+    the images are the same for every p2: only which rows carry teacher labels changes);
+  two-layer nets: one group per width m, every (seed, p2) run vmapped in one training.
+Each group is one ``ResultStore`` entry, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from simcollapse._validate import check_range
+from simcollapse.neural.mnist import Digits, one_hot
+from simcollapse.neural.random_features import fit_random_features
+from simcollapse.neural.teacher import (
+    Teacher,
+    draw_split,
+    fit_teacher,
+    mixed_targets,
+    n_synthetic,
+)
+from simcollapse.neural.two_layer import TrainConfig, train_two_layer
+from simcollapse.store import ResultStore
+
+__all__ = ["random_feature_sweep", "two_layer_sweep", "mse_and_accuracy"]
+
+_VERSION = 1  # bump when a change alters the numbers, so stale cached points are not reused
+
+
+def mse_and_accuracy(pred, labels) -> tuple[np.ndarray, np.ndarray]:
+    """(test_mse, test_acc) over the last two axes of ``pred`` (..., N, k) vs int labels (N,)."""
+    pred = jnp.asarray(pred)
+    target = jnp.asarray(one_hot(np.asarray(labels), pred.shape[-1]))
+    mse = jnp.mean(jnp.sum((pred - target) ** 2, axis=-1), axis=-1)
+    acc = jnp.mean(jnp.argmax(pred, axis=-1) == jnp.asarray(labels), axis=-1)
+    return np.asarray(mse), np.asarray(acc)
+
+
+def _ints(name: str, values: Sequence[int], low: int) -> list[int]:
+    values = [int(v) for v in np.atleast_1d(values)]
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    check_range(name, values, low, integer=True)
+    return values
+
+
+def _floats01(name: str, values: Sequence[float]) -> list[float]:
+    values = [float(v) for v in np.atleast_1d(values)]
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    check_range(name, values, 0.0, 1.0)
+    return values
+
+
+def _check_teacher(teacher: str) -> None:
+    if teacher not in ("pixels", "random_features"):
+        raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
+
+
+def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
+    return fit_teacher(
+        digits.x_train[split.teacher],
+        one_hot(digits.y_train[split.teacher]),
+        digits.x_test,
+        one_hot(digits.y_test),
+        kind=teacher,
+        lam=teacher_lam,
+        key=jax.random.key(10_000 + seed),
+    )
+
+
+def _cached(store: ResultStore | None, namespace: str, key: dict, compute) -> pd.DataFrame:
+    if store is None:
+        return compute()
+    return store.get_or_compute(namespace, key, compute)
+
+
+def random_feature_sweep(
+    digits: Digits,
+    ns: Sequence[int],
+    ms: Sequence[int],
+    p2s: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    n0: int = 200,
+    teacher: str = "pixels",
+    teacher_lam: float = 1e-2,
+    lam: float = 1e-3,
+    label_noise: float = 0.0,
+    store: ResultStore | None = None,
+    progress: bool = False,
+    dtype=jnp.float32,
+) -> pd.DataFrame:
+    """Random-feature ridge on n real + synthetic MNIST images, for every (n, m, p2, seed).
+
+    Per seed: one permutation of the pool gives n0 teacher images and the max(ns) training images
+    (nested in n, disjoint from the teacher's); the teacher labels round(p2 n) of the training
+    images.
+
+    Args:
+      digits: the data (``load_digits``).
+      ns: training-set sizes; ms: widths; p2s: synthetic fractions in [0, 1]; seeds: seeds >= 0.
+      n0: teacher's training-set size (small n0: weak teacher, large c^2).
+      teacher: "pixels" or "random_features" (see ``fit_teacher``); teacher_lam its ridge penalty.
+      lam: ridge penalty of the student (> 0).
+      label_noise: std of extra Gaussian noise on teacher labels.
+      store: result store for caching and resuming (None: no caching).
+      progress: show a tqdm bar over the (seed, m, n) groups.
+      dtype: float32 or float64 (see ``fit_random_features``).
+
+    Returns:
+      Tidy DataFrame, one row per (n, m, p2, seed), model = "random_features".
+
+    Raises:
+      ValueError: sizes, fractions or seeds out of range, or n0 + max(ns) above the pool size.
+    """
+    ns, ms, seeds = _ints("ns", ns, 1), _ints("ms", ms, 1), _ints("seeds", seeds, 0)
+    p2s = _floats01("p2s", p2s)
+    check_range("lam", lam, 0.0, low_open=True)
+    check_range("label_noise", label_noise, 0.0)
+    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
+    _check_teacher(teacher)
+    base = dict(
+        model="random_features",
+        version=_VERSION,
+        source=digits.source,
+        n_pool=digits.n_pool,
+        n0=int(n0),
+        teacher=teacher,
+        teacher_lam=float(teacher_lam),
+        lam=float(lam),
+        label_noise=float(label_noise),
+        p2s=p2s,
+        dtype=str(jnp.dtype(dtype)),
+        n_max=max(ns),
+    )
+    splits = {s: draw_split(digits.n_pool, max(ns), n0, s) for s in seeds}  # validates sizes
+    tables = []
+    groups = [(s, m, n) for s in seeds for m in ms for n in ns]
+    teachers: dict[int, Teacher] = {}
+    for seed, m, n in tqdm(groups, desc="mnist random features", disable=not progress):
+        split = splits[seed]
+
+        def compute(seed=seed, m=m, n=n, split=split) -> pd.DataFrame:
+            if seed not in teachers:
+                teachers[seed] = _teacher_for(digits, split, teacher, teacher_lam, seed)
+            tch = teachers[seed]
+            idx = split.train[:n]
+            x = digits.x_train[idx]
+            y_real = one_hot(digits.y_train[idx])
+            y_teacher = np.asarray(tch.predict(x))
+            ys = mixed_targets(y_real, y_teacher, p2s, label_noise=label_noise, seed=seed)
+            k = y_real.shape[1]
+            t0 = time.perf_counter()
+            model = fit_random_features(
+                jax.random.key(seed * 1_000_003 + m),
+                x,
+                np.transpose(ys, (1, 0, 2)).reshape(n, len(p2s) * k),
+                m,
+                lam,
+                dtype=dtype,
+            )
+            pred = model.predict(digits.x_test).reshape(-1, len(p2s), k)
+            mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), digits.y_test)
+            secs = time.perf_counter() - t0
+            return pd.DataFrame(
+                {
+                    "model": "random_features",
+                    "n": n,
+                    "m": m,
+                    "p2": p2s,
+                    "n_synthetic": [n_synthetic(n, p) for p in p2s],
+                    "seed": seed,
+                    "test_mse": mse.astype(float),
+                    "test_acc": acc.astype(float),
+                    "teacher_mse": tch.test_mse,
+                    "n0": n0,
+                    "teacher": teacher,
+                    "lam": float(lam),
+                    "label_noise": float(label_noise),
+                    "method": model.method,
+                    "data_source": digits.source,
+                    "fit_seconds": secs,
+                }
+            )
+
+        tables.append(
+            _cached(store, "mnist_random_features", {**base, "seed": seed, "m": m, "n": n}, compute)
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def two_layer_sweep(
+    digits: Digits,
+    n: int,
+    widths: Sequence[int],
+    p2s: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    n0: int = 200,
+    n_val: int = 0,
+    teacher: str = "pixels",
+    teacher_lam: float = 1e-2,
+    label_noise: float = 0.0,
+    epochs: int = 100,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    batch_size: int | None = None,
+    store: ResultStore | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Two-layer networks of every width on n real + synthetic images, for every (p2, seed).
+
+    All (seed, p2) runs of one width train together (vmapped); with n_val > 0 each run keeps its
+    best epoch on n_val held-out real images (early stopping), disjoint from teacher and training.
+
+    Args:
+      digits: the data. n: training-set size. widths: hidden widths m. p2s: synthetic fractions in
+        [0, 1]. seeds: seeds >= 0 (split, teacher, initialisation, minibatch order).
+      n0, teacher, teacher_lam, label_noise: the teacher (as in ``random_feature_sweep``).
+      n_val: held-out real images for early stopping (0: fixed number of epochs).
+      epochs, lr, weight_decay, batch_size: the optimiser (``TrainConfig``).
+      store, progress: caching and a progress bar over widths.
+
+    Returns:
+      Tidy DataFrame, one row per (m, p2, seed), model = "two_layer".
+
+    Raises:
+      ValueError: sizes, fractions, seeds or hyper-parameters out of range.
+    """
+    check_range("n", n, 1, integer=True)
+    widths, seeds = _ints("widths", widths, 1), _ints("seeds", seeds, 0)
+    p2s = _floats01("p2s", p2s)
+    check_range("label_noise", label_noise, 0.0)
+    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
+    _check_teacher(teacher)
+    for w in widths:
+        TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
+    splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}
+    base = dict(
+        model="two_layer",
+        version=_VERSION,
+        source=digits.source,
+        n_pool=digits.n_pool,
+        n=int(n),
+        n0=int(n0),
+        n_val=int(n_val),
+        teacher=teacher,
+        teacher_lam=float(teacher_lam),
+        label_noise=float(label_noise),
+        p2s=p2s,
+        seeds=seeds,
+        epochs=int(epochs),
+        lr=float(lr),
+        weight_decay=float(weight_decay),
+        batch_size=batch_size,
+    )
+    teachers: dict[int, Teacher] = {}
+    tables = []
+    for width in tqdm(widths, desc="mnist two-layer", disable=not progress):
+
+        def compute(width=width) -> pd.DataFrame:
+            xs, ys, xv, yv, runs = [], [], [], [], []
+            for seed in seeds:
+                split = splits[seed]
+                if seed not in teachers:
+                    teachers[seed] = _teacher_for(digits, split, teacher, teacher_lam, seed)
+                x = digits.x_train[split.train]
+                y_real = one_hot(digits.y_train[split.train])
+                y_mix = mixed_targets(
+                    y_real,
+                    np.asarray(teachers[seed].predict(x)),
+                    p2s,
+                    label_noise=label_noise,
+                    seed=seed,
+                )
+                for j, p2 in enumerate(p2s):
+                    xs.append(x)
+                    ys.append(y_mix[j])
+                    if n_val:
+                        xv.append(digits.x_train[split.val])
+                        yv.append(one_hot(digits.y_train[split.val]))
+                    runs.append((seed, p2))
+            keys = jnp.stack([jax.random.fold_in(jax.random.key(s), width) for s, _ in runs])
+            cfg = TrainConfig(width, epochs, lr, weight_decay, batch_size)
+            t0 = time.perf_counter()
+            fit = train_two_layer(
+                keys,
+                np.stack(xs),
+                np.stack(ys),
+                cfg,
+                x_val=np.stack(xv) if n_val else None,
+                y_val=np.stack(yv) if n_val else None,
+            )
+            mse, acc = mse_and_accuracy(fit.predict(digits.x_test), digits.y_test)
+            secs = time.perf_counter() - t0
+            return pd.DataFrame(
+                {
+                    "model": "two_layer",
+                    "n": n,
+                    "m": width,
+                    "p2": [p for _, p in runs],
+                    "n_synthetic": [n_synthetic(n, p) for _, p in runs],
+                    "seed": [s for s, _ in runs],
+                    "test_mse": mse.astype(float),
+                    "test_acc": acc.astype(float),
+                    "teacher_mse": [teachers[s].test_mse for s, _ in runs],
+                    "n0": n0,
+                    "teacher": teacher,
+                    "epochs": epochs,
+                    "best_epoch": fit.best_epoch.astype(int),
+                    "final_train_loss": fit.train_loss[:, -1].astype(float),
+                    "label_noise": float(label_noise),
+                    "data_source": digits.source,
+                    "fit_seconds": secs,
+                }
+            )
+
+        tables.append(_cached(store, "mnist_two_layer", {**base, "m": width}, compute))
+    return pd.concat(tables, ignore_index=True)

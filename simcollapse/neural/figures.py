@@ -1,0 +1,227 @@
+"""Registry entries for the MNIST figures: ``mnist_random_features`` and ``mnist_two_layer``.
+
+Both compute a tidy table through ``experiments`` (cached in ``ctx.store``) and plot means over
+seeds with standard-error bars. Settings per mode are in ``SETTINGS``; ``quick`` is sized to run
+both figures on the built-in 5,000 digits in well under 90 s on a 2-core CPU; ``full`` is paper
+scale (full MNIST from ``ctx.data_dir`` / SIMCOLLAPSE_DATA; widths up to 10^5 random features and
+2,000 hidden units, meant for an accelerator). Sizes larger than the pool of images are dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.style import new_figure, palette
+from simcollapse.neural.experiments import random_feature_sweep, two_layer_sweep
+from simcollapse.neural.mnist import load_digits
+
+__all__ = [
+    "SETTINGS",
+    "compute_random_features",
+    "compute_two_layer",
+    "plot_random_features",
+    "plot_two_layer",
+]
+
+SETTINGS = {
+    "quick": {
+        "rf": dict(
+            ns=[200, 400, 800, 1600, 3200],
+            ms=[100, 500, 2000],
+            p2s=[0.0, 0.01, 0.05, 0.2],
+            n_seeds=3,
+            n0=200,
+            lam=1e-3,
+        ),
+        "two_layer": dict(
+            n=1000,
+            widths=[8, 32, 128, 512],
+            p2s=[0.0, 0.2, 0.5],
+            n_seeds=3,
+            n0=200,
+            n_val=500,
+            epochs=15,
+            batch_size=50,
+            lr=3e-3,
+        ),
+    },
+    "full": {
+        "rf": dict(
+            ns=[500, 1000, 2000, 5000, 10000, 20000, 30000],
+            ms=[100, 1000, 10000, 100000],
+            p2s=[0.0, 0.01, 0.05, 0.2],
+            n_seeds=5,
+            n0=200,
+            lam=1e-3,
+        ),
+        "two_layer": dict(
+            n=20000,
+            widths=[8, 32, 128, 512, 2000],
+            p2s=[0.0, 0.05, 0.2, 0.5],
+            n_seeds=5,
+            n0=200,
+            n_val=5000,
+            epochs=40,
+            batch_size=128,
+            lr=3e-3,
+        ),
+    },
+}
+
+
+def _seeds(ctx: FigureContext, k: int) -> list[int]:
+    return [ctx.seed + i for i in range(k)]
+
+
+def compute_random_features(ctx: FigureContext) -> pd.DataFrame:
+    """Test MSE of random-feature ridge against n, for each p2 and width (``SETTINGS[mode]``)."""
+    s = dict(SETTINGS[ctx.mode]["rf"])
+    digits = load_digits(ctx.data_dir)
+    room = digits.n_pool - s["n0"]
+    ns = [n for n in s.pop("ns") if n <= room] or [room]
+    return random_feature_sweep(
+        digits,
+        ns,
+        s.pop("ms"),
+        s.pop("p2s"),
+        _seeds(ctx, s.pop("n_seeds")),
+        store=ctx.store,
+        progress=ctx.progress,
+        **s,
+    )
+
+
+def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
+    """Test MSE / error of two-layer nets against width, for each p2 (``SETTINGS[mode]``)."""
+    s = dict(SETTINGS[ctx.mode]["two_layer"])
+    digits = load_digits(ctx.data_dir)
+    n = min(s.pop("n"), digits.n_pool - s["n0"] - s["n_val"])
+    return two_layer_sweep(
+        digits,
+        n,
+        s.pop("widths"),
+        s.pop("p2s"),
+        _seeds(ctx, s.pop("n_seeds")),
+        store=ctx.store,
+        progress=ctx.progress,
+        **s,
+    )
+
+
+def _summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+    g = df.groupby(by)[col]
+    out = g.agg(["mean", "count"]).reset_index()
+    out["se"] = g.std(ddof=1).fillna(0.0).to_numpy() / np.sqrt(out["count"].to_numpy())
+    return out
+
+
+def _source_note(df: pd.DataFrame) -> str:
+    src = ", ".join(sorted(df["data_source"].unique()))
+    c2 = df.groupby("seed")["teacher_mse"].first().mean()
+    return f"data: {src}; teacher on n0 = {int(df['n0'].iloc[0])} images, c$^2$ = {c2:.2f}"
+
+
+def _plain_log_ticks(ax, xticks) -> None:
+    """Log-log axes; x ticks at the swept values, written as plain numbers."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(xticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+
+
+def plot_random_features(df: pd.DataFrame):
+    """One panel per width m: test MSE against n (log-log), one line per p2, SE bars over seeds."""
+    widths = sorted(df["m"].unique())
+    p2s = sorted(df["p2"].unique())
+    fig, axes = new_figure(ncols=len(widths), width=4.2, height=3.8, sharey=True, squeeze=False)
+    colours = palette(len(p2s))
+    summ = _summary(df, ["m", "p2", "n"], "test_mse")
+    for ax, m in zip(axes[0], widths, strict=True):
+        for colour, p2 in zip(colours, p2s, strict=True):
+            s = summ[(summ["m"] == m) & (summ["p2"] == p2)].sort_values("n")
+            ax.errorbar(
+                s["n"],
+                s["mean"],
+                yerr=s["se"],
+                color=colour,
+                marker="o",
+                ms=4,
+                capsize=2,
+                label=f"{p2:g}",
+            )
+        _plain_log_ticks(ax, sorted(df["n"].unique()))
+        ax.set_title(f"width m = {m:,}")
+        ax.set_xlabel("training images n")
+    axes[0][0].set_ylabel("test MSE (real labels)")
+    axes[0][-1].legend(title="synthetic fraction p2", loc="upper right")
+    fig.suptitle(
+        "MNIST random-feature ridge: real + synthetic labels\n" + _source_note(df),
+        fontsize="medium",
+    )
+    return fig
+
+
+def plot_two_layer(df: pd.DataFrame):
+    """Test MSE and test classification error against width (log x), one line per p2."""
+    p2s = sorted(df["p2"].unique())
+    df = df.assign(test_err=1.0 - df["test_acc"])
+    fig, axes = new_figure(ncols=2, width=4.6, height=3.8, squeeze=False)
+    colours = palette(len(p2s))
+    for ax, col, label in zip(
+        axes[0],
+        ["test_mse", "test_err"],
+        ["test MSE (real labels)", "test classification error"],
+        strict=True,
+    ):
+        summ = _summary(df, ["p2", "m"], col)
+        for colour, p2 in zip(colours, p2s, strict=True):
+            s = summ[summ["p2"] == p2].sort_values("m")
+            ax.errorbar(
+                s["m"],
+                s["mean"],
+                yerr=s["se"],
+                color=colour,
+                marker="o",
+                ms=4,
+                capsize=2,
+                label=f"{p2:g}",
+            )
+        _plain_log_ticks(ax, sorted(df["m"].unique()))
+        ax.set_xlabel("hidden width m")
+        ax.set_ylabel(label)
+    axes[0][0].legend(title="synthetic fraction p2")
+    n = int(df["n"].iloc[0])
+    fig.suptitle(
+        f"MNIST two-layer ReLU nets (Adam), n = {n:,} training images\n" + _source_note(df),
+        fontsize="medium",
+    )
+    return fig
+
+
+MNIST_RANDOM_FEATURES = register(
+    Figure(
+        name="mnist_random_features",
+        caption="MNIST, random-feature ridge: test MSE against n for synthetic fractions p2 "
+        "{0, 0.01, 0.05, 0.2}, one panel per width; SE over seeds.",
+        compute=compute_random_features,
+        plot=plot_random_features,
+        group="mnist",
+    )
+)
+
+MNIST_TWO_LAYER = register(
+    Figure(
+        name="mnist_two_layer",
+        caption="MNIST, two-layer ReLU networks (flax.nnx, AdamW): test MSE and error against "
+        "width for several p2; SE over seeds.",
+        compute=compute_two_layer,
+        plot=plot_two_layer,
+        group="mnist",
+    )
+)
