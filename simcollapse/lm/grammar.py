@@ -6,8 +6,8 @@ trained on TinyStories/BabiStories mixed with synthetic stories). Stories look l
     Zoe was a shy fox who lived in a barn. Zoe found a ball by the pond. Zoe gave the ball
     to an owl. In the end, Zoe was happy.
 
-A story is: one intro sentence, ``K`` plot sentences (``K`` in {1, 2, 3}, drawn independently),
-and one ending sentence. The intro picks a hero (name, adjective, kind, home); the plot and
+A story is: one intro sentence, ``K`` plot sentences (``K`` in {1, 2, 3} by default, drawn
+independently of the rest) and one ending sentence. The intro picks a hero (name, adjective, kind, home); the plot and
 ending sentences are drawn independently given the hero's name, each from a small set of
 templates with uniformly drawn fillers.
 
@@ -66,7 +66,7 @@ _ENDINGS = (
     ("In the end, {n} and {f} were friends.", 0.3),
     ("In the end, {n} went to bed with the {o}.", 0.2),
 )
-_K_PROBS = (0.45, 0.35, 0.2)  # P(K = 1), P(K = 2), P(K = 3)
+_K_PROBS = (0.45, 0.35, 0.2)  # default P(K = 1), P(K = 2), P(K = 3)
 
 
 def _fillers(template: str) -> list[dict[str, str]]:
@@ -104,15 +104,33 @@ def _mean_len(table: dict[str, float]) -> float:
 class StoryGrammar:
     """The built-in story grammar (see the module docstring for its structure and entropy).
 
-    All probabilities are fixed; a grammar object only caches its enumerated sentence tables.
-    Use ``default_grammar()`` for the shared instance.
+    Attributes:
+      plot_probs: P(K = 1), P(K = 2), ...: the distribution of the number of plot sentences
+        (non-negative, summing to 1). ``(1.0,)`` gives short one-plot stories (the quick
+        figures use them: shorter rows train faster on a CPU).
+
+    Every other probability is fixed; a grammar object caches its enumerated sentence tables.
+    Use ``default_grammar()`` for the shared default instance.
 
     Example:
       >>> g = default_grammar()
       >>> stories = g.sample(3, seed=0)
       >>> round(g.entropy_per_token, 3)                                     # doctest: +SKIP
-      0.068
+      0.158
+
+    Raises:
+      ValueError: if ``plot_probs`` is empty, negative, or does not sum to 1.
     """
+
+    plot_probs: tuple[float, ...] = _K_PROBS
+
+    def __post_init__(self) -> None:
+        p = np.asarray(self.plot_probs, dtype=np.float64)
+        if p.ndim != 1 or p.size == 0 or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-9:
+            raise ValueError(
+                f"plot_probs must be a non-empty tuple of non-negative numbers summing to 1, "
+                f"got {self.plot_probs!r}"
+            )
 
     @functools.cached_property
     def _intros(self) -> dict[str, tuple[float, str]]:
@@ -147,8 +165,8 @@ class StoryGrammar:
     def entropy(self) -> float:
         """H(story) in nats: exact entropy of one story's byte string (module docstring)."""
         h_intro = _entropy([p for p, _ in self._intros.values()])
-        h_k = _entropy(_K_PROBS)
-        mean_k = sum((k + 1) * p for k, p in enumerate(_K_PROBS))
+        h_k = _entropy([q for q in self.plot_probs if q > 0])
+        mean_k = sum((k + 1) * p for k, p in enumerate(self.plot_probs))
         # The hero's name is uniform over _NAMES (marginal of the uniform intro).
         h_plot = np.mean([_entropy(list(t.values())) for t in self._plots.values()])
         h_end = np.mean([_entropy(list(t.values())) for t in self._endings.values()])
@@ -158,7 +176,7 @@ class StoryGrammar:
     def mean_length(self) -> float:
         """E[len(story)] in bytes, exactly (sentences joined by single spaces)."""
         intro = np.mean([len(s.encode()) for s in self._intros])
-        mean_k = sum((k + 1) * p for k, p in enumerate(_K_PROBS))
+        mean_k = sum((k + 1) * p for k, p in enumerate(self.plot_probs))
         plot = np.mean([_mean_len(t) for t in self._plots.values()])
         end = np.mean([_mean_len(t) for t in self._endings.values()])
         return float(intro + mean_k * (plot + 1) + end + 1)  # one space before each sentence
@@ -169,7 +187,8 @@ class StoryGrammar:
         intro = max(len(s.encode()) for s in self._intros)
         plot = max(len(s.encode()) for t in self._plots.values() for s in t)
         end = max(len(s.encode()) for t in self._endings.values() for s in t)
-        return intro + len(_K_PROBS) * (plot + 1) + end + 1
+        k_max = max(k + 1 for k, q in enumerate(self.plot_probs) if q > 0)
+        return intro + k_max * (plot + 1) + end + 1
 
     @property
     def entropy_per_token(self) -> float:
@@ -201,7 +220,7 @@ class StoryGrammar:
             home = _HOMES[rng.integers(len(_HOMES))]
             a_an = "an" if adj[0] in "aeiou" else "a"
             parts = [f"{name} was {a_an} {adj} {kind} who lived in {home}."]
-            k = 1 + rng.choice(len(_K_PROBS), p=_K_PROBS)
+            k = 1 + rng.choice(len(self.plot_probs), p=self.plot_probs)
             for _ in range(k):
                 parts.append(self._draw(_PLOTS, name, rng))
             parts.append(self._draw(_ENDINGS, name, rng))
@@ -226,10 +245,12 @@ class StoryGrammar:
             return -math.inf
         sentences = [s + "." for s in story[:-1].split(". ")]
         k = len(sentences) - 2
-        if not 1 <= k <= len(_K_PROBS) or sentences[0] not in self._intros:
+        if not 1 <= k <= len(self.plot_probs) or sentences[0] not in self._intros:
+            return -math.inf
+        if self.plot_probs[k - 1] == 0.0:
             return -math.inf
         p_intro, name = self._intros[sentences[0]]
-        total = math.log(p_intro) + math.log(_K_PROBS[k - 1])
+        total = math.log(p_intro) + math.log(self.plot_probs[k - 1])
         for s in sentences[1:-1]:
             p = self._plots[name].get(s, 0.0)
             if p == 0.0:
@@ -239,7 +260,7 @@ class StoryGrammar:
         return total + math.log(p_end) if p_end > 0.0 else -math.inf
 
 
-@functools.lru_cache(maxsize=1)
-def default_grammar() -> StoryGrammar:
-    """The shared built-in grammar (its sentence tables are enumerated once)."""
-    return StoryGrammar()
+@functools.lru_cache(maxsize=8)
+def default_grammar(plot_probs: tuple[float, ...] = _K_PROBS) -> StoryGrammar:
+    """The shared built-in grammar (its sentence tables are enumerated once per ``plot_probs``)."""
+    return StoryGrammar(tuple(float(q) for q in plot_probs))

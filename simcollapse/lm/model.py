@@ -79,6 +79,7 @@ class GPTConfig:
 
 #: Model sizes by (layers, width, heads): from a 2-layer toy to GPT-2 small (12/768/12).
 SIZES: dict[str, tuple[int, int, int]] = {
+    "nano": (2, 16, 2),
     "toy": (2, 32, 2),
     "tiny": (2, 64, 4),
     "mini": (4, 128, 4),

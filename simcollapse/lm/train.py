@@ -32,7 +32,7 @@ import pandas as pd
 from flax import nnx
 
 from simcollapse.lm.corpus import Rows
-from simcollapse.lm.model import GPT, GPTConfig, count_params, token_nll
+from simcollapse.lm.model import GPT, GPTConfig, token_nll
 
 __all__ = ["TrainConfig", "TrainResult", "evaluate", "make_optimizer", "train"]
 
@@ -134,9 +134,13 @@ def _sample_batch(
 
 @functools.lru_cache(maxsize=32)
 def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, Callable, Callable]:
-    """(graphdef, jitted train step, jitted eval batch) for one model shape and recipe."""
-    graphdef, _ = nnx.split(GPT(model_cfg, rngs=nnx.Rngs(0)))
+    """(graphdef, jitted init, jitted train step, jitted eval batch) for one shape and recipe."""
+    graphdef, _ = nnx.split(nnx.eval_shape(lambda: GPT(model_cfg, rngs=nnx.Rngs(0))))
     tx = make_optimizer(train_cfg)
+
+    def init(key):
+        params = nnx.state(GPT(model_cfg, rngs=nnx.Rngs(params=key)), nnx.Param)
+        return params, tx.init(params)
 
     def loss_fn(params, tokens, n_valid, key):
         model = nnx.merge(graphdef, params)
@@ -157,7 +161,7 @@ def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, Callab
         logits, _ = nnx.merge(graphdef, params)(tokens[:, :-1])
         return token_nll(logits, tokens[:, 1:], n_valid)
 
-    return graphdef, jax.jit(step, donate_argnums=(0, 1)), jax.jit(eval_batch)
+    return graphdef, jax.jit(init), jax.jit(step, donate_argnums=(0, 1)), jax.jit(eval_batch)
 
 
 def evaluate(
@@ -175,7 +179,7 @@ def evaluate(
     Returns:
       sum of -log p(target) / number of valid targets.
     """
-    _, _, eval_fn = _compiled(model_cfg, train_cfg or TrainConfig())
+    *_, eval_fn = _compiled(model_cfg, train_cfg or TrainConfig())
     n = len(rows)
     pad = (-n) % batch
     tokens = np.concatenate([rows.tokens, np.zeros((pad, rows.tokens.shape[1]), np.int32)])
@@ -207,7 +211,8 @@ class TrainResult:
     resumed_from: int = 0
 
     def model(self) -> GPT:
-        graphdef, _ = nnx.split(GPT(self.model_cfg, rngs=nnx.Rngs(0)))
+        """The trained model as an ``nnx`` module."""
+        graphdef, _ = nnx.split(nnx.eval_shape(lambda: GPT(self.model_cfg, rngs=nnx.Rngs(0))))
         return nnx.merge(graphdef, self.params)
 
 
@@ -264,12 +269,10 @@ def train(
         raise ValueError(
             f"synthetic rows have context {synthetic.context}, real rows {real.context}"
         )
-    graphdef, step_fn, _ = _compiled(model_cfg, train_cfg)
+    graphdef, init_fn, step_fn, _ = _compiled(model_cfg, train_cfg)
     k_init, k_train = jax.random.split(key)
-    model = GPT(model_cfg, rngs=nnx.Rngs(params=k_init))
-    params = nnx.state(model, nnx.Param)
-    n_params = count_params(model)
-    opt_state = make_optimizer(train_cfg).init(params)
+    params, opt_state = init_fn(k_init)
+    n_params = int(sum(x.size for x in jax.tree.leaves(params)))
 
     n_evals = -(-train_cfg.steps // train_cfg.eval_every)
     log = {k: np.full(n_evals, np.nan) for k in ("step", "tokens", "train_loss", "test_loss")}
