@@ -157,7 +157,9 @@ class LMData:
 def prepare_data(exp: LMExperiment) -> LMData:
     """Read or sample the real stories, split them, tokenise them, pack them into rows.
 
-    The row context is ``min(exp.context, longest real story + EOS)``.
+    The row context is ``min(exp.context, longest story + EOS)``, where the longest story is
+    the grammar's longest possible one (so no grammar story is ever truncated and the entropy
+    bound is exact) or the corpus's longest.
 
     Raises:
       FileNotFoundError / ValueError: a missing or empty corpus, too few stories.
@@ -172,15 +174,16 @@ def prepare_data(exp: LMExperiment) -> LMData:
         entropy = g.entropy_per_token
     else:
         stories = load_corpus(exp.corpus, exp.separator)
-        splits = split_stories(
-            stories, exp.n_test, exp.n_generator, exp.n_student, exp.data_seed
-        )
+        splits = split_stories(stories, exp.n_test, exp.n_generator, exp.n_student, exp.data_seed)
         tok = bpe_tokenizer(
             splits.generator + splits.student, exp.bpe_vocab, Path(exp.corpus).parent
         )
         entropy = float("nan")
     ids = {k: tok.encode(getattr(splits, k)) for k in ("test", "generator", "student")}
-    longest = max(len(t) for v in ids.values() for t in v) + 1
+    if exp.corpus is None:  # the grammar's longest possible story: no truncation, fixed shape
+        longest = default_grammar(exp.grammar_plots).max_length + 1
+    else:
+        longest = max(len(t) for v in ids.values() for t in v) + 1
     context = min(exp.context, longest)
     rows = {
         k: encode_rows(v, context, tok.bos_id, tok.eos_id, allow_long_context=True)
@@ -281,9 +284,7 @@ def run_lm_experiment(
     data = prepare_data(exp)
     synthetic, info = run_generator(exp, data, store)
     runs = [(s, p2, seed) for s in exp.sizes for p2 in exp.p2s for seed in exp.seeds]
-    bar = tqdm(
-        total=len(runs) * exp.student_train.steps, desc="lm students", disable=not progress
-    )
+    bar = tqdm(total=len(runs) * exp.student_train.steps, desc="lm students", disable=not progress)
     tables = []
     for size, p2, seed in runs:
         cfg = exp.model_config(size, data.tokenizer.vocab_size, data.test.context)
@@ -331,9 +332,25 @@ def run_lm_experiment(
     bar.close()
     out = pd.concat(tables, ignore_index=True)
     out["excess_loss"] = out["test_loss"] - out["entropy"]
-    cols = ["size", "layers", "width", "heads", "n_params", "p2", "seed", "step", "tokens",
-            "train_loss", "test_loss", "entropy", "excess_loss", "generator_test_loss",
-            "synthetic_nll", "n_kept", "mean_tokens"]
+    cols = [
+        "size",
+        "layers",
+        "width",
+        "heads",
+        "n_params",
+        "p2",
+        "seed",
+        "step",
+        "tokens",
+        "train_loss",
+        "test_loss",
+        "entropy",
+        "excess_loss",
+        "generator_test_loss",
+        "synthetic_nll",
+        "n_kept",
+        "mean_tokens",
+    ]
     out = out[cols]
     _MEMO[memo_key] = out
     return out.copy()

@@ -37,7 +37,7 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
         n_test=64,
         n_generator=100,
         n_student=2000,
-        context=128,
+        context=512,  # clipped to the grammar's longest story + EOS (134 bytes)
         sizes=("nano", "toy"),
         generator_size="nano",
         p2s=(0.0, 0.1, 0.5, 1.0),
@@ -63,12 +63,22 @@ def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
         seeds=(seed, seed + 1, seed + 2),
         data_seed=seed,
         student_train=TrainConfig(
-            steps=10_000, batch_size=64, lr=6e-4, warmup_steps=500, eval_every=500,
-            eval_batch=128, checkpoint_every=1000,
+            steps=10_000,
+            batch_size=64,
+            lr=6e-4,
+            warmup_steps=500,
+            eval_every=500,
+            eval_batch=128,
+            checkpoint_every=1000,
         ),
         generator_train=TrainConfig(
-            steps=2000, batch_size=64, lr=6e-4, warmup_steps=200, eval_every=500,
-            eval_batch=128, checkpoint_every=1000,
+            steps=2000,
+            batch_size=64,
+            lr=6e-4,
+            warmup_steps=200,
+            eval_every=500,
+            eval_batch=128,
+            checkpoint_every=1000,
         ),
         n_synthetic=50_000,
         dropout=0.1,
@@ -113,12 +123,18 @@ def _p2_label(p2: float) -> str:
 
 
 def _plain_log_axis(axis: Any) -> None:
-    """Log scale with plain decimal tick labels (0.5, 2) instead of 5x10^-1."""
-    from matplotlib.ticker import FormatStrFormatter, LogLocator
+    """Log scale with plain tick labels (0.5, 2, 30k, 1M) instead of 5x10^-1."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    def fmt(x: float, _pos: Any) -> str:
+        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if x >= scale:
+                return f"{x / scale:g}{suffix}"
+        return f"{x:g}"
 
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.set_minor_formatter(FormatStrFormatter(""))
+    axis.set_major_formatter(FuncFormatter(fmt))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _plot_curves(df: pd.DataFrame) -> Any:
@@ -129,9 +145,9 @@ def _plot_curves(df: pd.DataFrame) -> Any:
     p2s = sorted(df["p2"].unique())
     fig, axes = new_figure(ncols=len(sizes), width=4.6, height=3.8, squeeze=False, sharey=True)
     colors = palette(len(p2s))
-    for ax, size in zip(axes[0], sizes):
+    for ax, size in zip(axes[0], sizes, strict=True):
         sub = df[df["size"] == size]
-        for color, p2 in zip(colors, p2s):
+        for color, p2 in zip(colors, p2s, strict=True):
             g = sub[sub["p2"] == p2].groupby("step", as_index=False)[["tokens", col]].mean()
             ax.plot(g["tokens"], g[col], marker="o", ms=3, color=color, label=_p2_label(p2))
         gen = sub["generator_test_loss"].iloc[0] - (
@@ -143,10 +159,13 @@ def _plot_curves(df: pd.DataFrame) -> Any:
         ax.set_xlabel("training tokens seen")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        _plain_log_axis(ax.xaxis)
         _plain_log_axis(ax.yaxis)
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(
-        title="synthetic\nfraction p2", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+        title="synthetic\nfraction p2",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
         fontsize="small",
     )
     return fig
@@ -158,21 +177,30 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
     col, ylabel = _loss_column(df)
     p2s = sorted(df["p2"].unique())
     fig, ax = new_figure(width=5.2, height=4.0)
-    for color, p2 in zip(palette(len(p2s)), p2s):
+    for color, p2 in zip(palette(len(p2s)), p2s, strict=True):
         g = df[df["p2"] == p2].sort_values("n_params")
         ax.errorbar(
-            g["n_params"], g[col], yerr=g["test_loss_sd"], marker="o", ms=4, capsize=3,
-            color=color, label=_p2_label(p2),
+            g["n_params"],
+            g[col],
+            yerr=g["test_loss_sd"],
+            marker="o",
+            ms=4,
+            capsize=3,
+            color=color,
+            label=_p2_label(p2),
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log_axis(ax.xaxis)
     _plain_log_axis(ax.yaxis)
     ax.set_xlabel("student parameters")
     ax.set_ylabel(f"final {ylabel}")
     tokens = float(np.mean(df["tokens"]))
-    ax.set_title(f"same budget: {tokens / 1e3:.0f}k tokens per student")
+    ax.set_title(f"same budget: about {tokens / 1e3:.0f}k tokens per student")
     ax.legend(
-        title="synthetic\nfraction p2", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+        title="synthetic\nfraction p2",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
         fontsize="small",
     )
     return fig

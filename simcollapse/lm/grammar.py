@@ -7,9 +7,9 @@ trained on TinyStories/BabiStories mixed with synthetic stories). Stories look l
     to an owl. In the end, Zoe was happy.
 
 A story is: one intro sentence, ``K`` plot sentences (``K`` in {1, 2, 3} by default, drawn
-independently of the rest) and one ending sentence. The intro picks a hero (name, adjective, kind, home); the plot and
-ending sentences are drawn independently given the hero's name, each from a small set of
-templates with uniformly drawn fillers.
+independently of the rest) and one ending sentence. The intro picks a hero (name, adjective,
+kind, home); the plot and ending sentences are drawn independently given the hero's name, each
+from a small set of templates with uniformly drawn fillers.
 
 Exact entropy. Every sentence ends in ". " (or "." at the very end) and no sentence contains a
 full stop, so a story splits into its sentences in one way only; the first is the intro, the
@@ -73,7 +73,10 @@ def _fillers(template: str) -> list[dict[str, str]]:
     """Every filler assignment of a template's slots other than the name (uniform)."""
     slots = {"o": _OBJECTS, "s": _SPOTS, "f": _FRIENDS, "e": _FEELINGS, "w": _WEATHER}
     used = [k for k in slots if "{" + k + "}" in template]
-    return [dict(zip(used, combo)) for combo in itertools.product(*(slots[k] for k in used))]
+    return [
+        dict(zip(used, combo, strict=True))
+        for combo in itertools.product(*(slots[k] for k in used))
+    ]
 
 
 def _sentence_table(

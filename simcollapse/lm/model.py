@@ -158,8 +158,12 @@ class Block(nnx.Module):
             k_all, v_all, new_cache = k, v, None
             key_pos = positions
         else:
-            k_all = jax.lax.dynamic_update_slice(cache[0], k.astype(cache[0].dtype), (0, offset, 0, 0))
-            v_all = jax.lax.dynamic_update_slice(cache[1], v.astype(cache[1].dtype), (0, offset, 0, 0))
+            k_all = jax.lax.dynamic_update_slice(
+                cache[0], k.astype(cache[0].dtype), (0, offset, 0, 0)
+            )
+            v_all = jax.lax.dynamic_update_slice(
+                cache[1], v.astype(cache[1].dtype), (0, offset, 0, 0)
+            )
             new_cache = (k_all, v_all)
             key_pos = jnp.arange(k_all.shape[1])
         scores = jnp.einsum("bqhd,bkhd->bhqk", q, k_all).astype(jnp.float32)

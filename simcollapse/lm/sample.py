@@ -159,7 +159,7 @@ def generate(
     nll = []
     for i in range(-(-n // batch)):
         tokens, logps = jax.device_get(run(params, jax.random.fold_in(key, i)))
-        for row, lp in zip(tokens, logps):
+        for row, lp in zip(tokens, logps, strict=True):
             hits = np.flatnonzero(row == eos_id)
             end = int(hits[0]) if hits.size else len(row)
             stories.append([int(t) for t in row[:end]])

@@ -132,8 +132,14 @@ def _sample_batch(
     return tokens, n_valid
 
 
+def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
+    """The compiled functions for a shape and recipe; logging settings do not recompile."""
+    recipe = dataclasses.replace(train_cfg, eval_every=1, eval_batch=1, checkpoint_every=1)
+    return _compiled_recipe(model_cfg, recipe)
+
+
 @functools.lru_cache(maxsize=32)
-def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, Callable, Callable]:
+def _compiled_recipe(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
     """(graphdef, jitted init, jitted train step, jitted eval batch) for one shape and recipe."""
     graphdef, _ = nnx.split(nnx.eval_shape(lambda: GPT(model_cfg, rngs=nnx.Rngs(0))))
     tx = make_optimizer(train_cfg)
@@ -165,7 +171,11 @@ def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, Callab
 
 
 def evaluate(
-    model_cfg: GPTConfig, params: Any, rows: Rows, batch: int = 128, train_cfg: TrainConfig | None = None
+    model_cfg: GPTConfig,
+    params: Any,
+    rows: Rows,
+    batch: int = 128,
+    train_cfg: TrainConfig | None = None,
 ) -> float:
     """Token-averaged cross-entropy (nats) of a model on rows (padding excluded).
 
@@ -299,26 +309,36 @@ def train(
     params, opt_state, key = state["params"], state["opt"], state["key"]
     tokens_seen = jnp.float32(state["tokens"])
     loss_sum, loss_n = jnp.float32(0.0), 0
-    for s in range(start, train_cfg.steps):
-        key, k_step = jax.random.split(key)
-        params, opt_state, loss, count = step_fn(params, opt_state, k_step, real_d, syn_d, p2_d)
-        tokens_seen, loss_sum, loss_n = tokens_seen + count, loss_sum + loss, loss_n + 1
-        done = s + 1
-        if done % train_cfg.eval_every == 0 or done == train_cfg.steps:
-            i = (done - 1) // train_cfg.eval_every
-            log["step"][i], log["tokens"][i] = done, float(tokens_seen)
-            log["train_loss"][i] = float(loss_sum) / loss_n
-            log["test_loss"][i] = evaluate(model_cfg, params, test, train_cfg.eval_batch, train_cfg)
-            loss_sum, loss_n = jnp.float32(0.0), 0
-        if manager is not None and (done % train_cfg.checkpoint_every == 0):
-            snapshot = {"params": params, "opt": opt_state, "key": key, "step": done,
-                        "tokens": float(tokens_seen), "log": log}
-            manager.save(done, args=ocp.args.StandardSave(snapshot))
+    try:
+        for s in range(start, train_cfg.steps):
+            key, k_step = jax.random.split(key)
+            params, opt_state, loss, count = step_fn(params, opt_state, k_step, real_d, syn_d, p2_d)
+            tokens_seen, loss_sum, loss_n = tokens_seen + count, loss_sum + loss, loss_n + 1
+            done = s + 1
+            if done % train_cfg.eval_every == 0 or done == train_cfg.steps:
+                i = (done - 1) // train_cfg.eval_every
+                log["step"][i], log["tokens"][i] = done, float(tokens_seen)
+                log["train_loss"][i] = float(loss_sum) / loss_n
+                log["test_loss"][i] = evaluate(
+                    model_cfg, params, test, train_cfg.eval_batch, train_cfg
+                )
+                loss_sum, loss_n = jnp.float32(0.0), 0
+            if manager is not None and (done % train_cfg.checkpoint_every == 0):
+                snapshot = {
+                    "params": params,
+                    "opt": opt_state,
+                    "key": key,
+                    "step": done,
+                    "tokens": float(tokens_seen),
+                    "log": log,
+                }
+                manager.save(done, args=ocp.args.StandardSave(snapshot))
+                manager.wait_until_finished()
+            if progress is not None:
+                progress(1)
+    finally:
+        if manager is not None:
             manager.wait_until_finished()
-        if progress is not None:
-            progress(1)
-    if manager is not None:
-        manager.wait_until_finished()
-        manager.close()
+            manager.close()
     history = pd.DataFrame(log).dropna(subset=["step"]).astype({"step": int})
     return TrainResult(params, history, n_params, model_cfg, resumed_from=start)
