@@ -48,7 +48,16 @@ def test_sweep_is_stored_and_a_rerun_only_loads(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_weak_generator_collapses_students_beyond_seed_spread():
     """p2 = 0.5 of a weak generator's stories ends above p2 = 0 by more than the seed spread."""
-    exp = dataclasses.replace(quick_experiment(0), sizes=("nano",), p2s=(0.0, 0.5), seeds=(0, 1, 2))
+    # Past the loss plateau of byte models (about 60 steps on this grammar) every p2 = 0 seed
+    # has learnt the sentence structure, so the seed spread is small; at 64 steps it is not.
+    quick = quick_experiment(0)
+    exp = dataclasses.replace(
+        quick,
+        sizes=("toy",),
+        p2s=(0.0, 0.5),
+        seeds=(0, 1, 2),
+        student_train=dataclasses.replace(quick.student_train, steps=160, eval_every=40),
+    )
     df = run_lm_experiment(exp)
     final = df[df["step"] == df["step"].max()].groupby("p2")["test_loss"]
     mean, spread = final.mean(), final.max() - final.min()

@@ -37,7 +37,7 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
         n_test=64,
         n_generator=100,
         n_student=2000,
-        context=512,  # clipped to the grammar's longest story + EOS (134 bytes)
+        context=512 if corpus is None else 128,  # grammar: clipped to its longest story + EOS
         sizes=("nano", "toy"),
         generator_size="nano",
         p2s=(0.0, 0.1, 0.5, 1.0),
