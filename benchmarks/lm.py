@@ -77,12 +77,12 @@ def _bench_size(size: str, context: int, batch: int, steps: int, bf16: bool) -> 
             mem.argument_size_in_bytes + mem.temp_size_in_bytes + mem.output_size_in_bytes
         )
     for i in range(2):  # warm-up
-        params, opt, loss, _ = step_fn(params, opt, jax.random.key(i), real, real, p2)
+        params, opt, loss, _ = compiled(params, opt, jax.random.key(i), real, real, p2)
     jax.block_until_ready(loss)
     times = []
     for i in range(steps):
         t = time.perf_counter()
-        params, opt, loss, _ = step_fn(params, opt, jax.random.key(10 + i), real, real, p2)
+        params, opt, loss, _ = compiled(params, opt, jax.random.key(10 + i), real, real, p2)
         jax.block_until_ready((params, loss))
         times.append(time.perf_counter() - t)
     median = statistics.median(times)

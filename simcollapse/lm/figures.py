@@ -172,6 +172,8 @@ def _plot_curves(df: pd.DataFrame) -> Any:
 
 
 def _plot_sizes(df: pd.DataFrame) -> Any:
+    from matplotlib.ticker import NullFormatter
+
     from simcollapse.figures.style import new_figure, palette
 
     col, ylabel = _loss_column(df)
@@ -191,9 +193,14 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_axis(ax.xaxis)
     _plain_log_axis(ax.yaxis)
-    ax.set_xlabel("student parameters")
+    sizes = df.drop_duplicates("n_params").sort_values("n_params")
+    ax.set_xticks(
+        sizes["n_params"],
+        [f"{s}\n{n / 1e3:.0f}k" for s, n in zip(sizes["size"], sizes["n_params"], strict=True)],
+    )
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("student size and parameters")
     ax.set_ylabel(f"final {ylabel}")
     tokens = float(np.mean(df["tokens"]))
     ax.set_title(f"same budget: about {tokens / 1e3:.0f}k tokens per student")
