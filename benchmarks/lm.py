@@ -6,7 +6,8 @@ exactly the step ``simcollapse.lm.train`` runs), times at least five steps after
 x tokens (forward 2N, backward 4N per token; attention's L^2 term is not counted), and the
 fraction of peak divides the achieved model flops/s by the device's peak: a table of dense
 bf16/fp32 peaks for known accelerators, and on a CPU the measured float32 matmul rate of a
-2048 x 2048 product (a practical ceiling, not a datasheet number). Memory per size is XLA's
+2048 x 2048 product (a practical ceiling, not a datasheet number). The batch is fixed (drawing
+batches is a separate small function in the trainer and is not timed). Memory per size is XLA's
 own account of the compiled step (arguments + temporaries + outputs) and the parameter +
 optimiser bytes. ``python benchmarks/lm.py [--full]`` prints the JSON.
 """
@@ -64,11 +65,10 @@ def _bench_size(size: str, context: int, batch: int, steps: int, bf16: bool) -> 
     params, opt = init_fn(jax.random.key(0))
     n_params = int(sum(x.size for x in jax.tree.leaves(params)))
     state_bytes = int(sum(x.nbytes for x in jax.tree.leaves((params, opt))))
-    rows = np.random.default_rng(0).integers(0, 258, (256, context + 1)).astype(np.int32)
-    real = (jnp.asarray(rows), jnp.full((256,), context, jnp.int32))
-    p2 = jnp.float32(0.0)
+    rows = np.random.default_rng(0).integers(0, 258, (batch, context + 1)).astype(np.int32)
+    data = (jnp.asarray(rows), jnp.full((batch,), context, jnp.int32))
     t = time.perf_counter()
-    compiled = step_fn.lower(params, opt, jax.random.key(0), real, real, p2).compile()
+    compiled = step_fn.lower(params, opt, jax.random.key(0), *data).compile()
     compile_s = time.perf_counter() - t
     mem = compiled.memory_analysis()
     step_bytes = None
@@ -77,12 +77,12 @@ def _bench_size(size: str, context: int, batch: int, steps: int, bf16: bool) -> 
             mem.argument_size_in_bytes + mem.temp_size_in_bytes + mem.output_size_in_bytes
         )
     for i in range(2):  # warm-up
-        params, opt, loss, _ = compiled(params, opt, jax.random.key(i), real, real, p2)
+        params, opt, loss, _ = compiled(params, opt, jax.random.key(i), *data)
     jax.block_until_ready(loss)
     times = []
     for i in range(steps):
         t = time.perf_counter()
-        params, opt, loss, _ = compiled(params, opt, jax.random.key(10 + i), real, real, p2)
+        params, opt, loss, _ = compiled(params, opt, jax.random.key(10 + i), *data)
         jax.block_until_ready((params, loss))
         times.append(time.perf_counter() - t)
     median = statistics.median(times)

@@ -16,7 +16,7 @@ from simcollapse.lm.train import TrainConfig, _sample_batch, train
 # The quick figures' setting (one-plot grammar stories, nano model, the quick recipe), so every
 # test in the process shares one compiled train step.
 EXP = dataclasses.replace(quick_experiment(0), n_test=64, n_generator=50, n_student=2000)
-RECIPE = dataclasses.replace(EXP.student_train, eval_every=32, checkpoint_every=20)
+RECIPE = dataclasses.replace(EXP.student_train, eval_every=32, checkpoint_every=30)
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +63,9 @@ def test_interrupted_run_resumes_from_its_checkpoint(grammar_rows, trained, tmp_
 
     done = []
 
-    def stop_after_30(n):
+    def stop_after_40(n):
         done.append(n)
-        if len(done) == 30:
+        if len(done) == 40:
             raise Interrupt
 
     with pytest.raises(Interrupt):
@@ -76,10 +76,10 @@ def test_interrupted_run_resumes_from_its_checkpoint(grammar_rows, trained, tmp_
             test,
             jax.random.key(0),
             checkpoint_dir=tmp_path,
-            progress=stop_after_30,
+            progress=stop_after_40,
         )
     resumed = train(cfg, RECIPE, real, test, jax.random.key(0), checkpoint_dir=tmp_path)
-    assert resumed.resumed_from == 20
+    assert resumed.resumed_from == 30
     np.testing.assert_allclose(
         resumed.history["test_loss"], trained.history["test_loss"], rtol=1e-5
     )

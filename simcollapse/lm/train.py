@@ -132,6 +132,12 @@ def _sample_batch(
     return tokens, n_valid
 
 
+# Batches are drawn by their own small compiled function, so the (slow to compile) train step
+# sees only (batch, context + 1) arrays and is compiled once per model and recipe, whatever the
+# sizes of the real and synthetic pools.
+_sample_batch_jit = jax.jit(_sample_batch, static_argnums=4)
+
+
 def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
     """The compiled functions for a shape and recipe; logging settings do not recompile."""
     recipe = dataclasses.replace(train_cfg, eval_every=1, eval_batch=1, checkpoint_every=1)
@@ -154,11 +160,9 @@ def _compiled_recipe(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any,
         total, count = token_nll(logits, tokens[:, 1:], n_valid)
         return total / jnp.maximum(count, 1.0), count
 
-    def step(params, opt_state, key, real, syn, p2):
-        k_batch, k_drop = jax.random.split(key)
-        tokens, n_valid = _sample_batch(k_batch, real, syn, p2, train_cfg.batch_size)
+    def step(params, opt_state, key, tokens, n_valid):
         (loss, count), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            params, tokens, n_valid, k_drop
+            params, tokens, n_valid, key
         )
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss, count
@@ -311,8 +315,9 @@ def train(
     loss_sum, loss_n = jnp.float32(0.0), 0
     try:
         for s in range(start, train_cfg.steps):
-            key, k_step = jax.random.split(key)
-            params, opt_state, loss, count = step_fn(params, opt_state, k_step, real_d, syn_d, p2_d)
+            key, k_batch, k_drop = jax.random.split(key, 3)
+            batch = _sample_batch_jit(k_batch, real_d, syn_d, p2_d, train_cfg.batch_size)
+            params, opt_state, loss, count = step_fn(params, opt_state, k_drop, *batch)
             tokens_seen, loss_sum, loss_n = tokens_seen + count, loss_sum + loss, loss_n + 1
             done = s + 1
             if done % train_cfg.eval_every == 0 or done == train_cfg.steps:
