@@ -43,6 +43,9 @@ def test_sweep_is_stored_and_a_rerun_only_loads(tmp_path, monkeypatch):
     monkeypatch.setattr(experiment, "train", no_training)
     again = run_lm_experiment(SMALL, store)
     np.testing.assert_allclose(again["test_loss"], df["test_loss"])
+    # a grid with fewer p2 values reuses the stored runs it shares
+    fewer = run_lm_experiment(dataclasses.replace(SMALL, p2s=(0.5,)), store)
+    np.testing.assert_allclose(fewer["test_loss"], df[df["p2"] == 0.5]["test_loss"])
 
 
 @pytest.mark.slow

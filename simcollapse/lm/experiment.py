@@ -117,9 +117,32 @@ class LMExperiment:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p!r}")
 
     def key(self) -> dict[str, Any]:
-        """A JSON-like description (for the result store's hash)."""
+        """A JSON-like description (for the result store's hash).
+
+        A corpus enters by its path, size and modification time, so editing the file makes
+        the stored runs stale instead of silently reusing them.
+        """
         d = dataclasses.asdict(self)
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+        out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+        if self.corpus is not None and Path(self.corpus).is_file():
+            st = Path(self.corpus).stat()
+            out["corpus_stat"] = [int(st.st_size), int(st.st_mtime_ns)]
+        return out
+
+    def run_key(self, part: str) -> dict[str, Any]:
+        """The store key of a part: only the settings it depends on, so growing the grid
+        (more sizes, p2 values or seeds) keeps every stored run valid.
+
+        Args:
+          part: "generator" (data + generator settings) or "student" (that, plus the students'
+            recipe; the run's own size, p2 and seed are added by the caller).
+        """
+        key = self.key()
+        for grid in ("sizes", "p2s", "seeds"):
+            key.pop(grid)
+        if part == "generator":
+            key.pop("student_train")
+        return {"part": part, **key}
 
     def model_config(self, size: str, vocab_size: int, context: int) -> GPTConfig:
         layers, width, heads = SIZES[size]
@@ -202,7 +225,7 @@ def run_generator(
       synthetic_nll (mean per-token NLL of the kept samples under the generator),
       n_kept, mean_tokens).
     """
-    key = {"exp": exp.key(), "part": "generator"}
+    key = exp.run_key("generator")
 
     def compute() -> pd.DataFrame:
         cfg = exp.model_config(exp.generator_size, data.tokenizer.vocab_size, data.test.context)
@@ -288,7 +311,7 @@ def run_lm_experiment(
     tables = []
     for size, p2, seed in runs:
         cfg = exp.model_config(size, data.tokenizer.vocab_size, data.test.context)
-        key = {"exp": exp.key(), "size": size, "p2": float(p2), "seed": int(seed)}
+        key = {**exp.run_key("student"), "size": size, "p2": float(p2), "seed": int(seed)}
 
         def compute(cfg=cfg, key=key, p2=p2, seed=seed, size=size) -> pd.DataFrame:
             ckpt = None
