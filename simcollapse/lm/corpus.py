@@ -1,0 +1,283 @@
+"""Real text for the language-model experiment: reading a corpus, splitting it, tokenising it.
+
+Two sources of real stories (paper Section 5 trains on TinyStories/BabiStories):
+
+* a user corpus: a plain-text file, one story per line, or stories separated by a marker the
+  user names (``separator``), read by ``load_corpus``; it is tokenised with a byte-level BPE
+  tokenizer (the ``tokenizers`` package) trained on the real training split only and cached
+  beside the data (``bpe_tokenizer``);
+* the built-in story grammar (``grammar.py``), tokenised byte by byte (``ByteTokenizer``), so the
+  per-token entropy of the stream is known exactly.
+
+``split_stories`` makes three disjoint sets of *distinct* stories: a test set, the generator's
+real subset (held out from the students) and the students' real pool. ``encode_rows`` turns
+stories into fixed-length rows ``[BOS, tokens..., EOS, pad...]`` with the count of valid targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+__all__ = [
+    "BPETokenizer",
+    "ByteTokenizer",
+    "RealSplits",
+    "Rows",
+    "Tokenizer",
+    "bpe_tokenizer",
+    "encode_rows",
+    "load_corpus",
+    "split_stories",
+]
+
+
+class Tokenizer(Protocol):
+    """What the experiment needs from a tokenizer."""
+
+    vocab_size: int
+    bos_id: int
+    eos_id: int
+
+    def encode(self, stories: Sequence[str]) -> list[list[int]]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+
+class ByteTokenizer:
+    """UTF-8 bytes as tokens 0..255, plus BOS = 256 and EOS = 257 (vocabulary 258)."""
+
+    vocab_size = 258
+    bos_id = 256
+    eos_id = 257
+
+    def encode(self, stories: Sequence[str]) -> list[list[int]]:
+        return [list(s.encode("utf-8")) for s in stories]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return bytes(int(i) for i in ids if int(i) < 256).decode("utf-8", errors="replace")
+
+
+class BPETokenizer:
+    """A trained ``tokenizers.Tokenizer`` (byte-level BPE) with ``<|bos|>``/``<|eos|>`` specials."""
+
+    def __init__(self, tokenizer: object) -> None:
+        self._tok = tokenizer
+        self.vocab_size = int(tokenizer.get_vocab_size())
+        self.bos_id = int(tokenizer.token_to_id("<|bos|>"))
+        self.eos_id = int(tokenizer.token_to_id("<|eos|>"))
+
+    def encode(self, stories: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self._tok.encode_batch(list(stories), add_special_tokens=False)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        keep = [int(i) for i in ids if int(i) not in (self.bos_id, self.eos_id)]
+        return self._tok.decode(keep)
+
+
+def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> list[str]:
+    """Read the stories of a plain-text corpus.
+
+    Args:
+      path: a UTF-8 text file.
+      separator: the marker between stories (e.g. ``"<|endoftext|>"``); None: one story per line.
+        Each story is stripped of surrounding white space; empty stories are dropped.
+
+    Returns:
+      The stories, in file order.
+
+    Raises:
+      FileNotFoundError: if ``path`` does not exist or is not a file.
+      ValueError: if ``separator`` is the empty string, or the file holds no story.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"corpus file {str(p)!r} does not exist (or is not a file)")
+    if separator is not None and separator == "":
+        raise ValueError("separator must be a non-empty string or None (one story per line)")
+    text = p.read_text(encoding="utf-8", errors="replace")
+    pieces = text.splitlines() if separator is None else text.split(separator)
+    stories = [s.strip() for s in pieces if s.strip()]
+    if not stories:
+        how = "one story per line" if separator is None else f"separator {separator!r}"
+        raise ValueError(f"corpus file {str(p)!r} holds no story ({how}); it is empty")
+    return stories
+
+
+@dataclasses.dataclass(frozen=True)
+class RealSplits:
+    """Three disjoint sets of distinct real stories.
+
+    Attributes:
+      test: held-out real stories, on which every model's loss is measured.
+      generator: the generator's real training subset (never shown to the students).
+      student: the students' real pool.
+    """
+
+    test: list[str]
+    generator: list[str]
+    student: list[str]
+
+
+def split_stories(
+    stories: Sequence[str], n_test: int, n_generator: int, n_student: int | None, seed: int
+) -> RealSplits:
+    """Deduplicate, shuffle (seeded) and cut stories into test / generator / student sets.
+
+    Duplicates are dropped first so the three sets share no story text.
+
+    Args:
+      stories: the real stories.
+      n_test: size of the test set (>= 1).
+      n_generator: size of the generator's subset (>= 1).
+      n_student: size of the students' pool (>= 1); None: every remaining story.
+      seed: shuffle seed.
+
+    Returns:
+      A ``RealSplits``.
+
+    Raises:
+      ValueError: if a size is out of range or there are too few distinct stories.
+    """
+    for name, v in (("n_test", n_test), ("n_generator", n_generator), ("n_student", n_student)):
+        if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    unique = list(dict.fromkeys(stories))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    shuffled = [unique[i] for i in order]
+    need = n_test + n_generator + (1 if n_student is None else n_student)
+    if len(shuffled) < need:
+        raise ValueError(
+            f"the corpus has {len(shuffled)} distinct stories, fewer than the {need} needed "
+            f"(n_test={n_test}, n_generator={n_generator}, n_student={n_student})"
+        )
+    a, b = n_test, n_test + n_generator
+    c = len(shuffled) if n_student is None else b + n_student
+    return RealSplits(test=shuffled[:a], generator=shuffled[a:b], student=shuffled[b:c])
+
+
+def bpe_tokenizer(
+    train_stories: Sequence[str],
+    vocab_size: int = 4096,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> BPETokenizer:
+    """Train (or load from cache) a byte-level BPE tokenizer on the real training split.
+
+    The tokenizer is saved as ``bpe-<vocab>-<hash of the stories>.json`` in ``cache_dir``
+    (normally the corpus's folder), so a second run with the same split loads it.
+
+    Args:
+      train_stories: the stories it is trained on (the real training split only).
+      vocab_size: target vocabulary size, in [260, 1_000_000].
+      cache_dir: where to cache it; None or an unwritable folder: not cached (a warning).
+
+    Returns:
+      A ``BPETokenizer``.
+
+    Raises:
+      ValueError: if ``vocab_size`` is out of range or ``train_stories`` is empty.
+    """
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    if not isinstance(vocab_size, (int, np.integer)) or not 260 <= vocab_size <= 1_000_000:
+        raise ValueError(f"vocab_size must be an integer in [260, 1000000], got {vocab_size!r}")
+    if len(train_stories) == 0:
+        raise ValueError("train_stories is empty; a tokenizer needs text to train on")
+    digest = hashlib.sha256("\n".join(train_stories).encode()).hexdigest()[:16]
+    cache = None if cache_dir is None else Path(cache_dir) / f"bpe-{vocab_size}-{digest}.json"
+    if cache is not None and cache.is_file():
+        return BPETokenizer(HFTokenizer.from_file(str(cache)))
+    tok = HFTokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=int(vocab_size),
+        special_tokens=["<|bos|>", "<|eos|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(list(train_stories), trainer)
+    if cache is not None:
+        try:
+            tmp = cache.with_suffix(f".tmp{os.getpid()}")
+            tok.save(str(tmp))
+            os.replace(tmp, cache)
+        except OSError as err:
+            warnings.warn(f"could not cache the tokenizer at {cache}: {err}", stacklevel=2)
+    return BPETokenizer(tok)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rows:
+    """Stories as fixed-length token rows.
+
+    Attributes:
+      tokens: int32 array (n, context + 1): ``[BOS, story tokens..., EOS, EOS padding...]``;
+        a model reads ``tokens[:, :-1]`` and predicts ``tokens[:, 1:]``.
+      n_valid: int32 array (n,): how many targets of each row count (story tokens + EOS, at most
+        ``context``); later targets are padding and are masked out of every loss.
+    """
+
+    tokens: np.ndarray
+    n_valid: np.ndarray
+
+    @property
+    def context(self) -> int:
+        return int(self.tokens.shape[1] - 1)
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+
+def encode_rows(
+    token_lists: Sequence[Sequence[int]],
+    context: int,
+    bos_id: int,
+    eos_id: int,
+    *,
+    allow_long_context: bool = False,
+) -> Rows:
+    """Pack tokenised stories one per row, truncating those longer than the context.
+
+    Args:
+      token_lists: the stories' token ids (without BOS/EOS).
+      context: model context (number of predicted positions per row), >= 1.
+      bos_id: id of the begin-of-story token.
+      eos_id: id of the end-of-story token (also used as padding).
+      allow_long_context: permit a context longer than every story (rows then are partly
+        padding); by default that is an error, since it usually means a wrong unit or setting.
+
+    Returns:
+      ``Rows``.
+
+    Raises:
+      ValueError: if ``token_lists`` is empty, ``context`` < 1, or ``context`` exceeds the longest
+        story plus its EOS token (and ``allow_long_context`` is False).
+    """
+    if not isinstance(context, (int, np.integer)) or context < 1:
+        raise ValueError(f"context must be an integer >= 1, got {context!r}")
+    if len(token_lists) == 0:
+        raise ValueError("no stories to encode (token_lists is empty)")
+    longest = max(len(t) for t in token_lists) + 1
+    if context > longest and not allow_long_context:
+        raise ValueError(
+            f"context={context} is longer than every story: the longest has {longest} tokens "
+            f"including its end-of-story token; use a context in [1, {longest}]"
+        )
+    n = len(token_lists)
+    tokens = np.full((n, context + 1), eos_id, dtype=np.int32)
+    tokens[:, 0] = bos_id
+    n_valid = np.empty(n, dtype=np.int32)
+    for i, t in enumerate(token_lists):
+        body = list(t)[:context]
+        tokens[i, 1 : 1 + len(body)] = body
+        n_valid[i] = min(len(body) + 1, context)
+    return Rows(tokens=tokens, n_valid=n_valid)
