@@ -2,21 +2,54 @@
 
 Implements the Strong Model Collapse paper (Dohmatob, Feng, Subramonian, Kempe, ICLR 2025,
 arXiv 2410.04840): test error of models trained on a mix of real and synthetic data.
+
+Public API:
+  Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
+  theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
+  simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
+  Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  figures, neural, lm                                       - figures, MNIST and language-model
+                                                              experiments (imported on first use)
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from simcollapse import simulate, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
+from simcollapse.store import ResultStore
+from simcollapse.sweep import SpecError, Sweep, run_sweep
 
 __version__ = "0.1.0"
+
+_LAZY = ("figures", "neural", "lm")
 
 __all__ = [
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
     "Problem",
+    "ResultStore",
+    "SpecError",
     "Status",
+    "Sweep",
     "__version__",
+    "figures",
+    "lm",
+    "neural",
+    "run_sweep",
     "simulate",
     "theory",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier subpackages (matplotlib, flax) only when they are first used."""
+    if name in _LAZY:
+        module = importlib.import_module(f"simcollapse.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'simcollapse' has no attribute {name!r}")

@@ -1,0 +1,124 @@
+"""The paper's figures: PNG, PDF and CSV written, and the paper's claims read off their tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simcollapse as sc
+from simcollapse import cli
+from simcollapse.figures.paper import MAIN_FIGURES
+
+NAMES = [*MAIN_FIGURES, "theory_vs_simulation"]
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("figures")
+    assert (
+        cli.main(["figures", "--quick", "--only", *NAMES, "--out", str(out), "--no-progress"]) == 0
+    )
+    return out
+
+
+def table(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(out / f"{name}.csv")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_figure_has_png_pdf_and_csv(quick: Path, name: str) -> None:
+    for ext in ("png", "pdf", "csv"):
+        path = quick / f"{name}.{ext}"
+        assert path.exists() and path.stat().st_size > 1000, path
+    assert (quick / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert (quick / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.parametrize("name", MAIN_FIGURES)
+def test_theory_column_equals_direct_call(quick: Path, name: str) -> None:
+    rows = table(quick, name)
+    rows = rows[rows.method == "theory"].sample(5, random_state=1)
+    for r in rows.itertuples():
+        spec = sc.Sweep(
+            d=int(r.d),
+            family=r.family,
+            alpha=r.alpha,
+            source=r.source,
+            signal=r.signal,
+            axes={"n": [r.n]},
+        )
+        prob = spec.problem(c2=r.c2, sigma2=r.sigma2)
+        if r.model == "rp":
+            direct = sc.theory.rp_error(prob, r.n, r.m, r.lam, r.p2).total
+        else:
+            direct = sc.theory.ridge_error(prob, r.n, r.lam, r.p2).total
+        np.testing.assert_allclose(r.total, direct, rtol=1e-9)
+
+
+def test_strong_collapse_plateau(quick: Path) -> None:
+    t = table(quick, "scaling_plateau")
+    th = t[t.method == "theory"]
+    n_max = th.n.max()
+    clean = th[(th.p2 == 0)].sort_values("n")
+    last = clean[clean.n == n_max].total.item()
+    for p2 in sorted(th.p2.unique())[1:]:
+        row = th[(th.p2 == p2) & (th.n == n_max)]
+        floor = p2**2 * row.c2.item()
+        assert abs(row.total.item() - last - floor) <= 0.1 * floor, p2
+    tail = clean.total.to_numpy()[-10:]
+    assert np.all(np.diff(tail) < 0), "the clean curve must keep decreasing"
+
+
+def test_width_double_descent_peaks_at_threshold(quick: Path) -> None:
+    t = table(quick, "width_double_descent")
+    clean = t[(t.method == "theory") & (t.p2 == 0)]
+    lam_min = clean.lam.min()
+    clean = clean[clean.lam == lam_min]
+    psi_peak = clean.psi.to_numpy()[np.argmax(clean.total.to_numpy())]
+    assert 0.8 <= psi_peak <= 1.25
+
+
+def test_model_size_regimes_show_both_behaviours(quick: Path) -> None:
+    t = table(quick, "model_size_regimes")
+    th = t[t.method == "theory"]
+    amplifies, mitigates = set(), set()
+    for regime, part in th.groupby("regime"):
+        grid = part.pivot_table(index="n", columns="m", values="total").sort_index(axis=1)
+        diffs = np.diff(grid.to_numpy(), axis=1)  # larger width minus smaller width
+        if np.any(diffs > 0):
+            amplifies.add(regime)
+        if np.any(diffs < 0):
+            mitigates.add(regime)
+    assert amplifies and mitigates
+
+
+def test_theory_vs_simulation_agree(quick: Path) -> None:
+    t = table(quick, "theory_vs_simulation")
+    assert len(t) >= 40
+    assert np.median(np.abs(t.relative_difference)) < 0.05
+
+
+def test_unknown_figure_lists_known_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["figures", "--only", "no_such_figure", "--out", "/tmp/unused"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown figure 'no_such_figure'" in err and "scaling_plateau" in err
+
+
+def test_unwritable_output_gives_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code = cli.main(["figures", "--only", "isotropic_corollary", "--out", str(blocker / "figs")])
+    assert code == 2
+    assert "cannot create the output folder" in capsys.readouterr().err
+
+
+def test_list_prints_every_caption(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["figures", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in NAMES:
+        assert name in out
