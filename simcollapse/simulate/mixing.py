@@ -48,30 +48,31 @@ __all__ = [
 # One ridge fit, several label columns
 # --------------------------------------------------------------------------------------------
 def fit_columns(feats: Array, labels: Array, lam: Array, norm: Any = None) -> Array:
-    """Ridge weights for every label column: (X'X/N + lam)^+ X'y/N for y = labels[:, k].
+    """Ridge weights (X'X/N + lam_p)^+ X'y/N for every point p and label column k.
 
-    One factorisation (``engine.factorise``: primal n >= d, dual n < d) serves all columns;
-    directions outside the row space get 0 (the min-norm solution, exact at lam = 0). ``norm`` is N
-    (default: the number of rows); rows of zeros are allowed (they drop out).
+    One factorisation of ``feats`` (``engine.factorise``: primal n >= d, dual n < d) serves all
+    points and columns; directions outside the row space get 0 (the min-norm solution, exact at
+    lam = 0). ``norm`` is N (default: the number of rows); rows of zeros are allowed (they drop
+    out of the fit).
 
     Args:
-      feats: (n, d).  labels: (n, K).  lam: scalar.
+      feats: (n, d).  labels: (P, n, K).  lam: (P,).  norm: N, a number or a traced scalar.
 
     Returns:
-      (K, d) weights.
+      (P, K, d) weights.
     """
     n, d = feats.shape
     norm = n if norm is None else norm
     e, basis, primal = engine.factorise(feats)
     e = e * (n / norm)  # eigenvalues of the Gram divided by N instead of n
-    inv = engine.inverse_eigs(e, jnp.reshape(lam, (1,)), max(n, d))[0]  # (r,)
+    inv = engine.inverse_eigs(e, lam, max(n, d))  # (P, r)
     if primal:
-        coef = basis.T @ (feats.T @ labels) / norm  # (d, K)
+        coef = jnp.einsum("dr,pdk->prk", basis, jnp.einsum("nd,pnk->pdk", feats, labels)) / norm
         span = basis
     else:
-        coef = basis.T @ labels  # (n, K)
+        coef = jnp.einsum("nr,pnk->prk", basis, labels)
         span = feats.T @ basis / norm  # (d, n)
-    return (span @ (inv[:, None] * coef)).T
+    return jnp.einsum("dr,prk->pkd", span, inv[:, :, None] * coef)
 
 
 def _errors(s: Array, w1: Array, parts: Array) -> Array:
@@ -110,7 +111,7 @@ def _weighted_draw(
         syn = rows >= n - n2
         root = jnp.sqrt(jnp.where(syn, a2, a1))
         labels = root[:, None] * jnp.stack([yt, eps, jnp.where(syn, u, 0.0)], axis=1)
-        parts = fit_columns(root[:, None] * x, labels, lam)
+        parts = fit_columns(root[:, None] * x, labels[None], lam[None])[0]
         return _errors(s, w1, parts)[None]
 
     return jax.vmap(point)(lam, n2, a1, a2)
@@ -157,7 +158,7 @@ def _iterative_draw(
                 et = jnp.where(syn, eps, eps0)
             else:
                 xt, et = x, eps
-            return fit_columns(xt, labels_for(xt, et, syn, parts), lam)
+            return fit_columns(xt, labels_for(xt, et, syn, parts)[None], lam[None])[0]
 
         if reuse:
             new = jax.vmap(point)(lam, n2, state)
@@ -180,18 +181,8 @@ def _shared_fit(
     labels_for: Callable[[Array, Array, Array, Array], Array],
 ) -> Array:
     """Fresh rows: one factorisation of X serves every point's labels and penalty."""
-    e, basis, primal = engine.factorise(x)
-    d = x.shape[1]
-    inv = engine.inverse_eigs(e, lam, max(n, d))  # (P, r)
-    labels = jax.vmap(lambda n2, p: labels_for(x, eps, rows >= n - n2, p), out_axes=1)(n2, state)
-    if primal:
-        coef = jnp.einsum("dr,dpk->rpk", basis, jnp.einsum("nd,npk->dpk", x, labels)) / n
-        span = basis
-    else:
-        coef = jnp.einsum("nr,npk->rpk", basis, labels)
-        span = x.T @ basis / n
-    q = jnp.moveaxis(inv, 0, 1)[:, :, None] * coef  # (r, P, 3)
-    return jnp.einsum("dr,rpk->pkd", span, q)
+    labels = jax.vmap(lambda n2, p: labels_for(x, eps, rows >= n - n2, p))(n2, state)
+    return fit_columns(x, labels, lam)
 
 
 def _loop_draw(
@@ -240,7 +231,7 @@ def _loop_draw(
             u = jnp.where(jnp.arange(pool_rows) < k * n, u, 2.0)
             _, idx = jax.lax.top_k(-u, sample)
             fx, fy, norm = pool_x[idx], pool_y[:, idx], sample
-        new = jax.vmap(lambda lam, y: fit_columns(fx, y, lam, norm))(lam, fy)  # (P, 2, d)
+        new = fit_columns(fx, fy, lam, norm)  # (P, 2, d): one factorisation for all points
         full = jnp.concatenate([new, jnp.zeros_like(new[:, :1])], axis=1)
         errs = jax.vmap(lambda p: _errors(s, w1, p))(full)
         return (new, pool_x, pool_y), errs
