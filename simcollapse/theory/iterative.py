@@ -23,7 +23,7 @@ from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import ridge_kappa
+from simcollapse.theory.fixed_points import ridge_kappa, zero_safe_product
 
 __all__ = [
     "isotropic_iterative_error",
@@ -66,15 +66,21 @@ def recursion_terms(
 
     def step(state: tuple[Array, Array, Array, Array], _: None) -> tuple[tuple[Array, ...], Array]:
         m, qw, qs, qd = state
+        # chi is inf at the interpolation threshold (n = d, lam = 0): a source that is 0 stays 0.
         # A_{t-1} = sigma^2 + p1 p2 ||.||^2 + kappa^2 sum s (w^2 + 2 p2 w m + p2^2 q)/(s+k)^2,
         # split by source (the w1 part also carries the mean m, which is linear in w1).
         ridge_w = sq_norm(q_ * q_ * (w_sq + 2.0 * p2 * w * m + p2 * p2 * qw))
         a_w = p1 * p2 * sq_norm(qw) + ridge_w
         a_s = sigma2 + p1 * p2 * sq_norm(qs) + p2 * p2 * sq_norm(q_ * q_ * qs)
         a_d = p1 * p2 * sq_norm(qd) + p2 * p2 * sq_norm(q_ * q_ * qd)
-        qw_new = q_ * q_ * w_sq - 2.0 * p2 * e * q_ * w * m + p2 * p2 * e * e * qw + chi * a_w
-        qs_new = p2 * p2 * e * e * qs + chi * a_s
-        qd_new = p2 * p2 * e * e * qd + chi * a_d
+        qw_new = (
+            q_ * q_ * w_sq
+            - 2.0 * p2 * e * q_ * w * m
+            + p2 * p2 * e * e * qw
+            + zero_safe_product(a_w, chi)
+        )
+        qs_new = p2 * p2 * e * e * qs + zero_safe_product(a_s, chi)
+        qd_new = p2 * p2 * e * e * qd + zero_safe_product(a_d, chi)
         m_new = -q_ * w + p2 * e * m
         parts = jnp.concatenate([sq_norm(qw_new), sq_norm(qs_new), sq_norm(qd_new)], axis=-1)
         return (m_new, qw_new, qs_new, qd_new), parts
