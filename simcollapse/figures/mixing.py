@@ -158,6 +158,7 @@ def iterative_table(cfg: dict[str, Any]) -> pd.DataFrame:
     prob = Problem.power_law(cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
     lam, rounds = cfg["lam"], cfg["rounds"]
     n = np.geomspace(*cfg["n_theory"][:2], int(cfg["n_theory"][2]))
+    n = np.unique(np.concatenate([n, np.asarray(cfg["n_sim"], float)]))  # theory at the sim n too
     t_axis = np.arange(1, rounds + 1)
     blocks = []
     th = iterative_error(prob, n, lam, 0.5, rounds)
