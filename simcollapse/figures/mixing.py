@@ -61,7 +61,7 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "generations": {
         "quick": dict(ols_d=50, ols_n=400, ridge_d=100, ridge_n=100, ridge_lam=1e-2, c2=0.0,
-                      sigma2=1.0, generations=6, reps=32),
+                      sigma2=1.0, generations=6, reps=64),
         "full": dict(ols_d=100, ols_n=800, ridge_d=200, ridge_n=200, ridge_lam=1e-2, c2=0.0,
                      sigma2=1.0, generations=12, reps=96),
     },

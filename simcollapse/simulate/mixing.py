@@ -283,7 +283,7 @@ def _run(
     shape = check_broadcast(n=n, **points)
     flat = {k: np.broadcast_to(np.asarray(v, np.float64), shape).ravel() for k, v in points.items()}
     nn = np.broadcast_to(np.asarray(n), shape).ravel().astype(np.int64)
-    results: dict[int, np.ndarray] = {}
+    results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     with jax.enable_x64(dtype == "float64"):
         for n_g in np.unique(nn):
             idx = np.flatnonzero(nn == n_g)
