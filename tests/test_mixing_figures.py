@@ -69,7 +69,11 @@ def check_weighted(table: pd.DataFrame) -> None:
 
 
 def check_iterative(table: pd.DataFrame) -> None:
-    """Fresh rows approach 4 sigma^2 phi/(3 - 4 phi); reused rows stay above the real half."""
+    """Fresh rows approach 4 sigma^2 phi/(3 - 4 phi); reused rows stay above the real half.
+
+    The simulated n have n1 = n/2 >= 3 d (see ``CONFIGS``): near the real half's interpolation
+    threshold (n1 = 1.5 d) reused mixing was measured below the real-half curve.
+    """
     iso = _curve(table, panel="isotropic")
     for curve in iso.curve.unique():
         ref = _curve(iso, curve=curve, source="reference")
@@ -77,7 +81,10 @@ def check_iterative(table: pd.DataFrame) -> None:
         th = _curve(iso, curve=curve, source="theory").sort_values("t")
         if phi < 0.75:
             assert limit == pytest.approx(4 * phi / (3 - 4 * phi))  # sigma^2 = 1
-            assert th.total.iloc[-1] == pytest.approx(limit, rel=0.01)
+            gaps = np.abs(th.total.to_numpy() - limit)
+            assert np.all(np.diff(gaps) < 0)  # geometric approach, rate r = 1/(4 (1 - phi))
+            if (1 / (4 * (1 - phi))) ** len(th) < 0.01:
+                assert th.total.iloc[-1] == pytest.approx(limit, rel=0.01)
         else:
             assert np.isinf(limit) and np.all(np.diff(th.total) > 0)
         sim = _curve(iso, curve=curve, source="simulation").sort_values("t")
