@@ -499,7 +499,8 @@ def accumulate_subsample_error(
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
 
     Raises:
-      ValueError: sample_size < 1 or above n (generation 1's pool), and as ``accumulate_error``.
+      ValueError: sample_size < 1 or above n (generation 1's pool), several n without an
+        explicit sample_size (the sample size is static), and as ``accumulate_error``.
     """
     if sample_size is not None:
         check_range("sample_size", sample_size, 1, integer=True)
