@@ -7,6 +7,7 @@ Public API:
   Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
+  Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
@@ -17,10 +18,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import simulate, theory
+from simcollapse import simulate, strategies, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.store import ResultStore
+from simcollapse.strategies import (
+    Accumulate,
+    AccumulateSubsample,
+    Iterative,
+    Replace,
+    Unweighted,
+    Weighted,
+)
 from simcollapse.sweep import SpecError, Sweep, run_sweep
 
 __version__ = "0.1.0"
@@ -28,20 +37,27 @@ __version__ = "0.1.0"
 _LAZY = ("figures", "neural", "lm")
 
 __all__ = [
+    "Accumulate",
+    "AccumulateSubsample",
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
+    "Iterative",
     "Problem",
+    "Replace",
     "ResultStore",
     "SpecError",
     "Status",
     "Sweep",
+    "Unweighted",
+    "Weighted",
     "__version__",
     "figures",
     "lm",
     "neural",
     "run_sweep",
     "simulate",
+    "strategies",
     "theory",
 ]
 

@@ -1,6 +1,21 @@
 """Simulation: Monte Carlo test errors with the same signatures and result type as the theory."""
 
+from simcollapse.simulate.mixing import (
+    accumulate_error,
+    accumulate_subsample_error,
+    iterative_error,
+    replace_error,
+    weighted_error,
+)
 from simcollapse.simulate.random_projection import rp_error
 from simcollapse.simulate.ridge import ridge_error
 
-__all__ = ["ridge_error", "rp_error"]
+__all__ = [
+    "accumulate_error",
+    "accumulate_subsample_error",
+    "iterative_error",
+    "replace_error",
+    "ridge_error",
+    "rp_error",
+    "weighted_error",
+]

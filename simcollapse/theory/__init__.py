@@ -1,12 +1,35 @@
 """Theory: deterministic equivalents of the test error, in float64 (THEORY.md)."""
 
 from simcollapse.theory.fixed_points import df1, df2, ridge_kappa, rp_theta, solve_monotone
+from simcollapse.theory.generations import (
+    accumulate_reference,
+    replace_error,
+    replace_ols_error,
+    replace_terms,
+)
+from simcollapse.theory.iterative import (
+    isotropic_iterative_error,
+    isotropic_iterative_limit,
+    iterative_error,
+    iterative_terms,
+)
 from simcollapse.theory.random_projection import rp_error, rp_terms
 from simcollapse.theory.ridge import isotropic_ridgeless_error, ridge_error, ridge_terms
+from simcollapse.theory.weighted import weighted_error, weighted_terms
 
 __all__ = [
+    "accumulate_reference",
     "df1",
     "df2",
+    "isotropic_iterative_error",
+    "isotropic_iterative_limit",
+    "iterative_error",
+    "iterative_terms",
+    "replace_error",
+    "replace_ols_error",
+    "replace_terms",
+    "weighted_error",
+    "weighted_terms",
     "isotropic_ridgeless_error",
     "ridge_error",
     "ridge_kappa",
