@@ -49,9 +49,32 @@ def draw_key(key: Array, n: int, rep: Array) -> Array:
     return jax.random.fold_in(jax.random.fold_in(key, n), rep)
 
 
-def draw_data(problem: Problem, key: Array, n: int, dtype: Any) -> tuple[Array, Array, Array]:
-    """X (n x d), rows ~ N(0, diag(eigs)); eps ~ N(0, sigma^2 I_n); delta ~ N(0, diag(delta_sq))."""
-    kx, ke, kd = jax.random.split(key, 3)
+# Generator of the draws. None: the key's own implementation (threefry unless the caller chose
+# otherwise), identical on every backend and sharding. "rbg" or "unsafe_rbg": XLA's
+# RngBitGenerator seeded from the key, a faster generator on CPU (see benchmarks/README.md),
+# deterministic per seed, but JAX allows its stream to differ across backends and shardings.
+PRNG_IMPLS = (None, "rbg", "unsafe_rbg")
+DEFAULT_PRNG: str | None = None
+
+
+def rekey(key: Array, impl: str | None) -> Array:
+    """``key`` as a key of implementation ``impl`` (None: unchanged), deterministically."""
+    if impl is None:
+        return key
+    data = jax.random.key_data(key).ravel()
+    words = jnp.concatenate([data, data ^ jnp.uint32(0x9E3779B9)])
+    size = 4  # rbg and unsafe_rbg keys are uint32[4]
+    return jax.random.wrap_key_data(jnp.resize(words, (size,)), impl=impl)
+
+
+def draw_data(
+    problem: Problem, key: Array, n: int, dtype: Any, prng: str | None = None
+) -> tuple[Array, Array, Array]:
+    """X (n x d), rows ~ N(0, diag(eigs)); eps ~ N(0, sigma^2 I_n); delta ~ N(0, diag(delta_sq)).
+
+    ``prng`` picks the generator (``PRNG_IMPLS``); None keeps the key's implementation.
+    """
+    kx, ke, kd = jax.random.split(rekey(key, prng), 3)
     d = problem.eigs.shape[-1]
     scale = jnp.sqrt(jnp.asarray(problem.eigs, dtype))
     x = jax.random.normal(kx, (n, d), dtype) * scale
@@ -111,9 +134,16 @@ def one_draw(
     n: int,
     m: int | None,
     dtype: Any,
+    prng: str | None = None,
 ) -> Array:
-    """Test errors (P, 4) of one repetition at every (lam[i], n2[i]) point (see module doc)."""
-    x, eps, delta = draw_data(problem, key, n, dtype)
+    """Test errors (P, 4) of one repetition at every (lam[i], n2[i]) point (see module doc).
+
+    Costs per draw: the Gram (n k^2) and its eigendecomposition (k^3), O(n k) for the label parts
+    and the tail sums, and two products with the eigenbasis, (P, k) x (k, k) for the shift
+    coefficients and (3P, k) x (k, d) for the weights of the three label parts, so a grid of P
+    points costs about as much as the factorisation when P is below n.
+    """
+    x, eps, delta = draw_data(problem, key, n, dtype, prng)
     s = jnp.asarray(problem.eigs, dtype)
     w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
     d = x.shape[1]
@@ -124,10 +154,10 @@ def one_draw(
     y_teacher = x @ w1
     rows = n - n2  # first synthetic row
     if primal:
-        fb = feats @ basis  # (n, k): features in the eigenbasis
-        cb = fb.T @ y_teacher / n
-        cv = fb.T @ eps / n
-        cz = reverse_cumsum_rows(fb * u[:, None])[rows] / n  # (P, k)
+        # Coefficients in the eigenbasis: c = V' F' y / n. The shift part only sums the last n2
+        # rows: tail sums of F * u in feature space (O(n k)), then one (P, k) x (k, k) product.
+        cb, cv = (jnp.stack([y_teacher, eps]) @ feats / n) @ basis
+        cz = (reverse_cumsum_rows(feats * u[:, None])[rows] / n) @ basis  # (P, k)
         span = basis  # weights v = basis @ q
     else:
         cb = basis.T @ y_teacher
@@ -137,14 +167,72 @@ def one_draw(
     if proj is not None:
         span = proj.T @ span  # to input space: w = S' v
     inv = inverse_eigs(e, lam.astype(dtype), max(feats.shape))
-    qb, qv, qz = cb * inv, cv * inv, cz * inv
-    ab = qb @ span.T - w1
-    av = qv @ span.T
-    az = qz @ span.T
+    points = lam.shape[0]
+    # The three label parts' weights in input space in one product: (3P, r) x (r, d).
+    weights = jnp.concatenate([cb * inv, cv * inv, cz * inv]) @ span.T
+    ab = weights[:points] - w1
+    av = weights[points : 2 * points]
+    az = weights[2 * points :]
     return test_errors(s, w1, ab, av, az)
 
 
-@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch"))
+def default_batch(
+    n: int, width: int, d: int, points: int, reps: int, itemsize: int, budget: int | None = None
+) -> int:
+    """Repetitions to vmap at once so that their working set fits ``budget`` bytes.
+
+    One draw holds X (n x d), the features (n x k), the tail sums (n x k), the Gram and its
+    eigenbasis (2 k^2), and the per-point arrays (about 8 P max(k, d)); ``budget`` defaults to
+    BATCH_MEMORY_FRACTION of the device's memory (psutil's available memory on CPU, capped).
+    """
+    if budget is None:
+        budget = memory_budget()
+    k = min(n, width)
+    per_draw = itemsize * (n * d + 3 * n * width + 2 * k * k + 8 * points * max(width, d))
+    return int(max(1, min(reps, budget // max(per_draw, 1))))
+
+
+BATCH_MEMORY_FRACTION = 0.25
+BATCH_MEMORY_CAP = 4 << 30  # never plan more than 4 GiB of temporaries for one batch
+
+
+def memory_budget() -> int:
+    """Bytes the draws of one batch may use: a fraction of free device (or host) memory."""
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - backends without memory stats
+        stats = {}
+    if "bytes_limit" in stats:
+        free = int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    else:
+        try:
+            import psutil
+
+            free = int(psutil.virtual_memory().available)
+        except ImportError:  # pragma: no cover - psutil is a dependency of the bench extra
+            free = 8 << 30
+    return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * free))
+
+
+@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng"))
+def _draws(
+    problem: Problem,
+    key: Array,
+    lam: Array,
+    n2: Array,
+    *,
+    n: int,
+    m: int | None,
+    reps: int,
+    dtype: Any,
+    batch: int,
+    prng: str | None,
+) -> Array:
+    keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
+    fn = partial(one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype, prng=prng)
+    return jax.lax.map(fn, keys, batch_size=batch)
+
+
 def draws(
     problem: Problem,
     key: Array,
@@ -156,11 +244,25 @@ def draws(
     reps: int,
     dtype: Any,
     batch: int | None = None,
+    prng: str | None = None,
 ) -> Array:
-    """Test errors of ``reps`` independent repetitions, shape (reps, P, 4)."""
-    keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
-    fn = partial(one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype)
-    return jax.lax.map(fn, keys, batch_size=batch)
+    """Test errors of ``reps`` independent repetitions, shape (reps, P, 4).
+
+    ``batch`` repetitions are vmapped at once (the rest mapped in sequence); None picks the
+    largest batch whose working set fits the memory budget (``default_batch``). The result does
+    not depend on ``batch``. ``prng`` picks the generator of the draws (default
+    ``DEFAULT_PRNG``; see ``PRNG_IMPLS``).
+    """
+    prng = DEFAULT_PRNG if prng is None else prng
+    if prng not in PRNG_IMPLS:
+        raise ValueError(f"prng must be one of {PRNG_IMPLS}, got {prng!r}")
+    if batch is None:
+        d = problem.eigs.shape[-1]
+        width = d if m is None else int(m)
+        batch = default_batch(n, width, d, lam.shape[0], reps, np.dtype(dtype).itemsize)
+    return _draws(
+        problem, key, lam, n2, n=n, m=m, reps=reps, dtype=dtype, batch=int(batch), prng=prng
+    )
 
 
 def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
