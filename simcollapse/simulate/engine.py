@@ -183,7 +183,7 @@ def default_batch(
 
     One draw holds X (n x d), the features (n x k), the tail sums (n x k), the Gram and its
     eigenbasis (2 k^2), and the per-point arrays (about 8 P max(k, d)); ``budget`` defaults to
-    BATCH_MEMORY_FRACTION of the device's memory (psutil's available memory on CPU, capped).
+    ``memory_budget()``.
     """
     if budget is None:
         budget = memory_budget()
@@ -193,25 +193,30 @@ def default_batch(
 
 
 BATCH_MEMORY_FRACTION = 0.25
-BATCH_MEMORY_CAP = 4 << 30  # never plan more than 4 GiB of temporaries for one batch
+BATCH_MEMORY_CAP = 1 << 30  # never plan more than 1 GiB of temporaries for one batch
 
 
 def memory_budget() -> int:
-    """Bytes the draws of one batch may use: a fraction of free device (or host) memory."""
+    """Bytes the draws of one batch may use: a quarter of the device's (or host's) total memory,
+    at most BATCH_MEMORY_CAP.
+
+    Total, not free, memory: the batch (and so the rounding of vmapped against sequential
+    draws) must not change from one run to the next on the same machine.
+    """
     try:
         stats = jax.devices()[0].memory_stats() or {}
     except Exception:  # noqa: BLE001 - backends without memory stats
         stats = {}
     if "bytes_limit" in stats:
-        free = int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+        total = int(stats["bytes_limit"])
     else:
         try:
             import psutil
 
-            free = int(psutil.virtual_memory().available)
-        except ImportError:  # pragma: no cover - psutil is a dependency of the bench extra
-            free = 8 << 30
-    return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * free))
+            total = int(psutil.virtual_memory().total)
+        except ImportError:  # pragma: no cover - psutil comes with the bench extra
+            total = 8 << 30
+    return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * total))
 
 
 @partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng"))
