@@ -11,7 +11,7 @@ projections) does:
    exact at lam = 0 and unchanged for lam > 0 because the labels have no component there);
 3. split the labels into their three linear parts: the real teacher X w1 on every row, the noise
    eps, and the shift u_i = x_i . delta on the last n2 = round(p2 n) rows only. The coefficients of
-   the shift part for every n2 at once come from one reverse cumulative sum over rows;
+   the shift part for every distinct n2 come from one product of a 0/1 row mask with F * u;
 4. for each point, map the fitted weights to input space and take the test error on real data,
    ||w_hat - w1||^2_Sigma = sum_j s_j (w_hat - w1)_j^2 (exact: no test sample is drawn), and its
    parts bias = ||w_hat(X w1) - w1||^2_Sigma, variance = ||w_hat(eps)||^2_Sigma and
@@ -49,9 +49,32 @@ def draw_key(key: Array, n: int, rep: Array) -> Array:
     return jax.random.fold_in(jax.random.fold_in(key, n), rep)
 
 
-def draw_data(problem: Problem, key: Array, n: int, dtype: Any) -> tuple[Array, Array, Array]:
-    """X (n x d), rows ~ N(0, diag(eigs)); eps ~ N(0, sigma^2 I_n); delta ~ N(0, diag(delta_sq))."""
-    kx, ke, kd = jax.random.split(key, 3)
+# Generator of the draws. None: the key's own implementation (threefry unless the caller chose
+# otherwise), identical on every backend and sharding. "rbg" or "unsafe_rbg": XLA's
+# RngBitGenerator seeded from the key, a faster generator on CPU (see benchmarks/README.md),
+# deterministic per seed, but JAX allows its stream to differ across backends and shardings.
+PRNG_IMPLS = (None, "rbg", "unsafe_rbg")
+DEFAULT_PRNG: str | None = None
+
+
+def rekey(key: Array, impl: str | None) -> Array:
+    """``key`` as a key of implementation ``impl`` (None: unchanged), deterministically."""
+    if impl is None:
+        return key
+    data = jax.random.key_data(key).ravel()
+    words = jnp.concatenate([data, data ^ jnp.uint32(0x9E3779B9)])
+    size = 4  # rbg and unsafe_rbg keys are uint32[4]
+    return jax.random.wrap_key_data(jnp.resize(words, (size,)), impl=impl)
+
+
+def draw_data(
+    problem: Problem, key: Array, n: int, dtype: Any, prng: str | None = None
+) -> tuple[Array, Array, Array]:
+    """X (n x d), rows ~ N(0, diag(eigs)); eps ~ N(0, sigma^2 I_n); delta ~ N(0, diag(delta_sq)).
+
+    ``prng`` picks the generator (``PRNG_IMPLS``); None keeps the key's implementation.
+    """
+    kx, ke, kd = jax.random.split(rekey(key, prng), 3)
     d = problem.eigs.shape[-1]
     scale = jnp.sqrt(jnp.asarray(problem.eigs, dtype))
     x = jax.random.normal(kx, (n, d), dtype) * scale
@@ -102,6 +125,12 @@ def test_errors(s: Array, w1: Array, ab: Array, av: Array, az: Array) -> Array:
     return jnp.stack([sq(ab), sq(av), sq(az), sq(ab + av + az)], axis=-1)
 
 
+def tail_sums(a: Array, starts: Array) -> Array:
+    """T[p] = sum_{i >= starts[p]} a[i] for each p: (S, n) mask times (n, k), one product."""
+    mask = jnp.arange(a.shape[0])[None, :] >= starts[:, None]
+    return mask.astype(a.dtype) @ a
+
+
 def one_draw(
     problem: Problem,
     key: Array,
@@ -111,9 +140,22 @@ def one_draw(
     n: int,
     m: int | None,
     dtype: Any,
+    prng: str | None = None,
+    lam_index: Array | None = None,
+    n2_index: Array | None = None,
 ) -> Array:
-    """Test errors (P, 4) of one repetition at every (lam[i], n2[i]) point (see module doc)."""
-    x, eps, delta = draw_data(problem, key, n, dtype)
+    """Test errors (P, 4) of one repetition at every point (see module doc).
+
+    Point p is (lam[lam_index[p]], n2[n2_index[p]]): ``lam`` and ``n2`` hold the distinct
+    values (indices default to the identity), so that what depends on lam alone (the teacher and
+    noise parts) and on n2 alone (the shift coefficients) is computed once per value.
+    Costs per draw: the Gram (n k^2) and its eigendecomposition (k^3), O(n k) for the label
+    parts, (N2 x n) x (n x k) for the tail sums of the shift part, and (2L + P, r) x (r, d) for
+    the weights in input space.
+    """
+    lam_index = jnp.arange(lam.shape[0]) if lam_index is None else lam_index
+    n2_index = jnp.arange(n2.shape[0]) if n2_index is None else n2_index
+    x, eps, delta = draw_data(problem, key, n, dtype, prng)
     s = jnp.asarray(problem.eigs, dtype)
     w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
     d = x.shape[1]
@@ -122,29 +164,107 @@ def one_draw(
     e, basis, primal = factorise(feats)
     u = x @ delta  # synthetic label offset of every row
     y_teacher = x @ w1
-    rows = n - n2  # first synthetic row
+    rows = n - n2  # first synthetic row, per distinct n2
     if primal:
-        fb = feats @ basis  # (n, k): features in the eigenbasis
-        cb = fb.T @ y_teacher / n
-        cv = fb.T @ eps / n
-        cz = reverse_cumsum_rows(fb * u[:, None])[rows] / n  # (P, k)
+        # Coefficients in the eigenbasis: c = V' F' y / n. The shift part only sums the last n2
+        # rows: tail sums of F * u in feature space, then rotated, (N2, k) x (k, k).
+        cb, cv = (jnp.stack([y_teacher, eps]) @ feats / n) @ basis
+        cz = (tail_sums(feats * u[:, None], rows) / n) @ basis
         span = basis  # weights v = basis @ q
     else:
         cb = basis.T @ y_teacher
         cv = basis.T @ eps
-        cz = reverse_cumsum_rows(basis * u[:, None])[rows]  # (P, n)
+        cz = tail_sums(basis * u[:, None], rows)  # (N2, n)
         span = feats.T @ basis / n  # (k, n)
     if proj is not None:
         span = proj.T @ span  # to input space: w = S' v
-    inv = inverse_eigs(e, lam.astype(dtype), max(feats.shape))
-    qb, qv, qz = cb * inv, cv * inv, cz * inv
-    ab = qb @ span.T - w1
-    av = qv @ span.T
-    az = qz @ span.T
+    inv = inverse_eigs(e, lam.astype(dtype), max(feats.shape))  # (L, r)
+    n_lam = lam.shape[0]
+    # Weights in input space in one product: teacher and noise parts per distinct lam, the shift
+    # part per point.
+    qz = cz[n2_index] * inv[lam_index]
+    weights = jnp.concatenate([cb * inv, cv * inv, qz]) @ span.T
+    ab = weights[:n_lam][lam_index] - w1
+    av = weights[n_lam : 2 * n_lam][lam_index]
+    az = weights[2 * n_lam :]
     return test_errors(s, w1, ab, av, az)
 
 
-@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch"))
+def default_batch(
+    n: int, width: int, d: int, points: int, reps: int, itemsize: int, budget: int | None = None
+) -> int:
+    """Repetitions to vmap at once so that their working set fits ``budget`` bytes.
+
+    One draw holds X (n x d), the features (n x k), the tail sums (n x k), the Gram and its
+    eigenbasis (2 k^2), and the per-point arrays (about 8 P max(k, d)); ``budget`` defaults to
+    ``memory_budget()``.
+    """
+    if budget is None:
+        budget = memory_budget()
+    k = min(n, width)
+    per_draw = itemsize * (n * d + 3 * n * width + 2 * k * k + 8 * points * max(width, d))
+    return int(max(1, min(reps, budget // max(per_draw, 1))))
+
+
+BATCH_MEMORY_FRACTION = 0.25
+BATCH_MEMORY_CAP = 1 << 30  # never plan more than 1 GiB of temporaries for one batch
+
+
+def memory_budget() -> int:
+    """Bytes the draws of one batch may use: a quarter of the device's (or host's) total memory,
+    at most BATCH_MEMORY_CAP.
+
+    Total, not free, memory: the batch (and so the rounding of vmapped against sequential
+    draws) must not change from one run to the next on the same machine.
+    """
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - backends without memory stats
+        stats = {}
+    if "bytes_limit" in stats:
+        total = int(stats["bytes_limit"])
+    else:
+        try:
+            import psutil
+
+            total = int(psutil.virtual_memory().total)
+        except ImportError:  # pragma: no cover - psutil comes with the bench extra
+            total = 8 << 30
+    return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * total))
+
+
+@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng"))
+def _draws(
+    problem: Problem,
+    key: Array,
+    lam: Array,
+    n2: Array,
+    *,
+    n: int,
+    m: int | None,
+    reps: int,
+    dtype: Any,
+    batch: int,
+    prng: str | None,
+    lam_index: Array,
+    n2_index: Array,
+) -> Array:
+    keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
+    fn = partial(
+        one_draw,
+        problem,
+        lam=lam,
+        n2=n2,
+        n=n,
+        m=m,
+        dtype=dtype,
+        prng=prng,
+        lam_index=lam_index,
+        n2_index=n2_index,
+    )
+    return jax.lax.map(fn, keys, batch_size=batch)
+
+
 def draws(
     problem: Problem,
     key: Array,
@@ -156,11 +276,54 @@ def draws(
     reps: int,
     dtype: Any,
     batch: int | None = None,
+    prng: str | None = None,
 ) -> Array:
-    """Test errors of ``reps`` independent repetitions, shape (reps, P, 4)."""
-    keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
-    fn = partial(one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype)
-    return jax.lax.map(fn, keys, batch_size=batch)
+    """Test errors of ``reps`` independent repetitions, shape (reps, P, 4).
+
+    ``batch`` repetitions are vmapped at once (the rest mapped in sequence); None picks one at a
+    time on CPU (fastest there) and elsewhere the largest batch whose working set fits the
+    memory budget (``default_batch``). The result does
+    not depend on ``batch``. ``prng`` picks the generator of the draws (default
+    ``DEFAULT_PRNG``; see ``PRNG_IMPLS``).
+    """
+    prng = DEFAULT_PRNG if prng is None else prng
+    if prng not in PRNG_IMPLS:
+        raise ValueError(f"prng must be one of {PRNG_IMPLS}, got {prng!r}")
+    if batch is None:
+        if jax.default_backend() == "cpu":
+            # Measured (d = 256, n = 1024, 8 draws, 2-core CPU): draws in sequence 0.136 s,
+            # vmapped in twos 0.18 s, all eight at once 0.20 s. XLA's CPU kernels gain nothing
+            # from a batch axis, so the CPU maps the draws one at a time.
+            batch = 1
+        else:
+            d = problem.eigs.shape[-1]
+            width = d if m is None else int(m)
+            batch = default_batch(n, width, d, lam.shape[0], reps, np.dtype(dtype).itemsize)
+    lam_u, lam_index = distinct(lam)
+    n2_u, n2_index = distinct(n2)
+    return _draws(
+        problem,
+        key,
+        jnp.asarray(lam_u, lam.dtype),
+        jnp.asarray(n2_u),
+        n=n,
+        m=m,
+        reps=reps,
+        dtype=dtype,
+        batch=int(batch),
+        prng=prng,
+        lam_index=jnp.asarray(lam_index),
+        n2_index=jnp.asarray(n2_index),
+    )
+
+
+def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (padded with the last one to a power of two, so that grids of
+    similar size share a compile) and the index of each value among them."""
+    values = np.asarray(values)
+    uniq, index = np.unique(values, return_inverse=True)
+    size = 1 << max(0, int(uniq.size - 1).bit_length())
+    return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)
 
 
 def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -12,7 +13,15 @@ from jax import Array
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import map_points, rp_theta, zero_safe_product
+from simcollapse.theory.fixed_points import (
+    finish,
+    map_points,
+    rp_equation,
+    rp_theta_iterate,
+    spectral_table,
+    table_size,
+    zero_safe_product,
+)
 
 __all__ = ["rp_error", "rp_terms"]
 
@@ -25,31 +34,35 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     """
     shape = jnp.shape(n)
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    d = s.shape[-1]
     c2 = jnp.sum(s * dl)
+    table = spectral_table(s, table_size(math.prod(shape)))
+    # The final sums in u = 1/(s + theta): r = s u, q = theta u; two products over the spectrum.
+    w_u = jnp.stack([s, s * dl])
+    w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
 
     def per_point(nf: Array, mf: Array, lam: Array) -> tuple[Array, ...]:
-        fp = rp_theta(s, nf, mf, lam)
-        r = s / (s + fp.value[:, None])  # s_j / (s_j + theta)
-        q = 1.0 - r  # theta / (s_j + theta)
-        f1 = jnp.sum(r, axis=-1)
-        f2 = jnp.sum(r * r, axis=-1)
+        t, steps, done, scale, theta0 = rp_theta_iterate(s, table, nf, mf, lam)
+        u = 1.0 / (s[:, None] + t[None, :])  # (d, C): eigenvalue axis first
+        f1, sdu = w_u @ u
+        f2, sw_u2, ssw_u2, sd_u2, ssd_u2 = w_u2 @ (u * u)
+        residual = jnp.where(lam == 0, 0.0, jnp.abs(rp_equation(nf, mf, lam, d)(t, f1)))
+        status = jnp.maximum(finish(t, steps, done, residual, scale).status, theta0.status)
         df2c = (f2 + (f1 * f1 - 2.0 * f1 * f2) / mf) / (1.0 - f2 / mf)  # feature-space df_2
         gam = df2c / nf
         ratio = (f1 - f2) / (mf - f2)
 
-        def epop(v2: Array) -> Array:
+        def epop(sv_u2: Array, ssv_u2: Array) -> Array:
             # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
-            return jnp.sum(s * v2 * q * q, axis=-1) + jnp.sum(s * v2 * r * q, axis=-1) * ratio
+            return t * t * sv_u2 + t * ssv_u2 * ratio
 
-        bias = zero_safe_product(epop(w2), 1.0 / (1.0 - gam))
+        bias = zero_safe_product(epop(sw_u2, ssw_u2), 1.0 / (1.0 - gam))
         # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
-        resp = c2 - 2.0 * jnp.sum(s * dl * q, axis=-1) + zero_safe_product(epop(dl), 1 / (1 - gam))
-        return gam / (1.0 - gam), bias, resp, fp.status
+        resp = c2 - 2.0 * t * sdu + zero_safe_product(epop(sd_u2, ssd_u2), 1 / (1 - gam))
+        return gam / (1.0 - gam), bias, resp, status
 
     flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
-    amp, bias, resp, status = (
-        jnp.reshape(x, shape) for x in map_points(per_point, s.shape[-1], *flat)
-    )
+    amp, bias, resp, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + p2 * p2 * resp
     variance = problem.sigma2 * amp
     bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)

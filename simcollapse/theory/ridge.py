@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -13,7 +14,14 @@ from simcollapse._validate import check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import map_points, ridge_kappa, zero_safe_product
+from simcollapse.theory.fixed_points import (
+    finish,
+    map_points,
+    ridge_kappa_iterate,
+    spectral_table,
+    table_size,
+    zero_safe_product,
+)
 
 __all__ = ["isotropic_ridgeless_error", "ridge_error", "ridge_terms"]
 
@@ -27,23 +35,27 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     """
     shape = jnp.shape(n)
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    d = s.shape[-1]
+    table = spectral_table(s, table_size(math.prod(shape)))
+    # Every final sum is sum_j a_j u_j^2 with u = 1/(s + kappa): one (4, d) x (d, C) product.
+    weights = jnp.stack([s * s, s * w2, s * s * s * dl, s * dl])
 
     def per_point(nf: Array, lam: Array) -> tuple[Array, ...]:
-        fp = ridge_kappa(s, nf, lam)
-        r = s / (s + fp.value[:, None])  # s_j / (s_j + kappa), in [0, 1]
-        q = 1.0 - r  # kappa / (s_j + kappa)
-        shrink = 1.0 - jnp.sum(r * r, axis=-1) / nf  # 1 - df_2/n
-        g = 1.0 / shrink - 1.0  # (df_2/n) / (1 - df_2/n); inf at the threshold n = d, lam = 0
+        k, steps, done, scale = ridge_kappa_iterate(s, table, nf, lam)
+        u = 1.0 / (s[:, None] + k[None, :])  # (d, C): eigenvalue axis first
+        f1 = s @ u  # df_1(kappa), for the residual
+        f2, sw, d3, sd = weights @ (u * u)
+        residual = jnp.where((lam == 0) & (nf >= d), 0.0, jnp.abs(k * (1.0 - f1 / nf) - lam))
+        status = finish(k, steps, done, residual, scale).status
+        shrink = 1.0 - f2 / nf  # 1 - df2/n
+        g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
         # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
-        bias = zero_safe_product(jnp.sum(s * w2 * q * q, axis=-1), 1.0 / shrink)
-        d3 = jnp.sum(s * dl * r * r, axis=-1)  # sum s^3 Delta / (s+kappa)^2
-        d1 = jnp.sum(s * dl * q * q, axis=-1)  # kappa^2 sum s Delta / (s+kappa)^2
-        return g, bias, d3, d1, fp.status
+        bias = zero_safe_product(k * k * sw, 1.0 / shrink)
+        d1 = k * k * sd  # kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
+        return g, bias, d3, d1, status
 
     flat = (jnp.ravel(n).astype(s.dtype), jnp.ravel(lam).astype(s.dtype))
-    g, bias, d3, d1, status = (
-        jnp.reshape(x, shape) for x in map_points(per_point, s.shape[-1], *flat)
-    )
+    g, bias, d3, d1, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     c2 = jnp.sum(s * dl)
     zeta = p2 * p2 * (d3 + zero_safe_product(d1, g)) + zero_safe_product((1.0 - p2) * p2 * c2, g)
     variance = problem.sigma2 * g

@@ -1,0 +1,173 @@
+"""Suite ``simulate``: Monte Carlo ridge and random projections over a (lam, p2) slice.
+
+Cases per d (n = 4d): ``ridge_slice`` (16 x 16 lam x p2, ``reps`` draws) against the plain NumPy
+loop of ``benchmarks.baselines`` (one X'X per draw, one solve per point; run on a subset of
+draws/points at large d and scaled per (draw, point), which its ``what`` says), ``rp_slice``
+(width m = d/2, no baseline), and ``factorise``: the Gram and its eigendecomposition alone for
+the same draws, with flops counted (2 n d^2 + 9 d^3 per draw) for the fraction of the matmul
+peak. ``sim_over_factorise`` in the ridge case's params is the simulation's time over that of
+its factorisations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import simcollapse as sc
+from benchmarks import _harness as h
+from benchmarks import baselines
+from simcollapse.simulate import engine
+
+
+def problem(d: int) -> sc.Problem:
+    """The benchmark problem: power-law spectrum (alpha 1.5, source 1.5), c^2 = 0.5."""
+    return sc.Problem.power_law(d, alpha=1.5, source=1.5, c2=0.5, sigma2=0.5)
+
+
+def slice_axes(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """lam in [1e-4, 1] (log) and p2 in [0, 1]: ``side`` values each."""
+    return np.geomspace(1e-4, 1.0, side), np.linspace(0.0, 1.0, side)
+
+
+def settings(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {
+            "d": [32],
+            "side": 4,
+            "reps": 2,
+            "repeats": 5,
+            "dtype": "float64",
+            "baseline_max_solves": 64,
+        }
+    return {
+        "d": [256, 1024, 4096],
+        "side": 16,
+        "reps": 8,
+        "repeats": 5,
+        "dtype": "float64",
+        "baseline_max_solves": 2048,
+    }
+
+
+def factorise_call(prob: sc.Problem, n: int, reps: int, dtype: Any) -> Any:
+    """Draws, Gram and eigendecomposition alone for ``reps`` draws (the engine's own keys)."""
+    key = jax.random.key(0)
+
+    @jax.jit
+    def fact(key: jax.Array) -> Any:
+        keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(jnp.arange(reps))
+
+        def one(k: jax.Array) -> Any:
+            x = engine.draw_data(prob, k, n, dtype)[0]
+            return engine.factorise(x)[:2]
+
+        return jax.lax.map(one, keys)
+
+    return lambda: fact(key)
+
+
+def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    cfg = settings(quick) | (overrides or {})
+    cases: list[dict[str, Any]] = []
+    for d in cfg["d"]:
+        cases.extend(run_d(d, cfg))
+    return {"settings": cfg, "cases": cases}
+
+
+def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cases at one d (n = 4d)."""
+    cases = []
+    dtype = np.float64 if cfg["dtype"] == "float64" else np.float32
+    n = 4 * d
+    prob = problem(d)
+    lam, p2 = slice_axes(cfg["side"])
+    reps = cfg["reps"]
+    points = lam.size * p2.size
+    common = {
+        "d": d,
+        "n": n,
+        "reps": reps,
+        "lam x p2": [lam.size, p2.size],
+        "dtype": cfg["dtype"],
+    }
+
+    with jax.enable_x64(cfg["dtype"] == "float64"):
+        fact = h.time_call(factorise_call(prob, n, reps, dtype), cfg["repeats"])
+    flops = reps * (2.0 * n * d * d + 9.0 * d**3)
+    cases.append(
+        h.case(
+            "simulate",
+            "factorise",
+            common,
+            fact,
+            work=float(reps),
+            work_unit="draws",
+            flops=flops,
+        )
+    )
+
+    def sim(model: str, m: int | None = None) -> Any:
+        if model == "ridge":
+            return lambda: (
+                sc.simulate.ridge_error(
+                    prob, n, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+                ).total
+            )
+        return lambda: (
+            sc.simulate.rp_error(
+                prob, n, m, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+            ).total
+        )
+
+    timing = h.time_call(sim("ridge"), cfg["repeats"])
+    # Baseline: all draws and points when the solves fit the budget, else a subset.
+    base_reps = max(1, min(reps, cfg["baseline_max_solves"] // points))
+    base_pts = min(points, max(1, cfg["baseline_max_solves"] // base_reps))
+    lam_f = np.repeat(lam, p2.size)[:: max(1, points // base_pts)][:base_pts]
+    n2_f = engine.synthetic_rows(n, np.tile(p2, lam.size))[:: max(1, points // base_pts)][:base_pts]
+    base = h.time_call(
+        h.with_blas_threads(
+            lambda: baselines.simulate_loop(prob, n, lam_f, n2_f, base_reps, seed=0)
+        ),
+        max(3, cfg["repeats"] // 2 + 1),
+        warmup=False,
+    )
+    subset = (
+        ""
+        if (base_reps, lam_f.size) == (reps, points)
+        else (f", on {base_reps} draws x {lam_f.size} points, scaled per (draw, point)")
+    )
+    base |= {
+        "what": "numpy loop: one X'X per draw, one np.linalg.solve per point" + subset,
+        "blas_threads": h.BASELINE_BLAS_THREADS,
+        "work": float(base_reps * lam_f.size),
+    }
+    params = common | {"sim_over_factorise": timing["median_s"] / fact["median_s"]}
+    cases.append(
+        h.case(
+            "simulate",
+            "ridge_slice",
+            params,
+            timing,
+            work=float(reps * points),
+            work_unit="draw-points",
+            baseline=base,
+        )
+    )
+    m = d // 2
+    timing = h.time_call(sim("rp", m), cfg["repeats"])
+    cases.append(
+        h.case(
+            "simulate",
+            "rp_slice",
+            common | {"m": m},
+            timing,
+            work=float(reps * points),
+            work_unit="draw-points",
+        )
+    )
+    return cases
