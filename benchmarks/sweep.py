@@ -39,20 +39,21 @@ def local_sweep(spec: dict[str, Any], store: ResultStore) -> pd.DataFrame:
 
 
 def sweep_call(spec: dict[str, Any], root: str) -> tuple[Any, str]:
-    """A no-argument callable running one sweep into a fresh store under ``root``."""
+    """A no-argument callable running one sweep (spec to stored table) into a fresh store."""
     counter = iter(range(1_000_000))
-    if hasattr(sc, "run_sweep") and hasattr(sc, "Sweep"):  # HOOK(run_sweep)
+    sweep = sc.Sweep(
+        d=spec["d"],
+        c2=spec["c2"],
+        reps=spec["reps"],
+        seed=spec["seed"],
+        method="both",
+        axes={"n": spec["n"], "lam": spec["lam"], "p2": spec["p2"]},
+    )
 
-        def real() -> Any:  # pragma: no cover - until run_sweep lands
-            sweep = sc.Sweep.from_dict(spec) if hasattr(sc.Sweep, "from_dict") else sc.Sweep(**spec)
-            return sc.run_sweep(sweep, store=f"{root}/{next(counter)}")
+    def real() -> Any:
+        return sc.run_sweep(sweep, f"{root}/{next(counter)}")
 
-        return real, "simcollapse.run_sweep"
-
-    def local() -> Any:
-        return local_sweep(spec, ResultStore(f"{root}/{next(counter)}"))
-
-    return local, "benchmarks.sweep.local_sweep"
+    return real, "simcollapse.run_sweep"
 
 
 def settings(quick: bool) -> dict[str, Any]:

@@ -241,6 +241,18 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_bench_args(p: argparse.ArgumentParser) -> None:
+    from benchmarks import cli as bench_cli
+
+    bench_cli.add_arguments(p)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks import cli as bench_cli
+
+    return int(bench_cli.run(args) or 0)
+
+
 def make_parser() -> argparse.ArgumentParser:
     from simcollapse import __version__
 
@@ -334,6 +346,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="base random seed [0]")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_figures)
+
+    p = sub.add_parser(
+        "bench",
+        help="benchmarks: throughput against NumPy/SciPy baselines, fraction of peak, JSON",
+        description="Run the benchmark suites (peak, theory, simulate, sweep, scaling, mnist, lm) "
+        "and write one JSON with the machine, settings, raw times, medians, ratios against the "
+        "plain NumPy/SciPy baseline measured in the same run, and fraction of the measured peak. "
+        "--compare A.json B.json prints a table.",
+    )
+    _add_bench_args(p)
+    p.set_defaults(run=cmd_bench)
 
     return parser
 

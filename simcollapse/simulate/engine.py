@@ -160,7 +160,15 @@ def one_draw(
     w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
     d = x.shape[1]
     proj = None if m is None else draw_projection(key, m, d, dtype)
-    feats = x if proj is None else x @ proj.T
+    back = None if proj is None else proj.T  # input-space weights w = back @ v
+    if proj is not None and m > d:
+        # Z = X S' has rank <= d. With S = U diag(sv) V' (thin SVD), Z = (X V diag(sv)) U', and
+        # ridge on Z (penalty on ||v||, min-norm at lam = 0) equals ridge on the d reduced features
+        # X V diag(sv), since the part of v outside the range of U fits nothing and only costs
+        # penalty: the same predictor from a d x d problem instead of an m x m or n x n one.
+        _, sv, vt = jnp.linalg.svd(proj, full_matrices=False)
+        back = vt.T * sv
+    feats = x if back is None else x @ back
     e, basis, primal = factorise(feats)
     u = x @ delta  # synthetic label offset of every row
     y_teacher = x @ w1
@@ -176,8 +184,8 @@ def one_draw(
         cv = basis.T @ eps
         cz = tail_sums(basis * u[:, None], rows)  # (N2, n)
         span = feats.T @ basis / n  # (k, n)
-    if proj is not None:
-        span = proj.T @ span  # to input space: w = S' v
+    if back is not None:
+        span = back @ span  # to input space: w = S' v
     inv = inverse_eigs(e, lam.astype(dtype), max(feats.shape))  # (L, r)
     n_lam = lam.shape[0]
     # Weights in input space in one product: teacher and noise parts per distinct lam, the shift

@@ -35,7 +35,8 @@ def rp_error(
       problem: the spectrum, teacher, shift and noise.
       n, m: sample size(s) and width(s), integers >= 1.  lam: >= 0.  p2: in [0, 1].
       key: a ``jax.random`` key or an int seed.  reps: repetitions.
-      dtype: "float64" or "float32".  batch: repetitions evaluated at once (memory bound).
+      dtype: "float64" or "float32".  batch: repetitions vmapped at once (None: as in
+        ``simulate.ridge_error``).
 
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).

@@ -39,8 +39,8 @@ def ridge_error(
       key: a ``jax.random`` key or an int seed.
       reps: number of independent repetitions (>= 2 for a standard error).
       dtype: "float64" (default; 64-bit switched on for this call only) or "float32".
-      batch: repetitions evaluated at once (vmapped); None evaluates all at once. Lower it to
-        bound memory at large n and d.
+      batch: repetitions vmapped at once; None picks it: one at a time on a CPU (fastest
+        there), else as many as a memory budget allows. Lower it to bound memory.
 
     Returns:
       ErrorTerms with the broadcast shape of (n, lam, p2): means over repetitions of bias,
