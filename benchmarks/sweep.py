@@ -1,10 +1,7 @@
-"""Suite ``sweep``: an end-to-end sweep, from a spec to the stored table, timed.
+"""Suite ``sweep``: an end-to-end sweep, from a ``Sweep`` spec to the stored table.
 
-HOOK(run_sweep): the lead is building ``simcollapse.run_sweep(spec, store)``. Until it exists
-this suite runs ``local_sweep``, a small stand-in with the same shape of work (theory and
-simulation over a grid, a tidy DataFrame, one parquet file in a ``ResultStore``). When
-``simcollapse.run_sweep`` and ``simcollapse.Sweep`` are importable, ``sweep_call`` uses them
-instead; the case's ``params["runner"]`` records which one ran.
+``run_sweep`` computes theory and simulation of ridge over (n, lam, p2) and writes its chunks to a
+fresh store in each timed run.
 """
 
 from __future__ import annotations
@@ -13,29 +10,9 @@ import tempfile
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 import simcollapse as sc
 from benchmarks import _harness as h
-from simcollapse.store import ResultStore
-
-
-def local_sweep(spec: dict[str, Any], store: ResultStore) -> pd.DataFrame:
-    """Stand-in for ``run_sweep``: theory and simulation of ridge over (n, lam, p2), stored."""
-    prob = sc.Problem.power_law(spec["d"], alpha=1.5, source=1.5, c2=spec["c2"], sigma2=0.5)
-    n = np.asarray(spec["n"], float)[:, None, None]
-    lam = np.asarray(spec["lam"], float)[None, :, None]
-    p2 = np.asarray(spec["p2"], float)[None, None, :]
-    grid = np.broadcast_arrays(n, lam, p2)
-    axes = {"n": grid[0].ravel(), "lam": grid[1].ravel(), "p2": grid[2].ravel()}
-    tables = []
-    theory = sc.theory.ridge_error(prob, n, lam, p2, throw=False)
-    tables.append(pd.DataFrame(axes | theory.to_dict() | {"method": "theory"}))
-    sim = sc.simulate.ridge_error(prob, n.astype(int), lam, p2, spec["seed"], spec["reps"])
-    tables.append(pd.DataFrame(axes | sim.to_dict() | {"method": "simulate"}))
-    table = pd.concat(tables, ignore_index=True)
-    store.save("bench-sweep", spec, table)
-    return table
 
 
 def sweep_call(spec: dict[str, Any], root: str) -> tuple[Any, str]:
