@@ -24,7 +24,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -233,24 +234,14 @@ class Iterative(Strategy):
 
 
 @dataclasses.dataclass(frozen=True)
-class Replace(Strategy):
-    """Replace loop: generation k is fitted on n fresh rows labelled by generation k - 1 only.
-
-    Generation 0 is the truth w1, so generation 1 is trained on the teacher's labels. Theory:
-    ``theory.generations.replace_error`` (exact k sigma^2 d/(n - d - 1) for OLS).
-
-    Args:
-      generations: G, an integer >= 1.
-    """
+class _GenerationLoop(Strategy):
+    """A loop of G generations whose simulation is ``simulator(problem, n, lam, G, key, reps)``."""
 
     generations: int
+    simulator: ClassVar[Callable[..., ErrorTerms]]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "generations", _count("generations", self.generations))
-
-    def theory(self, problem: Problem, n: Any, lam: Any, *, throw: bool = True) -> ErrorTerms:
-        """Theorem 1 fed back generation by generation; shape broadcast(n, lam) + (G,)."""
-        return replace_error(problem, n, lam, self.generations, throw=throw)
 
     def simulate(
         self,
@@ -263,27 +254,43 @@ class Replace(Strategy):
         dtype: str = "float64",
         batch: int | None = None,
     ) -> ErrorTerms:
-        """``simulate.mixing.replace_error``; shape broadcast(n, lam) + (G,)."""
-        return _sim.replace_error(
+        """Monte Carlo of the loop (``simulate.mixing``); shape broadcast(n, lam) + (G,)."""
+        return type(self).simulator(
             problem, n, lam, self.generations, key, reps, dtype=dtype, batch=batch
         )
 
 
 @dataclasses.dataclass(frozen=True)
-class Accumulate(Strategy):
-    """Accumulate loop: generation k is fitted on all k n rows so far, the first n real.
+class Replace(_GenerationLoop):
+    """Replace loop: generation k is fitted on n fresh rows labelled by generation k - 1 only.
 
-    No finite-n formula (simulation only); ``reference`` gives the n >> d asymptote
-    sigma^2 (d/n) sum_{j <= k} 1/j^2.
+    Generation 0 is the truth w1, so generation 1 is trained on the teacher's labels. Theory:
+    ``theory.generations.replace_error`` (exact k sigma^2 d/(n - d - 1) for OLS); simulation:
+    ``simulate.mixing.replace_error``.
 
     Args:
       generations: G, an integer >= 1.
     """
 
-    generations: int
+    simulator = staticmethod(_sim.replace_error)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "generations", _count("generations", self.generations))
+    def theory(self, problem: Problem, n: Any, lam: Any, *, throw: bool = True) -> ErrorTerms:
+        """Theorem 1 fed back generation by generation; shape broadcast(n, lam) + (G,)."""
+        return replace_error(problem, n, lam, self.generations, throw=throw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Accumulate(_GenerationLoop):
+    """Accumulate loop: generation k is fitted on all k n rows so far, the first n real.
+
+    No finite-n formula (simulation only, ``simulate.mixing.accumulate_error``); ``reference``
+    gives the n >> d asymptote sigma^2 (d/n) sum_{j <= k} 1/j^2.
+
+    Args:
+      generations: G, an integer >= 1.
+    """
+
+    simulator = staticmethod(_sim.accumulate_error)
 
     def theory(self, problem: Problem, n: Any, lam: Any, *, throw: bool = True) -> ErrorTerms:
         """Raises NotImplementedError: simulation only (see ``reference`` for the asymptote)."""
@@ -294,22 +301,6 @@ class Accumulate(Strategy):
     def reference(self, problem: Problem, n: Any) -> np.ndarray:
         """``theory.generations.accumulate_reference``: shape shape(n) + (G,)."""
         return accumulate_reference(problem, n, self.generations)
-
-    def simulate(
-        self,
-        problem: Problem,
-        n: Any,
-        lam: Any,
-        key: Any,
-        reps: int,
-        *,
-        dtype: str = "float64",
-        batch: int | None = None,
-    ) -> ErrorTerms:
-        """``simulate.mixing.accumulate_error``; shape broadcast(n, lam) + (G,)."""
-        return _sim.accumulate_error(
-            problem, n, lam, self.generations, key, reps, dtype=dtype, batch=batch
-        )
 
 
 @dataclasses.dataclass(frozen=True)
