@@ -85,6 +85,8 @@ def _draws_for(
     key: jax.Array,
     lam: jax.Array,
     n2: jax.Array,
+    lam_index: jax.Array,
+    n2_index: jax.Array,
     rep_ids: jax.Array,
     *,
     n: int,
@@ -94,16 +96,21 @@ def _draws_for(
 ) -> jax.Array:
     from simcollapse.simulate import engine
 
-    def local(problem: Any, key: jax.Array, lam: jax.Array, n2: jax.Array, ids: jax.Array):
+    def local(problem: Any, key: jax.Array, *tables_and_ids: jax.Array) -> jax.Array:
+        lam, n2, lam_index, n2_index, ids = tables_and_ids
         keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(ids)
-        draw = partial(engine.one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype)
+        draw = partial(
+            engine.one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype,
+            lam_index=lam_index, n2_index=n2_index,
+        )  # fmt: skip
         return jax.lax.map(draw, keys)
 
+    args = (problem, key, lam, n2, lam_index, n2_index, rep_ids)
     if not sharded:
-        return local(problem, key, lam, n2, rep_ids)
-    specs = (P(), P(), P(), P(), P(AXIS))
+        return local(*args)
+    specs = (P(),) * 6 + (P(AXIS),)
     mapped = jax.shard_map(local, mesh=mesh(), in_specs=specs, out_specs=P(AXIS), check_vma=False)
-    return mapped(problem, key, lam, n2, rep_ids)
+    return mapped(*args)
 
 
 def sharded_draws(
@@ -119,24 +126,33 @@ def sharded_draws(
 ) -> np.ndarray:
     """Per-draw test errors (reps, P, 4) with the repetitions split over all devices.
 
-    Each device maps over its repetitions one draw at a time, so every draw is computed by the
-    same program whatever the number of devices: the table is bit-for-bit the same on one device
-    or many. (Vmapping draws changes the floating-point rounding with the batch size, and a
-    vmapped eigendecomposition can deadlock XLA's CPU runtime when it hosts several devices.)
+    Each device maps over its repetitions one draw at a time, so every draw is the same draw and
+    the same program whatever the number of devices; the table agrees across device counts to
+    floating-point rounding (XLA may split BLAS sums differently). Vmapping draws would change the
+    rounding with the batch size, and a vmapped eigendecomposition can deadlock XLA's CPU runtime
+    when it hosts several devices.
     """
     ndev = jax.device_count()
     per_device = -(-reps // ndev)
     ids = np.arange(per_device * ndev, dtype=np.int32)
     dt = np.float64 if dtype == "float64" else np.float32
+    from simcollapse.simulate.engine import distinct
+
+    # What depends on lam alone or on n2 alone is computed once per distinct value.
+    lam_u, lam_index = distinct(lam)
+    n2_u, n2_index = distinct(n2)
     with jax.enable_x64(dtype == "float64"):
-        args = (problem, key, jnp.asarray(lam, dt), jnp.asarray(n2))
+        args = (problem, key)
+        tables = tuple(jnp.asarray(a) for a in (lam_u.astype(dt), n2_u, lam_index, n2_index))
         rep_ids = ids
         if ndev > 1:
             replicated = NamedSharding(mesh(), P())
             args = jax.device_put(args, replicated)
+            tables = jax.device_put(tables, replicated)
             rep_ids = _global(ids, NamedSharding(mesh(), P(AXIS)))
         out = _draws_for(
             *args,
+            *tables,
             rep_ids,
             n=n,
             m=m,
