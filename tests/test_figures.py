@@ -11,6 +11,7 @@ import pytest
 import simcollapse as sc
 from simcollapse import cli
 from simcollapse.figures.paper import MAIN_FIGURES
+from simcollapse.sweep import problem_of_row
 
 NAMES = [*MAIN_FIGURES, "theory_vs_simulation"]
 
@@ -42,15 +43,7 @@ def test_theory_column_equals_direct_call(quick: Path, name: str) -> None:
     rows = table(quick, name)
     rows = rows[rows.method == "theory"].sample(5, random_state=1)
     for r in rows.itertuples():
-        spec = sc.Sweep(
-            d=int(r.d),
-            family=r.family,
-            alpha=r.alpha,
-            source=r.source,
-            signal=r.signal,
-            axes={"n": [r.n]},
-        )
-        prob = spec.problem(c2=r.c2, sigma2=r.sigma2)
+        prob = problem_of_row(r)
         if r.model == "rp":
             direct = sc.theory.rp_error(prob, r.n, r.m, r.lam, r.p2).total
         else:

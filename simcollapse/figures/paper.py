@@ -13,7 +13,7 @@ import pandas as pd
 
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
-from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.sweep import Sweep, problem_of_row, run_sweep
 
 SCALING_P2 = (0.0, 0.001, 0.01, 0.1)
 WIDTH_P2 = (0.0, 0.02, 0.1, 0.2)
@@ -344,15 +344,7 @@ def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
     sim = pd.concat(rows, ignore_index=True)
     values = np.empty(len(sim))
     for i, r in enumerate(sim.itertuples()):
-        spec = Sweep(
-            d=int(r.d),
-            family=r.family,
-            alpha=r.alpha,
-            source=r.source,
-            signal=r.signal,
-            axes={"n": [r.n]},
-        )
-        prob = spec.problem(c2=r.c2, sigma2=r.sigma2)
+        prob = problem_of_row(r)
         if r.model == "rp":
             values[i] = theory.rp_error(prob, r.n, r.m, r.lam, r.p2).total
         else:

@@ -51,7 +51,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["AXES", "Sweep", "SpecError"]
+__all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
 
 AXES = ("n", "m", "lam", "p2", "c2", "sigma2")
 AXIS_LIMITS: dict[str, dict[str, Any]] = {
@@ -266,6 +266,20 @@ class Sweep:
             if key in kwargs.get("axes", {}):
                 section = "axes"
             raise SpecError(f"{_where(source, text, section, key)}{err}") from None
+
+
+def problem_of_row(row: Any) -> Problem:
+    """The Problem behind one row of a sweep table (its fixed parameters, c2 and sigma2).
+
+    ``row`` is anything with the table's columns as attributes (a ``DataFrame.itertuples()``
+    row, for example).
+    """
+    teacher = int(row.teacher_n0)
+    spec = Sweep(
+        d=int(row.d), family=row.family, alpha=row.alpha, source=row.source, signal=row.signal,
+        teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]},
+    )  # fmt: skip
+    return spec.problem(c2=row.c2, sigma2=row.sigma2)
 
 
 def _axis_values(name: str, spec: Any) -> np.ndarray:
