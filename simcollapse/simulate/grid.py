@@ -27,6 +27,15 @@ def as_key(key: Any) -> jax.Array:
     raise TypeError(f"key must be an int seed or a jax.random key, got {key!r}")
 
 
+def check_mc_settings(reps: Any, dtype: str, batch: Any) -> None:
+    """Validate the Monte Carlo settings shared by every simulator: reps, dtype, batch."""
+    check_range("reps", reps, 1, integer=True)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    if batch is not None:
+        check_range("batch", batch, 1, integer=True)
+
+
 def bucket(size: int) -> int:
     """Pad a group of points to the next power of two, so groups of similar size share a compile."""
     return 1 << max(0, int(size - 1).bit_length())
@@ -49,11 +58,7 @@ def run_grid(
     check_range("n", n, 1, integer=True)
     if m is not None:
         check_range("m", m, 1, integer=True)
-    check_range("reps", reps, 1, integer=True)
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-    if batch is not None:
-        check_range("batch", batch, 1, integer=True)
+    check_mc_settings(reps, dtype, batch)
     rng = as_key(key)
     shape = np.broadcast_shapes(*(np.shape(v) for v in axes.values()))
     flat = {k: np.broadcast_to(np.asarray(v), shape).ravel() for k, v in axes.items()}

@@ -30,7 +30,7 @@ from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate import engine
-from simcollapse.simulate.grid import DTYPES, as_key, bucket
+from simcollapse.simulate.grid import DTYPES, as_key, bucket, check_mc_settings
 from simcollapse.theory._common import check_common
 from simcollapse.theory.iterative import check_count
 from simcollapse.theory.weighted import check_weights
@@ -274,11 +274,7 @@ def _run(
 ) -> ErrorTerms:
     """Broadcast the grid, group it by n, run the kernel, and summarise over repetitions."""
     check_range("n", n, 1, integer=True)
-    check_range("reps", reps, 1, integer=True)
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
-    if batch is not None:
-        check_range("batch", batch, 1, integer=True)
+    check_mc_settings(reps, dtype, batch)
     rng = as_key(key)
     shape = check_broadcast(n=n, **points)
     flat = {k: np.broadcast_to(np.asarray(v, np.float64), shape).ravel() for k, v in points.items()}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from simcollapse._validate import check_broadcast, check_range, is_traced
@@ -26,6 +27,15 @@ def check_common(problem: Problem, **axes: Any) -> None:
     for name, value in axes.items():
         check_range(name, value, **limits[name])
     check_broadcast(**axes)
+
+
+def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any) -> ErrorTerms:
+    """ErrorTerms of a deterministic equivalent: parts broadcast together, total their sum,
+    stderr 0 (theory is exact), the fixed-point status broadcast to every point."""
+    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
+    total = bias + variance + zeta
+    status = jnp.broadcast_to(status, total.shape)
+    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
 
 
 def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:

@@ -22,7 +22,7 @@ from jax import Array
 from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import ridge_kappa, zero_safe_product
 
 __all__ = [
@@ -91,9 +91,7 @@ def recursion_terms(
     parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
     out_shape = (*shape, rounds)
     bias, variance, zeta = (jnp.reshape(parts[..., i], out_shape) for i in range(3))
-    total = bias + variance + zeta
-    status = jnp.broadcast_to(jnp.reshape(fp.status, (*shape, 1)), out_shape)
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    return exact_terms(bias, variance, zeta, jnp.reshape(fp.status, (*shape, 1)))
 
 
 def iterative_terms(problem: Problem, n: Array, lam: Array, p2: Array, rounds: int) -> ErrorTerms:

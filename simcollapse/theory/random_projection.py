@@ -12,7 +12,7 @@ from jax import Array
 
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import (
     finish,
     map_points,
@@ -64,11 +64,7 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
     amp, bias, resp, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + p2 * p2 * resp
-    variance = problem.sigma2 * amp
-    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
-    total = bias + variance + zeta
-    status = jnp.broadcast_to(status, total.shape)
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    return exact_terms(bias, problem.sigma2 * amp, zeta, status)
 
 
 _rp_terms_jit = jax.jit(rp_terms)

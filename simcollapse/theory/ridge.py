@@ -13,7 +13,7 @@ from jax import Array
 from simcollapse._validate import check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import (
     finish,
     map_points,
@@ -58,11 +58,7 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     g, bias, d3, d1, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     c2 = jnp.sum(s * dl)
     zeta = p2 * p2 * (d3 + zero_safe_product(d1, g)) + zero_safe_product((1.0 - p2) * p2 * c2, g)
-    variance = problem.sigma2 * g
-    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
-    total = bias + variance + zeta
-    status = jnp.broadcast_to(status, total.shape)
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    return exact_terms(bias, problem.sigma2 * g, zeta, status)
 
 
 _ridge_terms_jit = jax.jit(ridge_terms)

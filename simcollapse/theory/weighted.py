@@ -18,7 +18,7 @@ from jax import Array
 from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import (
     df1,
     df2,
@@ -126,8 +126,7 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
     flat = tuple(jnp.ravel(v).astype(s.dtype) for v in (n, lam, p2, alpha))
     bias, vgain, zeta, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     variance = zero_safe_product(jnp.asarray(problem.sigma2, s.dtype), vgain)
-    total = bias + variance + zeta
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    return exact_terms(bias, variance, zeta, status)
 
 
 _weighted_terms_jit = jax.jit(weighted_terms)
