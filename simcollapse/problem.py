@@ -1,6 +1,6 @@
 """The problem: covariance spectrum, teacher, synthetic shift and label noise.
 
-Everything is stated in the eigenbasis of the input covariance Sigma (THEORY.md, "Setting"):
+Everything is stated in the eigenbasis of the input covariance Sigma (docs/theory.md, "Notation"):
 
 * ``eigs[j]``     = s_j, the eigenvalues of Sigma;
 * ``w1_sq[j]``    = E (w1)_j^2, the second moments of the real teacher w1;
@@ -121,7 +121,7 @@ class Problem:
     def isotropic(
         cls, d: int, *, c2: float = 0.1, sigma2: float = 1.0, signal: float = 1.0
     ) -> Problem:
-        """Sigma = I_d, w1_sq = signal/d, label shift Delta = (c2/d) I (THEORY.md source (a)).
+        """Sigma = I_d, w1_sq = signal/d, label shift Delta = (c2/d) I (docs/theory.md).
 
         This is the setting of Corollary 1 of the paper.
         """
@@ -168,7 +168,7 @@ class Problem:
         return cls(eigs, energy / eigs, np.zeros(d), sigma2).with_label_shift(c2)
 
     def with_label_shift(self, c2: float) -> Problem:
-        """Label shift of quality c2 (THEORY.md source (a)): Delta = (c2 / tr Sigma) I.
+        """Label shift of quality c2 (docs/theory.md): Delta = (c2 / tr Sigma) I.
 
         Then tr(Sigma Delta) = c2 exactly.
         """
@@ -177,7 +177,7 @@ class Problem:
         return dataclasses.replace(self, delta_sq=np.full(eigs.shape, c2 / eigs.sum()))
 
     def with_teacher(self, n0: int) -> Problem:
-        """Synthetic labeller = OLS fitted on n0 > d + 1 real samples (THEORY.md source (b)).
+        """Synthetic labeller = OLS fitted on n0 > d + 1 real samples (docs/theory.md).
 
         Delta = sigma^2 Sigma^{-1} / (n0 - d - 1), so c^2 = sigma^2 d / (n0 - d - 1).
         """

@@ -1,6 +1,6 @@
 """Multi-generation loops: replace (exact for OLS, Theorem 1 fed back for ridge), accumulate.
 
-THEORY.md, "Multi-generation loops". Generation 0 is the truth w1; generation k is fitted on n
+docs/theory.md, "Generations". Generation 0 is the truth w1; generation k is fitted on n
 fresh rows labelled by generation k - 1 plus noise sigma^2 (replace), or on all rows so far, the
 first n real (accumulate). Accumulate has only an asymptotic reference line here; accumulate at
 finite n and accumulate-subsample are simulation only (``simcollapse.simulate.mixing``).

@@ -1,6 +1,6 @@
 """Iterative mixing: the fresh-rows recursion (Ferbach et al. 2024; Corollary 3, Figure 10).
 
-THEORY.md, "Iterative mixing". Round t = 1..T fits ridge (lam) on n1 = p1 n real rows labelled
+docs/theory.md, "Iterative mixing". Round t = 1..T fits ridge (lam) on n1 = p1 n real rows labelled
 x.w1 + eps and n2 = p2 n synthetic rows labelled x.w_{t-1} + eps, starting from the synthetic
 teacher w_0 = w2 = w1 + delta. With FRESH rows in every round, w_{t-1} is independent of round t's
 data, and only its per-direction mean m_j = E (w_t - w1)_j and second moment q_j = E (w_t - w1)_j^2

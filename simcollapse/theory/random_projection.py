@@ -86,7 +86,7 @@ def rp_error(
         zeta     = p1 p2 c^2 gam/(1 - gam)
                    + p2^2 [c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)]
 
-    so total = clean(w1; sigma^2 + p1 p2 c^2) + p2^2 resp, as in THEORY.md. With lam -> 0 the clean
+    so total = clean(w1; sigma^2 + p1 p2 c^2) + p2^2 resp (docs/theory.md). With lam -> 0 the clean
     curve peaks at the interpolation threshold m = n; m -> infinity gives ridge with penalty
     lam d/m.
 
