@@ -54,7 +54,7 @@ class Problem:
 
     Example:
       >>> p = Problem.power_law(300, alpha=1.5, source=1.5).with_label_shift(0.1)
-      >>> round(p.c2, 12)
+      >>> round(float(p.c2), 12)
       0.1
     """
 
