@@ -126,6 +126,10 @@ def isotropic_ridgeless_error(phi: Any, p2: Any, c2: Any, sigma2: Any) -> np.nda
 
     Returns:
       Float64 NumPy array with the broadcast shape of the arguments.
+
+    Example:
+      >>> isotropic_ridgeless_error([0.01, 0.1], p2=0.1, c2=1.0, sigma2=1.0).round(4).tolist()
+      [0.021, 0.1311]
     """
     check_range("phi", phi, 0.0, 1.0, low_open=True, high_open=True)
     check_range("p2", p2, 0.0, 1.0)
