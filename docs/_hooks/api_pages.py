@@ -3,6 +3,7 @@
 * One API page per public module of simcollapse that exists in this checkout, rendered by
   mkdocstrings from the docstrings; a module that is not there (yet) is simply left out, so the
   reference grows with the package without editing mkdocs.yml.
+* A page added to ``docs/`` without a place in the nav joins the guides.
 * Notebook pages get their links to other pages (``../theory.md#...``) resolved.
 * The figures (``figures/*.png``) and benchmark plots (``benchmarks/results/*.png``) live outside
   ``docs/``: they are copied into the site, and page links written for reading the Markdown on
@@ -53,7 +54,34 @@ def _page(module: str, title: str, blurb: str) -> str:
     return f"# {title}\n\n{blurb}\n\n::: {module}{options}\n"
 
 
+def _nav_files(nav: object) -> set[str]:
+    if isinstance(nav, str):
+        return {nav}
+    if isinstance(nav, dict):
+        return set().union(*(_nav_files(v) for v in nav.values()))
+    if isinstance(nav, list):
+        return set().union(*(_nav_files(v) for v in nav))
+    return set()
+
+
+def _title(page: Path) -> str:
+    for line in page.read_text().splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return page.stem
+
+
 def on_config(config):  # noqa: ANN001, ANN201 (MkDocs hook signature)
+    # Pages added to docs/ without a place in the nav join the guides.
+    listed = _nav_files(config["nav"])
+    extra = [
+        {_title(page): page.name}
+        for page in sorted(Path(config["docs_dir"]).glob("*.md"))
+        if page.name not in listed and page.name != "README.md"
+    ]
+    for section in config["nav"]:
+        if isinstance(section, dict) and "Guides" in section:
+            section["Guides"].extend(extra)
     pages = [{title: f"api/{module}.md"} for module, title, _ in _present()]
     config["nav"].append({"API reference": [{"Overview": "api/index.md"}, *pages]})
     return config
