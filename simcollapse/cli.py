@@ -221,14 +221,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
     figures = select(args.only)
     if args.list:
         width = max(len(f.name) for f in figures)
+        paper = max(len(f.paper) for f in figures)
         for f in figures:
-            print(f"{f.name:<{width}}  [{f.group}] {f.caption}")
+            print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
     if args.out is None:
         raise ValueError("--out DIR is required (where the figures and their tables go)")
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
-        mode="full" if args.full else "quick",
+        mode="full" if args.full else "quick" if args.quick else "default",
         store=default_store(args.out),
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
@@ -322,15 +323,26 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "figures",
         help="regenerate the paper's figures (PNG, PDF and the CSV table each was drawn from)",
-        description="Compute and draw the registered figures. --quick (default) runs on a "
-        "laptop CPU in minutes; --full uses paper-scale settings. Computations are cached "
-        "under OUT/.cache, so a second run only redraws.",
+        description="Compute and draw the registered figures. Three levels: --quick (small "
+        "settings, minutes on a 2-core CPU for all figures), the default level (the best a "
+        "2-core CPU does in about an hour for all figures) and --full (paper scale, an "
+        "accelerator advised). Computations are cached under OUT/.cache, so a second run only "
+        "redraws.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     mode.add_argument("--full", action="store_true", help="paper-scale settings (GPU advised)")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
-    p.add_argument("--list", action="store_true", help="list the figures with their captions")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="only these figures: names or paper figures such as fig1 or figure-1 (see --list)",
+    )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="list the figures: name, the paper figure each reproduces, caption",
+    )
     p.add_argument("--out", type=Path, help="output folder for the figures and tables")
     p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg [png,pdf]")
     p.add_argument(
