@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from simcollapse import Problem, cli
-from simcollapse.figures import registry as reg
+from simcollapse.figures.registry import MODES, NEW, registry
 from simcollapse.figures.runner import load_builtin_figures, select
 from simcollapse.theory import rp_error
 
@@ -33,10 +33,10 @@ def table(out: Path, name: str) -> pd.DataFrame:
 
 def test_every_figure_says_which_paper_figure_it_reproduces() -> None:
     load_builtin_figures()
-    for figure in reg.registry().values():
-        assert figure.paper == reg.NEW or figure.paper_number is not None, figure.name
+    for figure in registry().values():
+        assert figure.paper == NEW or figure.paper_number is not None, figure.name
         assert figure.full_caption.startswith(("Paper Figure", "New (not in the paper)"))
-    numbers = {f.paper_number for f in reg.registry().values()}
+    numbers = {f.paper_number for f in registry().values()}
     assert {1, 2, 4} <= numbers
 
 
@@ -78,7 +78,7 @@ def test_every_area_has_three_levels() -> None:
         mnist.SETTINGS,
     ]
     for presets in tables:
-        assert set(presets) == set(reg.MODES)
+        assert set(presets) == set(MODES)
         assert presets["quick"] != presets["default"]
 
 

@@ -41,7 +41,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "full": dict(d=400, phi_line=80, reps=48, phi_sim=[0.1, 0.2, 0.3, 0.5, 0.7, 0.8]),
     },
     "model_size_regimes": {
-        "quick": dict(d=300, n_stop=1e5, n_line=40, reps=8, n_sim=[100, 1000]),
+        "quick": dict(d=300, n_stop=1e5, n_line=40, reps=16, n_sim=[30, 1000]),
         "default": dict(d=300, n_stop=1e5, n_line=60, reps=32, n_sim=[100, 400, 1500, 6000]),
         "full": dict(d=300, n_stop=1e6, n_line=80, reps=64, n_sim=[50, 100, 400, 1500, 6000]),
     },

@@ -31,7 +31,7 @@ LINESTYLES = {0.0: "-", 0.1: "--", 0.5: "-.", 1.0: ":"}
 # d and n are the paper's at every level; the paper does not state sigma^2 or lambda: we take
 # sigma^2 = 0.1, ||w1||^2 = 1 and a small ridge lam = 1e-6 (the ridgeless limit away from m = n).
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(psi_line=41, psi_sim=[0.4, 2.0], c2_sim=[1.0], reps=8),
+    "quick": dict(psi_line=41, psi_sim=[0.2, 0.6], c2_sim=[1.0], reps=8),
     "default": dict(
         psi_line=61, psi_sim=[0.1, 0.3, 0.6, 1.6, 3.0], c2_sim=[0.1, 0.5, 1.0], reps=24
     ),

@@ -38,7 +38,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "full": dict(d=600, n=500, psi_line=201),
     },
     "rp_width": {
-        "quick": dict(d=600, n=500, psi_line=41, psi_sim=[0.2, 2.0], c2_sim=[1.0], reps=8),
+        "quick": dict(d=600, n=500, psi_line=41, psi_sim=[0.2, 0.6], c2_sim=[1.0], reps=8),
         "default": dict(
             d=600, n=500, psi_line=81, psi_sim=[0.1, 0.4, 2.0, 5.0], c2_sim=WIDTH_C2, reps=24
         ),
@@ -130,9 +130,14 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
         ax.axvline(int(table["n"].iloc[0]), color="0.5", ls=":", lw=1)
         ax.set(xscale="log", yscale="log", xlabel="width m", title=f"$c^2$ = {c2:g}")
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
-    axes[0].set_ylabel(f"test error ($\\Sigma$ = I, d = {d}, n = {n}; dotted: m = n)")
-    axes[-1].legend(title="$p_2$", loc="upper right")
+    axes[0].set_ylabel("test error (dotted: m = n)")
+    axes[-1].legend(title="$p_2$ (small $p_2$ lines\noverlap at small $c^2$)", loc="upper right")
     _legend_note(axes[0])
+    fig.suptitle(
+        f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $\\lambda$ = {WIDTH_LAM:g}: "
+        "synthetic rows raise the error most near m = n",
+        fontsize="medium",
+    )
     return fig
 
 
