@@ -80,7 +80,7 @@ def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None
     )
 
 
-def _legend_note(ax: Any) -> None:
+def _legend_note(ax: Any, loc: str = "lower left") -> None:
     """A second legend explaining lines (theory) and markers (simulation)."""
     from matplotlib.lines import Line2D
 
@@ -91,7 +91,7 @@ def _legend_note(ax: Any) -> None:
     current = ax.get_legend()
     if current is not None:
         ax.add_artist(current)
-    ax.legend(handles=handles, loc="lower left", fontsize="small")
+    ax.legend(handles=handles, loc=loc, fontsize="small")
 
 
 # --------------------------------------------------------------------------- scaling_plateau
@@ -300,8 +300,8 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
     n = int(table["n"].iloc[0])
     ax.set(ylabel="test error", title=f"Random projections, n = {n} (dotted: m = n)")
     az.set(ylabel=r"synthetic term $\zeta$ (theory)", title="grows below $m = n$, shrinks beyond")
-    ax.legend(title="$p_2$", loc="upper right")
-    _legend_note(ax)
+    ax.legend(title="$p_2$ (lines close:\nsee the $\\zeta$ panel)", loc="upper right")
+    _legend_note(ax, loc="upper left")
     az.legend(title="$p_2$", loc="upper right")
     return fig
 

@@ -134,6 +134,7 @@ def pareto_plot(table: pd.DataFrame) -> Any:
     """One panel per p2: mix error against all-real error, one point per width."""
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     p2s = [p for p in PARETO_P2 if np.isclose(table.p2, p).any()]
     fig, axes = new_figure(ncols=len(p2s), width=4.8, height=4.6, squeeze=False)
@@ -145,7 +146,12 @@ def pareto_plot(table: pd.DataFrame) -> Any:
         points = _panel(ax, table[np.isclose(table.p2, p2)], norm, cmap) or points
         ax.plot([lo, hi], [lo, hi], color="0.6", lw=1)
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi))
-        ax.set(xlabel="test error, all n rows real", title=f"$p_2$ = {p2:g}")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
+        note = " (the $c^2$ curves nearly coincide)" if p2 < 0.05 else ""
+        ax.set(xlabel="test error, all n rows real", title=f"$p_2$ = {p2:g}{note}")
     axes[0][0].set_ylabel("test error, real + synthetic mix")
     handles = [
         Line2D([], [], color="0.35", ls=LINESTYLES[c], marker=MARKERS[c], mfc="0.35", mec="none")
