@@ -42,7 +42,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "model_size_regimes": {
         "quick": dict(d=300, n_stop=1e5, n_line=40, reps=16, n_sim=[30, 1000]),
-        "default": dict(d=300, n_stop=1e5, n_line=60, reps=32, n_sim=[100, 400, 1500, 6000]),
+        "default": dict(d=300, n_stop=1e5, n_line=60, reps=32, n_sim=[30, 400, 3000]),
         "full": dict(d=300, n_stop=1e6, n_line=80, reps=64, n_sim=[50, 100, 400, 1500, 6000]),
     },
     "width_double_descent": {
