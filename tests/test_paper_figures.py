@@ -155,3 +155,17 @@ def test_figure4_error_rises_with_p2_and_most_near_the_threshold(quick: Path) ->
     for c2, values in excess:
         m_peak = values.idxmax()[1]
         assert 0.8 <= m_peak / th.n.iloc[0] <= 1.25, c2
+
+
+@pytest.mark.parametrize(
+    ("flags", "mode"), [([], "default"), (["--quick"], "quick"), (["--full"], "full")]
+)
+def test_figures_command_level(
+    flags: list[str], mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simcollapse.figures.runner as runner
+
+    seen = {}
+    monkeypatch.setattr(runner, "write_figures", lambda figs, ctx, *a, **k: seen.update(ctx=ctx))
+    assert cli.main(["figures", *flags, "--only", "fig2", "--out", str(tmp_path)]) == 0
+    assert seen["ctx"].mode == mode
