@@ -337,23 +337,15 @@ def make_parser() -> argparse.ArgumentParser:
         description="Compute and draw the registered figures. Three levels: --quick (small "
         "settings, minutes on a 2-core CPU for all figures), the default level (the best a "
         "2-core CPU does in about an hour for all figures) and --full (paper scale, an "
-        "accelerator advised). Computations are cached under OUT/.cache, so a second run only "
-        "redraws.",
+        "accelerator advised). --list shows which figure of the paper each reproduces; --only "
+        "takes names or paper figures (fig1, figure-1). Computations are cached under "
+        "OUT/.cache, so a second run only redraws.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     mode.add_argument("--full", action="store_true", help="paper-scale settings (GPU advised)")
-    p.add_argument(
-        "--only",
-        nargs="+",
-        metavar="NAME",
-        help="only these figures: names or paper figures such as fig1 or figure-1 (see --list)",
-    )
-    p.add_argument(
-        "--list",
-        action="store_true",
-        help="list the figures: name, the paper figure each reproduces, caption",
-    )
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    p.add_argument("--list", action="store_true", help="list the figures with their captions")
     p.add_argument("--out", type=Path, help="output folder for the figures and tables")
     p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg [png,pdf]")
     p.add_argument(
