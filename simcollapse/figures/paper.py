@@ -373,16 +373,20 @@ MAIN_FIGURES = (
     "width_double_descent",
     "synthetic_fraction",
 )
+# Figures of other modules whose tables are sweep tables too (their simulated points join in).
+OTHER_SIMULATED = ("rp_width",)
 KEYS = ["model", "family", "d", "n", "lam", "p2", "c2", "sigma2"]
 
 
 def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
     """Every simulated point of the other figures, beside the theory at the same point."""
+    import simcollapse.figures.width  # noqa: F401  (registers rp_width)
     from simcollapse import theory
+    from simcollapse.figures.registry import get
 
     rows = []
-    for name in MAIN_FIGURES:
-        table = FIGURES[name].compute(ctx)
+    for name in (*MAIN_FIGURES, *OTHER_SIMULATED):
+        table = get(name).compute(ctx)
         sim = table[table.method == "simulate"].copy()
         sim["figure"] = name
         rows.append(sim)
@@ -478,7 +482,8 @@ FIGURES = {
         ),
         Figure(
             "theory_vs_simulation",
-            "Every simulated point of the other figures against its theory value.",
+            "Every simulated point of the theory figures (those above and rp_width) against its "
+            "theory value.",
             theory_vs_simulation_table,
             theory_vs_simulation_plot,
             paper=NEW,
