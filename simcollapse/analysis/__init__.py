@@ -1,0 +1,24 @@
+"""Scaling-law analysis: power laws with a floor, the worth of synthetic data, best model sizes.
+
+Public API:
+  fit_power_law, fit_curve, power_law, PowerLawFits, FitStatus  - E(n) = E_inf + A n^(-a)
+  plateau_onset, plateau_onset_theory                           - where a curve meets its floor
+  synthetic_worth, synthetic_worth_fitted                       - n_eff with E_clean(n_eff) = E_mix(n)
+  optimal_width, optimal_ridge                                  - m*(n), lam*(n) and the frontier
+"""
+
+from simcollapse.analysis.powerlaw import (
+    FitStatus,
+    PowerLawFits,
+    fit_curve,
+    fit_power_law,
+    power_law,
+)
+
+__all__ = [
+    "FitStatus",
+    "PowerLawFits",
+    "fit_curve",
+    "fit_power_law",
+    "power_law",
+]
