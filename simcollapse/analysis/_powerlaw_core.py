@@ -23,10 +23,11 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from simcollapse.analysis._solvers import golden_section
+from simcollapse.analysis._solvers import grid_golden
 
 EXPONENT_RANGE = (0.02, 6.0)
 GRID_SIZE = 32
+GOLDEN_STEPS = 32
 HUBER_STEPS = 6
 
 
@@ -57,8 +58,9 @@ def _nnls2(v: Array, z: Array, y: Array) -> tuple[Array, Array]:
     e_free, a_free = (s2 * t0 - s1 * t1) / safe, (s0 * t1 - s1 * t0) / safe
     free_ok = (det > 0) & (e_free >= 0) & (a_free >= 0)
     cands_e = jnp.stack([e_free, jnp.zeros_like(s0), jnp.maximum(t0 / s0, 0.0), 0.0 * s0])
-    cands_a = jnp.stack([a_free, jnp.maximum(t1 / jnp.where(s2 > 0, s2, 1.0), 0.0), 0.0 * s0,
-                         0.0 * s0])  # fmt: skip
+    cands_a = jnp.stack(
+        [a_free, jnp.maximum(t1 / jnp.where(s2 > 0, s2, 1.0), 0.0), 0.0 * s0, 0.0 * s0]
+    )
     # sum v (y - E - A z)^2 up to the constant sum v y^2
     quad = cands_e**2 * s0 + 2 * cands_e * cands_a * s1 + cands_a**2 * s2
     loss = quad - 2 * cands_e * t0 - 2 * cands_a * t1
@@ -93,13 +95,11 @@ def profile(a: Array, curve: Curve, delta: Array, huber: bool) -> Params:
 
 
 def fit_curve(curve: Curve, delta: Array, huber: bool) -> Params:
-    """Variable projection: exponent on a geometric grid, refined by golden section."""
-    grid = jnp.geomspace(*EXPONENT_RANGE, GRID_SIZE)
-    on_grid = jax.vmap(lambda a: profile(a, curve, delta, huber).loss)(grid)
-    k = jnp.argmin(on_grid)
-    lo, hi = grid[jnp.maximum(k - 1, 0)], grid[jnp.minimum(k + 1, GRID_SIZE - 1)]
-    a, _ = golden_section(lambda a: profile(a, curve, delta, huber).loss, lo, hi, steps=32)
-    return profile(a, curve, delta, huber)
+    """Variable projection: log a on an even grid, refined by golden section."""
+    loss = lambda log_a: profile(jnp.exp(log_a), curve, delta, huber).loss  # noqa: E731
+    lo, hi = (jnp.log(jnp.asarray(v)) for v in EXPONENT_RANGE)
+    log_a, _ = grid_golden(loss, lo, hi, GRID_SIZE, GOLDEN_STEPS)
+    return profile(jnp.exp(log_a), curve, delta, huber)
 
 
 def identifiable(params: Params) -> Array:
@@ -143,9 +143,14 @@ def _counts_many(keys: Array, unit: Array, n_units: Array, replicates_like: Arra
 
 
 def bootstrap_many(
-    curves: Curve, unit: Array, n_units: Array, key: Array, replicates: int, delta: Array,
+    curves: Curve,
+    unit: Array,
+    n_units: Array,
+    key: Array,
+    replicates: int,
+    delta: Array,
     huber: bool,
-) -> Params:  # fmt: skip
+) -> Params:
     """Fits of ``replicates`` bootstrap resamples of every curve, shape (C, B) per field."""
     keys = jax.random.split(key, curves.y.shape[0])
     counts = _counts_many(keys, unit, n_units, jnp.zeros(replicates))

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-__all__ = ["bisect_decreasing", "golden_section"]
+__all__ = ["bisect_decreasing", "golden_section", "grid_golden"]
 
 _INV_PHI = 0.6180339887498949  # (sqrt(5) - 1) / 2
 
@@ -79,7 +79,8 @@ def bisect_decreasing(
       The root, shape S.
 
     Example:
-      >>> x = bisect_decreasing(lambda x: 1.0 / x, jnp.array([0.5, 0.25]), jnp.ones(2), 8 * jnp.ones(2))
+      >>> lo, hi = jnp.ones(2), jnp.full(2, 8.0)
+      >>> x = bisect_decreasing(lambda x: 1.0 / x, jnp.array([0.5, 0.25]), lo, hi)
       >>> [round(float(v), 6) for v in x]
       [2.0, 4.0]
     """
@@ -93,3 +94,40 @@ def bisect_decreasing(
 
     a, b = jax.lax.fori_loop(0, steps, step, (lo, hi))
     return 0.5 * (a + b)
+
+
+def grid_golden(
+    fn: Callable[[Array], Array], lo: Array, hi: Array, grid_size: int = 32, steps: int = 32
+) -> tuple[Array, Array]:
+    """Minimise ``fn`` on [lo, hi]: an even grid, then golden section around its best point.
+
+    The grid guards against a poor bracket (a plateau or a far-off shallow minimum); the golden
+    section then refines within two grid spacings. Non-finite values count as +inf.
+
+    Args:
+      fn: maps x of shape S to shape S elementwise (vmapped over the grid axis).
+      lo, hi: bracket ends, shape S.  grid_size, steps: static sizes.
+
+    Returns:
+      (x, fn(x)) at the best point, shape S each.
+
+    Example:
+      >>> x, _ = grid_golden(lambda x: jnp.cos(x), jnp.array(0.0), jnp.array(6.0))
+      >>> round(float(x), 2)  # pi
+      3.14
+    """
+
+    def safe(x: Array) -> Array:
+        value = fn(x)
+        return jnp.where(jnp.isfinite(value), value, jnp.inf)
+
+    lo, hi = jnp.broadcast_arrays(jnp.asarray(lo), jnp.asarray(hi))
+    t = jnp.linspace(0.0, 1.0, grid_size).reshape((grid_size,) + (1,) * lo.ndim)
+    grid = lo + t * (hi - lo)
+    values = jax.vmap(safe)(grid)
+    k = jnp.argmin(values, axis=0)
+    pick = lambda i: jnp.take_along_axis(grid, jnp.clip(i, 0, grid_size - 1)[None], 0)[0]  # noqa: E731
+    x, f = golden_section(safe, pick(k - 1), pick(k + 1), steps)
+    best_grid = jnp.min(values, axis=0)
+    better = f <= best_grid
+    return jnp.where(better, x, pick(k)), jnp.where(better, f, best_grid)

@@ -72,9 +72,13 @@ def _check_positive(
 
 
 def pad_curves(
-    table: pd.DataFrame, x: str, y: str, by: Sequence[str], stderr: str | None,
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    by: Sequence[str],
+    stderr: str | None,
     seed: str | None,
-) -> Curves:  # fmt: skip
+) -> Curves:
     """Group ``table`` into curves (by ``by``), sorted by x, padded to the longest curve."""
     by = list(by)
     order = [*by, *([seed] if seed else []), x]
@@ -112,5 +116,15 @@ def pad_curves(
     unit = np.zeros(shape, dtype=np.int32)
     unit[group, pos] = unit_of_row
     n_distinct = pd.Series(xs).groupby(group).nunique().to_numpy()
-    return Curves(keys, arrays["logx"], arrays["y"], arrays["w"], mask, unit,
-                  np.asarray(n_units, dtype=np.int32), n_distinct, x_min, x_max)  # fmt: skip
+    return Curves(
+        keys,
+        arrays["logx"],
+        arrays["y"],
+        arrays["w"],
+        mask,
+        unit,
+        np.asarray(n_units, dtype=np.int32),
+        n_distinct,
+        x_min,
+        x_max,
+    )
