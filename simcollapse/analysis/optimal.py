@@ -27,29 +27,37 @@ from simcollapse.theory.ridge import ridge_terms
 __all__ = ["frontier_keeps_floor", "optimal_ridge", "optimal_width"]
 
 GAP = 1e-6  # relative distance kept from the threshold m = n
+TIE_BREAK = 1e-9  # relative preference for smaller m per unit of log m
 
 
 @jax.jit
-def _best_width(
-    prob: Problem, n: jax.Array, lam: jax.Array, p2: jax.Array, m_max: jax.Array
-) -> tuple[jax.Array, ...]:
+def _best_width(prob: Problem, n: jax.Array, lam: jax.Array, p2: jax.Array,
+                m_max: jax.Array) -> tuple[jax.Array, ...]:  # fmt: skip
     def error(log_m: jax.Array) -> jax.Array:
         shape = log_m.shape
         args = (jnp.broadcast_to(v, shape) for v in (n, jnp.exp(log_m), lam))
         return rp_terms(prob, *args, jnp.broadcast_to(p2, shape)).total
 
+    def tie_broken(log_m: jax.Array) -> jax.Array:
+        # Past n > d with lam = 0 every m >= d gives the same error (OLS): favour the smallest.
+        return error(log_m) * (1.0 + TIE_BREAK * log_m)
+
     log_n = jnp.log(n)
-    below = grid_golden(error, jnp.zeros_like(log_n), log_n + jnp.log1p(-GAP))
-    above = grid_golden(error, log_n + jnp.log1p(GAP), jnp.log(m_max))
+    below = grid_golden(tie_broken, jnp.zeros_like(log_n), log_n + jnp.log1p(-GAP))
+    above = grid_golden(tie_broken, log_n + jnp.log1p(GAP), jnp.log(m_max))
     take_below = below[1] <= above[1]
     log_m = jnp.where(take_below, below[0], above[0])
-    return jnp.exp(log_m), jnp.where(take_below, below[1], above[1]), take_below
+    return jnp.exp(log_m), error(log_m), take_below
 
 
 def optimal_width(
     problem: Problem, n: Any, p2: Any, lam: float = 0.0, m_max: float | None = None
 ) -> pd.DataFrame:
     """m*(n) = argmin over real m in [1, m_max] of the random-projection error, and E*(n).
+
+    Where the error is flat in m (ridgeless, n > d: every m >= d is ordinary least squares), m*
+    is the smallest width that reaches the minimum (a relative tie-break of 1e-9 per unit of
+    log m).
 
     Args:
       problem: the spectrum, teacher, shift and noise.
@@ -72,8 +80,11 @@ def optimal_width(
     check_common(problem, n=n, p2=p2, lam=lam)
     check_range("n", n, 1.0, low_open=True)
     n, p2 = (np.ravel(v) for v in np.broadcast_arrays(np.asarray(n, float), np.asarray(p2, float)))
-    top = 1e3 * np.maximum(n, problem.d) if m_max is None else np.full(n.shape, float(m_max))
-    check_range("m_max", top, float(n.max()), low_open=True)
+    if m_max is None:
+        top = 1e3 * np.maximum(n, problem.d)
+    else:
+        check_range("m_max", m_max, float(n.max()), low_open=True)
+        top = np.full(n.shape, float(m_max))
     with jax.enable_x64(True):
         m, e, below = (
             np.asarray(v)

@@ -21,6 +21,7 @@ def load_builtin_figures() -> None:
 
     for optional in (
         "simcollapse.figures.mixing",
+        "simcollapse.figures.analysis",
         "simcollapse.neural.figures",
         "simcollapse.lm.figures",
     ):
