@@ -103,9 +103,14 @@ def fit_curve(curve: Curve, delta: Array, huber: bool) -> Params:
 
 
 def identifiable(params: Params) -> Array:
-    """A decaying part was found and the exponent is not stuck at an end of its range."""
+    """A decaying part was found and the exponent is not stuck at an end of its range.
+
+    The decaying part counts when it is more than 1e-6 of the fitted value at the smallest x
+    (``amp`` is measured there); below that the curve is flat to rounding and a is arbitrary.
+    """
     lo, hi = EXPONENT_RANGE
-    return (params.amp > 0) & (params.a > lo * 1.001) & (params.a < hi * 0.999)
+    decays = params.amp > 1e-6 * (params.e_inf + params.amp)
+    return decays & (params.a > lo * 1.001) & (params.a < hi * 0.999)
 
 
 def bootstrap_counts(key: Array, unit: Array, n_units: Array, replicates: int) -> Array:
