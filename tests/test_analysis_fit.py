@@ -70,8 +70,8 @@ def test_isotropic_ridgeless_clean_curve_has_exponent_one_and_no_floor():
 
     The exact curve is not exactly a power law (sigma^2 d/n (1 + d/n + ...)): its best fit has a
     floor of about 0.5% of the smallest error on the range (interval up to 1.5%), and on a
-    noiseless curve the row bootstrap measures only that misfit. With Monte Carlo-like noise (1%, multiplicative) the
-    interval on the floor contains 0.
+    noiseless curve the row bootstrap measures only that misfit. With Monte Carlo-like noise
+    (1%, multiplicative) the interval on the floor contains 0.
     """
     d, sigma2 = 50, 1.0
     n = np.geomspace(100 * d, 1e6 * d, 30)

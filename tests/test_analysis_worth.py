@@ -55,7 +55,7 @@ def test_ceiling_is_corollary_one_inverse_at_the_floor(p2, c2, sigma2):
 
 
 def test_n_eff_matches_corollary_one_in_closed_form():
-    """E_mix from Corollary 1, then E_clean(n_eff) = E_mix solved by hand: n_eff = d + sigma^2 d/E_mix."""
+    """E_mix from Corollary 1; E_clean(n_eff) = E_mix by hand gives n_eff = d + sigma^2 d/E_mix."""
     d, p2, c2, sigma2 = 60, 0.2, 1.0, 1.0
     prob = sc.Problem.isotropic(d, c2=c2, sigma2=sigma2)
     n = np.geomspace(2 * d, 1e6, 9)
