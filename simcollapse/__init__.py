@@ -9,6 +9,8 @@ Public API:
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
+                                                              best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import simulate, strategies, theory
+from simcollapse import analysis, simulate, strategies, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.store import ResultStore
@@ -52,6 +54,7 @@ __all__ = [
     "Unweighted",
     "Weighted",
     "__version__",
+    "analysis",
     "figures",
     "lm",
     "neural",
