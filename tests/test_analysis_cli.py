@@ -103,3 +103,14 @@ def test_scaling_fits_table_floors_follow_p2_squared_c2():
     table = TABLES["scaling_fits"](TINY["scaling_fits"])
     floor = table[(table.panel == "floor") & (table.source == "fit")]
     np.testing.assert_allclose(floor.y, floor.x, rtol=0.05)
+
+
+def test_fits_benchmark_suite_agrees_with_curve_fit():
+    from benchmarks import fits
+
+    out = fits.run(True, {"curves": [30], "baseline_curves": 10, "repeats": 1})
+    (case,) = out["cases"]
+    assert case["suite"] == "fits" and case["work"] == 30 and case["ratio"] > 0
+    agree = case["agreement"]
+    assert agree["curve_fit_converged"] == 10
+    assert agree["share_same_exponent_0.01"] == 1.0 and agree["share_loss_not_worse"] == 1.0
