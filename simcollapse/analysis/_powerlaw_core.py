@@ -17,6 +17,7 @@ the normal equations stay well conditioned; A is returned in those units (A x_mi
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -141,10 +142,9 @@ def _fit_many(curves: Curve, delta: Array, huber: bool) -> Params:
 fit_many = jax.jit(_fit_many, static_argnames="huber")
 
 
-@jax.jit
-def _counts_many(keys: Array, unit: Array, n_units: Array, replicates_like: Array) -> Array:
-    b = replicates_like.shape[0]
-    return jax.vmap(lambda k, u, n: bootstrap_counts(k, u, n, b))(keys, unit, n_units)
+@functools.partial(jax.jit, static_argnames="replicates")
+def _counts_many(keys: Array, unit: Array, n_units: Array, replicates: int) -> Array:
+    return jax.vmap(lambda k, u, n: bootstrap_counts(k, u, n, replicates))(keys, unit, n_units)
 
 
 def bootstrap_many(
@@ -158,7 +158,7 @@ def bootstrap_many(
 ) -> Params:
     """Fits of ``replicates`` bootstrap resamples of every curve, shape (C, B) per field."""
     keys = jax.random.split(key, curves.y.shape[0])
-    counts = _counts_many(keys, unit, n_units, jnp.zeros(replicates))
+    counts = _counts_many(keys, unit, n_units, replicates)
     c, b, length = counts.shape
     tile = lambda x: jnp.broadcast_to(x[:, None, :], (c, b, length)).reshape(c * b, length)  # noqa: E731
     flat = Curve(tile(curves.logx), tile(curves.y), tile(curves.w), counts.reshape(c * b, length))
