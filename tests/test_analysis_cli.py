@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from simcollapse.cli import main  # noqa: E402
 from simcollapse.figures import FigureContext, get  # noqa: E402
 from simcollapse.figures import analysis as fa  # noqa: E402
+from simcollapse.figures.registry import MODES, NEW  # noqa: E402
 from simcollapse.figures.runner import load_builtin_figures, write_figures  # noqa: E402
 
 
@@ -83,7 +84,8 @@ def test_analysis_figures_draw_with_every_artist_in_a_legend(tmp_path, monkeypat
     load_builtin_figures()
     monkeypatch.setitem(fa.CONFIGS[name], "quick", TINY[name])
     fig_spec = get(name)
-    assert "new: not in the paper" in fig_spec.caption
+    assert fig_spec.paper == NEW and fig_spec.group == "analysis"
+    assert set(fa.CONFIGS[name]) == set(MODES)
     written = write_figures([fig_spec], FigureContext(mode="quick"), tmp_path, log=lambda _: None)
     assert sorted(p.suffix for p in written[name]) == [".csv", ".pdf", ".png"]
     table = pd.read_csv(tmp_path / f"{name}.csv")

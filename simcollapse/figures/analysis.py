@@ -18,6 +18,7 @@ lo, hi.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 from simcollapse.analysis.optimal import optimal_width
 from simcollapse.analysis.powerlaw import fit_power_law
 from simcollapse.analysis.worth import synthetic_worth, synthetic_worth_fitted
-from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
 from simcollapse.theory.ridge import ridge_error
@@ -34,22 +35,28 @@ from simcollapse.theory.ridge import ridge_error
 __all__ = ["CONFIGS", "optimal_width_table", "scaling_fits_table", "synthetic_worth_table"]
 
 COLUMNS = ["panel", "curve", "source", "p2", "c2", "x", "y", "lo", "hi"]
-PAPER = "new: not in the paper"
+PAPER = NEW
 
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "scaling_fits": {
         "quick": dict(d=100, sigma2=1.0, p2s=[0.001, 0.01, 0.03, 0.1, 0.3], c2s=[0.25, 1.0],
                       n=(200, 1e9, 40), bootstrap=100),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5],
+                        c2s=[0.1, 0.5, 2.0], n=(400, 1e10, 50), bootstrap=200),
         "full": dict(d=300, sigma2=1.0, p2s=[0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5],
                      c2s=[0.1, 0.5, 2.0], n=(600, 1e10, 60), bootstrap=400),
     },
     "synthetic_worth": {
         "quick": dict(d=100, sigma2=1.0, p2s=[0.01, 0.1, 0.5], c2s=[0.1, 1.0], n=(200, 1e8, 30)),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.01, 0.03, 0.1, 0.3, 0.5], c2s=[0.1, 1.0],
+                        n=(400, 1e9, 40)),
         "full": dict(d=300, sigma2=1.0, p2s=[0.003, 0.01, 0.03, 0.1, 0.3, 0.5],
                      c2s=[0.1, 0.5, 2.0], n=(600, 1e10, 60)),
     },
     "optimal_width": {
         "quick": dict(d=100, sigma2=1.0, p2s=[0.0, 0.1, 0.3], c2s=[1.0], n=(20, 1e5, 24)),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.0, 0.05, 0.1, 0.3], c2s=[0.5, 2.0],
+                        n=(20, 1e6, 32)),
         "full": dict(d=300, sigma2=1.0, p2s=[0.0, 0.05, 0.1, 0.2, 0.4], c2s=[0.5, 2.0],
                      n=(30, 1e6, 48)),
     },
@@ -209,22 +216,14 @@ def plot_optimal_width(table: pd.DataFrame) -> Any:
 
 
 FIGURES = [
-    register(Figure(
-        "scaling_fits",
-        "Fitted floors vs p2^2 c^2 and fitted exponents vs p2, with intervals (new: not in "
-        "the paper)",
-        lambda ctx: _cached(ctx, "scaling_fits", scaling_fits_table), plot_scaling_fits,
-        group="analysis")),
-    register(Figure(
-        "synthetic_worth",
-        "Effective real sample size n_eff/n against n for several p2 and c^2 (new: not in "
-        "the paper)",
-        lambda ctx: _cached(ctx, "synthetic_worth", synthetic_worth_table), plot_synthetic_worth,
-        group="analysis")),
-    register(Figure(
-        "optimal_width",
-        "Best random-projection width m*(n) and the frontier E*(n) with its floor (new: not in "
-        "the paper)",
-        lambda ctx: _cached(ctx, "optimal_width", optimal_width_table), plot_optimal_width,
-        group="analysis")),
+    register(Figure(name, caption, partial(_cached, name=name, compute=table), plot,
+                    group="analysis", paper=NEW))
+    for name, caption, table, plot in [
+        ("scaling_fits", "Fitted floors vs p2^2 c^2 and fitted exponents vs p2, with intervals",
+         scaling_fits_table, plot_scaling_fits),
+        ("synthetic_worth", "Effective real sample size n_eff/n against n for several p2 and c^2",
+         synthetic_worth_table, plot_synthetic_worth),
+        ("optimal_width", "Best random-projection width m*(n) and the frontier E*(n) with its "
+         "floor", optimal_width_table, plot_optimal_width),
+    ]
 ]  # fmt: skip
