@@ -22,6 +22,7 @@ def load_builtin_figures() -> None:
     for optional in (
         "simcollapse.figures.mixing",
         "simcollapse.neural.figures",
+        "simcollapse.neural.theory_figure",
         "simcollapse.lm.figures",
     ):
         try:

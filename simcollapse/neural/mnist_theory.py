@@ -14,6 +14,7 @@ Measured ridge on pixels (``pixel_ridge_sweep``) uses the splits, teachers and t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import jax
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse._validate import check_range
-from simcollapse.data_problems import DataProblem, data_problem
+from simcollapse.data_problems import DataProblem, DroppedDirectionsWarning, data_problem
 from simcollapse.neural.experiments import _teacher_for, mse_and_accuracy
 from simcollapse.neural.mnist import Digits, one_hot
 from simcollapse.neural.random_features import random_feature_weights
@@ -128,12 +129,17 @@ def theory_curves(
     """Predicted test MSE, mean over the seeds' problems, one row per (n, p2).
 
     Columns: model ("pixels" or "random_features"), m, n, p2, test_mse, c2 (the teacher's shift
-    in the theory, tr(Sigma Delta)), sigma2, kept (directions kept), kind = "theory".
+    in the theory, tr(Sigma Delta)), sigma2, kept (directions kept of the 784 pixels or m
+    features; the others fell below the eigenvalue cutoff), kind = "theory".
     """
     grid_n, grid_p2 = np.meshgrid(np.asarray(ns, float), np.asarray(p2s, float), indexing="ij")
     preds, c2s, sigma2s, kept = [], [], [], []
     for seed in seeds:
-        fit = mnist_data_problem(digits, seed, m=m, n0=n0, n_train=max(ns), teacher_lam=teacher_lam)
+        with warnings.catch_warnings():  # the dropped directions are reported in "kept"
+            warnings.simplefilter("ignore", DroppedDirectionsWarning)
+            fit = mnist_data_problem(
+                digits, seed, m=m, n0=n0, n_train=max(ns), teacher_lam=teacher_lam
+            )
         preds.append(fit.test_mse(grid_n, lam, grid_p2))
         c2s.append(float(fit.problem.c2))
         sigma2s.append(fit.problem.sigma2)
