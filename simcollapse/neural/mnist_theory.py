@@ -50,6 +50,7 @@ def mnist_data_problem(
     n0: int = 200,
     n_train: int = 1,
     teacher_lam: float = 1e-2,
+    finite_pool: bool = True,
 ) -> DataProblem:
     """The ``DataProblem`` of the MNIST experiment for one seed: pixels (m = 0) or width-m RF.
 
@@ -59,6 +60,7 @@ def mnist_data_problem(
       m: 0 for ridge on pixels, else the random-feature width (covariance m x m, 8 m^2 bytes).
       n0, teacher_lam: the teacher (ridge on n0 images), as in ``random_feature_sweep``.
       n_train: the sweep's largest n (only the split's size check depends on it).
+      finite_pool: the pool-size corrections of ``data_problem`` (False: plain in-sample moments).
 
     Returns:
       ``data_problem`` of the pool with the seed's teacher as synthetic labeller.
@@ -78,6 +80,7 @@ def mnist_data_problem(
         one_hot(digits.y_train),
         teacher=lambda x: np.asarray(teacher.predict(x.astype(np.float32))),
         features=features,
+        finite_pool=finite_pool,
     )
 
 
@@ -125,6 +128,7 @@ def theory_curves(
     n0: int = 200,
     teacher_lam: float = 1e-2,
     lam: float = 1e-3,
+    finite_pool: bool = True,
 ) -> pd.DataFrame:
     """Predicted test MSE, mean over the seeds' problems, one row per (n, p2).
 
@@ -138,7 +142,13 @@ def theory_curves(
         with warnings.catch_warnings():  # the dropped directions are reported in "kept"
             warnings.simplefilter("ignore", DroppedDirectionsWarning)
             fit = mnist_data_problem(
-                digits, seed, m=m, n0=n0, n_train=max(ns), teacher_lam=teacher_lam
+                digits,
+                seed,
+                m=m,
+                n0=n0,
+                n_train=max(ns),
+                teacher_lam=teacher_lam,
+                finite_pool=finite_pool,
             )
         preds.append(fit.test_mse(grid_n, lam, grid_p2))
         c2s.append(float(fit.problem.c2))
