@@ -85,8 +85,9 @@ def eigenbasis(
       (eigs, vecs): the kept eigenvalues (r,) and their eigenvectors (d, r), as columns.
 
     Raises:
-      ValueError: ``sigma`` not square, not symmetric, with NaN, or an eigenvalue below
-        -sqrt(rtol_machine) x max (not PSD), or no eigenvalue left; ``rtol`` out of range.
+      ValueError: ``sigma`` not square, not symmetric (to 1e-8 of its largest entry), with NaN,
+        an eigenvalue below -1e-8 x the largest (not PSD), no positive eigenvalue, or ``rtol``
+        outside [0, 1).
 
     Warns:
       DroppedDirectionsWarning: when eigenvalues were dropped (how many, their share of the trace).

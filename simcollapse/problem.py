@@ -16,6 +16,8 @@ error.
 
 Normalisation used by the constructors: the spectrum has mean eigenvalue 1 (tr Sigma = d), and the
 teacher has ``||w1||^2_Sigma = sum_j s_j w1_sq[j] = signal`` (the test error of the zero predictor).
+``from_covariance`` and ``from_data`` instead keep the raw scale of the data (no normalisation),
+so that the ridge penalty means the same in the theory as in an experiment on those data.
 """
 
 from __future__ import annotations
