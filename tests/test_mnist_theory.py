@@ -16,6 +16,7 @@ import pytest
 from simcollapse import simulate, theory
 from simcollapse.data_problems import DroppedDirectionsWarning, data_problem
 from simcollapse.figures import FigureContext, get
+from simcollapse.figures.registry import MODES, NEW
 from simcollapse.figures.runner import write_figures
 from simcollapse.neural.mnist_theory import (
     mnist_data_problem,
@@ -92,6 +93,12 @@ def test_monte_carlo_on_the_digits_covariance(digits):
     assert np.all(np.abs(got.total - want.total) <= 3 * got.stderr + 0.03 * want.total)
 
 
+def test_figure_has_every_level():
+    from simcollapse.neural.theory_figure import SETTINGS
+
+    assert set(SETTINGS) == set(MODES) and SETTINGS["quick"] != SETTINGS["default"]
+
+
 def _fake_table() -> pd.DataFrame:
     rows = []
     for model, m in [("pixels", 0), ("random_features", 50)]:
@@ -118,7 +125,7 @@ def _fake_table() -> pd.DataFrame:
 
 def test_figure_is_registered_and_plots(tmp_path):
     spec = get("mnist_theory_vs_experiment")
-    assert spec.group == "mnist" and "new" in spec.caption.lower()
+    assert spec.group == "mnist" and spec.paper == NEW and spec.paper_number is None
     fig = plot_theory_vs_experiment(_fake_table())
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
     assert fig.axes[0].get_legend() is not None
