@@ -5,6 +5,7 @@ arXiv 2410.04840): test error of models trained on a mix of real and synthetic d
 
 Public API:
   Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
+  Problem.from_covariance / from_data, data_problem         - problems built from real data
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
@@ -21,6 +22,12 @@ import importlib
 from typing import Any
 
 from simcollapse import analysis, simulate, strategies, theory
+from simcollapse.data_problems import (
+    DataProblem,
+    DroppedDirectionsWarning,
+    data_problem,
+    problem_from_covariance,
+)
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.store import ResultStore
@@ -41,6 +48,8 @@ _LAZY = ("figures", "neural", "lm")
 __all__ = [
     "Accumulate",
     "AccumulateSubsample",
+    "DataProblem",
+    "DroppedDirectionsWarning",
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
@@ -55,9 +64,11 @@ __all__ = [
     "Weighted",
     "__version__",
     "analysis",
+    "data_problem",
     "figures",
     "lm",
     "neural",
+    "problem_from_covariance",
     "run_sweep",
     "simulate",
     "strategies",

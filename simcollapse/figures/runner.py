@@ -25,6 +25,7 @@ def load_builtin_figures() -> None:
         "simcollapse.figures.mixing",
         "simcollapse.figures.analysis",
         "simcollapse.neural.figures",
+        "simcollapse.neural.theory_figure",
         "simcollapse.lm.figures",
     ):
         try:
