@@ -1,4 +1,4 @@
-"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench.
+"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench, fit.
 
 The CLI only imports the library; the library never imports the CLI.
 """
@@ -400,7 +400,22 @@ def make_parser() -> argparse.ArgumentParser:
     _add_bench_args(p)
     p.set_defaults(run=cmd_bench)
 
+    _add_fit_command(sub)
     return parser
+
+
+def _add_fit_command(sub: Any) -> None:
+    """``simcollapse fit``: the parser lives with the analysis package."""
+    from simcollapse.analysis import cli as fit_cli
+
+    p = sub.add_parser(
+        "fit",
+        help="fit E = E_inf + A n^-a with confidence intervals to every curve of a table",
+        description="Fit a power law with a floor to each curve (grouped by --by) of a CSV or "
+        "parquet table, with bootstrap intervals; write the fits table and a plot beside it.",
+    )
+    fit_cli.add_arguments(p)
+    p.set_defaults(run=fit_cli.run)
 
 
 def _use_compilation_cache() -> None:
