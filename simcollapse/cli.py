@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 EPILOG = (
     "Lists are comma separated (--n 500,1000,2000); several list-valued options give the full grid."
 )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line (no usage block): ``simcollapse <cmd>: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _floats(text: str) -> list[float]:
@@ -214,7 +222,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simcollapse.sweep import devices as dev
 
     if args.coordinator:
-        dev.initialize(args.coordinator, args.num_processes, args.process_id)
+        dev.initialize(
+            args.coordinator, args.num_processes, args.process_id, timeout_s=args.timeout
+        )
     spec = Sweep.from_toml(args.config)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
@@ -277,7 +287,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def make_parser() -> argparse.ArgumentParser:
     from simcollapse import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="simcollapse",
         description="Model collapse in scaling laws: theory and Monte Carlo for models trained "
         "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
@@ -338,6 +348,12 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--coordinator", default=None, help="address:port of process 0")
     g.add_argument("--num-processes", type=int, default=1, help="number of processes [1]")
     g.add_argument("--process-id", type=int, default=0, help="this process's index [0]")
+    g.add_argument(
+        "--timeout",
+        type=int,
+        default=60,
+        help="seconds without word from another process before giving up [60]",
+    )
     p.set_defaults(run=cmd_sweep)
 
     p = sub.add_parser(
@@ -406,15 +422,26 @@ def _use_compilation_cache() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors in one line (exit 2), internal errors with a traceback
+    and a request to report them (exit 1)."""
+    from simcollapse._errors import report
+    from simcollapse.store import one_line_warnings
+
     parser = make_parser()
     args = parser.parse_args(argv)
     _use_compilation_cache()
     try:
-        return int(args.run(args) or 0)
-    except (ValueError, OSError, KeyError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"simcollapse {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        with one_line_warnings(f"simcollapse {args.command}"):
+            return int(args.run(args) or 0)
+    except Exception as err:  # noqa: BLE001 - every failure is reported, see _errors
+        from simcollapse.sweep.devices import PeerLostError
+
+        if isinstance(err, PeerLostError):
+            # Skip jax.distributed's shutdown barrier, which would wait for the lost process.
+            print(f"simcollapse {args.command}: error: {err}", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(1)
+        return report(args.command, err)
 
 
 if __name__ == "__main__":

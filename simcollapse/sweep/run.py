@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.results import Status
-from simcollapse.store import ResultStore, atomic_write_parquet
+from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
 from simcollapse.sweep import devices as dev
 from simcollapse.sweep.spec import Sweep
 
@@ -269,6 +269,8 @@ def _frame(
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
+# Columns a stored chunk must have to be reused (with the chunk's row count).
+CHUNK_COLUMNS = ("method", "n", "lam", "p2", *TERMS, "config_hash")
 
 
 def _chunk_path(folder: Path, chunk: Chunk, plan_id: str) -> Path:
@@ -328,15 +330,30 @@ def run_sweep(
 def _chunks(
     spec: Sweep, chunks: list[Chunk], folder: Path | None, plan_id: str, force: bool
 ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
-    for chunk in chunks:
-        path = None if folder is None else _chunk_path(folder, chunk, plan_id)
-        if path is not None and path.exists() and not force:
-            yield chunk, pd.read_parquet(path)
+    paths = [None if folder is None else _chunk_path(folder, c, plan_id) for c in chunks]
+    stored = [None] * len(chunks)
+    if folder is not None and not force and dev.is_writer():
+        # Verified reads: a truncated or foreign chunk is quarantined and recomputed.
+        stored = [
+            read_verified(p, rows=c.rows, columns=CHUNK_COLUMNS)
+            for c, p in zip(chunks, paths, strict=True)
+        ]
+    # Every process follows process 0's view of the store (they must compute the same chunks).
+    have = dev.agree(np.array([t is not None for t in stored]))
+    for chunk, path, table, ok in zip(chunks, paths, stored, have, strict=True):
+        if ok:
+            yield chunk, table if table is not None else _read_elsewhere(path)
             continue
         table = COMPUTE[chunk.method](spec, chunk)
         if path is not None and dev.is_writer():
             atomic_write_parquet(table, path)
         yield chunk, table
+
+
+def _read_elsewhere(path: Path) -> pd.DataFrame:
+    """A chunk process 0 has stored, read by another process (empty if it cannot see it)."""
+    table = read_verified(path) if path.exists() else None
+    return pd.DataFrame() if table is None else table
 
 
 def _plan_id(chunks: list[Chunk]) -> str:
