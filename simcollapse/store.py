@@ -66,14 +66,20 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
-def quarantine(path: str | os.PathLike[str], why: str) -> Path | None:
-    """Move a bad stored file (or folder) aside to ``<name>.corrupt`` and warn in one line.
+def quarantine(
+    path: str | os.PathLike[str], why: str, aside: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """Move a bad stored file (or folder) aside and warn in one line (a StoreWarning).
+
+    Args:
+      path: the bad file or folder.  why: what is wrong with it, for the warning.
+      aside: where to move it (default ``<name>.corrupt`` next to it); replaced if it exists.
 
     Returns:
       The new path, or None if the file could not be moved (it is then left in place).
     """
     path = Path(path)
-    target = path.with_name(path.name + ".corrupt")
+    target = Path(aside) if aside is not None else path.with_name(path.name + ".corrupt")
     try:
         if target.is_dir():
             import shutil
