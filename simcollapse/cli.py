@@ -267,9 +267,26 @@ def cmd_figures(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    write_figures(figures, ctx, args.out, formats)
+    existed = args.out.exists()
+    try:
+        write_figures(figures, ctx, args.out, formats)
+    except BaseException:
+        if not existed:
+            _remove_empty_folders(args.out)  # a failed run leaves no empty --out behind
+        raise
     print(f"wrote {len(figures)} figure(s) to {args.out}")
     return 0
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders under it that hold no file (never a file)."""
+    if not root.is_dir():
+        return
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if not any(root.iterdir()):
+        root.rmdir()
 
 
 def _add_bench_args(p: argparse.ArgumentParser) -> None:
