@@ -220,12 +220,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simcollapse.store import atomic_write_parquet
     from simcollapse.sweep import Sweep, describe_plan, run_sweep
     from simcollapse.sweep import devices as dev
+    from simcollapse.sweep.resume import resume_note
 
     if args.coordinator:
         dev.initialize(
             args.coordinator, args.num_processes, args.process_id, timeout_s=args.timeout
         )
     spec = Sweep.from_toml(args.config)
+    args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
         return 0
@@ -450,6 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with one_line_warnings(f"simcollapse {args.command}"):
             return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        note = getattr(args, "interrupt_note", None)
+        print(f"\nsimcollapse {args.command}: {note() if note else 'interrupted'}", file=sys.stderr)
+        return 130
     except Exception as err:  # noqa: BLE001 - every failure is reported, see _errors
         from simcollapse.sweep.devices import PeerLostError
 

@@ -251,7 +251,8 @@ def cached_run(
 
     The one cached-experiment runner: the key is ``experiment_key(config, source)``, so
     changing any setting, the library version or the data gives a new entry (nothing stale is
-    read); a stored entry that fails verification is recomputed (``ResultStore``).
+    read); a stored entry that fails verification is recomputed (``ResultStore``). The table
+    gets the provenance columns (``simcollapse.provenance``).
 
     Args:
       store: where results live; None computes without caching.
@@ -267,6 +268,11 @@ def cached_run(
       >>> int(cached_run(store, "demo", {"n": 3}, lambda: pd.DataFrame({"x": [1, 2]})).x.sum())
       3
     """
+    from simcollapse.provenance import add_provenance
+
+    def computed() -> pd.DataFrame:
+        return add_provenance(compute())
+
     if store is None:
-        return compute()
-    return store.get_or_compute(namespace, experiment_key(config, source), compute, force=force)
+        return computed()
+    return store.get_or_compute(namespace, experiment_key(config, source), computed, force=force)

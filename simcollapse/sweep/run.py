@@ -23,6 +23,7 @@ import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
 from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
 from simcollapse.sweep import devices as dev
@@ -265,7 +266,7 @@ def _frame(
     }
     for k, v in fixed.items():
         table[k] = v
-    return table
+    return add_provenance(table)
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
