@@ -162,6 +162,13 @@ def cmd_theory(args: argparse.Namespace) -> int:
     return _report_status(np.asarray(out.status), "see status")
 
 
+def _duration(seconds: float) -> str:
+    """'45 s', '12 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _report_status(status: np.ndarray, where: str) -> int:
     """Warn about failed fixed points (exit code 1) and note points on a threshold (inf, exit 0)."""
     from simcollapse.results import Status
@@ -230,6 +237,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
+        from simcollapse.sweep.cost import estimate_seconds
+
+        seconds, how = estimate_seconds(spec, args.memory_budget)
+        print(f"estimated time: {_duration(seconds)} ({how})")
         return 0
     table = run_sweep(
         spec,
@@ -354,7 +365,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--force", action="store_true", help="recompute chunks already stored")
     p.add_argument(
-        "--dry-run", action="store_true", help="print grid size, chunk plan and memory; stop"
+        "--dry-run",
+        action="store_true",
+        help="print grid size, chunk plan, memory and a time estimate (short calibration); stop",
     )
     p.add_argument(
         "--memory-budget",

@@ -313,18 +313,21 @@ def run_sweep(
     folder = None if store is None else sweep_folder(store, spec)
     if folder is not None:
         _write_spec(folder, spec)
+    from simcollapse.sweep.cost import chunk_cost
+
     frames: list[pd.DataFrame] = []
-    total_rows = sum(c.rows for c in chunks)
+    # The bar counts estimated work, not rows: a theory row costs microseconds, a simulated
+    # one milliseconds, and the time left must say so.
+    costs = [chunk_cost(spec, c) for c in chunks]
     with tqdm(
-        total=total_rows,
-        unit="pt",
-        unit_scale=True,
+        total=sum(costs),
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
         disable=not progress,
         desc=f"sweep {spec.hash[:8]}",
     ) as bar:
         for chunk, table in _chunks(spec, chunks, folder, plan_id, force):
             frames.append(table)
-            bar.update(chunk.rows)
+            bar.update(costs[chunk.index])
     return pd.concat(frames, ignore_index=True)
 
 
