@@ -9,6 +9,7 @@ Public API:
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  cached_run, StoreWarning                                  - cached experiments; a healed store
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
 """
@@ -21,7 +22,7 @@ from typing import Any
 from simcollapse import simulate, strategies, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
-from simcollapse.store import ResultStore
+from simcollapse.store import ResultStore, StoreWarning, cached_run
 from simcollapse.strategies import (
     Accumulate,
     AccumulateSubsample,
@@ -48,10 +49,12 @@ __all__ = [
     "ResultStore",
     "SpecError",
     "Status",
+    "StoreWarning",
     "Sweep",
     "Unweighted",
     "Weighted",
     "__version__",
+    "cached_run",
     "figures",
     "lm",
     "neural",
