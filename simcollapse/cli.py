@@ -1,4 +1,4 @@
-"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench.
+"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench, fit.
 
 The CLI only imports the library; the library never imports the CLI.
 """
@@ -265,14 +265,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
     figures = select(args.only)
     if args.list:
         width = max(len(f.name) for f in figures)
+        paper = max(len(f.paper) for f in figures)
         for f in figures:
-            print(f"{f.name:<{width}}  [{f.group}] {f.caption}")
+            print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
     if args.out is None:
         raise ValueError("--out DIR is required (where the figures and their tables go)")
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
-        mode="full" if args.full else "quick",
+        mode="full" if args.full else "quick" if args.quick else "default",
         store=default_store(args.out),
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
@@ -391,9 +392,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "figures",
         help="regenerate the paper's figures (PNG, PDF and the CSV table each was drawn from)",
-        description="Compute and draw the registered figures. --quick (default) runs on a "
-        "laptop CPU in minutes; --full uses paper-scale settings. Computations are cached "
-        "under OUT/.cache, so a second run only redraws.",
+        description="Compute and draw the registered figures. Three levels: --quick (small "
+        "settings, minutes on a 2-core CPU for all figures), the default level (the best a "
+        "2-core CPU does in about an hour for all figures) and --full (paper scale, an "
+        "accelerator advised). --list shows which figure of the paper each reproduces; --only "
+        "takes names or paper figures (fig1, figure-1). Computations are cached under "
+        "OUT/.cache, so a second run only redraws.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
@@ -427,7 +431,22 @@ def make_parser() -> argparse.ArgumentParser:
     _add_bench_args(p)
     p.set_defaults(run=cmd_bench)
 
+    _add_fit_command(sub)
     return parser
+
+
+def _add_fit_command(sub: Any) -> None:
+    """``simcollapse fit``: the parser lives with the analysis package."""
+    from simcollapse.analysis import cli as fit_cli
+
+    p = sub.add_parser(
+        "fit",
+        help="fit E = E_inf + A n^-a with confidence intervals to every curve of a table",
+        description="Fit a power law with a floor to each curve (grouped by --by) of a CSV or "
+        "parquet table, with bootstrap intervals; write the fits table and a plot beside it.",
+    )
+    fit_cli.add_arguments(p)
+    p.set_defaults(run=fit_cli.run)
 
 
 def _use_compilation_cache() -> None:

@@ -16,6 +16,8 @@ error.
 
 Normalisation used by the constructors: the spectrum has mean eigenvalue 1 (tr Sigma = d), and the
 teacher has ``||w1||^2_Sigma = sum_j s_j w1_sq[j] = signal`` (the test error of the zero predictor).
+``from_covariance`` and ``from_data`` instead keep the raw scale of the data (no normalisation),
+so that the ridge penalty means the same in the theory as in an experiment on those data.
 """
 
 from __future__ import annotations
@@ -166,6 +168,29 @@ class Problem:
         energy = j**-source
         energy *= signal / energy.sum()
         return cls(eigs, energy / eigs, np.zeros(d), sigma2).with_label_shift(c2)
+
+    @classmethod
+    def from_covariance(cls, sigma: Any, w1: Any, w2: Any = None, **kwargs: Any) -> Problem:
+        """The problem of inputs N(0, Sigma) and teachers w1, w2 (raw scale, no normalisation).
+
+        One eigendecomposition; see ``simcollapse.data_problems.problem_from_covariance`` for
+        the arguments (``sigma2``, ``delta_cov``, ``rtol``).
+        """
+        from simcollapse.data_problems import problem_from_covariance
+
+        return problem_from_covariance(sigma, w1, w2, **kwargs)
+
+    @classmethod
+    def from_data(cls, x: Any, y: Any, **kwargs: Any) -> Problem:
+        """The problem estimated from a pool of inputs x and targets y (raw scale).
+
+        See ``simcollapse.data_problems.data_problem`` for the arguments (``teacher``,
+        ``features``, ``center``, ``rtol``); this returns its ``.problem``. Noiseless synthetic
+        labels need ``data_problem(...).terms``, which keeps the two noise levels apart.
+        """
+        from simcollapse.data_problems import data_problem
+
+        return data_problem(x, y, **kwargs).problem
 
     def with_label_shift(self, c2: float) -> Problem:
         """Label shift of quality c2 (THEORY.md source (a)): Delta = (c2 / tr Sigma) I.
