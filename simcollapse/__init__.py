@@ -10,6 +10,7 @@ Public API:
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  cached_run, StoreWarning                                  - cached experiments; a healed store
   analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
                                                               best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
@@ -30,7 +31,7 @@ from simcollapse.data_problems import (
 )
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
-from simcollapse.store import ResultStore
+from simcollapse.store import ResultStore, StoreWarning, cached_run
 from simcollapse.strategies import (
     Accumulate,
     AccumulateSubsample,
@@ -59,11 +60,13 @@ __all__ = [
     "ResultStore",
     "SpecError",
     "Status",
+    "StoreWarning",
     "Sweep",
     "Unweighted",
     "Weighted",
     "__version__",
     "analysis",
+    "cached_run",
     "data_problem",
     "figures",
     "lm",

@@ -15,10 +15,11 @@ import pandas as pd
 
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
-from simcollapse.neural.experiments import _cached, random_feature_sweep
+from simcollapse.neural.experiments import random_feature_sweep
 from simcollapse.neural.figures import _plain_log_ticks, _summary
 from simcollapse.neural.mnist import load_digits
 from simcollapse.neural.mnist_theory import pixel_ridge_sweep, relative_gaps, theory_curves
+from simcollapse.store import cached_run
 
 __all__ = ["SETTINGS", "compute_theory_vs_experiment", "plot_theory_vs_experiment"]
 
@@ -66,11 +67,12 @@ def compute_theory_vs_experiment(ctx: FigureContext) -> pd.DataFrame:
     common = dict(n0=s["n0"], teacher_lam=s["teacher_lam"], lam=s["lam"])
     key = dict(source=digits.source, n_pool=digits.n_pool, ns=ns, p2s=s["p2s"], seeds=seeds)
     tables = [
-        _cached(
+        cached_run(
             ctx.store,
             "mnist_pixel_ridge",
             key | common,
             lambda: pixel_ridge_sweep(digits, ns, s["p2s"], seeds, **common),
+            source=digits.source,
         ),
         random_feature_sweep(
             digits, ns, s["ms"], s["p2s"], seeds, store=ctx.store, progress=ctx.progress, **common
@@ -78,11 +80,12 @@ def compute_theory_vs_experiment(ctx: FigureContext) -> pd.DataFrame:
     ]
     measured = pd.concat(tables, ignore_index=True).assign(kind="measured")
     theories = [
-        _cached(
+        cached_run(
             ctx.store,
             "mnist_theory",
             key | common | {"m": m},
             lambda m=m: theory_curves(digits, ns, s["p2s"], seeds, m=m, **common),
+            source=digits.source,
         )
         for m in [0, *s["ms"]]
     ]

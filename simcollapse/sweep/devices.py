@@ -27,11 +27,50 @@ from jax.sharding import PartitionSpec as P
 AXIS = "points"
 
 
-def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
-    """Join a multi-host run (``jax.distributed.initialize``); call before any JAX work."""
+def initialize(
+    coordinator: str, num_processes: int, process_id: int, *, timeout_s: int = 60
+) -> None:
+    """Join a multi-host run (``jax.distributed.initialize``); call before any JAX work.
+
+    CPU collectives go through gloo (the CPU backend has no other cross-process transport);
+    GPU and TPU keep their own. A process that hears nothing from the others for ``timeout_s``
+    seconds (while joining, or later through the heartbeats) stops with an error instead of
+    waiting for ever.
+    """
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
-        coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
+        coordinator_address=coordinator,
+        num_processes=num_processes,
+        process_id=process_id,
+        initialization_timeout=timeout_s,
+        heartbeat_timeout_seconds=timeout_s,
     )
+
+
+class PeerLostError(RuntimeError):
+    """Another process of a multi-process run stopped (or the connection to it broke)."""
+
+
+def _peer_lost(err: Exception) -> PeerLostError:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return PeerLostError(
+        f"another process of this {jax.process_count()}-process run stopped or cannot be "
+        f"reached ({first}); the chunks stored so far are kept: start the same command in "
+        "every process again to resume"
+    )
+
+
+def agree(flags: np.ndarray) -> np.ndarray:
+    """Process 0's ``flags`` in every process (which chunks are stored, for example), so that
+    all processes take the same decisions and run the same collectives."""
+    if jax.process_count() == 1:
+        return np.asarray(flags)
+    from jax.experimental import multihost_utils
+
+    try:
+        return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(flags)))
+    except jax.errors.JaxRuntimeError as err:
+        raise _peer_lost(err) from err
 
 
 def is_writer() -> bool:
@@ -45,8 +84,19 @@ def mesh() -> Mesh:
 
 
 def _global(host: np.ndarray, sharding: NamedSharding) -> jax.Array:
-    """A global array from a host array every process holds in full."""
+    """A global array from a host array every process holds in full.
+
+    Each process supplies only the shards of its own devices (``device_put`` onto a sharding
+    that spans other processes' devices is refused by JAX).
+    """
+    host = np.asarray(host)
     return jax.make_array_from_callback(host.shape, sharding, lambda idx: host[idx])
+
+
+def _replicated(tree: Any) -> Any:
+    """Every leaf of ``tree`` (held in full by every process) as a global replicated array."""
+    sharding = NamedSharding(mesh(), P())
+    return jax.tree_util.tree_map(lambda leaf: _global(leaf, sharding), tree)
 
 
 def _to_host(x: jax.Array) -> np.ndarray:
@@ -54,7 +104,10 @@ def _to_host(x: jax.Array) -> np.ndarray:
         return np.asarray(x)
     from jax.experimental import multihost_utils
 
-    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    try:
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    except jax.errors.JaxRuntimeError as err:
+        raise _peer_lost(err) from err
 
 
 def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
@@ -79,10 +132,10 @@ def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
     return jax.tree_util.tree_map(lambda x: _to_host(x)[:size], out)
 
 
-@partial(jax.jit, static_argnames=("n", "m", "dtype", "sharded"))
+@partial(jax.jit, static_argnames=("n", "m", "dtype", "sharded", "impl"))
 def _draws_for(
     problem: Any,
-    key: jax.Array,
+    key_data: jax.Array,
     lam: jax.Array,
     n2: jax.Array,
     lam_index: jax.Array,
@@ -93,11 +146,13 @@ def _draws_for(
     m: int | None,
     dtype: Any,
     sharded: bool,
+    impl: str,
 ) -> jax.Array:
     from simcollapse.simulate import engine
 
-    def local(problem: Any, key: jax.Array, *tables_and_ids: jax.Array) -> jax.Array:
+    def local(problem: Any, key_data: jax.Array, *tables_and_ids: jax.Array) -> jax.Array:
         lam, n2, lam_index, n2_index, ids = tables_and_ids
+        key = jax.random.wrap_key_data(key_data, impl=impl)
         keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(ids)
         draw = partial(
             engine.one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype,
@@ -105,7 +160,7 @@ def _draws_for(
         )  # fmt: skip
         return jax.lax.map(draw, keys)
 
-    args = (problem, key, lam, n2, lam_index, n2_index, rep_ids)
+    args = (problem, key_data, lam, n2, lam_index, n2_index, rep_ids)
     if not sharded:
         return local(*args)
     specs = (P(),) * 6 + (P(AXIS),)
@@ -142,14 +197,15 @@ def sharded_draws(
     lam_u, lam_index = distinct(lam)
     n2_u, n2_index = distinct(n2)
     with jax.enable_x64(dtype == "float64"):
-        args = (problem, key)
-        tables = tuple(jnp.asarray(a) for a in (lam_u.astype(dt), n2_u, lam_index, n2_index))
+        # The key travels as its raw data (a uint32 array), like every other input.
+        args = (problem, np.asarray(jax.random.key_data(key)))
+        tables = tuple(np.asarray(a) for a in (lam_u.astype(dt), n2_u, lam_index, n2_index))
         rep_ids = ids
         if ndev > 1:
-            replicated = NamedSharding(mesh(), P())
-            args = jax.device_put(args, replicated)
-            tables = jax.device_put(tables, replicated)
+            args, tables = _replicated((args, tables))
             rep_ids = _global(ids, NamedSharding(mesh(), P(AXIS)))
+        else:
+            args, tables = jax.tree_util.tree_map(jnp.asarray, (args, tables))
         out = _draws_for(
             *args,
             *tables,
@@ -158,6 +214,7 @@ def sharded_draws(
             m=m,
             dtype=dt,
             sharded=ndev > 1,
+            impl=str(jax.random.key_impl(key)),
         )
         host = _to_host(out)
     return np.asarray(host[:reps], dtype=np.float64)

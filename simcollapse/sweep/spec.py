@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from simcollapse._validate import check_range
+from simcollapse._validate import as_float_array, check_count, check_range, check_real
 from simcollapse.problem import Problem
 from simcollapse.store import config_hash
 
@@ -117,6 +117,9 @@ class Sweep:
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         """Raise SpecError for anything that cannot run, before any computation."""
+        for name in ("family", "model", "method", "dtype"):
+            if not isinstance(getattr(self, name), str):
+                raise SpecError(f"{name} must be a string, got {getattr(self, name)!r}")
         if self.family not in ("power_law", "isotropic"):
             raise SpecError(f"family must be 'power_law' or 'isotropic', got {self.family!r}")
         if self.model not in ("ridge", "rp"):
@@ -135,17 +138,24 @@ class Sweep:
             raise SpecError("axis 'm' only applies to model 'rp'")
         if self.teacher_n0 is not None and "c2" in self.axes:
             raise SpecError("axis 'c2' cannot be combined with teacher_n0 (the teacher sets c2)")
-        _wrap(check_range, "d", self.d, 1, integer=True)
-        _wrap(check_range, "reps", self.reps, 1, integer=True)
-        _wrap(check_range, "seed", self.seed, 0, integer=True)
+        for name, value in self._normalised().items():
+            object.__setattr__(self, name, value)
+
+    def _normalised(self) -> dict[str, Any]:
+        """The scalar settings type-checked and as plain int/float, so that equal settings hash
+        equally (c2 = 0.5 and c2 = 0.50, d = 300 and d = 300.0)."""
+        out: dict[str, Any] = {
+            "d": _wrap(check_count, "d", self.d),
+            "reps": _wrap(check_count, "reps", self.reps),
+            "seed": _wrap(check_count, "seed", self.seed, 0),
+        }
         for name in ("alpha", "source", "signal", "sigma2", "c2"):
-            _wrap(check_range, name, getattr(self, name), 0.0)
+            out[name] = _wrap(check_real, name, getattr(self, name), 0.0)
         if self.m is not None:
-            _wrap(check_range, "m", self.m, 1, integer=True)
+            out["m"] = _wrap(check_count, "m", self.m)
         if self.teacher_n0 is not None:
-            _wrap(
-                check_range, "teacher_n0", self.teacher_n0, self.d + 1, low_open=True, integer=True
-            )
+            out["teacher_n0"] = _wrap(check_count, "teacher_n0", self.teacher_n0, out["d"] + 2)
+        return out
 
     # ------------------------------------------------------------------ derived
     @property
@@ -212,9 +222,14 @@ class Sweep:
         """Read a TOML specification; errors name the key and its line."""
         path = Path(path)
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise SpecError(f"cannot read sweep spec {path}: {err.strerror}") from err
+        except UnicodeDecodeError as err:
+            raise SpecError(
+                f"{path}: not a UTF-8 text file (byte {err.start}: {err.reason}); "
+                "a sweep spec must be TOML, which is UTF-8"
+            ) from None
         return cls.from_toml_text(text, source=str(path))
 
     @classmethod
@@ -295,20 +310,18 @@ def _axis_values(name: str, spec: Any) -> np.ndarray:
         scale = spec.get("scale", "linear")
         if scale not in ("linear", "log"):
             raise SpecError(f"axis '{name}': scale must be 'linear' or 'log', got {scale!r}")
-        _wrap(check_range, f"axis '{name}' num", spec["num"], 1, integer=True)
+        num = _wrap(check_count, f"axis '{name}' num", spec["num"])
+        start, stop = (_wrap(check_real, f"axis '{name}' {k}", spec[k]) for k in ("start", "stop"))
         make = np.geomspace if scale == "log" else np.linspace
         try:
-            values = make(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
+            values = make(start, stop, num)
         except ValueError as err:
             raise SpecError(f"axis '{name}': {err}") from None
     else:
         values = np.atleast_1d(np.asarray(spec, dtype=object))
         if values.ndim != 1:
             raise SpecError(f"axis '{name}' must be a flat list of numbers")
-        try:
-            values = values.astype(np.float64)
-        except (TypeError, ValueError):
-            raise SpecError(f"axis '{name}' must hold numbers, got {list(spec)!r}") from None
+        values = _wrap(as_float_array, f"axis '{name}'", list(values))
     if values.size == 0:
         raise SpecError(f"axis '{name}' is empty")
     if name in ("n", "m"):
