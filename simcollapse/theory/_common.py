@@ -29,13 +29,16 @@ def check_common(problem: Problem, **axes: Any) -> None:
     check_broadcast(**axes)
 
 
-def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any) -> ErrorTerms:
+def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any, xp: Any = jnp) -> ErrorTerms:
     """ErrorTerms of a deterministic equivalent: parts broadcast together, total their sum,
-    stderr 0 (theory is exact), the fixed-point status broadcast to every point."""
-    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
+    stderr 0 (theory is exact), the fixed-point status broadcast to every point.
+
+    ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, nothing to compile).
+    """
+    bias, variance, zeta = xp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta
-    status = jnp.broadcast_to(status, total.shape)
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    status = xp.broadcast_to(status, total.shape)
+    return ErrorTerms(bias, variance, zeta, total, xp.zeros_like(total), status)
 
 
 def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:
