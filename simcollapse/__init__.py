@@ -11,6 +11,8 @@ Public API:
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
+  enable_compilation_cache                                  - opt-in on-disk cache of compiled
+                                                              programs (the CLI turns it on)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import importlib
 from typing import Any
 
 from simcollapse import simulate, strategies, theory
+from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.store import ResultStore
@@ -52,6 +55,8 @@ __all__ = [
     "Unweighted",
     "Weighted",
     "__version__",
+    "compilation_cache_dir",
+    "enable_compilation_cache",
     "figures",
     "lm",
     "neural",

@@ -241,20 +241,26 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_bench_args(p: argparse.ArgumentParser) -> None:
-    from benchmarks import cli as bench_cli
-
-    bench_cli.add_arguments(p)
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks import cli as bench_cli
+    """``simcollapse bench``: the benchmark package is imported (and parses its options) here."""
+    from simcollapse.bench import cli as bench_cli
 
-    return int(bench_cli.run(args) or 0)
+    parser = argparse.ArgumentParser(prog="simcollapse bench", description=BENCH_DESCRIPTION)
+    bench_cli.add_arguments(parser)
+    return int(bench_cli.run(parser.parse_args(args.bench_args)) or 0)
+
+
+BENCH_DESCRIPTION = (
+    "Run the benchmark suites (peak, theory, simulate, sweep, scaling, latency, mnist, lm, "
+    "accelerator) and write one JSON with the machine, settings, raw times, medians, ratios "
+    "against the plain NumPy/SciPy baseline measured in the same run, and fraction of the "
+    "measured peak. --compare A.json B.json prints a table. `simcollapse bench --help` lists "
+    "the options."
+)
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from simcollapse import __version__
+    from simcollapse import __version__, compilation_cache_dir
 
     parser = argparse.ArgumentParser(
         prog="simcollapse",
@@ -262,7 +268,12 @@ def make_parser() -> argparse.ArgumentParser:
         "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"simcollapse {__version__}")
+    cache = compilation_cache_dir() or "off"
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"simcollapse {__version__} (compilation cache: {cache})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -347,47 +358,29 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_figures)
 
+    # The benchmark package is imported only when this command runs: its options are parsed
+    # by cmd_bench from what follows "bench".
     p = sub.add_parser(
         "bench",
+        add_help=False,
         help="benchmarks: throughput against NumPy/SciPy baselines, fraction of peak, JSON",
-        description="Run the benchmark suites (peak, theory, simulate, sweep, scaling, mnist, lm) "
-        "and write one JSON with the machine, settings, raw times, medians, ratios against the "
-        "plain NumPy/SciPy baseline measured in the same run, and fraction of the measured peak. "
-        "--compare A.json B.json prints a table.",
+        description=BENCH_DESCRIPTION,
     )
-    _add_bench_args(p)
     p.set_defaults(run=cmd_bench)
 
     return parser
 
 
-def _use_compilation_cache() -> None:
-    """Keep compiled XLA programs across runs of the command (not when using the library).
-
-    The folder is $SIMCOLLAPSE_XLA_CACHE, or ~/.cache/simcollapse/xla; an explicit
-    jax_compilation_cache_dir setting of the user's wins.
-    """
-    import os
-
-    import jax
-
-    if jax.config.jax_compilation_cache_dir:
-        return
-    folder = os.environ.get(
-        "SIMCOLLAPSE_XLA_CACHE", os.path.join(os.path.expanduser("~"), ".cache/simcollapse/xla")
-    )
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return
-    jax.config.update("jax_compilation_cache_dir", folder)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    from simcollapse import enable_compilation_cache
+
+    enable_compilation_cache()
     parser = make_parser()
-    args = parser.parse_args(argv)
-    _use_compilation_cache()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.bench_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.run(args) or 0)
     except (ValueError, OSError, KeyError) as err:

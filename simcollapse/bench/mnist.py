@@ -7,7 +7,7 @@ and the model's memory estimate. quick: the built-in 5,000 digits, n = 2,000, m 
 on a CPU). full: the data named by SIMCOLLAPSE_DATA (full MNIST) or the built-in digits, n = 10,000
 (capped by the pool), m up to 100,000 (the ``--full`` sweep's largest width; minutes on a CPU).
 
-Run: ``PYTHONPATH=. python benchmarks/mnist.py [--full]`` prints the JSON.
+Run: ``python -m simcollapse.bench.mnist [--full]`` prints the JSON.
 """
 
 from __future__ import annotations

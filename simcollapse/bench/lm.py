@@ -9,7 +9,7 @@ bf16/fp32 peaks for known accelerators, and on a CPU the measured float32 matmul
 2048 x 2048 product (a practical ceiling, not a datasheet number). The batch is fixed (drawing
 batches is a separate small function in the trainer and is not timed). Memory per size is XLA's
 own account of the compiled step (arguments + temporaries + outputs) and the parameter +
-optimiser bytes. ``python benchmarks/lm.py [--full]`` prints the JSON.
+optimiser bytes. ``python -m simcollapse.bench.lm [--full]`` prints the JSON.
 """
 
 from __future__ import annotations
