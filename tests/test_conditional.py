@@ -66,3 +66,15 @@ def test_conditional_agrees_with_plain_and_has_smaller_error():
 def test_unknown_estimator():
     with pytest.raises(ValueError, match="estimator"):
         sc.simulate.ridge_error(PROB, 50, 0.1, 0.1, key=0, reps=2, estimator="fast")
+
+
+@pytest.mark.parametrize("n", [5, 64, 97])
+def test_blocked_shift_gram_equals_masked_products(n):
+    rng = np.random.default_rng(n)
+    fv, x, dl = rng.standard_normal((n, 6)), rng.standard_normal((n, 9)), rng.random(9)
+    starts = np.array([0, 1, n // 2, n - 1, n])
+    with jax.enable_x64(True):
+        got = np.asarray(conditional.shift_gram(*map(jnp.asarray, (fv, x, dl, starts))))
+    for q, start in enumerate(starts):
+        j = fv[start:].T @ x[start:] / n
+        np.testing.assert_allclose(got[q], (j * dl) @ j.T, rtol=1e-10, atol=1e-14)
