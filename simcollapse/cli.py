@@ -254,8 +254,7 @@ BENCH_DESCRIPTION = (
     "Run the benchmark suites (peak, theory, simulate, sweep, scaling, latency, mnist, lm, "
     "accelerator) and write one JSON with the machine, settings, raw times, medians, ratios "
     "against the plain NumPy/SciPy baseline measured in the same run, and fraction of the "
-    "measured peak. --compare A.json B.json prints a table. `simcollapse bench --help` lists "
-    "the options."
+    "measured peak. --compare A.json B.json prints a table."
 )
 
 

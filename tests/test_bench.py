@@ -182,3 +182,38 @@ def test_import_does_not_load_the_benchmarks() -> None:
     code = "import sys, simcollapse; print(any('simcollapse.bench' in m for m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "False", proc.stderr[-2000:]
+
+
+def test_accelerator_suite_runs_at_reduced_sizes_on_cpu(tmp_path: Path) -> None:
+    from simcollapse.bench import accelerator
+
+    out = accelerator.run(True, {"lm_sizes": ["nano"], "mnist_widths": [64]})
+    assert out["settings"]["reduced"]
+    suites = {c["suite"] for c in out["cases"]}
+    assert suites == {"peak", "theory", "simulate", "mnist", "lm"}
+    dtypes = {c["params"].get("dtype") for c in out["cases"] if c["name"] == "factorise"}
+    assert dtypes == {"float32", "float64"}
+    result = {
+        "cases": out["cases"],
+        "created": "now",
+        "command": ["x"],
+        "machine": {
+            "device_kind": "cpu",
+            "backend": "cpu",
+            "device_count": 1,
+            "load_average": [0.5],
+        },
+    }
+    table = report.markdown_table(result)
+    assert table.count("\n| ") == len(out["cases"]) + 1  # header plus one row per case
+
+
+def test_cli_version_names_the_cache_and_bench_parses_its_own_options(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SIMCOLLAPSE_XLA_CACHE=str(tmp_path / "xla"))
+    run = [sys.executable, "-m", "simcollapse.cli"]
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env)
+    assert str(tmp_path / "xla") in version.stdout
+    helped = subprocess.run([*run, "bench", "--help"], capture_output=True, text=True, env=env)
+    assert "--suite" in helped.stdout and "issue" not in helped.stdout
+    bad = subprocess.run([*run, "theory", "--nope"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--nope" in bad.stderr

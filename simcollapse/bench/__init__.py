@@ -19,5 +19,6 @@ SUITES = {
     "latency": "simcollapse.bench.latency",
     "mnist": "simcollapse.bench.mnist",
     "lm": "simcollapse.bench.lm",
+    "accelerator": "simcollapse.bench.accelerator",
 }
 DEFAULT_SUITES = ("peak", "theory", "simulate", "sweep", "scaling")

@@ -233,4 +233,5 @@ def machine() -> dict[str, Any]:
         "numpy_version": np.__version__,
         "blas": blas_info(),
         "openblas_env": openblas_env(),
+        "compilation_cache": jax.config.jax_compilation_cache_dir or None,
     }

@@ -6,7 +6,9 @@ draws/points at large d and scaled per (draw, point), which its ``what`` says), 
 (width m = d/2, no baseline), and ``factorise``: the Gram and its eigendecomposition alone for
 the same draws, with flops counted (2 n d^2 + 9 d^3 per draw) for the fraction of the matmul
 peak. ``sim_over_factorise`` in the ridge case's params is the simulation's time over that of
-its factorisations.
+its factorisations. Then the cases of ``montecarlo`` (few points per draw; time to a 1%
+relative standard error per estimator) unless ``few_points`` is False. The slices use the plain
+estimator, the work the NumPy loop does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 import simcollapse as sc
 from simcollapse.bench import _harness as h
-from simcollapse.bench import baselines
+from simcollapse.bench import baselines, montecarlo
 
 
 def problem(d: int) -> sc.Problem:
@@ -74,6 +76,8 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
     for d in cfg["d"]:
         cases.extend(run_d(d, cfg))
+    if cfg.get("few_points", True):
+        cases.extend(montecarlo.run_cases(quick))
     return {"settings": cfg, "cases": cases}
 
 
@@ -113,12 +117,27 @@ def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
         if model == "ridge":
             return lambda: (
                 sc.simulate.ridge_error(
-                    prob, n, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+                    prob,
+                    n,
+                    lam[:, None],
+                    p2[None, :],
+                    0,
+                    reps,
+                    dtype=cfg["dtype"],
+                    estimator="plain",
                 ).total
             )
         return lambda: (
             sc.simulate.rp_error(
-                prob, n, m, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+                prob,
+                n,
+                m,
+                lam[:, None],
+                p2[None, :],
+                0,
+                reps,
+                dtype=cfg["dtype"],
+                estimator="plain",
             ).total
         )
 
