@@ -36,10 +36,12 @@ def enable_compilation_cache(path: str | os.PathLike[str] | None = None) -> str 
       The folder in use, or None when it could not be created (the cache stays off).
 
     Example:
-      >>> import tempfile, simcollapse as sc
+      >>> import tempfile, jax, simcollapse as sc
+      >>> before = sc.compilation_cache_dir()
       >>> folder = sc.enable_compilation_cache(tempfile.mkdtemp())
       >>> sc.compilation_cache_dir() == folder
       True
+      >>> jax.config.update("jax_compilation_cache_dir", before)  # as it was
     """
     current = compilation_cache_dir()
     if current:
