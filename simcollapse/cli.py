@@ -141,9 +141,23 @@ def cmd_theory(args: argparse.Namespace) -> int:
     else:
         out = theory.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], throw=False)
     _emit(args, grid, out)
-    failed = int(np.sum(~out.converged))
+    return _report_status(np.asarray(out.status), "see status")
+
+
+def _report_status(status: np.ndarray, where: str) -> int:
+    """Warn about failed fixed points (exit code 1) and note points on a threshold (inf, exit 0)."""
+    from simcollapse.results import Status
+
+    threshold = int(np.sum(status == Status.THRESHOLD))
+    failed = int(np.sum((status != Status.CONVERGED) & (status != Status.THRESHOLD)))
+    if threshold:
+        print(
+            f"note: {threshold} point(s) lie on an interpolation threshold (lam = 0 and "
+            "n = d, or n = min(m, d)): their error is inf (status threshold)",
+            file=sys.stderr,
+        )
     if failed:
-        print(f"warning: {failed} point(s) did not converge (see status)", file=sys.stderr)
+        print(f"warning: {failed} point(s) did not converge ({where})", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -202,14 +216,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         memory_budget=args.memory_budget,
     )
-    failed = int((table["status"] != 0).sum())
     target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
     if dev.is_writer():
         atomic_write_parquet(table, target)
         print(f"wrote {len(table):,} rows to {target}")
-    if failed:
-        print(f"warning: {failed} point(s) did not converge (status != 0)", file=sys.stderr)
-    return 1 if failed else 0
+    return _report_status(table["status"].to_numpy(), "status != 0")
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -250,6 +261,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_cli.run(parser.parse_args(args.bench_args)) or 0)
 
 
+class _PrintVersion(argparse.Action):
+    """--version: the version and the compilation cache folder, one line, never wrapped."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from simcollapse import __version__, compilation_cache_dir
+
+        print(f"simcollapse {__version__} (compilation cache: {compilation_cache_dir() or 'off'})")
+        parser.exit()
+
+
 BENCH_DESCRIPTION = (
     "Run the benchmark suites (peak, theory, simulate, sweep, scaling, latency, mnist, lm, "
     "accelerator) and write one JSON with the machine, settings, raw times, medians, ratios "
@@ -259,19 +280,17 @@ BENCH_DESCRIPTION = (
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from simcollapse import __version__, compilation_cache_dir
-
     parser = argparse.ArgumentParser(
         prog="simcollapse",
         description="Model collapse in scaling laws: theory and Monte Carlo for models trained "
         "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
         epilog=EPILOG,
     )
-    cache = compilation_cache_dir() or "off"
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"simcollapse {__version__} (compilation cache: {cache})",
+        action=_PrintVersion,
+        nargs=0,
+        help="print the version and the compilation cache folder, and exit",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
