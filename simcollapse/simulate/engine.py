@@ -343,12 +343,20 @@ def draws(
     )
 
 
+MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compiled program
+
+
+def bucket(size: int) -> int:
+    """The next power of two >= size, at least MIN_BUCKET: padded sizes of point groups."""
+    return max(MIN_BUCKET, 1 << max(0, int(size - 1).bit_length()))
+
+
 def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values (padded with the last one to a power of two, so that grids of
     similar size share a compile) and the index of each value among them."""
     values = np.asarray(values)
     uniq, index = np.unique(values, return_inverse=True)
-    size = 1 << max(0, int(uniq.size - 1).bit_length())
+    size = bucket(uniq.size)
     return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)
 
 

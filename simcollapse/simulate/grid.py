@@ -42,8 +42,9 @@ def check_mc_settings(reps: Any, dtype: str, batch: Any, estimator: str = "plain
 
 
 def bucket(size: int) -> int:
-    """Pad a group of points to the next power of two, so groups of similar size share a compile."""
-    return 1 << max(0, int(size - 1).bit_length())
+    """Pad a group of points to ``engine.bucket(size)``, so groups of similar size share a
+    compile."""
+    return engine.bucket(size)
 
 
 def run_grid(
