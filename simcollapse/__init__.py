@@ -5,10 +5,13 @@ arXiv 2410.04840): test error of models trained on a mix of real and synthetic d
 
 Public API:
   Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
+  Problem.from_covariance / from_data, data_problem         - problems built from real data
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
+                                                              best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
   enable_compilation_cache                                  - opt-in on-disk cache of compiled
@@ -20,8 +23,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import simulate, strategies, theory
+from simcollapse import analysis, simulate, strategies, theory
 from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
+from simcollapse.data_problems import (
+    DataProblem,
+    DroppedDirectionsWarning,
+    data_problem,
+    problem_from_covariance,
+)
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.store import ResultStore
@@ -42,6 +51,8 @@ _LAZY = ("figures", "neural", "lm")
 __all__ = [
     "Accumulate",
     "AccumulateSubsample",
+    "DataProblem",
+    "DroppedDirectionsWarning",
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
@@ -55,11 +66,14 @@ __all__ = [
     "Unweighted",
     "Weighted",
     "__version__",
+    "analysis",
     "compilation_cache_dir",
+    "data_problem",
     "enable_compilation_cache",
     "figures",
     "lm",
     "neural",
+    "problem_from_covariance",
     "run_sweep",
     "simulate",
     "strategies",

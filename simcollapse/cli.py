@@ -1,4 +1,4 @@
-"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench.
+"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench, fit.
 
 The CLI only imports the library; the library never imports the CLI.
 """
@@ -236,8 +236,6 @@ def cmd_figures(args: argparse.Namespace) -> int:
         for f in figures:
             print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
-    if args.out is None:
-        raise ValueError("--out DIR is required (where the figures and their tables go)")
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
         mode="full" if args.full else "quick" if args.quick else "default",
@@ -262,22 +260,40 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_cli.run(parser.parse_args(args.bench_args)) or 0)
 
 
-class _PrintVersion(argparse.Action):
-    """--version: the version and the compilation cache folder, one line, never wrapped."""
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        from simcollapse import __version__, compilation_cache_dir
-
-        print(f"simcollapse {__version__} (compilation cache: {compilation_cache_dir() or 'off'})")
-        parser.exit()
-
-
 BENCH_DESCRIPTION = (
     "Run the benchmark suites (peak, theory, simulate, sweep, scaling, latency, mnist, lm, "
     "accelerator) and write one JSON with the machine, settings, raw times, medians, ratios "
     "against the plain NumPy/SciPy baseline measured in the same run, and fraction of the "
     "measured peak. --compare A.json B.json prints a table."
 )
+
+
+def version_text() -> str:
+    """``simcollapse --version``: the version, JAX's version and devices, the compilation cache."""
+    import jax
+
+    import simcollapse
+
+    devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+    lines = [
+        f"simcollapse {simcollapse.__version__}",
+        f"jax {jax.__version__} (backend {jax.default_backend()}; devices: {devices})",
+    ]
+    cache_dir = getattr(simcollapse, "compilation_cache_dir", None)
+    if callable(cache_dir):
+        lines.append(f"compilation cache: {cache_dir() or 'off'}")
+    return "\n".join(lines)
+
+
+class _VersionAction(argparse.Action):
+    """Print ``version_text()`` and exit; JAX starts only when --version is given."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -289,9 +305,8 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version",
-        action=_PrintVersion,
-        nargs=0,
-        help="print the version and the compilation cache folder, and exit",
+        action=_VersionAction,
+        help="print the version, JAX version and devices, and the compilation cache folder",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -363,8 +378,9 @@ def make_parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     mode.add_argument("--full", action="store_true", help="paper-scale settings (GPU advised)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
-    p.add_argument("--list", action="store_true", help="list the figures with their captions")
-    p.add_argument("--out", type=Path, help="output folder for the figures and tables")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", type=Path, metavar="DIR", help="output folder (created)")
+    what.add_argument("--list", action="store_true", help="list the figures with their captions")
     p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg [png,pdf]")
     p.add_argument(
         "--data",
@@ -390,7 +406,22 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_bench)
 
+    _add_fit_command(sub)
     return parser
+
+
+def _add_fit_command(sub: Any) -> None:
+    """``simcollapse fit``: the parser lives with the analysis package."""
+    from simcollapse.analysis import cli as fit_cli
+
+    p = sub.add_parser(
+        "fit",
+        help="fit E = E_inf + A n^-a with confidence intervals to every curve of a table",
+        description="Fit a power law with a floor to each curve (grouped by --by) of a CSV or "
+        "parquet table, with bootstrap intervals; write the fits table and a plot beside it.",
+    )
+    fit_cli.add_arguments(p)
+    p.set_defaults(run=fit_cli.run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

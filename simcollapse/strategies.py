@@ -75,7 +75,7 @@ def _count(name: str, value: Any) -> int:
 
 def _simulation_only(what: str, where: str) -> NotImplementedError:
     return NotImplementedError(
-        f"{what} has no closed form in simcollapse (THEORY.md gives none): simulation only, "
+        f"{what} has no closed form in simcollapse (docs/theory.md gives none): simulation only, "
         f"use .simulate(...){where}"
     )
 

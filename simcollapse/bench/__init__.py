@@ -19,6 +19,7 @@ SUITES = {
     "latency": "simcollapse.bench.latency",
     "mnist": "simcollapse.bench.mnist",
     "lm": "simcollapse.bench.lm",
+    "fits": "simcollapse.bench.fits",
     "accelerator": "simcollapse.bench.accelerator",
 }
 DEFAULT_SUITES = ("peak", "theory", "simulate", "sweep", "scaling")
