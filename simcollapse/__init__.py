@@ -15,6 +15,8 @@ Public API:
                                                               best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
+  enable_compilation_cache                                  - opt-in on-disk cache of compiled
+                                                              programs (the CLI turns it on)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import importlib
 from typing import Any
 
 from simcollapse import analysis, simulate, strategies, theory
+from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
 from simcollapse.data_problems import (
     DataProblem,
     DroppedDirectionsWarning,
@@ -67,7 +70,9 @@ __all__ = [
     "__version__",
     "analysis",
     "cached_run",
+    "compilation_cache_dir",
     "data_problem",
+    "enable_compilation_cache",
     "figures",
     "lm",
     "neural",

@@ -301,16 +301,21 @@ def _remove_empty_folders(root: Path) -> None:
         root.rmdir()
 
 
-def _add_bench_args(p: argparse.ArgumentParser) -> None:
-    from benchmarks import cli as bench_cli
-
-    bench_cli.add_arguments(p)
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    from benchmarks import cli as bench_cli
+    """``simcollapse bench``: the benchmark package is imported (and parses its options) here."""
+    from simcollapse.bench import cli as bench_cli
 
-    return int(bench_cli.run(args) or 0)
+    parser = argparse.ArgumentParser(prog="simcollapse bench", description=BENCH_DESCRIPTION)
+    bench_cli.add_arguments(parser)
+    return int(bench_cli.run(parser.parse_args(args.bench_args)) or 0)
+
+
+BENCH_DESCRIPTION = (
+    "Run the benchmark suites (peak, theory, simulate, sweep, scaling, latency, mnist, lm, "
+    "accelerator) and write one JSON with the machine, settings, raw times, medians, ratios "
+    "against the plain NumPy/SciPy baseline measured in the same run, and fraction of the "
+    "measured peak. --compare A.json B.json prints a table."
+)
 
 
 def version_text() -> str:
@@ -349,7 +354,9 @@ def make_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument(
-        "--version", action=_VersionAction, help="print the version, JAX version and devices"
+        "--version",
+        action=_VersionAction,
+        help="print the version, JAX version and devices, and the compilation cache folder",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -447,15 +454,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_figures)
 
+    # The benchmark package is imported only when this command runs: its options are parsed
+    # by cmd_bench from what follows "bench".
     p = sub.add_parser(
         "bench",
+        add_help=False,
         help="benchmarks: throughput against NumPy/SciPy baselines, fraction of peak, JSON",
-        description="Run the benchmark suites (peak, theory, simulate, sweep, scaling, mnist, lm) "
-        "and write one JSON with the machine, settings, raw times, medians, ratios against the "
-        "plain NumPy/SciPy baseline measured in the same run, and fraction of the measured peak. "
-        "--compare A.json B.json prints a table.",
+        description=BENCH_DESCRIPTION,
     )
-    _add_bench_args(p)
     p.set_defaults(run=cmd_bench)
 
     _add_fit_command(sub)
@@ -476,38 +482,20 @@ def _add_fit_command(sub: Any) -> None:
     p.set_defaults(run=fit_cli.run)
 
 
-def _use_compilation_cache() -> None:
-    """Keep compiled XLA programs across runs of the command (not when using the library).
-
-    The folder is $SIMCOLLAPSE_XLA_CACHE, or ~/.cache/simcollapse/xla; an explicit
-    jax_compilation_cache_dir setting of the user's wins.
-    """
-    import os
-
-    import jax
-
-    if jax.config.jax_compilation_cache_dir:
-        return
-    folder = os.environ.get(
-        "SIMCOLLAPSE_XLA_CACHE", os.path.join(os.path.expanduser("~"), ".cache/simcollapse/xla")
-    )
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return
-    jax.config.update("jax_compilation_cache_dir", folder)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors in one line (exit 2), internal errors with a traceback
     and a request to report them (exit 1)."""
+    from simcollapse import enable_compilation_cache
     from simcollapse._errors import report
     from simcollapse.store import one_line_warnings
 
+    enable_compilation_cache()
     parser = make_parser()
-    args = parser.parse_args(argv)
-    _use_compilation_cache()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.bench_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         with one_line_warnings(f"simcollapse {args.command}"):
             return int(args.run(args) or 0)

@@ -108,7 +108,7 @@ def test_scaling_fits_table_floors_follow_p2_squared_c2():
 
 
 def test_fits_benchmark_suite_agrees_with_curve_fit():
-    from benchmarks import fits
+    from simcollapse.bench import fits
 
     out = fits.run(True, {"curves": [30], "baseline_curves": 10, "repeats": 1})
     (case,) = out["cases"]

@@ -1,4 +1,4 @@
-"""Benchmarks (issue 9): ``bench --quick`` writes schema-valid JSON; baselines do equal work."""
+"""Benchmarks: ``bench --quick`` writes schema-valid JSON; baselines do equal work."""
 
 from __future__ import annotations
 
@@ -14,14 +14,24 @@ import numpy as np
 import pytest
 
 import simcollapse as sc
-from benchmarks import _harness as h
-from benchmarks import baselines, report
-from benchmarks import simulate as sim_suite
-from benchmarks import theory as theory_suite
-from benchmarks.cli import run_suite
+from simcollapse.bench import _harness as h
+from simcollapse.bench import baselines, report
+from simcollapse.bench import simulate as sim_suite
+from simcollapse.bench import theory as theory_suite
+from simcollapse.bench.cli import run_suite
 from simcollapse.simulate import engine
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _AnyPath(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.endswith(".json")
+
+    __hash__ = str.__hash__
+
+
+ANY_PATH = _AnyPath()
 MACHINE_FIELDS = (
     "cpu_model",
     "cpu_cores_logical",
@@ -39,11 +49,11 @@ MACHINE_FIELDS = (
 
 @pytest.fixture(scope="module")
 def quick_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One ``python -m benchmarks --quick`` run (the command ``simcollapse bench`` wraps)."""
+    """One ``python -m simcollapse.bench --quick`` run (the command ``simcollapse bench`` wraps)."""
     out = tmp_path_factory.mktemp("bench") / "quick.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "simcollapse.bench", "--quick", "--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -57,6 +67,7 @@ def quick_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_quick_json_follows_schema(quick_result: dict) -> None:
     r = quick_result
     assert r["schema_version"] == h.SCHEMA_VERSION and r["level"] == "quick"
+    assert r["command"] == ["python", "-m", "simcollapse.bench", "--quick", "--out", ANY_PATH]
     for field in MACHINE_FIELDS:
         assert field in r["machine"], field
     assert set(r["suites"]) == {"peak", "theory", "simulate", "sweep", "scaling"}
@@ -99,9 +110,9 @@ def test_compare_table_and_plot(quick_result: dict, tmp_path: Path) -> None:
 
 
 def test_missing_suite_module_is_skipped() -> None:
-    from benchmarks import SUITES
+    from simcollapse.bench import SUITES
 
-    SUITES["nope"] = "benchmarks.does_not_exist"
+    SUITES["nope"] = "simcollapse.bench.does_not_exist"
     try:
         assert run_suite("nope", "quick")["status"] == "skipped"
     finally:
@@ -153,3 +164,56 @@ def test_simulate_baseline_computes_the_same_numbers() -> None:
         ]
     base = baselines.simulate_loop(prob, n, lam_f, n2, reps, data=data)
     np.testing.assert_allclose(base, ours, rtol=1e-9)
+
+
+def test_latency_suite_times_fresh_processes() -> None:
+    from simcollapse.bench import latency
+
+    out = latency.run(True, {"repeats": 1})
+    names = {c["name"] for c in out["cases"]}
+    assert {"import", "readme", "theory_ridge_seen_size", "simulate_ridge_first"} <= names
+    for c in out["cases"]:
+        assert c["median_s"] > 0 and c["times_s"]
+        if c["name"] not in ("import", "readme"):
+            assert c["baseline"]["median_s"] > 0 and c["ratio"] > 0
+
+
+def test_import_does_not_load_the_benchmarks() -> None:
+    code = "import sys, simcollapse; print(any('simcollapse.bench' in m for m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "False", proc.stderr[-2000:]
+
+
+def test_accelerator_suite_runs_at_reduced_sizes_on_cpu(tmp_path: Path) -> None:
+    from simcollapse.bench import accelerator
+
+    out = accelerator.run(True, {"lm_sizes": ["nano"], "mnist_widths": [64]})
+    assert out["settings"]["reduced"]
+    suites = {c["suite"] for c in out["cases"]}
+    assert suites == {"peak", "theory", "simulate", "mnist", "lm"}
+    dtypes = {c["params"].get("dtype") for c in out["cases"] if c["name"] == "factorise"}
+    assert dtypes == {"float32", "float64"}
+    result = {
+        "cases": out["cases"],
+        "created": "now",
+        "command": ["x"],
+        "machine": {
+            "device_kind": "cpu",
+            "backend": "cpu",
+            "device_count": 1,
+            "load_average": [0.5],
+        },
+    }
+    table = report.markdown_table(result)
+    assert table.count("\n| ") == len(out["cases"]) + 1  # header plus one row per case
+
+
+def test_cli_version_names_the_cache_and_bench_parses_its_own_options(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SIMCOLLAPSE_XLA_CACHE=str(tmp_path / "xla"))
+    run = [sys.executable, "-m", "simcollapse.cli"]
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env)
+    assert str(tmp_path / "xla") in version.stdout
+    helped = subprocess.run([*run, "bench", "--help"], capture_output=True, text=True, env=env)
+    assert "--suite" in helped.stdout and "issue" not in helped.stdout
+    bad = subprocess.run([*run, "theory", "--nope"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--nope" in bad.stderr

@@ -19,10 +19,7 @@ from hypothesis import strategies as st
 import simcollapse as sc
 from simcollapse.results import Status
 
-try:  # the reference loop of the benchmarks (its package moved between releases)
-    from simcollapse.bench import baselines
-except ImportError:
-    from benchmarks import baselines
+from simcollapse.bench import baselines  # the SciPy brentq reference loop
 
 POINTS = 8
 DIMS = (3, 24)

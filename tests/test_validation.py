@@ -98,17 +98,17 @@ def test_unconverged_fixed_point_is_flagged_not_silent() -> None:
         )
     assert int(fp.status[0]) == Status.MAX_STEPS and int(fp.steps[0]) == 2
 
-    original = ridge._ridge_terms_jit
+    original = ridge._ridge_parts_jit
 
-    def broken(*args):  # the engine's result with every fixed point marked unconverged
-        out = original(*args)
-        return out._replace(status=out.status + Status.MAX_STEPS)
+    def broken(*args):  # the kernel's parts with every fixed point marked unconverged
+        *parts, status = original(*args)
+        return (*parts, status + Status.MAX_STEPS)
 
-    ridge._ridge_terms_jit = broken
+    ridge._ridge_parts_jit = broken
     try:
         with pytest.raises(FixedPointError, match="did not converge at 2 of 2 points"):
             sc.theory.ridge_error(PROB, np.array([10.0, 30.0]), 1e-3, 0.1)
         out = sc.theory.ridge_error(PROB, np.array([10.0, 30.0]), 1e-3, 0.1, throw=False)
         assert not out.converged.any()
     finally:
-        ridge._ridge_terms_jit = original
+        ridge._ridge_parts_jit = original

@@ -131,6 +131,26 @@ def tail_sums(a: Array, starts: Array) -> Array:
     return mask.astype(a.dtype) @ a
 
 
+def features(x: Array, key: Array, m: int | None, dtype: Any) -> tuple[Array, Array | None]:
+    """(F, T): the features of a draw and the map from feature weights to input space (w = T v).
+
+    Ridge (m None): F = X, T None (the identity). Random projections: F = X S', T = S' with S
+    from ``draw_projection``; for m > d, Z = X S' has rank <= d: with S = U diag(sv) V' (thin
+    SVD), Z = (X V diag(sv)) U', and ridge on Z (penalty on ||v||, min-norm at lam = 0) equals
+    ridge on the d reduced features X V diag(sv), since the part of v outside the range of U
+    fits nothing and only costs penalty: the same predictor from a d x d problem.
+    """
+    if m is None:
+        return x, None
+    d = x.shape[1]
+    proj = draw_projection(key, m, d, dtype)
+    back = proj.T
+    if m > d:
+        _, sv, vt = jnp.linalg.svd(proj, full_matrices=False)
+        back = vt.T * sv
+    return x @ back, back
+
+
 def one_draw(
     problem: Problem,
     key: Array,
@@ -158,17 +178,7 @@ def one_draw(
     x, eps, delta = draw_data(problem, key, n, dtype, prng)
     s = jnp.asarray(problem.eigs, dtype)
     w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
-    d = x.shape[1]
-    proj = None if m is None else draw_projection(key, m, d, dtype)
-    back = None if proj is None else proj.T  # input-space weights w = back @ v
-    if proj is not None and m > d:
-        # Z = X S' has rank <= d. With S = U diag(sv) V' (thin SVD), Z = (X V diag(sv)) U', and
-        # ridge on Z (penalty on ||v||, min-norm at lam = 0) equals ridge on the d reduced features
-        # X V diag(sv), since the part of v outside the range of U fits nothing and only costs
-        # penalty: the same predictor from a d x d problem instead of an m x m or n x n one.
-        _, sv, vt = jnp.linalg.svd(proj, full_matrices=False)
-        back = vt.T * sv
-    feats = x if back is None else x @ back
+    feats, back = features(x, key, m, dtype)
     e, basis, primal = factorise(feats)
     u = x @ delta  # synthetic label offset of every row
     y_teacher = x @ w1
@@ -241,7 +251,7 @@ def memory_budget() -> int:
     return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * total))
 
 
-@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng"))
+@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng", "estimator"))
 def _draws(
     problem: Problem,
     key: Array,
@@ -256,10 +266,13 @@ def _draws(
     prng: str | None,
     lam_index: Array,
     n2_index: Array,
+    estimator: str = "plain",
 ) -> Array:
+    from simcollapse.simulate import conditional
+
     keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
     fn = partial(
-        one_draw,
+        conditional.one_draw if estimator == "conditional" else one_draw,
         problem,
         lam=lam,
         n2=n2,
@@ -285,8 +298,12 @@ def draws(
     dtype: Any,
     batch: int | None = None,
     prng: str | None = None,
+    estimator: str = "plain",
 ) -> Array:
     """Test errors of ``reps`` independent repetitions, shape (reps, P, 4).
+
+    ``estimator`` "plain" samples X, eps and delta; "conditional" samples X only and takes the
+    expectation over eps and delta in closed form (``simulate.conditional``).
 
     ``batch`` repetitions are vmapped at once (the rest mapped in sequence); None picks one at a
     time on CPU (fastest there) and elsewhere the largest batch whose working set fits the
@@ -322,7 +339,16 @@ def draws(
         prng=prng,
         lam_index=jnp.asarray(lam_index),
         n2_index=jnp.asarray(n2_index),
+        estimator=estimator,
     )
+
+
+MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compiled program
+
+
+def bucket(size: int) -> int:
+    """The next power of two >= size, at least MIN_BUCKET: padded sizes of point groups."""
+    return max(MIN_BUCKET, 1 << max(0, int(size - 1).bit_length()))
 
 
 def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +356,7 @@ def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
     similar size share a compile) and the index of each value among them."""
     values = np.asarray(values)
     uniq, index = np.unique(values, return_inverse=True)
-    size = 1 << max(0, int(uniq.size - 1).bit_length())
+    size = bucket(uniq.size)
     return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)
 
 

@@ -27,8 +27,13 @@ def as_key(key: Any) -> jax.Array:
     raise TypeError(f"key must be an int seed or a jax.random key, got {key!r}")
 
 
-def check_mc_settings(reps: Any, dtype: str, batch: Any) -> None:
+ESTIMATORS = ("plain", "conditional")
+
+
+def check_mc_settings(reps: Any, dtype: str, batch: Any, estimator: str = "plain") -> None:
     """Validate the Monte Carlo settings shared by every simulator: reps, dtype, batch."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     check_range("reps", reps, 1, integer=True)
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
@@ -37,8 +42,9 @@ def check_mc_settings(reps: Any, dtype: str, batch: Any) -> None:
 
 
 def bucket(size: int) -> int:
-    """Pad a group of points to the next power of two, so groups of similar size share a compile."""
-    return 1 << max(0, int(size - 1).bit_length())
+    """Pad a group of points to ``engine.bucket(size)``, so groups of similar size share a
+    compile."""
+    return engine.bucket(size)
 
 
 def run_grid(
@@ -51,6 +57,7 @@ def run_grid(
     reps: int,
     dtype: str,
     batch: int | None,
+    estimator: str = "plain",
 ) -> ErrorTerms:
     """Monte Carlo over a broadcast grid; ``m=None`` is ridge on the raw inputs."""
     axes = {"n": n, "lam": lam, "p2": p2} if m is None else {"n": n, "m": m, "lam": lam, "p2": p2}
@@ -58,7 +65,7 @@ def run_grid(
     check_range("n", n, 1, integer=True)
     if m is not None:
         check_range("m", m, 1, integer=True)
-    check_mc_settings(reps, dtype, batch)
+    check_mc_settings(reps, dtype, batch, estimator)
     rng = as_key(key)
     shape = np.broadcast_shapes(*(np.shape(v) for v in axes.values()))
     flat = {k: np.broadcast_to(np.asarray(v), shape).ravel() for k, v in axes.items()}
@@ -83,6 +90,7 @@ def run_grid(
                 reps=int(reps),
                 dtype=DTYPES[dtype],
                 batch=batch,
+                estimator=estimator,
             )
             parts[:, idx] = np.asarray(out, dtype=np.float64)[:, : idx.size]
     summary = engine.summarise(parts)

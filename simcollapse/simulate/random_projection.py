@@ -22,6 +22,7 @@ def rp_error(
     *,
     dtype: str = "float64",
     batch: int | None = None,
+    estimator: str = "plain",
 ) -> ErrorTerms:
     """Monte Carlo counterpart of ``theory.rp_error``: same arguments, same result type.
 
@@ -37,8 +38,10 @@ def rp_error(
       key: a ``jax.random`` key or an int seed.  reps: repetitions.
       dtype: "float64" or "float32".  batch: repetitions vmapped at once (None: as in
         ``simulate.ridge_error``).
+      estimator: "plain" or "conditional" (X and S sampled, eps and delta integrated out), as
+        in ``simulate.ridge_error``.
 
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).
     """
-    return run_grid(problem, n, m, lam, p2, key, reps, dtype, batch)
+    return run_grid(problem, n, m, lam, p2, key, reps, dtype, batch, estimator)

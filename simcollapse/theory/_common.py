@@ -29,19 +29,20 @@ def check_common(problem: Problem, **axes: Any) -> None:
     check_broadcast(**axes)
 
 
-def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any) -> ErrorTerms:
+def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any, xp: Any = jnp) -> ErrorTerms:
     """ErrorTerms of a deterministic equivalent: parts broadcast together, total their sum,
     stderr 0 (theory is exact), the fixed-point status broadcast to every point.
 
     A point marked ``Status.THRESHOLD`` whose total is finite (nothing to amplify: no noise, no
     synthetic term) is reset to CONVERGED; a NaN total is never returned as CONVERGED (NONFINITE).
+    ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, nothing to compile).
     """
-    bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
+    bias, variance, zeta = xp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta
-    status = jnp.broadcast_to(status, total.shape)
-    status = jnp.where((status == Status.THRESHOLD) & jnp.isfinite(total), Status.CONVERGED, status)
-    status = jnp.where(jnp.isnan(total), Status.NONFINITE, status).astype(jnp.int32)
-    return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
+    status = xp.broadcast_to(status, total.shape)
+    status = xp.where((status == Status.THRESHOLD) & xp.isfinite(total), Status.CONVERGED, status)
+    status = xp.where(xp.isnan(total), Status.NONFINITE, status).astype(xp.int32)
+    return ErrorTerms(bias, variance, zeta, total, xp.zeros_like(total), status)
 
 
 def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:

@@ -15,7 +15,7 @@ float64.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -431,9 +431,12 @@ def rp_theta(
     )
 
 
-def zero_safe_product(a: Array, b: Array) -> Array:
-    """a * b with 0 * inf = 0: a term that vanishes stays 0 at the interpolation threshold."""
-    return jnp.where(a == 0, 0.0, a * b)
+def zero_safe_product(a: Array, b: Array, xp: Any = jnp) -> Array:
+    """a * b with 0 * inf = 0: a term that vanishes stays 0 at the interpolation threshold.
+
+    ``xp`` is ``jax.numpy`` or ``numpy`` (then the caller silences the 0 * inf warning).
+    """
+    return xp.where(a == 0, 0.0, a * b)
 
 
 def on_threshold(lam: Array, n: Array, rank: Array) -> Array:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import jax
@@ -10,10 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from simcollapse._validate import is_traced
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
+from simcollapse.theory._points import run_chunks
 from simcollapse.theory.fixed_points import (
+    SpectralTable,
     finish,
     map_points,
     on_threshold,
@@ -28,6 +32,65 @@ from simcollapse.theory.fixed_points import (
 __all__ = ["rp_error", "rp_terms"]
 
 
+def rp_point_parts(
+    problem: Problem, table: SpectralTable, n: Array, m: Array, lam: Array
+) -> tuple[Array, ...]:
+    """The p2-free parts of Theorem 2 at flat (n, m, lam) points, shape (C,) each.
+
+    Returns (amp, bias, resp, status): amp = gam/(1 - gam), the bias, the response term
+    c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam), and theta's status.
+    """
+    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    d = s.shape[-1]
+    c2 = jnp.sum(s * dl)
+    # The final sums in u = 1/(s + theta): r = s u, q = theta u; two products over the spectrum.
+    w_u = jnp.stack([s, s * dl])
+    w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
+    # lam -> 0+ at m = n = d: theta -> 0 and 1 - gam ~ 3 theta sum(1/s)/(2d), so Epop(v)/(1 - gam)
+    # -> d sum(v) / (3 sum(1/s)) (finite; it is the whole error when sigma^2 = 0, p2 in {0, 1}).
+    square_w, square_d = d * jnp.stack([jnp.sum(w2), jnp.sum(dl)]) / (3.0 * jnp.sum(1.0 / s))
+    t, steps, done, scale, theta0 = rp_theta_iterate(s, table, n, m, lam)
+    u = 1.0 / (s[:, None] + t[None, :])  # (d, C): eigenvalue axis first
+    f1, sdu = w_u @ u
+    f2, sw_u2, ssw_u2, sd_u2, ssd_u2 = w_u2 @ (u * u)
+    residual = jnp.where(lam == 0, 0.0, jnp.abs(rp_equation(n, m, lam, d)(t, f1)))
+    status = jnp.maximum(finish(t, steps, done, residual, scale).status, theta0.status)
+    # Ridgeless with m >= d and n > d gives theta = 0: the features span the inputs (OLS),
+    # df2C -> d and Epop -> 0; written out, since at m = d both are 0/0 there.
+    ols = t == 0
+    df2c = (f2 + (f1 * f1 - 2.0 * f1 * f2) / m) / (1.0 - f2 / m)  # feature-space df_2
+    gam = jnp.where(ols, f2, df2c) / n
+    ratio = jnp.where(ols, 0.0, (f1 - f2) / (m - f2))
+    threshold = on_threshold(lam, n, jnp.minimum(m, d))  # n = min(m, d): inf
+    status = threshold_status(status, threshold)
+    inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gam))
+
+    def epop(sv_u2: Array, ssv_u2: Array) -> Array:
+        # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
+        return t * t * sv_u2 + t * ssv_u2 * ratio
+
+    square = threshold & (m == d)
+    bias = jnp.where(square, square_w, zero_safe_product(epop(sw_u2, ssw_u2), inv))
+    # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
+    resp_pop = jnp.where(square, square_d, zero_safe_product(epop(sd_u2, ssd_u2), inv))
+    resp = c2 - 2.0 * t * sdu + resp_pop
+    return jnp.where(threshold, jnp.inf, gam * inv), bias, resp, status
+
+
+def rp_combine(problem: Problem, parts: tuple[Any, ...], p2: Any, xp: Any = jnp) -> ErrorTerms:
+    """ErrorTerms of Theorem 2 from ``rp_point_parts`` (any shape A) and p2 (broadcasting).
+
+    ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, no compilation).
+    """
+    amp, bias, resp, status = parts
+    c2 = xp.sum(problem.eigs * problem.delta_sq)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp, xp) + zero_safe_product(
+            p2 * p2, resp, xp
+        )
+        return exact_terms(bias, zero_safe_product(problem.sigma2, amp, xp), zeta, status, xp)
+
+
 def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> ErrorTerms:
     """Theorem 2 as a pure, jittable function (no validation, no float64 switch).
 
@@ -35,49 +98,22 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     once per (n, m, lam) point.
     """
     shape = jnp.shape(n)
-    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
-    d = s.shape[-1]
-    c2 = jnp.sum(s * dl)
+    s = problem.eigs
     table = spectral_table(s, table_size(math.prod(shape)))
-    # The final sums in u = 1/(s + theta): r = s u, q = theta u; two products over the spectrum.
-    w_u = jnp.stack([s, s * dl])
-    w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
-    # lam -> 0+ at m = n = d: theta -> 0 and 1 - gam ~ 3 theta sum(1/s)/(2d), so Epop(v)/(1 - gam)
-    # -> d sum(v) / (3 sum(1/s)) (finite; it is the whole error when sigma^2 = 0, p2 in {0, 1}).
-    square_w, square_d = d * jnp.stack([jnp.sum(w2), jnp.sum(dl)]) / (3.0 * jnp.sum(1.0 / s))
-
-    def per_point(nf: Array, mf: Array, lam: Array) -> tuple[Array, ...]:
-        t, steps, done, scale, theta0 = rp_theta_iterate(s, table, nf, mf, lam)
-        u = 1.0 / (s[:, None] + t[None, :])  # (d, C): eigenvalue axis first
-        f1, sdu = w_u @ u
-        f2, sw_u2, ssw_u2, sd_u2, ssd_u2 = w_u2 @ (u * u)
-        residual = jnp.where(lam == 0, 0.0, jnp.abs(rp_equation(nf, mf, lam, d)(t, f1)))
-        status = jnp.maximum(finish(t, steps, done, residual, scale).status, theta0.status)
-        # Ridgeless with m >= d and n > d gives theta = 0: the features span the inputs (OLS),
-        # df2C -> d and Epop -> 0; written out, since at m = d both are 0/0 there.
-        ols = t == 0
-        df2c = (f2 + (f1 * f1 - 2.0 * f1 * f2) / mf) / (1.0 - f2 / mf)  # feature-space df_2
-        gam = jnp.where(ols, f2, df2c) / nf
-        ratio = jnp.where(ols, 0.0, (f1 - f2) / (mf - f2))
-        threshold = on_threshold(lam, nf, jnp.minimum(mf, d))  # n = min(m, d): inf
-        status = threshold_status(status, threshold)
-        inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gam))
-
-        def epop(sv_u2: Array, ssv_u2: Array) -> Array:
-            # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
-            return t * t * sv_u2 + t * ssv_u2 * ratio
-
-        square = threshold & (mf == d)
-        bias = jnp.where(square, square_w, zero_safe_product(epop(sw_u2, ssw_u2), inv))
-        # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
-        resp_pop = jnp.where(square, square_d, zero_safe_product(epop(sd_u2, ssd_u2), inv))
-        resp = c2 - 2.0 * t * sdu + resp_pop
-        return jnp.where(threshold, jnp.inf, gam * inv), bias, resp, status
-
     flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
-    amp, bias, resp, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
-    zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + zero_safe_product(p2 * p2, resp)
-    return exact_terms(bias, zero_safe_product(problem.sigma2, amp), zeta, status)
+    parts = map_points(partial(rp_point_parts, problem, table), s.shape[-1], *flat)
+    return rp_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
+
+
+_rp_parts_jit = jax.jit(rp_point_parts)
+
+
+def _rp_bucketed(
+    problem: Problem, n: np.ndarray, m: np.ndarray, lam: np.ndarray, p2: Any
+) -> ErrorTerms:
+    """``rp_terms`` on concrete inputs: one compiled chunk kernel per d, parts in NumPy."""
+    parts = run_chunks(_rp_parts_jit, problem, n.ravel(), m.ravel(), lam.ravel())
+    return rp_combine(problem, tuple(x.reshape(n.shape) for x in parts), p2, np)
 
 
 _rp_terms_jit = jax.jit(rp_terms)
@@ -124,7 +160,9 @@ def rp_error(
     n_b, m_b, lam_b = np.broadcast_arrays(
         np.asarray(n, float), np.asarray(m, float), np.asarray(lam, float)
     )
-    out = run_x64(_rp_terms_jit, problem, n_b, m_b, lam_b, np.asarray(p2, float))
+    args = (problem, n_b, m_b, lam_b, np.asarray(p2, float))
+    concrete = not any(is_traced(v) for v in (*jax.tree_util.tree_leaves(problem), n, m, lam, p2))
+    out = run_x64(_rp_bucketed if concrete else _rp_terms_jit, *args)
     if throw:
         raise_if_failed(out, "random-projection theta", n=n, m=m, lam=lam)
     return out

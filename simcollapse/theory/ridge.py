@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import jax
@@ -10,11 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_range, is_traced
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
+from simcollapse.theory._points import run_chunks
 from simcollapse.theory.fixed_points import (
+    SpectralTable,
     finish,
     map_points,
     on_threshold,
@@ -28,6 +31,47 @@ from simcollapse.theory.fixed_points import (
 __all__ = ["isotropic_ridgeless_error", "ridge_error", "ridge_terms"]
 
 
+def ridge_point_parts(
+    problem: Problem, table: SpectralTable, n: Array, lam: Array
+) -> tuple[Array, ...]:
+    """The p2-free parts of Theorem 1 at flat (n, lam) points, shape (C,) each.
+
+    Returns (g, bias, d3, d1, status): g = (df_2/n)/(1 - df_2/n), the bias, sum s^3 Delta/(s+k)^2,
+    kappa^2 sum s Delta/(s+k)^2, and the fixed point's status, all at kappa of each point.
+    """
+    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    d = s.shape[-1]
+    k, steps, done, scale = ridge_kappa_iterate(s, table, n, lam)
+    # Every final sum is sum_j a_j u_j^2 with u = 1/(s + kappa): one (4, d) x (d, C) product.
+    weights = jnp.stack([s * s, s * w2, s * s * s * dl, s * dl])
+    u = 1.0 / (s[:, None] + k[None, :])  # (d, C): eigenvalue axis first
+    f1 = s @ u  # df_1(kappa), for the residual
+    f2, sw, d3, sd = weights @ (u * u)
+    residual = jnp.where((lam == 0) & (n >= d), 0.0, jnp.abs(k * (1.0 - f1 / n) - lam))
+    threshold = on_threshold(lam, n, d)
+    status = threshold_status(finish(k, steps, done, residual, scale).status, threshold)
+    shrink = jnp.where(threshold, 0.0, 1.0 - f2 / n)  # 1 - df2/n
+    g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
+    # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
+    bias = zero_safe_product(k * k * sw, 1.0 / shrink)
+    d1 = k * k * sd  # kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
+    return g, bias, d3, d1, status
+
+
+def ridge_combine(problem: Problem, parts: tuple[Any, ...], p2: Any, xp: Any = jnp) -> ErrorTerms:
+    """ErrorTerms of Theorem 1 from ``ridge_point_parts`` (any shape A) and p2 (broadcasting).
+
+    ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, no compilation).
+    """
+    g, bias, d3, d1, status = parts
+    c2 = xp.sum(problem.eigs * problem.delta_sq)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        zeta = p2 * p2 * (d3 + zero_safe_product(d1, g, xp)) + zero_safe_product(
+            (1.0 - p2) * p2 * c2, g, xp
+        )
+        return exact_terms(bias, zero_safe_product(problem.sigma2, g, xp), zeta, status, xp)
+
+
 def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms:
     """Theorem 1 as a pure, jittable function (no validation, no float64 switch).
 
@@ -36,32 +80,21 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     with many p2 values costs one fixed point per (n, lam).
     """
     shape = jnp.shape(n)
-    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
-    d = s.shape[-1]
+    s = problem.eigs
     table = spectral_table(s, table_size(math.prod(shape)))
-    # Every final sum is sum_j a_j u_j^2 with u = 1/(s + kappa): one (4, d) x (d, C) product.
-    weights = jnp.stack([s * s, s * w2, s * s * s * dl, s * dl])
-
-    def per_point(nf: Array, lam: Array) -> tuple[Array, ...]:
-        k, steps, done, scale = ridge_kappa_iterate(s, table, nf, lam)
-        u = 1.0 / (s[:, None] + k[None, :])  # (d, C): eigenvalue axis first
-        f1 = s @ u  # df_1(kappa), for the residual
-        f2, sw, d3, sd = weights @ (u * u)
-        residual = jnp.where((lam == 0) & (nf >= d), 0.0, jnp.abs(k * (1.0 - f1 / nf) - lam))
-        threshold = on_threshold(lam, nf, d)
-        status = threshold_status(finish(k, steps, done, residual, scale).status, threshold)
-        shrink = jnp.where(threshold, 0.0, 1.0 - f2 / nf)  # 1 - df2/n
-        g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
-        # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
-        bias = zero_safe_product(k * k * sw, 1.0 / shrink)
-        d1 = k * k * sd  # kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
-        return g, bias, d3, d1, status
-
     flat = (jnp.ravel(n).astype(s.dtype), jnp.ravel(lam).astype(s.dtype))
-    g, bias, d3, d1, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
-    c2 = jnp.sum(s * dl)
-    zeta = p2 * p2 * (d3 + zero_safe_product(d1, g)) + zero_safe_product((1.0 - p2) * p2 * c2, g)
-    return exact_terms(bias, zero_safe_product(problem.sigma2, g), zeta, status)
+    parts = map_points(partial(ridge_point_parts, problem, table), s.shape[-1], *flat)
+    return ridge_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
+
+
+_ridge_parts_jit = jax.jit(ridge_point_parts)
+
+
+def _ridge_bucketed(problem: Problem, n: np.ndarray, lam: np.ndarray, p2: Any) -> ErrorTerms:
+    """``ridge_terms`` on concrete inputs: one compiled chunk kernel per d, parts in NumPy."""
+    parts = run_chunks(_ridge_parts_jit, problem, n.ravel(), lam.ravel())
+    parts = tuple(x.reshape(n.shape) for x in parts)
+    return ridge_combine(problem, parts, p2, np)
 
 
 _ridge_terms_jit = jax.jit(ridge_terms)
@@ -112,7 +145,9 @@ def ridge_error(problem: Problem, n: Any, lam: Any, p2: Any, *, throw: bool = Tr
     """
     check_common(problem, n=n, lam=lam, p2=p2)
     n_b, lam_b = np.broadcast_arrays(np.asarray(n, float), np.asarray(lam, float))
-    out = run_x64(_ridge_terms_jit, problem, n_b, lam_b, np.asarray(p2, float))
+    args = (problem, n_b, lam_b, np.asarray(p2, float))
+    concrete = not any(is_traced(v) for v in (*jax.tree_util.tree_leaves(problem), n, lam, p2))
+    out = run_x64(_ridge_bucketed if concrete else _ridge_terms_jit, *args)
     if throw:
         raise_if_failed(out, "ridge kappa", n=n, lam=lam)
     return out

@@ -9,7 +9,7 @@ bf16/fp32 peaks for known accelerators, and on a CPU the measured float32 matmul
 2048 x 2048 product (a practical ceiling, not a datasheet number). The batch is fixed (drawing
 batches is a separate small function in the trainer and is not timed). Memory per size is XLA's
 own account of the compiled step (arguments + temporaries + outputs) and the parameter +
-optimiser bytes. ``python benchmarks/lm.py [--full]`` prints the JSON.
+optimiser bytes. ``python -m simcollapse.bench.lm [--full]`` prints the JSON.
 """
 
 from __future__ import annotations
@@ -105,12 +105,13 @@ def _bench_size(size: str, context: int, batch: int, steps: int, bf16: bool) -> 
     }
 
 
-def run(quick: bool = True) -> dict[str, Any]:
+def run(quick: bool = True, sizes: list[str] | None = None) -> dict[str, Any]:
     """Benchmark training throughput per model size.
 
     Args:
       quick: CPU-sized (sizes nano..mini, context 128, batch 16, 5 timed steps); False: every
         size up to GPT-2 small at context 512, batch 16 (bf16 on an accelerator), 10 steps.
+      sizes: model sizes to time (default: by ``quick``).
 
     Returns:
       A JSON-able dict: device, peak flop/s and its source, and one record per size with
@@ -119,7 +120,8 @@ def run(quick: bool = True) -> dict[str, Any]:
     """
     on_accel = jax.devices()[0].platform != "cpu"
     bf16 = on_accel and not quick
-    sizes = ["nano", "toy", "tiny", "mini"] if quick else list(SIZES)
+    if sizes is None:
+        sizes = ["nano", "toy", "tiny", "mini"] if quick else list(SIZES)
     context, batch, steps = (128, 16, 5) if quick else (512, 16, 10)
     peak, peak_source = _peak(bf16)
     records = []

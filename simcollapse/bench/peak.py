@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from benchmarks import _harness as h
+from simcollapse.bench import _harness as h
 
 
 def settings(quick: bool) -> dict[str, Any]:

@@ -1,12 +1,14 @@
 """Suite ``simulate``: Monte Carlo ridge and random projections over a (lam, p2) slice.
 
 Cases per d (n = 4d): ``ridge_slice`` (16 x 16 lam x p2, ``reps`` draws) against the plain NumPy
-loop of ``benchmarks.baselines`` (one X'X per draw, one solve per point; run on a subset of
+loop of ``simcollapse.bench.baselines`` (one X'X per draw, one solve per point; run on a subset of
 draws/points at large d and scaled per (draw, point), which its ``what`` says), ``rp_slice``
 (width m = d/2, no baseline), and ``factorise``: the Gram and its eigendecomposition alone for
 the same draws, with flops counted (2 n d^2 + 9 d^3 per draw) for the fraction of the matmul
 peak. ``sim_over_factorise`` in the ridge case's params is the simulation's time over that of
-its factorisations.
+its factorisations. Then the cases of ``montecarlo`` (few points per draw; time to a 1%
+relative standard error per estimator) unless ``few_points`` is False. The slices use the plain
+estimator, the work the NumPy loop does.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import simcollapse as sc
-from benchmarks import _harness as h
-from benchmarks import baselines
-from simcollapse.simulate import engine
+from simcollapse.bench import _harness as h
+from simcollapse.bench import baselines, montecarlo
 
 
 def problem(d: int) -> sc.Problem:
@@ -54,19 +55,19 @@ def settings(quick: bool) -> dict[str, Any]:
 
 
 def factorise_call(prob: sc.Problem, n: int, reps: int, dtype: Any) -> Any:
-    """Draws, Gram and eigendecomposition alone for ``reps`` draws (the engine's own keys)."""
-    key = jax.random.key(0)
+    """Draws, Gram and eigendecomposition alone for ``reps`` draws, in plain JAX."""
+    scale = np.sqrt(prob.eigs).astype(dtype)
+    d = scale.size
 
     @jax.jit
     def fact(key: jax.Array) -> Any:
-        keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(jnp.arange(reps))
-
         def one(k: jax.Array) -> Any:
-            x = engine.draw_data(prob, k, n, dtype)[0]
-            return engine.factorise(x)[:2]
+            x = jax.random.normal(k, (n, d), dtype) * scale
+            return jnp.linalg.eigh(x.T @ x / n)
 
-        return jax.lax.map(one, keys)
+        return jax.lax.map(one, jax.random.split(key, reps))
 
+    key = jax.random.key(0)
     return lambda: fact(key)
 
 
@@ -75,6 +76,8 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
     for d in cfg["d"]:
         cases.extend(run_d(d, cfg))
+    if cfg.get("few_points", True):
+        cases.extend(montecarlo.run_cases(quick))
     return {"settings": cfg, "cases": cases}
 
 
@@ -114,12 +117,27 @@ def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
         if model == "ridge":
             return lambda: (
                 sc.simulate.ridge_error(
-                    prob, n, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+                    prob,
+                    n,
+                    lam[:, None],
+                    p2[None, :],
+                    0,
+                    reps,
+                    dtype=cfg["dtype"],
+                    estimator="plain",
                 ).total
             )
         return lambda: (
             sc.simulate.rp_error(
-                prob, n, m, lam[:, None], p2[None, :], 0, reps, dtype=cfg["dtype"]
+                prob,
+                n,
+                m,
+                lam[:, None],
+                p2[None, :],
+                0,
+                reps,
+                dtype=cfg["dtype"],
+                estimator="plain",
             ).total
         )
 
@@ -128,7 +146,8 @@ def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
     base_reps = max(1, min(reps, cfg["baseline_max_solves"] // points))
     base_pts = min(points, max(1, cfg["baseline_max_solves"] // base_reps))
     lam_f = np.repeat(lam, p2.size)[:: max(1, points // base_pts)][:base_pts]
-    n2_f = engine.synthetic_rows(n, np.tile(p2, lam.size))[:: max(1, points // base_pts)][:base_pts]
+    n2_all = np.floor(np.tile(p2, lam.size) * n + 0.5).astype(int)  # round(p2 n), halves up
+    n2_f = n2_all[:: max(1, points // base_pts)][:base_pts]
     base = h.time_call(
         h.with_blas_threads(
             lambda: baselines.simulate_loop(prob, n, lam_f, n2_f, base_reps, seed=0)

@@ -1,10 +1,7 @@
 """``simcollapse bench``: run the suites, write one JSON, compare two JSONs, plot throughput.
 
-The lead wires this into ``simcollapse/cli.py``::
-
-    p = sub.add_parser("bench", help="benchmarks (issue 9)")
-    benchmarks.cli.add_arguments(p)
-    ...  # then: return benchmarks.cli.run(args)
+``simcollapse/cli.py`` imports this module only when the ``bench`` command runs: it builds a
+parser with ``add_arguments`` and calls ``run``. ``python -m simcollapse.bench`` does the same.
 
 OpenBLAS variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, ...) slow NumPy on some machines and are
 read when NumPy loads, so the benchmark command re-runs itself once in a child process without
@@ -25,9 +22,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from benchmarks import DEFAULT_SUITES, SUITES
+from simcollapse.bench import DEFAULT_SUITES, SUITES
 
 CHILD_ENV = "SIMCOLLAPSE_BENCH_REMOVED_ENV"
+COMMAND_ENV = "SIMCOLLAPSE_BENCH_COMMAND"  # the command as typed, passed to the re-run child
 
 # The default level (neither --quick nor --full): moderate sizes, minutes on a 2-core CPU.
 STANDARD: dict[str, dict[str, Any]] = {
@@ -53,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     level.add_argument(
         "--full",
         action="store_true",
-        help="the issue's full sizes (d up to 10^4, 10^6 theory points); long",
+        help="large sizes (d up to 10^4, 10^6 theory points, factorisation at d = 4096); long",
     )
     parser.add_argument(
         "--suite",
@@ -70,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs=2,
         metavar=("A.json", "B.json"),
         help="print a table comparing two result files (runs nothing)",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="A.json",
+        help="print the cases of a result file as a Markdown table (runs nothing)",
     )
     parser.add_argument(
         "--plot",
@@ -107,12 +110,17 @@ def run_suite(name: str, level: str) -> dict[str, Any]:
             "traceback": traceback.format_exc(),
             "cases": [],
         }
+    if "cases" not in out:  # the neural suites' own records, turned into cases
+        from simcollapse.bench.accelerator import lm_cases, mnist_cases
+
+        adapt = {"mnist": mnist_cases, "lm": lm_cases}[name]
+        out = {"settings": None, "records": out, "cases": adapt(out)}
     return {"status": "ok"} | out
 
 
 def add_peak_fractions(result: dict[str, Any]) -> None:
     """fraction_of_peak = achieved GFLOP/s / best measured matmul GFLOP/s of the same dtype."""
-    from benchmarks import peak
+    from simcollapse.bench import peak
 
     cases = result["cases"]
     peaks: dict[str, float] = {}
@@ -146,9 +154,20 @@ def rerun_without_openblas(args: argparse.Namespace) -> int | None:
         return None
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS")}
     env[CHILD_ENV] = json.dumps(removed)
-    argv = [sys.executable, "-m", "benchmarks"] + to_argv(args)
+    env[COMMAND_ENV] = json.dumps(typed_command())
+    argv = [sys.executable, "-m", "simcollapse.bench"] + to_argv(args)
     print(f"re-running without {sorted(removed)} (recorded in the JSON)", file=sys.stderr)
     return subprocess.call(argv, env=env)
+
+
+def typed_command() -> list[str]:
+    """The command line as the user typed it (``simcollapse bench ...`` or ``python -m ...``)."""
+    if COMMAND_ENV in os.environ:
+        return list(json.loads(os.environ[COMMAND_ENV]))
+    program = Path(sys.argv[0]).name
+    if program in ("__main__.py", "-m"):
+        return ["python", "-m", "simcollapse.bench"] + sys.argv[1:]
+    return [program] + sys.argv[1:]
 
 
 def to_argv(args: argparse.Namespace) -> list[str]:
@@ -163,8 +182,11 @@ def to_argv(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``simcollapse bench`` with parsed ``args``; returns the exit code."""
-    from benchmarks import report
+    from simcollapse.bench import report
 
+    if args.markdown:
+        print(report.markdown_table(json.loads(Path(args.markdown).read_text())))
+        return 0
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
         print(report.compare_table(a, b))
@@ -175,14 +197,14 @@ def run(args: argparse.Namespace) -> int:
     if code is not None:
         return code
 
-    from benchmarks import _harness as h
+    from simcollapse.bench import _harness as h
 
     level = level_of(args)
     names = args.suite or list(DEFAULT_SUITES)
     result: dict[str, Any] = {
         "schema_version": h.SCHEMA_VERSION,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": ["simcollapse", "bench"] + sys.argv[1:],
+        "command": typed_command(),
         "level": level,
         "machine": h.machine(),
         "openblas_env_removed": json.loads(os.environ.get(CHILD_ENV, "{}")),

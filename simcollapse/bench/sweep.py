@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 import simcollapse as sc
-from benchmarks import _harness as h
+from simcollapse.bench import _harness as h
 
 
 def sweep_call(spec: dict[str, Any], root: str) -> tuple[Any, str]:

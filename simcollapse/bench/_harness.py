@@ -1,4 +1,4 @@
-"""Timing, memory and machine records shared by the benchmark suites (issue 9).
+"""Timing, memory and machine records shared by the benchmark suites .
 
 Method: the first call of a function is its compile (plus one run) and is recorded apart; then
 ``repeats`` (>= 5) timed calls, each ended by ``jax.block_until_ready`` on its whole result, give
@@ -233,4 +233,5 @@ def machine() -> dict[str, Any]:
         "numpy_version": np.__version__,
         "blas": blas_info(),
         "openblas_env": openblas_env(),
+        "compilation_cache": jax.config.jax_compilation_cache_dir or None,
     }

@@ -42,6 +42,32 @@ def frame(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def markdown_table(result: dict[str, Any]) -> str:
+    """The run's cases as a Markdown table, headed by the device, load and command."""
+    m = result["machine"]
+    head = (
+        f"{m['device_kind']} ({m['backend']}, {m['device_count']} device(s)), "
+        f"{result['created']}, load average {m['load_average'][0]:.2f} at the start; "
+        f"`{' '.join(result['command'])}`\n\n"
+    )
+    df = frame(result)
+    if df.empty:
+        return head + "(no cases)"
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        cells = [
+            ""
+            if v is None or (isinstance(v, float) and v != v)
+            else f"{v:.4g}"
+            if isinstance(v, float)
+            else str(v)
+            for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines)
+
+
 def summary_table(result: dict[str, Any]) -> str:
     """The run's cases as a fixed-width table."""
     df = frame(result)

@@ -3,22 +3,19 @@
 Cases per d: (a) ``ridge_shared``: an (n, lam, p2) grid with 10 p2 values, so the fixed points
 are shared across p2; (b) ``ridge_distinct`` and (c) ``rp_distinct``: a different (n, lam)
 (and m) at every point, one fixed point each. Throughput in points per second; the baseline is
-the SciPy brentq loop of ``benchmarks.baselines`` on a subset of the same points, reported per
-point and scaled to the same number of points for the ratio.
+the SciPy brentq loop of ``simcollapse.bench.baselines`` on a subset of the same points, reported
+per point and scaled to the same number of points for the ratio.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import jax
 import numpy as np
 
 import simcollapse as sc
-from benchmarks import _harness as h
-from benchmarks import baselines
-from simcollapse.theory.random_projection import _rp_terms_jit
-from simcollapse.theory.ridge import _ridge_terms_jit
+from simcollapse.bench import _harness as h
+from simcollapse.bench import baselines
 
 P2_VALUES = 10
 
@@ -52,19 +49,16 @@ def points(d: int, size: int, kind: str, seed: int = 0) -> dict[str, np.ndarray]
 
 
 def project_call(prob: sc.Problem, pts: dict[str, np.ndarray], kind: str) -> Any:
-    """A no-argument callable running the project's jitted theory on ``pts`` (float64)."""
-    with jax.enable_x64(True):
-        if kind == "shared":
-            side_n, side_l, n_p2 = pts["shape"]
-            n = jax.numpy.asarray(pts["n"].reshape(pts["shape"])[:, :, :1])
-            lam = jax.numpy.asarray(pts["lam"].reshape(pts["shape"])[:, :, :1])
-            p2 = jax.numpy.asarray(pts["p2"].reshape(pts["shape"])[0, 0, :])
-            return lambda: _ridge_terms_jit(prob, n, lam, p2)
-        n, lam, p2 = (jax.numpy.asarray(pts[k]) for k in ("n", "lam", "p2"))
-        if kind == "ridge":
-            return lambda: _ridge_terms_jit(prob, n, lam, p2)
-        m = jax.numpy.asarray(pts["m"])
-        return lambda: _rp_terms_jit(prob, n, m, lam, p2)
+    """A no-argument callable running the public theory function on ``pts`` (float64)."""
+    if kind == "shared":
+        n = pts["n"].reshape(pts["shape"])[:, :, :1]
+        lam = pts["lam"].reshape(pts["shape"])[:, :, :1]
+        p2 = pts["p2"].reshape(pts["shape"])[0, 0, :]
+        return lambda: sc.theory.ridge_error(prob, n, lam, p2, throw=False)
+    n, lam, p2 = (pts[k] for k in ("n", "lam", "p2"))
+    if kind == "ridge":
+        return lambda: sc.theory.ridge_error(prob, n, lam, p2, throw=False)
+    return lambda: sc.theory.rp_error(prob, n, pts["m"], lam, p2, throw=False)
 
 
 def subset(pts: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
@@ -79,8 +73,7 @@ def run_case(d: int, size: int, kind: str, repeats: int, baseline_points: int) -
     pts = points(d, size, kind)
     work = float(pts["n"].size)
     fn = project_call(prob, pts, kind)
-    with jax.enable_x64(True):
-        timing = h.time_call(fn, repeats)
+    timing = h.time_call(fn, repeats)
     model = "rp" if kind == "rp" else "ridge"
     sub = subset(pts, baseline_points)
     base = h.time_call(

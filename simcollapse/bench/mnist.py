@@ -7,7 +7,7 @@ and the model's memory estimate. quick: the built-in 5,000 digits, n = 2,000, m 
 on a CPU). full: the data named by SIMCOLLAPSE_DATA (full MNIST) or the built-in digits, n = 10,000
 (capped by the pool), m up to 100,000 (the ``--full`` sweep's largest width; minutes on a CPU).
 
-Run: ``PYTHONPATH=. python benchmarks/mnist.py [--full]`` prints the JSON.
+Run: ``python -m simcollapse.bench.mnist [--full]`` prints the JSON.
 """
 
 from __future__ import annotations
@@ -40,17 +40,18 @@ def _time_fit(key, x, y, m: int, lam: float, repeats: int) -> tuple[list[float],
     return times, model.method
 
 
-def run(quick: bool = True) -> dict:
+def run(quick: bool = True, widths: list[int] | None = None) -> dict:
     """Median fit time of one random-feature ridge model per width.
 
     Args:
       quick: small settings (built-in digits, n = 2,000, m <= 4,096) or full ones (see module).
+      widths: feature counts m to time (default: by ``quick``).
 
     Returns:
       A JSON-able dict: name, settings, device, and ``results``, one dict per width with m, n,
       method, median_s, min_s, times_s, memory_estimate_bytes.
     """
-    cfg = QUICK if quick else FULL
+    cfg = (QUICK if quick else FULL) | ({} if widths is None else {"widths": widths})
     digits = load_digits()  # SIMCOLLAPSE_DATA if set, else the built-in digits
     n = min(cfg["n"], digits.n_pool)
     x = np.asarray(digits.x_train[:n])

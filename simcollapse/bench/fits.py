@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks import _harness as h
 from simcollapse.analysis import fit_power_law
+from simcollapse.bench import _harness as h
 
 POINTS = 50
 

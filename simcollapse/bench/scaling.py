@@ -14,8 +14,8 @@ import jax
 import numpy as np
 
 import simcollapse as sc
-from benchmarks import _harness as h
-from benchmarks import theory as th
+from simcollapse.bench import _harness as h
+from simcollapse.bench import theory as th
 
 
 def slope(x: list[float], y: list[float]) -> float | None:

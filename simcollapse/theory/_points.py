@@ -1,0 +1,88 @@
+"""One compiled program per spectrum size: theory kernels run over fixed-size chunks of points.
+
+A theory call with P points used to compile a program for its own P, about a second for a few
+milliseconds of arithmetic. Here the points are cut into chunks of a fixed size that depends only
+on d (a power of two, about CHUNK_ELEMS / d points, the last chunk padded with its last point),
+and one jitted kernel per setting evaluates one chunk. The table of df_1 that starts every fixed
+point has a size that also depends only on d. So the first call for a given d compiles the table
+and the chunk kernel once, and any later call with the same d, whatever its number of points,
+only runs them (dispatches are asynchronous, so chunks run back to back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from simcollapse.problem import Problem
+from simcollapse.theory.fixed_points import CHUNK_ELEMS, TABLE_MAX, spectral_table
+
+MIN_CHUNK = 16  # points per chunk, at least (large d)
+MAX_CHUNK = 4096  # and at most (small d)
+# On a GPU or TPU a chunk that fits a CPU cache leaves the device idle: chunks there hold about
+# ACCEL_CHUNK_ELEMS (point, eigenvalue) pairs (10^7 points at d = 1000: about 600 dispatches).
+ACCEL_CHUNK_ELEMS = 1 << 24
+ACCEL_MAX_CHUNK = 1 << 20
+TABLE_ELEMS = 1 << 24  # (node, eigenvalue) pairs of the table, at most
+TABLE_FLOOR = 256  # nodes, at least
+
+
+def _floor_pow2(x: int) -> int:
+    return 1 << (max(1, int(x)).bit_length() - 1)
+
+
+def chunk_points(d: int, backend: str = "cpu") -> int:
+    """Points per chunk for a spectrum of size d: a power of two near CHUNK_ELEMS / d on a CPU
+    (ACCEL_CHUNK_ELEMS / d on other backends)."""
+    if backend == "cpu":
+        return int(np.clip(_floor_pow2(CHUNK_ELEMS // max(d, 1)), MIN_CHUNK, MAX_CHUNK))
+    return int(np.clip(_floor_pow2(ACCEL_CHUNK_ELEMS // max(d, 1)), MIN_CHUNK, ACCEL_MAX_CHUNK))
+
+
+def table_nodes(d: int) -> int:
+    """Nodes of the df_1 table for a spectrum of size d (a power of two; a function of d only).
+
+    As many as TABLE_MAX while the table costs at most TABLE_ELEMS (node, eigenvalue) pairs:
+    with 4096 nodes the interpolated start is exact to about 1e-10, so one Newton step finishes.
+    """
+    return int(np.clip(_floor_pow2(TABLE_ELEMS // max(d, 1)), TABLE_FLOOR, TABLE_MAX))
+
+
+_table_jit = jax.jit(spectral_table, static_argnums=1)
+
+Kernel = Callable[..., tuple[Any, ...]]
+
+
+def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Evaluate ``kernel(problem, table, *chunk)`` over flat point arrays, in fixed-size chunks.
+
+    Must run with 64-bit types enabled when the theory needs float64 (``run_x64``).
+
+    Args:
+      kernel: a jitted function of (problem, SpectralTable, *arrays of shape (C,)) returning a
+        tuple of arrays of shape (C,); C = ``chunk_points(d, backend)``.
+      problem: the problem (its spectrum has size d).
+      *flat: point arrays, all of shape (P,), P >= 0.
+
+    Returns:
+      The kernel's outputs for all P points, as NumPy arrays of shape (P,).
+    """
+    d = problem.eigs.shape[-1]
+    size = flat[0].shape[0]
+    chunk = chunk_points(d, jax.default_backend())
+    total = max(chunk, -(-size // chunk) * chunk)
+    padded = [
+        np.concatenate([a, np.full(total - size, a[-1] if size else 1.0, a.dtype)]) for a in flat
+    ]
+    problem = jax.device_put(problem)
+    table = _table_jit(problem.eigs, table_nodes(d))
+    outs = [
+        kernel(problem, table, *(a[start : start + chunk] for a in padded))
+        for start in range(0, total, chunk)
+    ]
+    return tuple(
+        np.concatenate([np.asarray(o[k]) for o in outs])[:size] for k in range(len(outs[0]))
+    )
