@@ -17,9 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import simcollapse as sc
-from simcollapse.results import Status
-
 from simcollapse.bench import baselines  # the SciPy brentq reference loop
+from simcollapse.results import Status
 
 POINTS = 8
 DIMS = (3, 24)
