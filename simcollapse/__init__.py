@@ -7,6 +7,7 @@ Public API:
   Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
+  settings.get(name), Setting, MonteCarlo                 - one protocol for every setting
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   figures, neural, lm                                       - figures, MNIST and language-model
@@ -18,9 +19,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import simulate, strategies, theory
+from simcollapse import settings, simulate, strategies, theory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
+from simcollapse.settings import Setting, SimulationOnly
+from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore
 from simcollapse.strategies import (
     Accumulate,
@@ -43,9 +46,12 @@ __all__ = [
     "FixedPoint",
     "FixedPointError",
     "Iterative",
+    "MonteCarlo",
     "Problem",
     "Replace",
     "ResultStore",
+    "Setting",
+    "SimulationOnly",
     "SpecError",
     "Status",
     "Sweep",
@@ -56,6 +62,7 @@ __all__ = [
     "lm",
     "neural",
     "run_sweep",
+    "settings",
     "simulate",
     "strategies",
     "theory",

@@ -72,18 +72,10 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_grid_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("grid")
-    g.add_argument(
-        "--model",
-        choices=["ridge", "rp"],
-        default="ridge",
-        help="ridge regression (Theorem 1) or random projections of width m (Theorem 2) [ridge]",
-    )
-    g.add_argument("--n", type=_ints, default=[1000], help="sample size(s), integers >= 1 [1000]")
-    g.add_argument("--m", type=_ints, default=[500], help="width(s) for --model rp, >= 1 [500]")
-    g.add_argument("--lam", type=_floats, default=[0.0], help="ridge penalty(ies) >= 0 [0]")
-    g.add_argument("--p2", type=_floats, default=[0.1], help="synthetic fraction(s) in [0,1] [0.1]")
-    g.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    from simcollapse._cli_settings import add_setting_args
+
+    add_setting_args(p, _floats, _ints)
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
 
 
 def build_problem(args: argparse.Namespace) -> Any:
@@ -106,14 +98,6 @@ def build_problem(args: argparse.Namespace) -> Any:
     return prob
 
 
-def _grid(args: argparse.Namespace) -> dict[str, np.ndarray]:
-    axes: dict[str, list[float]] = {"n": args.n, "lam": args.lam, "p2": args.p2}
-    if args.model == "rp":
-        axes = {"n": args.n, "m": args.m, "lam": args.lam, "p2": args.p2}
-    mesh = np.meshgrid(*(np.asarray(v) for v in axes.values()), indexing="ij")
-    return {k: v.ravel() for k, v in zip(axes, mesh, strict=True)}
-
-
 def _emit(args: argparse.Namespace, grid: dict[str, np.ndarray], out: Any) -> None:
     import pandas as pd
 
@@ -133,14 +117,12 @@ def _status_name(code: int) -> str:
 
 
 def cmd_theory(args: argparse.Namespace) -> int:
-    from simcollapse import theory
+    from simcollapse._cli_settings import expand, setting_grid
 
-    prob, grid = build_problem(args), _grid(args)
-    if args.model == "rp":
-        out = theory.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], throw=False)
-    else:
-        out = theory.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], throw=False)
-    _emit(args, grid, out)
+    prob = build_problem(args)
+    setting, grid, static = setting_grid(args)
+    out = setting.theory(prob, throw=False, **grid, **static)
+    _emit(args, *expand(setting, grid, out, static))
     failed = int(np.sum(~out.converged))
     if failed:
         print(f"warning: {failed} point(s) did not converge (see status)", file=sys.stderr)
@@ -148,15 +130,13 @@ def cmd_theory(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from simcollapse import simulate
+    from simcollapse._cli_settings import expand, setting_grid
+    from simcollapse.simulate.driver import MonteCarlo
 
-    prob, grid = build_problem(args), _grid(args)
-    kw = dict(key=args.seed, reps=args.reps, dtype=args.dtype)
-    if args.model == "rp":
-        out = simulate.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], **kw)
-    else:
-        out = simulate.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], **kw)
-    _emit(args, grid, out)
+    prob = build_problem(args)
+    setting, grid, static = setting_grid(args)
+    out = setting.simulate(prob, MonteCarlo(args.seed, args.reps, args.dtype), **grid, **static)
+    _emit(args, *expand(setting, grid, out, static))
     return 0
 
 
@@ -192,6 +172,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.coordinator:
         dev.initialize(args.coordinator, args.num_processes, args.process_id)
     spec = Sweep.from_toml(args.config)
+    if args.setting is not None:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, setting=args.setting, model=None)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
         return 0
@@ -304,6 +288,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--force", action="store_true", help="recompute chunks already stored")
     p.add_argument(
+        "--setting", default=None, metavar="NAME", help="run this setting instead of the spec's"
+    )
+    p.add_argument(
         "--dry-run", action="store_true", help="print grid size, chunk plan and memory; stop"
     )
     p.add_argument(
@@ -390,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _use_compilation_cache()
     try:
         return int(args.run(args) or 0)
-    except (ValueError, OSError, KeyError) as err:
+    except (ValueError, OSError, KeyError, NotImplementedError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"simcollapse {args.command}: error: {message}", file=sys.stderr)
         return 2

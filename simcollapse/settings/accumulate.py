@@ -1,0 +1,31 @@
+"""Accumulate loop: generation k is fitted on all k n rows so far, the first n real."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simcollapse.problem import Problem
+from simcollapse.results import ErrorTerms
+from simcollapse.settings._params import GENERATIONS, LAM, N
+from simcollapse.settings.base import Setting
+from simcollapse.simulate import mixing
+from simcollapse.simulate.driver import MonteCarlo
+
+
+def _simulate(problem: Problem, p: dict[str, Any], mc: MonteCarlo) -> ErrorTerms:
+    return mixing.accumulate_error(problem, p["n"], p["lam"], p["generations"], mc.key, mc.reps,
+                                   dtype=mc.dtype, batch=mc.batch)  # fmt: skip
+
+
+SETTING = Setting(
+    name="accumulate",
+    doc="Generation k: ridge on all k n rows so far (the first n real, each later batch "
+    "labelled by the generation before it). Trailing axis: generation.",
+    params=(N, LAM, GENERATIONS),
+    no_theory="no finite-n formula (theory.accumulate_reference gives the n >> d asymptote)",
+    simulate_fn=_simulate,
+    kernels={"exact": mixing.loop_draw},
+    trailing="generation",
+    examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),
+    ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
+)
