@@ -68,6 +68,7 @@ __all__ = [
     "get",
     "names",
     "register",
+    "unregister",
 ]
 
 # Older spellings that keep working.
@@ -96,6 +97,13 @@ def register(setting: Setting, *, replace: bool = False) -> Setting:
         raise ValueError(f"a setting named {setting.name!r} is registered; pass replace=True")
     _REGISTRY[setting.name] = setting
     return setting
+
+
+def unregister(name: str) -> None:
+    """Remove a setting from the registry (a ValueError if there is none of that name)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(names())}")
+    del _REGISTRY[name]
 
 
 def get(name: str | Setting) -> Setting:

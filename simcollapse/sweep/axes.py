@@ -101,8 +101,9 @@ def axis_values(name: str, spec: Any, limits: Mapping[str, Any]) -> np.ndarray:
             raise SpecError(f"axis '{name}' must hold numbers, got {list(spec)!r}") from None
     if values.size == 0:
         raise SpecError(f"axis '{name}' is empty")
-    if limits.get("integer"):
-        values = np.unique(np.round(values))
+    limits = dict(limits)
+    if limits.pop("integer", False):
+        values = np.unique(np.round(values))  # rounded: only the range is left to check
     wrap(check_range, f"axis '{name}'", values, **limits)
     return values
 
