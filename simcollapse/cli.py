@@ -123,9 +123,23 @@ def cmd_theory(args: argparse.Namespace) -> int:
     setting, grid, static = setting_grid(args)
     out = setting.theory(prob, throw=False, **grid, **static)
     _emit(args, *expand(setting, grid, out, static))
-    failed = int(np.sum(~out.converged))
+    return _report_status(np.asarray(out.status), "see status")
+
+
+def _report_status(status: np.ndarray, where: str) -> int:
+    """Warn about failed fixed points (exit code 1) and note points on a threshold (inf, exit 0)."""
+    from simcollapse.results import Status
+
+    threshold = int(np.sum(status == Status.THRESHOLD))
+    failed = int(np.sum((status != Status.CONVERGED) & (status != Status.THRESHOLD)))
+    if threshold:
+        print(
+            f"note: {threshold} point(s) lie on an interpolation threshold (lam = 0 and "
+            "n = d, or n = min(m, d)): their error is inf (status threshold)",
+            file=sys.stderr,
+        )
     if failed:
-        print(f"warning: {failed} point(s) did not converge (see status)", file=sys.stderr)
+        print(f"warning: {failed} point(s) did not converge ({where})", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -186,14 +200,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         memory_budget=args.memory_budget,
     )
-    failed = int((table["status"] != 0).sum())
     target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
     if dev.is_writer():
         atomic_write_parquet(table, target)
         print(f"wrote {len(table):,} rows to {target}")
-    if failed:
-        print(f"warning: {failed} point(s) did not converge (status != 0)", file=sys.stderr)
-    return 1 if failed else 0
+    return _report_status(table["status"].to_numpy(), "status != 0")
 
 
 def cmd_figures(args: argparse.Namespace) -> int:

@@ -11,12 +11,22 @@ __all__ = ["ErrorTerms", "FixedPoint", "FixedPointError", "Status"]
 
 
 class Status(enum.IntEnum):
-    """Outcome of a fixed-point solve, stored per grid point."""
+    """Outcome of a fixed-point solve, stored per grid point.
+
+    CONVERGED: the value is trusted. MAX_STEPS, NONFINITE, RESIDUAL: the solve failed (the value
+    is not trusted; ``throw=True`` raises). THRESHOLD: the point lies exactly on an interpolation
+    threshold of a ridgeless model (lam = 0 and n = d for ridge, n = min(m, d) for random
+    projections, as many weighted rows as dimensions for weighted mixing), where the lam -> 0+
+    limit of the error diverges: the value is ``inf`` by design, not a failed solve, so
+    ``throw=True`` does not raise for it. A point on a threshold whose error stays finite (no
+    noise and no synthetic term to amplify) keeps CONVERGED.
+    """
 
     CONVERGED = 0
     MAX_STEPS = 1
     NONFINITE = 2
     RESIDUAL = 3  # stopped, but the equation's residual is far above rounding: not trusted
+    THRESHOLD = 4  # lam = 0 on an interpolation threshold: the error is inf (a divergent limit)
 
 
 class FixedPoint(NamedTuple):

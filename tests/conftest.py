@@ -34,3 +34,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+# Property-based tests: a fixed, modest set of examples (CI has 2 cores). HYPOTHESIS_PROFILE=deep
+# explores more (and at random) on a developer machine.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("deep", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

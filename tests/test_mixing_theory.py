@@ -89,9 +89,9 @@ def test_weighted_is_jittable_and_reports_status() -> None:
 
 
 def test_weighted_threshold_is_inf_not_nan() -> None:
-    """lam = 0 at n_eff = d: the error is infinite (no silent NaN), status converged."""
+    """lam = 0 at n_eff = d: the error is infinite (no silent NaN), status THRESHOLD."""
     w = weighted_error(POWER, 200, 0.0, 0.5, 0.3, throw=False)
-    assert np.isinf(w.total) and w.status == 0
+    assert np.isinf(w.total) and w.status == sc.Status.THRESHOLD
 
 
 @pytest.mark.parametrize("problem", [POWER, TEACHER], ids=["power", "teacher"])

@@ -31,10 +31,16 @@ def check_common(problem: Problem, **axes: Any) -> None:
 
 def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any) -> ErrorTerms:
     """ErrorTerms of a deterministic equivalent: parts broadcast together, total their sum,
-    stderr 0 (theory is exact), the fixed-point status broadcast to every point."""
+    stderr 0 (theory is exact), the fixed-point status broadcast to every point.
+
+    A point marked ``Status.THRESHOLD`` whose total is finite (nothing to amplify: no noise, no
+    synthetic term) is reset to CONVERGED; a NaN total is never returned as CONVERGED (NONFINITE).
+    """
     bias, variance, zeta = jnp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta
     status = jnp.broadcast_to(status, total.shape)
+    status = jnp.where((status == Status.THRESHOLD) & jnp.isfinite(total), Status.CONVERGED, status)
+    status = jnp.where(jnp.isnan(total), Status.NONFINITE, status).astype(jnp.int32)
     return ErrorTerms(bias, variance, zeta, total, jnp.zeros_like(total), status)
 
 
@@ -53,11 +59,17 @@ def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:
 
 
 def raise_if_failed(out: ErrorTerms, what: str, **axes: Any) -> None:
-    """Raise FixedPointError if any point did not converge (``throw=True`` path)."""
+    """Raise FixedPointError if any point did not converge (``throw=True`` path).
+
+    Points on an interpolation threshold (``Status.THRESHOLD``, value inf) are not failures.
+    """
     status = np.asarray(out.status)
-    if is_traced(out.status) or np.all(status == Status.CONVERGED):
+    if is_traced(out.status):
         return
-    bad = np.argwhere(status != Status.CONVERGED)
+    failed = (status != Status.CONVERGED) & (status != Status.THRESHOLD)
+    if not np.any(failed):
+        return
+    bad = np.argwhere(failed)
     idx = tuple(bad[0])
     shape = status.shape
     where = ", ".join(

@@ -436,6 +436,21 @@ def zero_safe_product(a: Array, b: Array) -> Array:
     return jnp.where(a == 0, 0.0, a * b)
 
 
+def on_threshold(lam: Array, n: Array, rank: Array) -> Array:
+    """True where a ridgeless fit (lam = 0) has exactly as many rows n as free directions ``rank``.
+
+    There the lam -> 0+ limit of the variance factor 1/(1 - df_2/n) diverges (the smallest
+    singular value of the square design goes to zero): ridge at n = d, random projections at
+    n = min(m, d), weighted mixing at n_eff = d.
+    """
+    return (lam == 0) & (n == rank)
+
+
+def threshold_status(status: Array, threshold: Array) -> Array:
+    """``status`` with Status.THRESHOLD where ``threshold`` holds (see ``Status``)."""
+    return jnp.where(threshold, Status.THRESHOLD, status).astype(jnp.int32)
+
+
 def map_points(fn: Callable[..., tuple[Array, ...]], d: int, *arrays: Array) -> tuple[Array, ...]:
     """Apply ``fn`` (flat (C,) arrays in, tuple of (C,) arrays out) over all points in chunks.
 

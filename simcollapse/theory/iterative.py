@@ -23,7 +23,12 @@ from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
-from simcollapse.theory.fixed_points import ridge_kappa, zero_safe_product
+from simcollapse.theory.fixed_points import (
+    on_threshold,
+    ridge_kappa,
+    threshold_status,
+    zero_safe_product,
+)
 
 __all__ = [
     "isotropic_iterative_error",
@@ -52,11 +57,11 @@ def recursion_terms(
     nf, lam, p2 = (jnp.ravel(v).astype(dtype)[:, None] for v in (n, lam, p2))
     fp = ridge_kappa(s, nf[:, 0], lam[:, 0])
     kappa = fp.value[:, None]
-    e = s / (s + kappa)  # (P, d)
-    q_ = 1.0 - e  # kappa/(s + kappa)
+    u = 1.0 / (s + kappa)  # (P, d)
+    e = s * u
+    q_ = kappa * u  # 1 - e, without its cancellation at a tiny kappa
     shrink = 1.0 - jnp.sum(e * e, axis=-1, keepdims=True) / nf  # 1 - df_2/n
-    chi = e * q_ / (kappa * nf * shrink)  # s/(n (s+k)^2 (1 - df_2/n)) for kappa > 0
-    chi = jnp.where(kappa > 0, chi, 1.0 / (nf * s * shrink))  # kappa = 0 (OLS)
+    chi = s * u * u / (nf * shrink)  # s/(n (s+k)^2 (1 - df_2/n)); kappa = 0 is OLS
     w = jnp.sqrt(w_sq)  # a representative teacher with the given second moments
     p1 = 1.0 - p2
     sigma2 = jnp.asarray(problem.sigma2, dtype)
@@ -64,23 +69,23 @@ def recursion_terms(
     def sq_norm(v: Array) -> Array:
         return jnp.sum(s * v, axis=-1, keepdims=True)
 
+    zs = zero_safe_product
+    keep, ridge_keep, mix = p2 * p2 * e * e, p2 * p2 * q_ * q_, p1 * p2
+
     def step(state: tuple[Array, Array, Array, Array], _: None) -> tuple[tuple[Array, ...], Array]:
         m, qw, qs, qd = state
-        # chi is inf at the interpolation threshold (n = d, lam = 0): a source that is 0 stays 0.
+        # chi is inf at the interpolation threshold (n = d, lam = 0), and so may be q from then
+        # on: every product of a coefficient with chi or q is zero-safe (a source that is 0
+        # stays 0, never NaN).
         # A_{t-1} = sigma^2 + p1 p2 ||.||^2 + kappa^2 sum s (w^2 + 2 p2 w m + p2^2 q)/(s+k)^2,
         # split by source (the w1 part also carries the mean m, which is linear in w1).
-        ridge_w = sq_norm(q_ * q_ * (w_sq + 2.0 * p2 * w * m + p2 * p2 * qw))
-        a_w = p1 * p2 * sq_norm(qw) + ridge_w
-        a_s = sigma2 + p1 * p2 * sq_norm(qs) + p2 * p2 * sq_norm(q_ * q_ * qs)
-        a_d = p1 * p2 * sq_norm(qd) + p2 * p2 * sq_norm(q_ * q_ * qd)
-        qw_new = (
-            q_ * q_ * w_sq
-            - 2.0 * p2 * e * q_ * w * m
-            + p2 * p2 * e * e * qw
-            + zero_safe_product(a_w, chi)
-        )
-        qs_new = p2 * p2 * e * e * qs + zero_safe_product(a_s, chi)
-        qd_new = p2 * p2 * e * e * qd + zero_safe_product(a_d, chi)
+        ridge_w = sq_norm(q_ * q_ * (w_sq + 2.0 * p2 * w * m) + zs(ridge_keep, qw))
+        a_w = zs(mix, sq_norm(qw)) + ridge_w
+        a_s = sigma2 + zs(mix, sq_norm(qs)) + sq_norm(zs(ridge_keep, qs))
+        a_d = zs(mix, sq_norm(qd)) + sq_norm(zs(ridge_keep, qd))
+        qw_new = q_ * q_ * w_sq - 2.0 * p2 * e * q_ * w * m + zs(keep, qw) + zs(a_w, chi)
+        qs_new = zs(keep, qs) + zs(a_s, chi)
+        qd_new = zs(keep, qd) + zs(a_d, chi)
         m_new = -q_ * w + p2 * e * m
         parts = jnp.concatenate([sq_norm(qw_new), sq_norm(qs_new), sq_norm(qd_new)], axis=-1)
         return (m_new, qw_new, qs_new, qd_new), parts
@@ -91,7 +96,8 @@ def recursion_terms(
     parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
     out_shape = (*shape, rounds)
     bias, variance, zeta = (jnp.reshape(parts[..., i], out_shape) for i in range(3))
-    return exact_terms(bias, variance, zeta, jnp.reshape(fp.status, (*shape, 1)))
+    status = threshold_status(fp.status, on_threshold(lam[:, 0], nf[:, 0], s.shape[-1]))
+    return exact_terms(bias, variance, zeta, jnp.reshape(status, (*shape, 1)))
 
 
 def iterative_terms(problem: Problem, n: Array, lam: Array, p2: Array, rounds: int) -> ErrorTerms:

@@ -16,10 +16,12 @@ from simcollapse.theory._common import check_common, exact_terms, raise_if_faile
 from simcollapse.theory.fixed_points import (
     finish,
     map_points,
+    on_threshold,
     rp_equation,
     rp_theta_iterate,
     spectral_table,
     table_size,
+    threshold_status,
     zero_safe_product,
 )
 
@@ -40,6 +42,9 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     # The final sums in u = 1/(s + theta): r = s u, q = theta u; two products over the spectrum.
     w_u = jnp.stack([s, s * dl])
     w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
+    # lam -> 0+ at m = n = d: theta -> 0 and 1 - gam ~ 3 theta sum(1/s)/(2d), so Epop(v)/(1 - gam)
+    # -> d sum(v) / (3 sum(1/s)) (finite; it is the whole error when sigma^2 = 0, p2 in {0, 1}).
+    square_w, square_d = d * jnp.stack([jnp.sum(w2), jnp.sum(dl)]) / (3.0 * jnp.sum(1.0 / s))
 
     def per_point(nf: Array, mf: Array, lam: Array) -> tuple[Array, ...]:
         t, steps, done, scale, theta0 = rp_theta_iterate(s, table, nf, mf, lam)
@@ -48,23 +53,31 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
         f2, sw_u2, ssw_u2, sd_u2, ssd_u2 = w_u2 @ (u * u)
         residual = jnp.where(lam == 0, 0.0, jnp.abs(rp_equation(nf, mf, lam, d)(t, f1)))
         status = jnp.maximum(finish(t, steps, done, residual, scale).status, theta0.status)
+        # Ridgeless with m >= d and n > d gives theta = 0: the features span the inputs (OLS),
+        # df2C -> d and Epop -> 0; written out, since at m = d both are 0/0 there.
+        ols = t == 0
         df2c = (f2 + (f1 * f1 - 2.0 * f1 * f2) / mf) / (1.0 - f2 / mf)  # feature-space df_2
-        gam = df2c / nf
-        ratio = (f1 - f2) / (mf - f2)
+        gam = jnp.where(ols, f2, df2c) / nf
+        ratio = jnp.where(ols, 0.0, (f1 - f2) / (mf - f2))
+        threshold = on_threshold(lam, nf, jnp.minimum(mf, d))  # n = min(m, d): inf
+        status = threshold_status(status, threshold)
+        inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gam))
 
         def epop(sv_u2: Array, ssv_u2: Array) -> Array:
             # theta^2 sum s v2/(s+theta)^2 + theta sum s^2 v2/(s+theta)^2 (df1 - df2)/(m - df2)
             return t * t * sv_u2 + t * ssv_u2 * ratio
 
-        bias = zero_safe_product(epop(sw_u2, ssw_u2), 1.0 / (1.0 - gam))
+        square = threshold & (mf == d)
+        bias = jnp.where(square, square_w, zero_safe_product(epop(sw_u2, ssw_u2), inv))
         # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
-        resp = c2 - 2.0 * t * sdu + zero_safe_product(epop(sd_u2, ssd_u2), 1 / (1 - gam))
-        return gam / (1.0 - gam), bias, resp, status
+        resp_pop = jnp.where(square, square_d, zero_safe_product(epop(sd_u2, ssd_u2), inv))
+        resp = c2 - 2.0 * t * sdu + resp_pop
+        return jnp.where(threshold, jnp.inf, gam * inv), bias, resp, status
 
     flat = (jnp.ravel(x).astype(s.dtype) for x in (n, m, lam))
     amp, bias, resp, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
-    zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + p2 * p2 * resp
-    return exact_terms(bias, problem.sigma2 * amp, zeta, status)
+    zeta = zero_safe_product((1.0 - p2) * p2 * c2, amp) + zero_safe_product(p2 * p2, resp)
+    return exact_terms(bias, zero_safe_product(problem.sigma2, amp), zeta, status)
 
 
 _rp_terms_jit = jax.jit(rp_terms)
@@ -86,15 +99,20 @@ def rp_error(
         zeta     = p1 p2 c^2 gam/(1 - gam)
                    + p2^2 [c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)]
 
-    so total = clean(w1; sigma^2 + p1 p2 c^2) + p2^2 resp, as in THEORY.md. With lam -> 0 the clean
-    curve peaks at the interpolation threshold m = n; m -> infinity gives ridge with penalty
-    lam d/m.
+    so total = clean(w1; sigma^2 + p1 p2 c^2) + p2^2 resp (docs/theory.md). With lam -> 0 the
+    clean curve peaks at the interpolation threshold m = n; m -> infinity gives ridge with
+    penalty lam d/m.
+
+    lam = 0 returns the limit lam -> 0+: inf with ``Status.THRESHOLD`` on the interpolation
+    threshold n = min(m, d) (where that limit diverges); OLS (ridge at kappa = 0) for m >= d and
+    n > d, m = d included; theta solving df_1(theta) = min(m, n) otherwise.
 
     Args:
       problem: the spectrum, teacher, shift and noise.
       n: sample size(s) >= 1.  m: width(s) >= 1.  lam: penalty(ies) >= 0.
       p2: synthetic fraction(s) in [0, 1].
-      throw: raise FixedPointError if theta did not converge somewhere (else flagged in status).
+      throw: raise FixedPointError if theta did not converge somewhere (else flagged in status);
+        a point on a threshold is not a failure (inf, ``Status.THRESHOLD``).
 
     Returns:
       ErrorTerms of float64 NumPy arrays with the broadcast shape of (n, m, lam, p2).

@@ -17,9 +17,11 @@ from simcollapse.theory._common import check_common, exact_terms, raise_if_faile
 from simcollapse.theory.fixed_points import (
     finish,
     map_points,
+    on_threshold,
     ridge_kappa_iterate,
     spectral_table,
     table_size,
+    threshold_status,
     zero_safe_product,
 )
 
@@ -46,8 +48,9 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
         f1 = s @ u  # df_1(kappa), for the residual
         f2, sw, d3, sd = weights @ (u * u)
         residual = jnp.where((lam == 0) & (nf >= d), 0.0, jnp.abs(k * (1.0 - f1 / nf) - lam))
-        status = finish(k, steps, done, residual, scale).status
-        shrink = 1.0 - f2 / nf  # 1 - df2/n
+        threshold = on_threshold(lam, nf, d)
+        status = threshold_status(finish(k, steps, done, residual, scale).status, threshold)
+        shrink = jnp.where(threshold, 0.0, 1.0 - f2 / nf)  # 1 - df2/n
         g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
         # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
         bias = zero_safe_product(k * k * sw, 1.0 / shrink)
@@ -58,7 +61,7 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     g, bias, d3, d1, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
     c2 = jnp.sum(s * dl)
     zeta = p2 * p2 * (d3 + zero_safe_product(d1, g)) + zero_safe_product((1.0 - p2) * p2 * c2, g)
-    return exact_terms(bias, problem.sigma2 * g, zeta, status)
+    return exact_terms(bias, zero_safe_product(problem.sigma2, g), zeta, status)
 
 
 _ridge_terms_jit = jax.jit(ridge_terms)
@@ -79,7 +82,9 @@ def ridge_error(problem: Problem, n: Any, lam: Any, p2: Any, *, throw: bool = Tr
         total    = bias + variance + zeta
 
     Assumptions: Gaussian inputs, proportional asymptotics (deterministic equivalent; agrees with
-    Monte Carlo to a few percent at d of a few hundred). lam = 0 is the min-norm interpolator.
+    Monte Carlo to a few percent at d of a few hundred). lam = 0 is the min-norm interpolator
+    (the limit lam -> 0+); at the interpolation threshold n = d that limit diverges and the result
+    is inf with ``Status.THRESHOLD`` (not a failure: ``throw`` does not raise for it).
 
     Args:
       problem: the spectrum, teacher, shift and noise.

@@ -23,8 +23,10 @@ from simcollapse.theory.fixed_points import (
     df1,
     df2,
     map_points,
+    on_threshold,
     ridge_kappa,
     solve_monotone,
+    threshold_status,
     zero_safe_product,
 )
 
@@ -93,7 +95,11 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
     def per_point(nf: Array, lam: Array, p2: Array, alpha: Array) -> tuple[Array, ...]:
         pa1, pa2, a1, a2 = _population_weights(p2, alpha)
         p_plus = jnp.where(a1 > 0, 1.0 - p2, 0.0) + jnp.where(a2 > 0, p2, 0.0)
+        # Rows with positive weight; a count one rounding away from an integer is that integer
+        # (n = 1000, p1 = 1 - 0.7 gives 300.00000000000006, which must meet d = 300).
         n_eff = nf * p_plus
+        whole = jnp.round(n_eff)
+        n_eff = jnp.where(jnp.abs(n_eff - whole) <= 4e-16 * n_eff, whole, n_eff)
         # lam = 0 with n_eff <= d: minimum-norm interpolation of the weighted rows, which does not
         # see the (positive) weights: tau -> infinity and kappa solves df_1(kappa) = n_eff.
         interp = (lam == 0) & (n_eff <= d)
@@ -111,7 +117,8 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
         rho = jnp.where(interp, share, eta2 / eta)
         e = s / (s + kappa[:, None])
         q = 1.0 - e
-        inv = 1.0 / (1.0 - gamma)  # inf at the interpolation threshold
+        threshold = on_threshold(lam, n_eff, d)
+        inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gamma))  # inf at n_eff = d, lam = 0
         bias = zero_safe_product(jnp.sum(s * w2 * q * q, axis=-1), inv)
         syn = (
             beta * beta * jnp.sum(s * dl * e * e, axis=-1)
@@ -120,7 +127,7 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
         )
         syn = zero_safe_product(jnp.maximum(syn, 0.0), inv)
         vgain = zero_safe_product(gamma, inv)
-        status = jnp.where(interp, fp_int.status, fp_tau.status)
+        status = threshold_status(jnp.where(interp, fp_int.status, fp_tau.status), threshold)
         return bias, vgain, syn, status
 
     flat = tuple(jnp.ravel(v).astype(s.dtype) for v in (n, lam, p2, alpha))
