@@ -18,8 +18,41 @@ def is_traced(x: Any) -> bool:
     return isinstance(x, jax.core.Tracer)
 
 
+def _not_a_number(value: Any) -> str | None:
+    """Why ``value`` is not a real number or an array of them (None when it is one).
+
+    Booleans, strings, bytes, None and complex numbers are refused, also inside lists: a count
+    of ``True`` or a penalty of ``"0.1"`` is a mistake, not a value to convert.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, (str, bytes)):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return next((why for v in value if (why := _not_a_number(v)) is not None), None)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return f"a {type(value).__name__}"
+    kind = np.dtype(dtype).kind
+    if kind in "iuf":
+        return None
+    return {"b": "booleans", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(
+        kind, f"values of type {dtype}"
+    )
+
+
 def as_float_array(name: str, value: Any) -> np.ndarray:
-    """Convert ``value`` to a float64 NumPy array, rejecting NaN and infinities."""
+    """Convert ``value`` to a float64 NumPy array, rejecting non-numbers, NaN and infinities.
+
+    Raises:
+      ValueError: naming ``name`` for a boolean, a string, None or another non-number (also
+        inside a list), for NaN and for infinities.
+    """
+    why = _not_a_number(value)
+    if why is not None:
+        raise ValueError(f"{name} must be a real number or an array of them, got {value!r} ({why})")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -64,6 +97,34 @@ def check_range(
             + (f" ({bad.size} of {arr.size} values)" if arr.size > 1 else "")
         )
     return value
+
+
+def check_count(name: str, value: Any, low: int = 1) -> int:
+    """A single count (d, reps, rounds, generations, seed): a Python int >= ``low``.
+
+    Integers of any kind (Python, NumPy, a 0-d array) and whole floats (300.0, as TOML and
+    JSON may write them) are accepted and returned as ``int``; booleans, strings, fractions and
+    arrays of several values are refused.
+
+    Raises:
+      ValueError: naming ``name``, the value received and the allowed range.
+    """
+    if np.ndim(value) != 0 or _not_a_number(value) is not None:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_range(name, value, low, integer=True)
+    return int(value)
+
+
+def check_real(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
+    """A single real number (a scalar parameter such as c2 or sigma2), returned as ``float``.
+
+    Raises:
+      ValueError: for a boolean, a string, an array, NaN or a value outside [low, high].
+    """
+    if np.ndim(value) != 0 or _not_a_number(value) is not None:
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    check_range(name, value, low, high)
+    return float(value)
 
 
 def check_broadcast(**arrays: Any) -> tuple[int, ...]:

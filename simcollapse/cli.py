@@ -21,17 +21,27 @@ EPILOG = (
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected numbers separated by commas, got {text!r}"
         ) from None
+    if not values or not all(np.isfinite(values)):
+        raise argparse.ArgumentTypeError(
+            f"expected finite numbers separated by commas (no nan or inf), got {text!r}"
+        )
+    return values
 
 
 def _ints(text: str) -> list[int]:
-    values = _floats(text)
+    try:
+        values = _floats(text)
+    except argparse.ArgumentTypeError:
+        values = [0.5]  # reported below, as integers
     if any(v != round(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected finite integers separated by commas, got {text!r}"
+        )
     return [int(v) for v in values]
 
 

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcollapse._validate import as_float_array, check_range, is_traced
+from simcollapse._validate import as_float_array, check_count, check_range, is_traced
 
 __all__ = ["Problem"]
 
@@ -214,5 +214,4 @@ class Problem:
 
 
 def _check_d(d: int) -> int:
-    check_range("d", d, 1, integer=True)
-    return int(d)
+    return check_count("d", d)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simcollapse import settings
-from simcollapse._validate import check_range
+from simcollapse._validate import as_float_array, check_count, check_range, check_real
 from simcollapse.settings import LENGTH, OPTION
 
 PROBLEM_AXES = ("c2", "sigma2")
@@ -31,6 +31,9 @@ def wrap(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def resolve_setting(model: str | None, setting: str | None) -> str:
     """The registered setting a sweep runs: ``setting``, or the older ``model`` spelling."""
+    for key, value in (("model", model), ("setting", setting)):
+        if value is not None and not isinstance(value, str):
+            raise SpecError(f"{key} must be a string, got {value!r}")
     if model is not None and model not in MODELS:
         raise SpecError(
             f"model must be 'ridge' or 'rp', got {model!r}; for other settings write "
@@ -85,20 +88,18 @@ def axis_values(name: str, spec: Any, limits: Mapping[str, Any]) -> np.ndarray:
         scale = spec.get("scale", "linear")
         if scale not in ("linear", "log"):
             raise SpecError(f"axis '{name}': scale must be 'linear' or 'log', got {scale!r}")
-        wrap(check_range, f"axis '{name}' num", spec["num"], 1, integer=True)
+        num = wrap(check_count, f"axis '{name}' num", spec["num"])
+        start, stop = (wrap(check_real, f"axis '{name}' {k}", spec[k]) for k in ("start", "stop"))
         make = np.geomspace if scale == "log" else np.linspace
         try:
-            values = make(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
+            values = make(start, stop, num)
         except ValueError as err:
             raise SpecError(f"axis '{name}': {err}") from None
     else:
         values = np.atleast_1d(np.asarray(spec, dtype=object))
         if values.ndim != 1:
             raise SpecError(f"axis '{name}' must be a flat list of numbers")
-        try:
-            values = values.astype(np.float64)
-        except (TypeError, ValueError):
-            raise SpecError(f"axis '{name}' must hold numbers, got {list(spec)!r}") from None
+        values = wrap(as_float_array, f"axis '{name}'", list(values))
     if values.size == 0:
         raise SpecError(f"axis '{name}' is empty")
     limits = dict(limits)

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from simcollapse import settings
-from simcollapse._validate import check_range
+from simcollapse._validate import check_count, check_real
 from simcollapse.problem import Problem
 from simcollapse.store import config_hash
 from simcollapse.sweep.axes import (
@@ -151,6 +151,9 @@ class Sweep:
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         """Raise SpecError for anything that cannot run, before any computation."""
+        for name in ("family", "method", "dtype"):
+            if not isinstance(getattr(self, name), str):
+                raise SpecError(f"{name} must be a string, got {getattr(self, name)!r}")
         if self.family not in ("power_law", "isotropic"):
             raise SpecError(f"family must be 'power_law' or 'isotropic', got {self.family!r}")
         if self.method not in ("theory", "simulate", "both"):
@@ -168,17 +171,24 @@ class Sweep:
             self._validate_setting()
         if self.teacher_n0 is not None and "c2" in self.axes:
             raise SpecError("axis 'c2' cannot be combined with teacher_n0 (the teacher sets c2)")
-        wrap(check_range, "d", self.d, 1, integer=True)
-        wrap(check_range, "reps", self.reps, 1, integer=True)
-        wrap(check_range, "seed", self.seed, 0, integer=True)
+        for name, value in self._normalised().items():
+            object.__setattr__(self, name, value)
+
+    def _normalised(self) -> dict[str, Any]:
+        """The scalar settings type-checked and as plain int/float, so that equal settings hash
+        equally (c2 = 0.5 and c2 = 0.50, d = 300 and d = 300.0)."""
+        out: dict[str, Any] = {
+            "d": wrap(check_count, "d", self.d),
+            "reps": wrap(check_count, "reps", self.reps),
+            "seed": wrap(check_count, "seed", self.seed, 0),
+        }
         for name in ("alpha", "source", "signal", "sigma2", "c2"):
-            wrap(check_range, name, getattr(self, name), 0.0)
+            out[name] = wrap(check_real, name, getattr(self, name), 0.0)
         if self.m is not None:
-            wrap(check_range, "m", self.m, 1, integer=True)
+            out["m"] = wrap(check_count, "m", self.m)
         if self.teacher_n0 is not None:
-            wrap(
-                check_range, "teacher_n0", self.teacher_n0, self.d + 1, low_open=True, integer=True
-            )
+            out["teacher_n0"] = wrap(check_count, "teacher_n0", self.teacher_n0, out["d"] + 2)
+        return out
 
     def _validate_setting(self) -> None:
         setting = self.setting_obj
@@ -262,9 +272,14 @@ class Sweep:
         """Read a TOML specification; errors name the key and its line."""
         path = Path(path)
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise SpecError(f"cannot read sweep spec {path}: {err.strerror}") from err
+        except UnicodeDecodeError as err:
+            raise SpecError(
+                f"{path}: not a UTF-8 text file (byte {err.start}: {err.reason}); "
+                "a sweep spec must be TOML, which is UTF-8"
+            ) from None
         return cls.from_toml_text(text, source=str(path))
 
     @classmethod

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_broadcast, check_range
+from simcollapse._validate import check_broadcast, check_count, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
@@ -106,14 +106,6 @@ def iterative_terms(problem: Problem, n: Array, lam: Array, p2: Array, rounds: i
 
 
 _iterative_terms_jit = jax.jit(iterative_terms, static_argnums=4)
-
-
-def check_count(name: str, value: Any) -> int:
-    """A Python integer >= 1 (rounds, generations): a ValueError naming it otherwise."""
-    if isinstance(value, bool) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    check_range(name, value, 1, integer=True)
-    return int(value)
 
 
 def iterative_error(
