@@ -48,12 +48,13 @@ def _ints(text: str) -> list[int]:
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("problem")
     g.add_argument(
-        "--spectrum",
-        choices=["power_law", "isotropic"],
-        default="power_law",
-        help="eigenvalues of Sigma: power_law s_j ~ j^-alpha, or isotropic Sigma = I "
-        "(both scaled to tr Sigma = d) [power_law]",
-    )
+        "--family", "--spectrum", dest="family", default="power_law",
+        choices=["power_law", "isotropic", "file"],
+        help="problem family: power_law s_j ~ j^-alpha, isotropic Sigma = I (both with "
+        "tr Sigma = d), or file (--problem-file; --spectrum is the older spelling) [power_law]",
+    )  # fmt: skip
+    g.add_argument("--problem-file", type=Path, default=None,
+                   help="the .npz of --family file: eigs, w1_sq, delta_sq, sigma2")  # fmt: skip
     g.add_argument("--d", type=int, default=300, help="input dimension d >= 1 [300]")
     g.add_argument("--alpha", type=float, default=1.5, help="spectral decay exponent >= 0 [1.5]")
     g.add_argument(
@@ -92,17 +93,15 @@ def build_problem(args: argparse.Namespace) -> Any:
     """The Problem described by the problem options."""
     from simcollapse.problem import Problem
 
-    if args.spectrum == "isotropic":
+    if (args.family == "file") != (args.problem_file is not None):
+        raise ValueError("--problem-file FILE.npz goes with --family file (and only with it)")
+    if args.family == "file":
+        prob = Problem.from_family("file", None, path=args.problem_file)
+    elif args.family == "isotropic":
         prob = Problem.isotropic(args.d, c2=args.c2, sigma2=args.sigma2, signal=args.signal)
     else:
-        prob = Problem.power_law(
-            args.d,
-            alpha=args.alpha,
-            source=args.source,
-            c2=args.c2,
-            sigma2=args.sigma2,
-            signal=args.signal,
-        )
+        kw = dict(alpha=args.alpha, source=args.source, signal=args.signal)
+        prob = Problem.power_law(args.d, c2=args.c2, sigma2=args.sigma2, **kw)
     if args.teacher_n0 is not None:
         prob = prob.with_teacher(args.teacher_n0)
     return prob

@@ -280,6 +280,8 @@ def frame(
         "config_hash": spec.hash,
         "version": __version__,
     }
+    if spec.path is not None:
+        fixed["problem_file"] = str(spec.path)
     if spec.is_generic:
         fixed["setting"] = spec.setting
         for name in spec.setting_obj.names("option"):

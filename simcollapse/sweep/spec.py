@@ -3,7 +3,8 @@
 A TOML file has four tables (every key optional except ``problem.d`` and at least one axis)::
 
     [problem]
-    family = "power_law"      # or "isotropic"
+    family = "power_law"      # or "isotropic", or "file" with path = "problem.npz" (arrays
+                              # eigs, w1_sq, delta_sq, sigma2; c2/sigma2 axes rescale them)
     d = 300
     alpha = 1.5               # spectral decay (power_law)
     source = 1.5              # teacher signal decay (power_law)
@@ -38,6 +39,7 @@ parameters (n, m, rounds, ...) are rounded. The grid is the full product of the 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import sys
 from collections.abc import Mapping
@@ -48,6 +50,7 @@ import numpy as np
 
 from simcollapse import settings
 from simcollapse._validate import check_count, check_real
+from simcollapse.families import families, from_family
 from simcollapse.problem import Problem
 from simcollapse.store import config_hash
 from simcollapse.sweep.axes import (
@@ -70,7 +73,7 @@ __all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
 
 AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0"),
+    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0", "path"),
     "setting": ("kind",),  # plus the parameters of the chosen setting
     "model": ("kind", "m"),
     "run": ("method", "reps", "seed", "dtype"),
@@ -83,8 +86,9 @@ class Sweep:
     """A declarative grid of test-error evaluations.
 
     Attributes:
-      d: input dimension. family: "power_law" or "isotropic"; alpha, source, signal: the
-        power-law spectrum and teacher (``Problem.power_law``).
+      d: input dimension. family: a ``simcollapse.families`` name ("power_law", "isotropic",
+        "file"); alpha, source, signal: the power-law spectrum and teacher; path: the .npz of
+        the "file" family (its c2 and sigma2 are used unless they are axes).
       sigma2, c2: label noise and synthetic quality when they are not axes; ``teacher_n0``
         replaces c2 by an OLS teacher on n0 real samples (c^2 = sigma2 d/(n0 - d - 1)).
       setting: a registered setting (``simcollapse.settings.names()``), default "ridge";
@@ -120,6 +124,7 @@ class Sweep:
     dtype: str = "float64"
     setting: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    path: str | None = None
 
     def __post_init__(self) -> None:
         name = resolve_setting(self.model, self.setting)
@@ -154,8 +159,12 @@ class Sweep:
         for name in ("family", "method", "dtype"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(f"{name} must be a string, got {getattr(self, name)!r}")
-        if self.family not in ("power_law", "isotropic"):
-            raise SpecError(f"family must be 'power_law' or 'isotropic', got {self.family!r}")
+        if self.family not in families():
+            raise SpecError(f"family must be one of {', '.join(families())}, got {self.family!r}")
+        if (self.family == "file") != (self.path is not None):
+            raise SpecError("path: give path = FILE.npz exactly when family = 'file'")
+        if self.family == "file":
+            wrap(from_family, "file", self.d, path=self.path)
         if self.method not in ("theory", "simulate", "both"):
             raise SpecError(f"method must be 'theory', 'simulate' or 'both', got {self.method!r}")
         if self.dtype not in ("float64", "float32"):
@@ -220,6 +229,9 @@ class Sweep:
             value = self.params.get(name, self.setting_obj.param(name).default)
             return np.asarray([value], dtype=np.float64)
         fixed = {"m": self.m, "lam": 0.0, "p2": 0.0, "c2": self.c2, "sigma2": self.sigma2}
+        if self.family == "file" and name in ("c2", "sigma2"):
+            stored = from_family("file", self.d, path=self.path)
+            fixed = {"c2": float(stored.c2), "sigma2": float(stored.sigma2)}
         return np.asarray([fixed[name]], dtype=np.float64)
 
     @property
@@ -236,9 +248,11 @@ class Sweep:
 
     def problem(self, c2: float | None = None, sigma2: float | None = None) -> Problem:
         """The Problem at the given c2 and sigma2 (defaults: the spec's fixed values)."""
-        sigma2 = self.sigma2 if sigma2 is None else sigma2
-        c2 = self.c2 if c2 is None else c2
-        if self.family == "isotropic":
+        sigma2 = self.values("sigma2")[0] if sigma2 is None else sigma2
+        c2 = self.values("c2")[0] if c2 is None else c2
+        if self.family == "file":
+            prob = from_family("file", self.d, path=self.path, c2=c2, sigma2=sigma2)
+        elif self.family == "isotropic":
             prob = Problem.isotropic(self.d, c2=c2, sigma2=sigma2, signal=self.signal)
         else:
             prob = Problem.power_law(
@@ -259,6 +273,10 @@ class Sweep:
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
         if not self.is_generic and not self.params:
             del out["setting"], out["params"]  # the hash of ridge and rp sweeps is unchanged
+        if self.path is None:
+            del out["path"]
+        else:  # an edited problem file is a new sweep
+            out["path_sha256"] = hashlib.sha256(Path(self.path).read_bytes()).hexdigest()
         return out
 
     @property
@@ -351,9 +369,10 @@ def problem_of_row(row: Any) -> Problem:
     """
     teacher = int(row.teacher_n0)
     decay = getattr(row, "problem_alpha", row.alpha)  # weighted tables: alpha is the loss share
+    path = getattr(row, "problem_file", None)
     spec = Sweep(
         d=int(row.d), family=row.family, alpha=decay, source=row.source, signal=row.signal,
-        teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]},
+        teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]}, path=path,
     )  # fmt: skip
     return spec.problem(c2=row.c2, sigma2=row.sigma2)
 
