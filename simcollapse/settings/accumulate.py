@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.settings._params import GENERATIONS, LAM, N
+from simcollapse.settings._params import GENERATIONS, LAM, N, simulation_of
 from simcollapse.settings.base import Setting
 from simcollapse.simulate import mixing
-from simcollapse.simulate.driver import MonteCarlo
-
-
-def _simulate(problem: Problem, p: dict[str, Any], mc: MonteCarlo) -> ErrorTerms:
-    return mixing.accumulate_error(problem, p["n"], p["lam"], p["generations"], mc.key, mc.reps,
-                                   dtype=mc.dtype, batch=mc.batch)  # fmt: skip
-
 
 SETTING = Setting(
     name="accumulate",
@@ -23,7 +12,7 @@ SETTING = Setting(
     "labelled by the generation before it). Trailing axis: generation.",
     params=(N, LAM, GENERATIONS),
     no_theory="no finite-n formula (theory.accumulate_reference gives the n >> d asymptote)",
-    simulate_fn=_simulate,
+    simulate_fn=simulation_of(mixing.accumulate_error, ("n", "lam", "generations")),
     kernels={"exact": mixing.loop_draw},
     trailing="generation",
     examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),

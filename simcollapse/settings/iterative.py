@@ -4,26 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.settings._params import LAM, P2, ROUNDS, N
+from simcollapse.settings._params import LAM, P2, ROUNDS, N, simulation_of, theory_of
 from simcollapse.settings.base import OPTION, Param, Setting
 from simcollapse.simulate import mixing
-from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.theory.iterative import iterative_error, iterative_terms
 
 REUSE = Param("reuse_real", OPTION, default=False, doc="keep the first round's real rows")
-
-
-def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-    return iterative_error(problem, p["n"], p["lam"], p["p2"], p["rounds"], throw=throw)
-
-
-def _simulate(problem: Problem, p: dict[str, Any], mc: MonteCarlo) -> ErrorTerms:
-    return mixing.iterative_error(
-        problem, p["n"], p["lam"], p["p2"], p["rounds"], mc.key, mc.reps,
-        reuse_real=p["reuse_real"], dtype=mc.dtype, batch=mc.batch,
-    )  # fmt: skip
 
 
 def _reused(p: dict[str, Any]) -> str | None:
@@ -38,9 +24,11 @@ SETTING = Setting(
     "(w_0 = w1 + delta). Fresh rows every round: the recursion of Corollary 3 (one kappa per "
     "(n, lam), p2 only recombines); reused real rows: simulation only. Trailing axis: round.",
     params=(N, LAM, P2, ROUNDS, REUSE),
-    theory_fn=_theory,
+    theory_fn=theory_of(iterative_error, ("n", "lam", "p2", "rounds")),
     terms_fn=iterative_terms,
-    simulate_fn=_simulate,
+    simulate_fn=simulation_of(
+        mixing.iterative_error, ("n", "lam", "p2", "rounds"), ("reuse_real",)
+    ),
     kernels={"exact": mixing.iterative_draw},
     no_theory_if=_reused,
     trailing="round",

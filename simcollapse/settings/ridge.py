@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.settings._params import LAM, P2, N
+from simcollapse.settings._params import LAM, P2, N, simulation_of, theory_of
 from simcollapse.settings.base import Setting
 from simcollapse.simulate import engine
-from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.simulate.ridge import ridge_error as simulate_ridge
 from simcollapse.theory.ridge import ridge_error, ridge_terms
-
-
-def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-    return ridge_error(problem, p["n"], p["lam"], p["p2"], throw=throw)
-
-
-def _simulate(problem: Problem, p: dict[str, Any], mc: MonteCarlo) -> ErrorTerms:
-    return simulate_ridge(problem, p["n"], p["lam"], p["p2"], mc.key, mc.reps, dtype=mc.dtype,
-                          batch=mc.batch)  # fmt: skip
-
 
 SETTING = Setting(
     name="ridge",
     doc="Ridge on n rows, the last round(p2 n) labelled by the shifted teacher w1 + delta "
     "(Theorem 1). One fixed point per (n, lam) serves every p2, c2 and sigma2.",
     params=(N, LAM, P2),
-    theory_fn=_theory,
+    theory_fn=theory_of(ridge_error, ("n", "lam", "p2")),
     terms_fn=ridge_terms,
-    simulate_fn=_simulate,
+    simulate_fn=simulation_of(simulate_ridge, ("n", "lam", "p2")),
     kernels={"exact": engine.ridge_kernel},
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 0.0], p2=[0.3, 0.5, 0.2]),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4), 0.4),

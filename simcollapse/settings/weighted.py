@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.settings._params import LAM, P2_SOLVE, N
+from simcollapse.settings._params import LAM, P2_SOLVE, N, simulation_of, theory_of
 from simcollapse.settings.base import SOLVE, Param, Setting
 from simcollapse.simulate import mixing
-from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.theory.weighted import check_weights, weighted_error, weighted_terms
 
 ALPHA = Param("alpha", SOLVE, low=0.0, high=1.0, doc="loss share of the synthetic rows")
-
-
-def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-    return weighted_error(problem, p["n"], p["lam"], p["p2"], p["alpha"], throw=throw)
-
-
-def _simulate(problem: Problem, p: dict[str, Any], mc: MonteCarlo) -> ErrorTerms:
-    return mixing.weighted_error(problem, p["n"], p["lam"], p["p2"], p["alpha"], mc.key, mc.reps,
-                                 dtype=mc.dtype, batch=mc.batch)  # fmt: skip
 
 
 SETTING = Setting(
@@ -30,9 +16,9 @@ SETTING = Setting(
     "synthetic ones (Corollary 2); alpha = p2 is plain ridge. p2 and alpha enter the fixed "
     "point, so both are solve axes.",
     params=(N, LAM, P2_SOLVE, ALPHA),
-    theory_fn=_theory,
+    theory_fn=theory_of(weighted_error, ("n", "lam", "p2", "alpha")),
     terms_fn=weighted_terms,
-    simulate_fn=_simulate,
+    simulate_fn=simulation_of(mixing.weighted_error, ("n", "lam", "p2", "alpha")),
     kernels={"exact": mixing.weighted_draw},
     check=lambda p: check_weights(p["p2"], p["alpha"]),
     examples=(
