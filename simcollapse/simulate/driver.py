@@ -188,22 +188,21 @@ def map_draws(
     own one at a time, so every draw is the same program whatever the device count.
     """
     static_items = tuple(sorted((static or {}).items()))
-    ndev = jax.device_count()
     arrays = tuple(jnp.asarray(a) for a in arrays)
-    if ndev == 1:
-        ids = jnp.arange(reps, dtype=jnp.int32)
-        out = _map_draws(
-            kernel, problem, key, arrays, ids, n=n, batch=batch, static=static_items, sharded=False
-        )
-        return np.asarray(out, np.float64)
-    from simcollapse.sweep import devices
+    sharded = jax.device_count() > 1
+    if sharded:
+        from simcollapse.sweep import devices
 
-    ids = np.arange(-(-reps // ndev) * ndev, dtype=np.int32)
-    ids, problem, key, arrays = devices.place_draws(ids, problem, key, arrays)
+        ids = np.arange(-(-reps // jax.device_count()) * jax.device_count(), dtype=np.int32)
+        ids, problem, key, arrays = devices.place_draws(ids, problem, key, arrays)
+        batch = None  # one draw at a time per device: the same program on every device count
+    else:
+        ids = jnp.arange(reps, dtype=jnp.int32)
     out = _map_draws(
-        kernel, problem, key, arrays, ids, n=n, batch=None, static=static_items, sharded=True
+        kernel, problem, key, arrays, ids, n=n, batch=batch, static=static_items, sharded=sharded
     )
-    return np.asarray(devices.to_host(out)[:reps], np.float64)
+    host = devices.to_host(out) if sharded else out
+    return np.asarray(host[:reps], np.float64)
 
 
 def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
