@@ -148,3 +148,29 @@ def test_dry_run_plans_one_chunk_per_n_and_method(tmp_path: Path, capsys) -> Non
     text = capsys.readouterr().out
     assert "iterative, method both" in text and "theory: 2 chunk(s)" in text
     assert not (tmp_path / "sweeps").exists()
+
+
+SMALL_ITERATIVE = ITERATIVE.replace("reps = 64", "reps = 6").replace("d = 40", "d = 16")
+
+
+@pytest.mark.slow
+def test_setting_sweep_on_three_devices_equals_one(tmp_path: Path) -> None:
+    """Theory points and Monte Carlo repetitions split over 3 forced host devices: same table."""
+    config = tmp_path / "s.toml"
+    config.write_text(SMALL_ITERATIVE.replace("n = [120, 240]", "n = [40, 60]"))
+    script = (
+        "import jax, sys\n"
+        "from simcollapse.sweep import Sweep, run_sweep\n"
+        f"table = run_sweep(Sweep.from_toml({str(config)!r}))\n"
+        "assert jax.device_count() == int(sys.argv[2])\n"
+        "table.to_parquet(sys.argv[1])\n"
+    )
+    tables = []
+    for ndev in (1, 3):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu",
+               "XLA_FLAGS": f"--xla_force_host_platform_device_count={ndev}"}  # fmt: skip
+        out = tmp_path / f"t{ndev}.parquet"
+        subprocess.run([sys.executable, "-c", script, str(out), str(ndev)], check=True, env=env)
+        tables.append(pd.read_parquet(out))
+    np.testing.assert_allclose(tables[1].total, tables[0].total, rtol=1e-10)
+    np.testing.assert_allclose(tables[1].stderr, tables[0].stderr, rtol=1e-8)
