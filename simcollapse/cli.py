@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 EPILOG = (
     "Lists are comma separated (--n 500,1000,2000); several list-valued options give the full grid."
 )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line (no usage block): ``simcollapse <cmd>: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _floats(text: str) -> list[float]:
@@ -135,6 +143,13 @@ def cmd_theory(args: argparse.Namespace) -> int:
     return _report_status(np.asarray(out.status), "see status")
 
 
+def _duration(seconds: float) -> str:
+    """'45 s', '12 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _report_status(status: np.ndarray, where: str) -> int:
     """Warn about failed fixed points (exit code 1) and note points on a threshold (inf, exit 0)."""
     from simcollapse.results import Status
@@ -191,16 +206,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simcollapse.store import atomic_write_parquet
     from simcollapse.sweep import Sweep, describe_plan, run_sweep
     from simcollapse.sweep import devices as dev
+    from simcollapse.sweep.resume import resume_note
 
     if args.coordinator:
-        dev.initialize(args.coordinator, args.num_processes, args.process_id)
+        dev.initialize(
+            args.coordinator, args.num_processes, args.process_id, timeout_s=args.timeout
+        )
     spec = Sweep.from_toml(args.config)
     if args.setting is not None:
         import dataclasses
 
         spec = dataclasses.replace(spec, setting=args.setting, model=None)
+    args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
+        from simcollapse.sweep.cost import estimate_seconds
+
+        seconds, how = estimate_seconds(spec, args.memory_budget)
+        print(f"estimated time: {_duration(seconds)} ({how})")
         return 0
     table = run_sweep(
         spec,
@@ -240,9 +263,26 @@ def cmd_figures(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    write_figures(figures, ctx, args.out, formats)
+    existed = args.out.exists()
+    try:
+        write_figures(figures, ctx, args.out, formats)
+    except BaseException:
+        if not existed:
+            _remove_empty_folders(args.out)  # a failed run leaves no empty --out behind
+        raise
     print(f"wrote {len(figures)} figure(s) to {args.out}")
     return 0
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove ``root`` and the folders under it that hold no file (never a file)."""
+    if not root.is_dir():
+        return
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    if not any(root.iterdir()):
+        root.rmdir()
 
 
 def _add_bench_args(p: argparse.ArgumentParser) -> None:
@@ -260,7 +300,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def make_parser() -> argparse.ArgumentParser:
     from simcollapse import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="simcollapse",
         description="Model collapse in scaling laws: theory and Monte Carlo for models trained "
         "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
@@ -311,7 +351,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--setting", default=None, metavar="NAME", help="run this setting instead of the spec's"
     )
     p.add_argument(
-        "--dry-run", action="store_true", help="print grid size, chunk plan and memory; stop"
+        "--dry-run",
+        action="store_true",
+        help="print grid size, chunk plan, memory and a time estimate (short calibration); stop",
     )
     p.add_argument(
         "--memory-budget",
@@ -324,6 +366,12 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--coordinator", default=None, help="address:port of process 0")
     g.add_argument("--num-processes", type=int, default=1, help="number of processes [1]")
     g.add_argument("--process-id", type=int, default=0, help="this process's index [0]")
+    g.add_argument(
+        "--timeout",
+        type=int,
+        default=60,
+        help="seconds without word from another process before giving up [60]",
+    )
     p.set_defaults(run=cmd_sweep)
 
     p = sub.add_parser(
@@ -392,15 +440,30 @@ def _use_compilation_cache() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors in one line (exit 2), internal errors with a traceback
+    and a request to report them (exit 1)."""
+    from simcollapse._errors import report
+    from simcollapse.store import one_line_warnings
+
     parser = make_parser()
     args = parser.parse_args(argv)
     _use_compilation_cache()
     try:
-        return int(args.run(args) or 0)
-    except (ValueError, OSError, KeyError, NotImplementedError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"simcollapse {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        with one_line_warnings(f"simcollapse {args.command}"):
+            return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        note = getattr(args, "interrupt_note", None)
+        print(f"\nsimcollapse {args.command}: {note() if note else 'interrupted'}", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - every failure is reported, see _errors
+        from simcollapse.sweep.devices import PeerLostError
+
+        if isinstance(err, PeerLostError):
+            # Skip jax.distributed's shutdown barrier, which would wait for the lost process.
+            print(f"simcollapse {args.command}: error: {err}", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(1)
+        return report(args.command, err)
 
 
 if __name__ == "__main__":

@@ -3,22 +3,127 @@
 Every write goes to a temporary file in the same folder and is then renamed into place
 (``os.replace`` is atomic on POSIX), so a process killed at any moment leaves either the whole
 file or nothing: rerunning skips what is finished and recomputes only the piece that was in flight.
+Files get the mode the user's umask allows (as ``open`` would), not the 0600 of a temporary file.
+
+Every read is verified (``read_verified``): the parquet footer, and the row count and columns the
+caller expects. A file that fails (truncated by a full disk, a bad copy) is reported in one
+``StoreWarning``, moved aside to ``<name>.corrupt`` and treated as missing, so it is recomputed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultStore", "atomic_write_parquet", "config_hash"]
+__all__ = [
+    "ResultStore",
+    "StoreWarning",
+    "atomic_write_parquet",
+    "cached_run",
+    "config_hash",
+    "experiment_key",
+    "file_fingerprint",
+    "file_mode",
+    "quarantine",
+    "read_verified",
+]
+
+
+class StoreWarning(UserWarning):
+    """A stored result could not be used (corrupt, truncated, unexpected) and will be recomputed."""
+
+
+@contextlib.contextmanager
+def one_line_warnings(prefix: str) -> Iterator[None]:
+    """Within the block, StoreWarnings print as one line ``<prefix>: warning: <message>``."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        if issubclass(category, StoreWarning):
+            print(f"{prefix}: warning: {message}", file=sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the current umask (0666 & ~umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def quarantine(
+    path: str | os.PathLike[str], why: str, aside: str | os.PathLike[str] | None = None
+) -> Path | None:
+    """Move a bad stored file (or folder) aside and warn in one line (a StoreWarning).
+
+    Args:
+      path: the bad file or folder.  why: what is wrong with it, for the warning.
+      aside: where to move it (default ``<name>.corrupt`` next to it); replaced if it exists.
+
+    Returns:
+      The new path, or None if the file could not be moved (it is then left in place).
+    """
+    path = Path(path)
+    target = Path(aside) if aside is not None else path.with_name(path.name + ".corrupt")
+    try:
+        if target.is_dir():
+            import shutil
+
+            shutil.rmtree(target)
+        os.replace(path, target)
+    except OSError:
+        target = None
+    where = f"moved to {target.name}" if target else "could not be moved"
+    warnings.warn(f"{path} is unusable ({why}); {where}, recomputing", StoreWarning, stacklevel=3)
+    return target
+
+
+def read_verified(
+    path: str | os.PathLike[str],
+    *,
+    rows: int | None = None,
+    columns: Collection[str] = (),
+) -> pd.DataFrame | None:
+    """Read a stored parquet table, or None if it is missing or fails verification.
+
+    Verified: the parquet footer (a truncated file has none), the number of rows (when ``rows``
+    is given) and that ``columns`` are present; then the data pages are read. A file that fails
+    is quarantined (one StoreWarning) and None is returned, so the caller recomputes it.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        meta = pq.ParquetFile(path).metadata
+        missing = set(columns) - set(meta.schema.names)
+        if missing:
+            raise ValueError(f"missing columns {sorted(missing)}")
+        if rows is not None and meta.num_rows != rows:
+            raise ValueError(f"{meta.num_rows} rows, expected {rows}")
+        return pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - any failure to read means: recompute
+        quarantine(path, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        return None
 
 
 def _canonical(obj: Any) -> Any:
@@ -56,6 +161,7 @@ def atomic_write_parquet(table: pd.DataFrame, target: str | os.PathLike[str]) ->
     os.close(fd)
     try:
         table.to_parquet(tmp, index=False)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -84,8 +190,9 @@ class ResultStore:
     def has(self, namespace: str, key: Any) -> bool:
         return self.path(namespace, key).exists()
 
-    def load(self, namespace: str, key: Any) -> pd.DataFrame:
-        return pd.read_parquet(self.path(namespace, key))
+    def load(self, namespace: str, key: Any) -> pd.DataFrame | None:
+        """The stored table for ``key``, or None if missing or unreadable (then quarantined)."""
+        return read_verified(self.path(namespace, key))
 
     def save(self, namespace: str, key: Any, table: pd.DataFrame) -> Path:
         """Write ``table`` atomically (temporary file, then rename) and return its path."""
@@ -99,9 +206,73 @@ class ResultStore:
         *,
         force: bool = False,
     ) -> pd.DataFrame:
-        """Load the table for ``key``, or compute, save and return it (``force`` recomputes)."""
-        if not force and self.has(namespace, key):
-            return self.load(namespace, key)
+        """Load the table for ``key``, or compute, save and return it (``force`` recomputes).
+
+        A stored table that fails verification is quarantined (a StoreWarning) and recomputed.
+        """
+        if not force:
+            stored = self.load(namespace, key)
+            if stored is not None:
+                return stored
         table = compute()
         self.save(namespace, key, table)
         return table
+
+
+def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A data source as it enters a cache key: the resolved path and a SHA-256 of its bytes
+    (an edited or replaced file gives a new key, whatever its time stamp)."""
+    path = Path(path).resolve()
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "sha256": digest.hexdigest()}
+
+
+def experiment_key(config: Mapping[str, Any], source: Any = None) -> dict[str, Any]:
+    """The cache key of one experiment run: the fully resolved configuration (every setting
+    the result depends on, defaults included), the library version and the data source."""
+    from simcollapse import __version__
+
+    return {"config": dict(config), "version": __version__, "source": source}
+
+
+def cached_run(
+    store: ResultStore | None,
+    namespace: str,
+    config: Mapping[str, Any],
+    compute: Callable[[], pd.DataFrame],
+    *,
+    source: Any = None,
+    force: bool = False,
+) -> pd.DataFrame:
+    """Run one experiment (an MNIST fit, an LM run, ...) or read it back from ``store``.
+
+    The one cached-experiment runner: the key is ``experiment_key(config, source)``, so
+    changing any setting, the library version or the data gives a new entry (nothing stale is
+    read); a stored entry that fails verification is recomputed (``ResultStore``). The table
+    gets the provenance columns (``simcollapse.provenance``).
+
+    Args:
+      store: where results live; None computes without caching.
+      namespace: the kind of experiment (a folder of the store).
+      config: every setting of the run, resolved (plain JSON-like values).
+      compute: produces the result table.
+      source: the data source (``file_fingerprint`` of a file, or a name for built-in data).
+      force: recompute even if stored.
+
+    Example:
+      >>> import pandas as pd, tempfile
+      >>> store = ResultStore(tempfile.mkdtemp())
+      >>> int(cached_run(store, "demo", {"n": 3}, lambda: pd.DataFrame({"x": [1, 2]})).x.sum())
+      3
+    """
+    from simcollapse.provenance import add_provenance
+
+    def computed() -> pd.DataFrame:
+        return add_provenance(compute())
+
+    if store is None:
+        return computed()
+    return store.get_or_compute(namespace, experiment_key(config, source), computed, force=force)

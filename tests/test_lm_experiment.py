@@ -35,8 +35,6 @@ def test_sweep_is_stored_and_a_rerun_only_loads(tmp_path, monkeypatch):
     assert len(list((tmp_path / "lm_student").glob("*.parquet"))) == 2
     assert not list((tmp_path / "lm_checkpoints").glob("*")), "finished runs leave no checkpoint"
 
-    experiment._MEMO.clear()
-
     def no_training(*args, **kwargs):
         raise AssertionError("a stored run was recomputed")
 

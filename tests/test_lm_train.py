@@ -119,3 +119,32 @@ def test_bad_p2_and_missing_synthetic(grammar_rows):
 def test_bad_train_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**{"steps": 100, **kwargs})
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(grammar_rows, trained, tmp_path):
+    """A truncated newest checkpoint: one StoreWarning, resume from the one before, same run."""
+    from simcollapse.store import StoreWarning
+
+    _, cfg, real, test = grammar_rows
+    recipe = dataclasses.replace(RECIPE, checkpoint_every=15)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_40(n, done=[]):  # noqa: B006 - a counter across calls
+        done.append(n)
+        if len(done) == 40:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(cfg, recipe, real, test, jax.random.key(0), checkpoint_dir=tmp_path / "ck",
+              progress=stop_after_40)  # fmt: skip
+    for f in (tmp_path / "ck" / "30").rglob("*"):
+        if f.is_file():
+            f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 3])
+    with pytest.warns(StoreWarning, match="step 30"):
+        resumed = train(cfg, recipe, real, test, jax.random.key(0), checkpoint_dir=tmp_path / "ck")
+    assert resumed.resumed_from == 15
+    np.testing.assert_allclose(
+        resumed.history["test_loss"], trained.history["test_loss"], rtol=1e-5
+    )

@@ -95,20 +95,39 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
 
     Raises:
       FileNotFoundError: if ``path`` does not exist or is not a file.
-      ValueError: if ``separator`` is the empty string, or the file holds no story.
+      ValueError: if ``separator`` is the empty string, the file is binary or not UTF-8, or it
+        holds no story.
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"corpus file {str(p)!r} does not exist (or is not a file)")
     if separator is not None and separator == "":
         raise ValueError("separator must be a non-empty string or None (one story per line)")
-    text = p.read_text(encoding="utf-8", errors="replace")
+    text = _read_text(p)
     pieces = text.splitlines() if separator is None else text.split(separator)
     stories = [s.strip() for s in pieces if s.strip()]
     if not stories:
         how = "one story per line" if separator is None else f"separator {separator!r}"
         raise ValueError(f"corpus file {str(p)!r} holds no story ({how}); it is empty")
     return stories
+
+
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text; a binary or non-UTF-8 file is refused, naming the file."""
+    data = path.read_bytes()
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ValueError(
+            f"corpus file {str(path)!r} is not a text file (a NUL byte at byte {nul}); "
+            "give a UTF-8 text file of stories"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"corpus file {str(path)!r} is not UTF-8 text (byte {err.start}: {err.reason}); "
+            "give a UTF-8 text file of stories"
+        ) from None
 
 
 @dataclasses.dataclass(frozen=True)

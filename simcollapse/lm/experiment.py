@@ -39,7 +39,13 @@ from simcollapse.lm.grammar import default_grammar
 from simcollapse.lm.model import SIZES, GPTConfig
 from simcollapse.lm.sample import generate
 from simcollapse.lm.train import TrainConfig, evaluate, train
-from simcollapse.store import ResultStore, config_hash
+from simcollapse.store import (
+    ResultStore,
+    cached_run,
+    config_hash,
+    experiment_key,
+    file_fingerprint,
+)
 
 __all__ = ["LMExperiment", "LMData", "prepare_data", "run_generator", "run_lm_experiment"]
 
@@ -119,15 +125,17 @@ class LMExperiment:
     def key(self) -> dict[str, Any]:
         """A JSON-like description (for the result store's hash).
 
-        A corpus enters by its path, size and modification time, so editing the file makes
-        the stored runs stale instead of silently reusing them.
+        The corpus enters the cache key through ``source``.
         """
         d = dataclasses.asdict(self)
-        out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+    def source(self) -> dict[str, Any] | str:
+        """The data source for the cache key: the corpus file's fingerprint (path and SHA-256,
+        so an edited corpus makes the stored runs stale), or the built-in grammar."""
         if self.corpus is not None and Path(self.corpus).is_file():
-            st = Path(self.corpus).stat()
-            out["corpus_stat"] = [int(st.st_size), int(st.st_mtime_ns)]
-        return out
+            return file_fingerprint(self.corpus)
+        return "grammar"
 
     def run_key(self, part: str) -> dict[str, Any]:
         """The store key of a part: only the settings it depends on, so growing the grid
@@ -256,7 +264,7 @@ def run_generator(
             }
         )
 
-    table = compute() if store is None else store.get_or_compute("lm_generator", key, compute)
+    table = cached_run(store, "lm_generator", key, compute, source=exp.source())
     kept = table[table["kept"]]
     rows = encode_rows(
         [list(t) for t in kept["tokens"]],
@@ -274,7 +282,6 @@ def run_generator(
     return rows, info
 
 
-_MEMO: dict[str, pd.DataFrame] = {}
 
 
 def run_lm_experiment(
@@ -290,7 +297,7 @@ def run_lm_experiment(
       exp: the settings.
       store: caches the generator and each student run; with it, a rerun resumes (unfinished
         runs from their orbax checkpoint under ``store.root/lm_checkpoints``). None: results
-        are kept in memory for this process only.
+        are not kept.
       progress: show a tqdm bar over all student steps.
       on_run: called with each finished run's description (size, p2, seed).
 
@@ -299,9 +306,6 @@ def run_lm_experiment(
       n_params, p2, seed, step, tokens, train_loss, test_loss, entropy, excess_loss (test_loss
       - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll.
     """
-    memo_key = config_hash({"exp": exp.key(), "store": None if store is None else str(store.root)})
-    if memo_key in _MEMO:
-        return _MEMO[memo_key].copy()
     from tqdm.auto import tqdm
 
     data = prepare_data(exp)
@@ -343,12 +347,9 @@ def run_lm_experiment(
                 shutil.rmtree(ckpt, ignore_errors=True)
             return h
 
-        if store is None:
-            table = compute()
-        else:
-            if store.has("lm_student", key):
-                bar.update(exp.student_train.steps)
-            table = store.get_or_compute("lm_student", key, compute)
+        if store is not None and store.has("lm_student", experiment_key(key, exp.source())):
+            bar.update(exp.student_train.steps)
+        table = cached_run(store, "lm_student", key, compute, source=exp.source())
         tables.append(table)
         if on_run is not None:
             on_run({"size": size, "p2": p2, "seed": seed})
@@ -374,6 +375,4 @@ def run_lm_experiment(
         "n_kept",
         "mean_tokens",
     ]
-    out = out[cols]
-    _MEMO[memo_key] = out
-    return out.copy()
+    return out[cols]

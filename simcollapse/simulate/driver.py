@@ -139,11 +139,11 @@ def draw_key(key: Array, n: int, rep: Array) -> Array:
     return jax.random.fold_in(jax.random.fold_in(key, n), rep)
 
 
-@partial(jax.jit, static_argnames=("kernel", "n", "batch", "static", "sharded"))
+@partial(jax.jit, static_argnames=("kernel", "n", "batch", "static", "sharded", "impl"))
 def _map_draws(
     kernel: Callable[..., Array],
     problem: Any,
-    key: Array,
+    key_data: Array,
     arrays: tuple[Array, ...],
     ids: Array,
     *,
@@ -151,14 +151,16 @@ def _map_draws(
     batch: int | None,
     static: tuple[tuple[str, Any], ...],
     sharded: bool,
+    impl: str,
 ) -> Array:
-    def local(problem: Any, key: Array, arrays: tuple[Array, ...], ids: Array) -> Array:
+    def local(problem: Any, key_data: Array, arrays: tuple[Array, ...], ids: Array) -> Array:
+        key = jax.random.wrap_key_data(key_data, impl=impl)
         keys = jax.vmap(lambda r: draw_key(key, n, r))(ids)
         one = partial(kernel, problem, n=n, **dict(static))
         return jax.lax.map(lambda k: one(k, *arrays), keys, batch_size=batch)
 
     if not sharded:
-        return local(problem, key, arrays, ids)
+        return local(problem, key_data, arrays, ids)
     from jax.sharding import PartitionSpec as P
 
     from simcollapse.sweep import devices
@@ -167,7 +169,7 @@ def _map_draws(
     mapped = jax.shard_map(
         local, mesh=devices.mesh(), in_specs=specs, out_specs=P(devices.AXIS), check_vma=False
     )
-    return mapped(problem, key, arrays, ids)
+    return mapped(problem, key_data, arrays, ids)
 
 
 def map_draws(
@@ -189,18 +191,21 @@ def map_draws(
     """
     static_items = tuple(sorted((static or {}).items()))
     arrays = tuple(jnp.asarray(a) for a in arrays)
+    # The key travels as its raw data (a uint32 array) like every other input, rewrapped inside.
+    impl, key_data = str(jax.random.key_impl(key)), jax.random.key_data(key)
     sharded = jax.device_count() > 1
     if sharded:
         from simcollapse.sweep import devices
 
         ids = np.arange(-(-reps // jax.device_count()) * jax.device_count(), dtype=np.int32)
-        ids, problem, key, arrays = devices.place_draws(ids, problem, key, arrays)
+        ids, problem, key_data, arrays = devices.place_draws(ids, problem, key_data, arrays)
         batch = None  # one draw at a time per device: the same program on every device count
     else:
         ids = jnp.arange(reps, dtype=jnp.int32)
     out = _map_draws(
-        kernel, problem, key, arrays, ids, n=n, batch=batch, static=static_items, sharded=sharded
-    )
+        kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
+        sharded=sharded, impl=impl,
+    )  # fmt: skip
     host = devices.to_host(out) if sharded else out
     return np.asarray(host[:reps], np.float64)
 

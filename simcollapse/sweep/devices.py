@@ -26,11 +26,50 @@ from jax.sharding import PartitionSpec as P
 AXIS = "points"
 
 
-def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
-    """Join a multi-host run (``jax.distributed.initialize``); call before any JAX work."""
+def initialize(
+    coordinator: str, num_processes: int, process_id: int, *, timeout_s: int = 60
+) -> None:
+    """Join a multi-host run (``jax.distributed.initialize``); call before any JAX work.
+
+    CPU collectives go through gloo (the CPU backend has no other cross-process transport);
+    GPU and TPU keep their own. A process that hears nothing from the others for ``timeout_s``
+    seconds (while joining, or later through the heartbeats) stops with an error instead of
+    waiting for ever.
+    """
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
-        coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
+        coordinator_address=coordinator,
+        num_processes=num_processes,
+        process_id=process_id,
+        initialization_timeout=timeout_s,
+        heartbeat_timeout_seconds=timeout_s,
     )
+
+
+class PeerLostError(RuntimeError):
+    """Another process of a multi-process run stopped (or the connection to it broke)."""
+
+
+def _peer_lost(err: Exception) -> PeerLostError:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return PeerLostError(
+        f"another process of this {jax.process_count()}-process run stopped or cannot be "
+        f"reached ({first}); the chunks stored so far are kept: start the same command in "
+        "every process again to resume"
+    )
+
+
+def agree(flags: np.ndarray) -> np.ndarray:
+    """Process 0's ``flags`` in every process (which chunks are stored, for example), so that
+    all processes take the same decisions and run the same collectives."""
+    if jax.process_count() == 1:
+        return np.asarray(flags)
+    from jax.experimental import multihost_utils
+
+    try:
+        return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(flags)))
+    except jax.errors.JaxRuntimeError as err:
+        raise _peer_lost(err) from err
 
 
 def is_writer() -> bool:
@@ -44,8 +83,19 @@ def mesh() -> Mesh:
 
 
 def _global(host: np.ndarray, sharding: NamedSharding) -> jax.Array:
-    """A global array from a host array every process holds in full."""
+    """A global array from a host array every process holds in full.
+
+    Each process supplies only the shards of its own devices (``device_put`` onto a sharding
+    that spans other processes' devices is refused by JAX).
+    """
+    host = np.asarray(host)
     return jax.make_array_from_callback(host.shape, sharding, lambda idx: host[idx])
+
+
+def _replicated(tree: Any) -> Any:
+    """Every leaf of ``tree`` (held in full by every process) as a global replicated array."""
+    sharding = NamedSharding(mesh(), P())
+    return jax.tree_util.tree_map(lambda leaf: _global(leaf, sharding), tree)
 
 
 def to_host(x: jax.Array) -> np.ndarray:
@@ -53,7 +103,10 @@ def to_host(x: jax.Array) -> np.ndarray:
         return np.asarray(x)
     from jax.experimental import multihost_utils
 
-    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    try:
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    except jax.errors.JaxRuntimeError as err:
+        raise _peer_lost(err) from err
 
 
 def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
@@ -81,8 +134,11 @@ def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
 def place_draws(ids: np.ndarray, *replicated: Any) -> tuple[Any, ...]:
     """The repetition ids split over the mesh, and the other inputs replicated on every device.
 
+    Every input is built with ``make_array_from_callback`` from the host copy each process holds
+    (a ``device_put`` onto a sharding that spans other processes' devices fails under
+    ``jax.distributed``); keys must come as raw key data (``jax.random.key_data``).
+
     Returns (ids, *replicated) as global arrays for the Monte Carlo driver's ``shard_map``.
     """
-    everywhere = NamedSharding(mesh(), P())
-    placed = jax.device_put(replicated, everywhere)
-    return (_global(ids, NamedSharding(mesh(), P(AXIS))), *placed)
+    host = jax.tree_util.tree_map(np.asarray, replicated)
+    return (_global(ids, NamedSharding(mesh(), P(AXIS))), *_replicated(host))

@@ -23,8 +23,9 @@ import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
-from simcollapse.store import ResultStore, atomic_write_parquet
+from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
 from simcollapse.sweep import devices as dev
 from simcollapse.sweep.spec import Sweep
 
@@ -291,10 +292,12 @@ def frame(
         # a setting parameter named like a problem one (weighted's alpha) keeps its name; the
         # problem's value is stored as problem_<name>
         table[f"problem_{k}" if k in coords else k] = v
-    return table
+    return add_provenance(table)
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
+# Columns a stored chunk must have to be reused (with the chunk's row count).
+CHUNK_COLUMNS = ("method", "n", "lam", "p2", *TERMS, "config_hash")
 
 
 def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
@@ -344,33 +347,51 @@ def run_sweep(
     folder = None if store is None else sweep_folder(store, spec)
     if folder is not None:
         _write_spec(folder, spec)
+    from simcollapse.sweep.cost import chunk_cost
+
     frames: list[pd.DataFrame] = []
-    total_rows = sum(c.rows for c in chunks)
+    # The bar counts estimated work, not rows: a theory row costs microseconds, a simulated
+    # one milliseconds, and the time left must say so.
+    costs = [chunk_cost(spec, c) for c in chunks]
     with tqdm(
-        total=total_rows,
-        unit="pt",
-        unit_scale=True,
+        total=sum(costs),
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
         disable=not progress,
         desc=f"sweep {spec.hash[:8]}",
     ) as bar:
         for chunk, table in _chunks(spec, chunks, folder, plan_id, force):
             frames.append(table)
-            bar.update(chunk.rows)
+            bar.update(costs[chunk.index])
     return pd.concat(frames, ignore_index=True)
 
 
 def _chunks(
     spec: Sweep, chunks: list[Chunk], folder: Path | None, plan_id: str, force: bool
 ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
-    for chunk in chunks:
-        path = None if folder is None else _chunk_path(folder, chunk, plan_id)
-        if path is not None and path.exists() and not force:
-            yield chunk, pd.read_parquet(path)
+    paths = [None if folder is None else _chunk_path(folder, c, plan_id) for c in chunks]
+    stored = [None] * len(chunks)
+    if folder is not None and not force and dev.is_writer():
+        # Verified reads: a truncated or foreign chunk is quarantined and recomputed.
+        stored = [
+            read_verified(p, rows=c.rows, columns=CHUNK_COLUMNS)
+            for c, p in zip(chunks, paths, strict=True)
+        ]
+    # Every process follows process 0's view of the store (they must compute the same chunks).
+    have = dev.agree(np.array([t is not None for t in stored]))
+    for chunk, path, table, ok in zip(chunks, paths, stored, have, strict=True):
+        if ok:
+            yield chunk, table if table is not None else _read_elsewhere(path)
             continue
         table = _compute(spec, chunk)
         if path is not None and dev.is_writer():
             atomic_write_parquet(table, path)
         yield chunk, table
+
+
+def _read_elsewhere(path: Path) -> pd.DataFrame:
+    """A chunk process 0 has stored, read by another process (empty if it cannot see it)."""
+    table = read_verified(path) if path.exists() else None
+    return pd.DataFrame() if table is None else table
 
 
 def _plan_id(chunks: list[Chunk]) -> str:

@@ -1,0 +1,84 @@
+"""The estimated cost of a sweep's chunks: an honest progress bar and a --dry-run time estimate.
+
+A chunk's cost is its floating-point work in a simple model (theory: passes over the spectrum per
+fixed point; simulation: Gram matrix, eigendecomposition and the per-point solves of every draw).
+Theory rows cost microseconds and simulation rows milliseconds, so a bar that counts rows is far
+off when both share it; weighting by cost fixes that. ``estimate_seconds`` turns costs into time
+with rates measured on a short calibration run of the spec's own cheapest chunks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from simcollapse.sweep.run import COMPUTE, Chunk, _shapes, plan
+from simcollapse.sweep.spec import Sweep
+
+__all__ = ["chunk_cost", "estimate_seconds"]
+
+THEORY_PASSES = 12  # passes over the spectrum per fixed point (table, Newton steps, final sums)
+ROW_FLOPS = 20.0  # combining one (p2, c2, sigma2) row from a fixed point's sums
+CALIBRATION_REPS = 2  # draws per device timed for the simulation rate
+
+
+def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
+    """Estimated floating-point work of ``chunk`` (the unit of the progress bar).
+
+    Example:
+      >>> spec = Sweep(d=100, axes={"n": [200, 400]}, method="both", reps=8)
+      >>> costs = [chunk_cost(spec, c) for c in plan(spec)]
+      >>> costs[1] > 100 * costs[0]  # one simulated n against the whole theory grid
+      True
+    """
+    if chunk.method == "theory":
+        outer = chunk.outer[1] - chunk.outer[0]
+        return outer * spec.d * THEORY_PASSES + chunk.rows * ROW_FLOPS
+    n, m = (float(v) for v in _shapes(spec)[chunk.outer[0]])
+    d = float(spec.d)
+    k = m if spec.model == "rp" else d
+    points = spec.values("lam").size * spec.values("p2").size
+    combos = spec.values("c2").size * spec.values("sigma2").size
+    projection = 2.0 * n * d * k if spec.model == "rp" else 0.0
+    per_draw = projection + 2.0 * n * d * d + n * k * k + 10.0 * k**3 + 4.0 * points * k * k
+    return spec.reps * combos * per_draw
+
+
+def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
+    """(first call, second call) seconds of computing ``chunk``: compilation + run, and run."""
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        COMPUTE[chunk.method](spec, chunk)
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[float, str]:
+    """Estimated wall time of ``spec`` from a short calibration on this machine.
+
+    For each method, the cheapest chunk (with few draws for simulation) is computed twice: the
+    second call gives seconds per unit of cost, the first minus the second the compilation,
+    paid once for theory and once per (n, m) shape for simulation.
+
+    Returns:
+      (seconds, a line saying what was calibrated).
+    """
+    import jax
+
+    chunks = plan(spec, memory_budget)
+    total, notes = 0.0, []
+    for method in ("theory", "simulate"):
+        mine = [c for c in chunks if c.method == method]
+        if not mine:
+            continue
+        probe_spec = spec
+        if method == "simulate":
+            probe_spec = dataclasses.replace(spec, reps=CALIBRATION_REPS * jax.device_count())
+        probe = min(mine, key=lambda c: chunk_cost(probe_spec, c))
+        first, second = _timed(probe_spec, probe)
+        rate = second / max(chunk_cost(probe_spec, probe), 1.0)
+        compiles = len(mine) if method == "simulate" else 1
+        total += rate * sum(chunk_cost(spec, c) for c in mine) + compiles * max(first - second, 0)
+        notes.append(f"{method} {second * 1e3:.0f} ms for its cheapest chunk")
+    return total, "calibrated on this machine: " + ", ".join(notes)
