@@ -174,3 +174,20 @@ def test_setting_sweep_on_three_devices_equals_one(tmp_path: Path) -> None:
         tables.append(pd.read_parquet(out))
     np.testing.assert_allclose(tables[1].total, tables[0].total, rtol=1e-10)
     np.testing.assert_allclose(tables[1].stderr, tables[0].stderr, rtol=1e-8)
+
+
+@pytest.mark.slow
+def test_weighted_sweep_over_two_processes_equals_one(tmp_path: Path) -> None:
+    """jax.distributed with two local processes: the same table as one process."""
+    import test_multiprocess as mp
+
+    config = tmp_path / "sweep.toml"
+    text = WEIGHTED.replace("reps = 64", "reps = 6").replace("d = 40", "d = 16")
+    config.write_text(text.replace("n = [120, 240]", "n = [40, 60]"))
+    mp._two_processes(config, tmp_path / "two", tmp_path)
+    two, one = mp._table(tmp_path / "two"), mp._one_process(config, tmp_path / "one")
+    cols = ["bias", "variance", "zeta", "total", "stderr"]
+    keys = ["method", "n", "alpha"]
+    two, one = (t.sort_values(keys).reset_index(drop=True) for t in (two, one))
+    pd.testing.assert_frame_equal(two[keys], one[keys])
+    np.testing.assert_allclose(two[cols].to_numpy(), one[cols].to_numpy(), rtol=1e-10, atol=1e-14)
