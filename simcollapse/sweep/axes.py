@@ -34,23 +34,23 @@ def resolve_setting(model: str | None, setting: str | None) -> str:
     for key, value in (("model", model), ("setting", setting)):
         if value is not None and not isinstance(value, str):
             raise SpecError(f"{key} must be a string, got {value!r}")
+    if setting is not None:
+        try:
+            name = settings.get(setting).name
+        except (ValueError, TypeError):
+            raise SpecError(
+                f"setting must be one of {', '.join(settings.names())}, got {setting!r}"
+            ) from None
+        if model is not None and model_name(name) != model:
+            raise SpecError(f"model {model!r} and setting {setting!r} disagree: give only setting")
+        return name
     if model is not None and model not in MODELS:
         raise SpecError(
             f"model must be 'ridge' or 'rp', got {model!r}; for other settings write "
             f"setting = NAME ([setting] kind = NAME in TOML), NAME one of "
             f"{', '.join(settings.names())}"
         )
-    if setting is None:
-        return MODELS[model or "ridge"]
-    try:
-        name = settings.get(setting).name
-    except (ValueError, TypeError):
-        raise SpecError(
-            f"setting must be one of {', '.join(settings.names())}, got {setting!r}"
-        ) from None
-    if model is not None and MODELS[model] != name:
-        raise SpecError(f"model {model!r} and setting {setting!r} disagree: give only setting")
-    return name
+    return MODELS[model or "ridge"]
 
 
 def model_name(setting: str) -> str:
