@@ -47,3 +47,20 @@ def test_registry_lookup() -> None:
         settings.get("nope")
     with pytest.raises(ValueError, match="is registered"):
         settings.register(settings.get("ridge"))
+
+
+def test_strategy_fields_broadcast_and_equal_scalar_calls() -> None:
+    import numpy as np
+
+    import simcollapse as sc
+
+    prob = sc.Problem.power_law(40, c2=0.5)
+    many = sc.Weighted([0.2, 0.5], [0.1, 0.3]).theory(prob, [[100], [200]], 1e-3)
+    assert many.total.shape == (2, 2)
+    for i, n in enumerate((100, 200)):
+        for j, (p2, alpha) in enumerate(((0.2, 0.1), (0.5, 0.3))):
+            one = sc.Weighted(p2, alpha).theory(prob, n, 1e-3)
+            np.testing.assert_allclose(many.total[i, j], one.total, rtol=1e-12)
+    assert hash(sc.Unweighted([0.1, 0.2])) == hash(sc.Unweighted((0.1, 0.2)))
+    with pytest.raises(ValueError, match="p2"):
+        sc.Unweighted([0.1, 1.2])
