@@ -248,14 +248,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
     figures = select(args.only)
     if args.list:
         width = max(len(f.name) for f in figures)
+        paper = max(len(f.paper) for f in figures)
         for f in figures:
-            print(f"{f.name:<{width}}  [{f.group}] {f.caption}")
+            print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
     if args.out is None:
         raise ValueError("--out DIR is required (where the figures and their tables go)")
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
-        mode="full" if args.full else "quick",
+        mode="full" if args.full else "quick" if args.quick else "default",
         store=default_store(args.out),
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
@@ -377,9 +378,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "figures",
         help="regenerate the paper's figures (PNG, PDF and the CSV table each was drawn from)",
-        description="Compute and draw the registered figures. --quick (default) runs on a "
-        "laptop CPU in minutes; --full uses paper-scale settings. Computations are cached "
-        "under OUT/.cache, so a second run only redraws.",
+        description="Compute and draw the registered figures. Three levels: --quick (small "
+        "settings, minutes on a 2-core CPU for all figures), the default level (the best a "
+        "2-core CPU does in about an hour for all figures) and --full (paper scale, an "
+        "accelerator advised). --list shows which figure of the paper each reproduces; --only "
+        "takes names or paper figures (fig1, figure-1). Computations are cached under "
+        "OUT/.cache, so a second run only redraws.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")

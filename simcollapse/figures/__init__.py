@@ -1,12 +1,25 @@
 """Figures: a registry of (tidy table, plot) pairs, and the command that writes them all."""
 
 from simcollapse.figures.registry import (
+    MODES,
+    NEW,
     Figure,
     FigureContext,
     get,
+    lookup,
     names,
     register,
     registry,
 )
 
-__all__ = ["Figure", "FigureContext", "get", "names", "register", "registry"]
+__all__ = [
+    "MODES",
+    "NEW",
+    "Figure",
+    "FigureContext",
+    "get",
+    "lookup",
+    "names",
+    "register",
+    "registry",
+]

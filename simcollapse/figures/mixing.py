@@ -49,6 +49,9 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": dict(d=100, c2=1.0, sigma2=1.0, p2=0.5, lam=1e-3,
                       alphas=[0.0, 0.02, 0.1, 0.5, 1.0], n_theory=(50, 2e5, 40),
                       n_sim=[100, 400, 1600], reps=16),
+        "default": dict(d=100, c2=1.0, sigma2=1.0, p2=0.5, lam=1e-3,
+                        alphas=[0.0, 0.02, 0.1, 0.5, 1.0], n_theory=(50, 4e5, 60),
+                        n_sim=[100, 400, 1600, 6400], reps=48),
         "full": dict(d=200, c2=1.0, sigma2=1.0, p2=0.5, lam=1e-3,
                      alphas=[0.0, 0.02, 0.1, 0.5, 1.0], n_theory=(100, 1e6, 80),
                      n_sim=[200, 800, 3200, 12800], reps=48),
@@ -57,6 +60,9 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": dict(d=100, c2=1.0, sigma2=1.0, lam=1e-3, rounds=8, n_theory=(150, 1e5, 40),
                       n_sim=[600, 2400], reps=16, iso_d=60, phis=[0.25, 0.5, 0.7, 0.75, 0.8],
                       iso_sim_n=[120, 75], iso_reps=32),
+        "default": dict(d=100, c2=1.0, sigma2=1.0, lam=1e-3, rounds=10, n_theory=(150, 4e5, 60),
+                        n_sim=[600, 2400, 4800], reps=32, iso_d=100,
+                        phis=[0.25, 0.5, 0.7, 0.75, 0.8], iso_sim_n=[400, 200, 143], iso_reps=64),
         "full": dict(d=200, c2=1.0, sigma2=1.0, lam=1e-3, rounds=10, n_theory=(300, 1e6, 80),
                      n_sim=[1200, 4800, 19200], reps=48, iso_d=200,
                      phis=[0.25, 0.5, 0.7, 0.75, 0.8], iso_sim_n=[800, 400, 250], iso_reps=64),
@@ -64,6 +70,8 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "generations": {
         "quick": dict(ols_d=50, ols_n=400, ridge_d=100, ridge_n=100, ridge_lam=1e-2, c2=0.0,
                       sigma2=1.0, generations=6, reps=64),
+        "default": dict(ols_d=50, ols_n=400, ridge_d=100, ridge_n=100, ridge_lam=1e-2, c2=0.0,
+                        sigma2=1.0, generations=8, reps=128),
         "full": dict(ols_d=100, ols_n=800, ridge_d=200, ridge_n=200, ridge_lam=1e-2, c2=0.0,
                      sigma2=1.0, generations=12, reps=96),
     },
@@ -305,6 +313,7 @@ register(
         lambda ctx: _cached(ctx, "weighted_mixing", weighted_table),
         _plot_weighted,
         group="mixing",
+        paper="Figure 9",
     )
 )
 register(
@@ -315,6 +324,7 @@ register(
         lambda ctx: _cached(ctx, "iterative_mixing", iterative_table),
         _plot_iterative,
         group="mixing",
+        paper="Figure 10",
     )
 )
 register(

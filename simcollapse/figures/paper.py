@@ -1,7 +1,10 @@
 """The paper's scaling curves, each a sweep spec (or a few) plus a plot of the sweep's tidy table.
 
-Theory is drawn as lines, Monte Carlo as markers with standard-error bars. Quick settings use a
-smaller d, fewer draws and fewer grid points than full settings, with the same shapes of curves.
+Theory is drawn as lines, Monte Carlo as markers with standard-error bars. Every setting of every
+figure is in ``PRESETS``, one column per level: ``quick`` (minutes on a 2-core CPU for all
+figures), ``default`` (more draws and grid points, within the hour-long budget of all figures
+together on a 2-core CPU) and ``full`` (paper scale). The shapes of the curves are the same at
+every level; draws are raised where a heavy-tailed shift term needs them to be honest.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.sweep import Sweep, problem_of_row, run_sweep
 
@@ -24,8 +27,40 @@ def _run(ctx: FigureContext, **spec: Any) -> pd.DataFrame:
     return run_sweep(Sweep(**spec), ctx.store, progress=ctx.progress)
 
 
-def _quick(ctx: FigureContext, quick: Any, full: Any) -> Any:
-    return quick if ctx.mode == "quick" else full
+# One row per figure, one column per level (FigureContext.mode). Widths and sample sizes are the
+# grid points of simulated markers; n_line / m_line are the number of theory points.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "scaling_plateau": {
+        "quick": dict(d=100, n_line=60, reps=12, n_sim=[30, 300, 1000, 4000]),
+        "default": dict(d=200, n_line=100, reps=32, n_sim=[50, 200, 800, 3000, 10000]),
+        "full": dict(d=400, n_line=120, reps=48, n_sim=[50, 200, 800, 2000, 8000, 32000]),
+    },
+    "isotropic_corollary": {
+        "quick": dict(d=100, phi_line=40, reps=12, phi_sim=[0.1, 0.3, 0.6]),
+        "default": dict(d=200, phi_line=60, reps=32, phi_sim=[0.1, 0.2, 0.3, 0.5, 0.7]),
+        "full": dict(d=400, phi_line=80, reps=48, phi_sim=[0.1, 0.2, 0.3, 0.5, 0.7, 0.8]),
+    },
+    "model_size_regimes": {
+        "quick": dict(d=300, n_stop=1e5, n_line=40, reps=16, n_sim=[30, 1000]),
+        "default": dict(d=300, n_stop=1e5, n_line=60, reps=32, n_sim=[30, 400, 3000]),
+        "full": dict(d=300, n_stop=1e6, n_line=80, reps=64, n_sim=[50, 100, 400, 1500, 6000]),
+    },
+    "width_double_descent": {
+        "quick": dict(d=300, n=100, m_line=61, reps=12),
+        "default": dict(d=600, n=200, m_line=91, reps=32),
+        "full": dict(d=800, n=300, m_line=121, reps=48),
+    },
+    "synthetic_fraction": {
+        "quick": dict(d=200, ns=[300, 3000, 30000], widths=[100, 400], p2_line=21, reps=32),
+        "default": dict(d=200, ns=[300, 3000, 30000], widths=[100, 400], p2_line=41, reps=128),
+        "full": dict(d=600, ns=[1000, 10000, 100000], widths=[300, 1200], p2_line=41, reps=128),
+    },
+}
+
+
+def _preset(ctx: FigureContext, name: str) -> dict[str, Any]:
+    """The settings of figure ``name`` at the context's level (a copy)."""
+    return dict(PRESETS[name][ctx.mode])
 
 
 def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None = None) -> None:
@@ -45,7 +80,7 @@ def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None
     )
 
 
-def _legend_note(ax: Any) -> None:
+def _legend_note(ax: Any, loc: str = "lower left") -> None:
     """A second legend explaining lines (theory) and markers (simulation)."""
     from matplotlib.lines import Line2D
 
@@ -56,21 +91,21 @@ def _legend_note(ax: Any) -> None:
     current = ax.get_legend()
     if current is not None:
         ax.add_artist(current)
-    ax.legend(handles=handles, loc="lower left", fontsize="small")
+    ax.legend(handles=handles, loc=loc, fontsize="small")
 
 
 # --------------------------------------------------------------------------- scaling_plateau
 
 
 def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
-    d = _quick(ctx, 100, 400)
-    common = dict(d=d, family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
+    cfg = _preset(ctx, "scaling_plateau")
+    common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
     theory = _run(
         ctx,
         **common,
         method="theory",
         axes={
-            "n": {"start": 10, "stop": 1e9, "num": _quick(ctx, 60, 120), "scale": "log"},
+            "n": {"start": 10, "stop": 1e9, "num": cfg["n_line"], "scale": "log"},
             "lam": [1e-6],
             "p2": list(SCALING_P2),
         },
@@ -79,9 +114,9 @@ def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
         ctx,
         **common,
         method="simulate",
-        reps=_quick(ctx, 12, 48),
+        reps=cfg["reps"],
         axes={
-            "n": _quick(ctx, [30, 300, 1000, 4000], [50, 200, 800, 2000, 8000, 32000]),
+            "n": cfg["n_sim"],
             "lam": [1e-6],
             "p2": list(SCALING_P2),
         },
@@ -118,19 +153,20 @@ def scaling_plateau_plot(table: pd.DataFrame) -> Any:
 def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
     from simcollapse.theory import isotropic_ridgeless_error
 
-    d = _quick(ctx, 100, 400)
+    cfg = _preset(ctx, "isotropic_corollary")
+    d = cfg["d"]
     p2s = [0.0, 0.1, 0.3, 0.5]
     common = dict(d=d, family="isotropic", c2=1.0, sigma2=0.5)
-    phi_line = np.linspace(0.04, 0.92, _quick(ctx, 40, 80))
+    phi_line = np.linspace(0.04, 0.92, cfg["phi_line"])
     theory = _run(
         ctx, **common, method="theory", axes={"n": np.round(d / phi_line), "lam": [0.0], "p2": p2s}
     )
-    phi_sim = np.array(_quick(ctx, [0.1, 0.3, 0.6], [0.1, 0.2, 0.3, 0.5, 0.7, 0.8]))
+    phi_sim = np.array(cfg["phi_sim"])
     sim = _run(
         ctx,
         **common,
         method="simulate",
-        reps=_quick(ctx, 12, 48),
+        reps=cfg["reps"],
         axes={"n": np.round(d / phi_sim), "lam": [0.0], "p2": p2s},
     )
     table = pd.concat([theory, sim], ignore_index=True)
@@ -164,39 +200,26 @@ def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
 
 # ------------------------------------------------------------------------ model_size_regimes
 
-REGIME_C2 = {"high quality": 0.02, "medium quality": 0.2, "low quality": 2.0}
+# Isotropic inputs, widths below d, half the rows synthetic: the narrow model cannot see part of
+# the shift, so the n -> infinity floor grows with the width when p2^2 c^2 exceeds the signal
+# (low quality: larger models amplify collapse) and shrinks with it otherwise (high quality).
+REGIME_C2 = {"high quality": 0.2, "low quality": 8.0}
+REGIME_WIDTHS = (60, 150, 240)
+REGIME_P2 = 0.5
 
 
 def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
-    d = _quick(ctx, 200, 600)
-    widths = _quick(ctx, [50, 100, 200, 400], [100, 200, 400, 800, 1600])
-    sim_widths = _quick(ctx, [50, 200, 400], widths)
-    common = dict(d=d, family="power_law", alpha=1.5, source=1.5, sigma2=0.1, model="rp")
-    n_line = {
-        "start": 20,
-        "stop": _quick(ctx, 1e5, 1e6),
-        "num": _quick(ctx, 40, 80),
-        "scale": "log",
+    cfg = _preset(ctx, "model_size_regimes")
+    common = dict(d=cfg["d"], family="isotropic", sigma2=0.1, model="rp")
+    grid = {
+        "m": list(REGIME_WIDTHS),
+        "lam": [1e-4],
+        "p2": [REGIME_P2],
+        "c2": list(REGIME_C2.values()),
     }
-    theory = _run(
-        ctx,
-        **common,
-        method="theory",
-        axes={"n": n_line, "m": widths, "lam": [1e-4], "p2": [0.1], "c2": list(REGIME_C2.values())},
-    )
-    sim = _run(
-        ctx,
-        **common,
-        method="simulate",
-        reps=_quick(ctx, 8, 32),
-        axes={
-            "n": _quick(ctx, [1000], [100, 400, 1600, 6400]),
-            "m": sim_widths,
-            "lam": [1e-4],
-            "p2": [0.1],
-            "c2": list(REGIME_C2.values()),
-        },
-    )
+    n_line = {"start": 20, "stop": cfg["n_stop"], "num": cfg["n_line"], "scale": "log"}
+    theory = _run(ctx, **common, method="theory", axes={"n": n_line, **grid})
+    sim = _run(ctx, **common, method="simulate", reps=cfg["reps"], axes={"n": cfg["n_sim"], **grid})
     table = pd.concat([theory, sim], ignore_index=True)
     names = {v: k for k, v in REGIME_C2.items()}
     table["regime"] = [names[min(names, key=lambda c: abs(c - x))] for x in table["c2"]]
@@ -204,19 +227,30 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def model_size_regimes_plot(table: pd.DataFrame) -> Any:
-    fig, axes = new_figure(ncols=len(REGIME_C2), width=4.6, height=4.0, sharey=True)
+    fig, axes = new_figure(ncols=len(REGIME_C2), width=4.8, height=4.2, sharey=True)
     widths = sorted(table["m"].unique())
     colors = palette(len(widths))
+    verdict = {
+        "high quality": "wider is better\n(except near its threshold n = m)",
+        "low quality": "wider is worse for n > 2m (amplifies),\nbetter for n < m (mitigates)",
+    }
     for ax, (regime, c2) in zip(axes, REGIME_C2.items(), strict=True):
         part = table[table.regime == regime]
         for color, m in zip(colors, widths, strict=True):
             th = part[(part.method == "theory") & (part.m == m)]
-            ax.plot(th["n"], th["total"], color=color, lw=1.6, label=f"{m}")
+            ax.plot(th["n"], th["total"], color=color, lw=1.6, label=f"{m:g}")
             _errorbars(ax, part[(part.method == "simulate") & (part.m == m)], "n", color)
-        ax.axhline(0.1**2 * c2, color="0.4", ls="--", lw=1)
-        ax.set(xscale="log", yscale="log", xlabel="sample size n", title=f"{regime}: $c^2$={c2:g}")
-    axes[0].set_ylabel("test error ($p_2$ = 0.1)")
-    axes[-1].legend(title="width m", loc="upper right")
+            ax.axvline(m, color=color, ls=":", lw=1)
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="sample size n",
+            title=f"{regime}, $c^2$ = {c2:g}: {verdict[regime]}",
+        )
+    d = int(table["d"].iloc[0])
+    axes[0].set_ylabel(f"test error ($p_2$ = {REGIME_P2:g}, isotropic, d = {d})")
+    axes[-1].legend(title="width m (dotted: n = m)", loc="upper right")
+    _legend_note(axes[0])
     return fig
 
 
@@ -224,9 +258,10 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
 
 
 def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
-    d, n = _quick(ctx, (300, 100), (800, 300))
+    cfg = _preset(ctx, "width_double_descent")
+    d, n = cfg["d"], cfg["n"]
     common = dict(d=d, family="power_law", alpha=1.0, source=1.0, c2=0.5, sigma2=0.2, model="rp")
-    m_line = np.unique(np.round(np.geomspace(0.1 * n, 10 * n, _quick(ctx, 61, 121))))
+    m_line = np.unique(np.round(np.geomspace(0.1 * n, 10 * n, cfg["m_line"])))
     m_line = np.union1d(m_line, [n])
     theory = _run(
         ctx,
@@ -238,7 +273,7 @@ def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
         ctx,
         **common,
         method="simulate",
-        reps=_quick(ctx, 12, 48),
+        reps=cfg["reps"],
         axes={
             "n": [n],
             "m": [int(n * f) for f in (0.2, 0.5, 2, 5)],
@@ -263,9 +298,11 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
         a.axvline(1.0, color="0.5", ls=":", lw=1)
         a.set(xscale="log", yscale="log", xlabel=r"$\psi = m/n$")
     n = int(table["n"].iloc[0])
-    ax.set(ylabel="test error", title=f"Random projections, n = {n}")
-    az.set(ylabel=r"synthetic term $\zeta$", title="grows below $m = n$, shrinks beyond")
-    ax.legend(title="$p_2$", loc="upper right")
+    ax.set(ylabel="test error", title=f"Random projections, n = {n} (dotted: m = n)")
+    az.set(ylabel=r"synthetic term $\zeta$ (theory)", title="grows below $m = n$, shrinks beyond")
+    ax.legend(title="$p_2$ (lines close:\nsee the $\\zeta$ panel)", loc="upper right")
+    _legend_note(ax, loc="upper left")
+    az.legend(title="$p_2$", loc="upper right")
     return fig
 
 
@@ -273,11 +310,10 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
 
 
 def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
-    d = _quick(ctx, 200, 600)
-    common = dict(d=d, family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.1)
-    ns = _quick(ctx, [300, 3000, 30000], [1000, 10000, 100000])
-    p2 = np.linspace(0.0, 1.0, _quick(ctx, 21, 41))
-    widths = _quick(ctx, [100, 400], [300, 1200])
+    cfg = _preset(ctx, "synthetic_fraction")
+    common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.1)
+    ns, widths = cfg["ns"], cfg["widths"]
+    p2 = np.linspace(0.0, 1.0, cfg["p2_line"])
     rp = _run(
         ctx,
         **common,
@@ -291,7 +327,7 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
         **common,
         model="rp",
         method="simulate",
-        reps=_quick(ctx, 8, 32),
+        reps=cfg["reps"],
         axes={"n": ns[:2], "m": widths, "lam": [1e-4], "p2": [0.0, 0.2, 0.5, 1.0]},
     )
     table = pd.concat([rp, ridge, sim], ignore_index=True)
@@ -307,15 +343,24 @@ def synthetic_fraction_plot(table: pd.DataFrame) -> Any:
     fig, axes = new_figure(ncols=len(ns), width=4.4, height=4.0, sharey=True)
     widths = sorted(table["width"].unique(), key=lambda w: (w.startswith("ridge"), len(w), w))
     colors = dict(zip(widths, palette(len(widths)), strict=True))
+    d = int(table["d"].iloc[0])
     for ax, n in zip(axes, ns, strict=True):
         part = table[table.n == n]
         for w in widths:
             th = part[(part.method == "theory") & (part.width == w)]
-            ax.plot(th["p2"], th["total"], color=colors[w], lw=1.6, label=w)
+            # A width m >= d spans the inputs: its theory line lies on the ridge line, so it is
+            # drawn dashed on top of a wider ridge line, and the legend says so.
+            wide = not w.startswith("ridge") and int(w.split("=")[1]) >= d
+            style = (
+                dict(ls="--", lw=1.6, zorder=2.5) if wide else dict(lw=3.0 if "ridge" in w else 1.6)
+            )
+            label = f"{w} (m ≥ d = {d}: on the ridge line)" if wide else w
+            ax.plot(th["p2"], th["total"], color=colors[w], label=label, **style)
             _errorbars(ax, part[(part.method == "simulate") & (part.width == w)], "p2", colors[w])
         ax.set(yscale="log", xlabel="synthetic fraction $p_2$", title=f"n = {n:,}")
     axes[0].set_ylabel("test error")
-    axes[-1].legend(title="model", loc="lower right")
+    axes[-1].legend(title="model (theory)", loc="lower right", fontsize="small")
+    _legend_note(axes[0])
     return fig
 
 
@@ -328,16 +373,20 @@ MAIN_FIGURES = (
     "width_double_descent",
     "synthetic_fraction",
 )
+# Figures of other modules whose tables are sweep tables too (their simulated points join in).
+OTHER_SIMULATED = ("rp_width",)
 KEYS = ["model", "family", "d", "n", "lam", "p2", "c2", "sigma2"]
 
 
 def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
     """Every simulated point of the other figures, beside the theory at the same point."""
+    import simcollapse.figures.width  # noqa: F401  (registers rp_width)
     from simcollapse import theory
+    from simcollapse.figures.registry import get
 
     rows = []
-    for name in MAIN_FIGURES:
-        table = FIGURES[name].compute(ctx)
+    for name in (*MAIN_FIGURES, *OTHER_SIMULATED):
+        table = get(name).compute(ctx)
         sim = table[table.method == "simulate"].copy()
         sim["figure"] = name
         rows.append(sim)
@@ -391,41 +440,53 @@ FIGURES = {
     for f in (
         Figure(
             "scaling_plateau",
-            "Test error against n, power-law spectrum: every p2 > 0 stops at p2^2 c^2.",
+            "Test error against n, power-law spectrum: every p2 > 0 stops at p2^2 c^2 "
+            "(Theorem 1, strong model collapse).",
             scaling_plateau_table,
             scaling_plateau_plot,
+            paper=NEW,
         ),
         Figure(
             "isotropic_corollary",
             "Corollary 1: isotropic ridgeless error against phi = d/n, closed form and simulation.",
             isotropic_corollary_table,
             isotropic_corollary_plot,
+            paper=NEW,
         ),
         Figure(
             "model_size_regimes",
-            "Random projections: larger models amplify or mitigate collapse depending on "
-            "the quality c^2 and on n (paper Figure 1).",
+            "Random projections (isotropic, d = 300, p2 = 1/2, widths 60/150/240) against n: "
+            "with high-quality synthetic data (c^2 = 0.2) the wider model is better except near "
+            "its threshold n = m; with low-quality data (c^2 = 8, p2^2 c^2 above the signal) the "
+            "wider model is worse for every n > 2m (larger models amplify collapse) and better "
+            "for n < m (beyond the threshold they mitigate it).",
             model_size_regimes_table,
             model_size_regimes_plot,
+            paper=NEW,
         ),
         Figure(
             "width_double_descent",
-            "Test error against psi = m/n: the peak at m = n, the synthetic term growing below "
-            "it and shrinking beyond.",
+            "Test error against psi = m/n, power-law spectrum: the peak at m = n, the synthetic "
+            "term growing below it and shrinking beyond.",
             width_double_descent_table,
             width_double_descent_plot,
+            paper=NEW,
         ),
         Figure(
             "synthetic_fraction",
-            "Test error against the synthetic fraction p2 for several n and widths.",
+            "Test error against the synthetic fraction p2 for several n and widths (a width "
+            "m >= d lies on the ridge line, drawn dashed on top of it).",
             synthetic_fraction_table,
             synthetic_fraction_plot,
+            paper=NEW,
         ),
         Figure(
             "theory_vs_simulation",
-            "Every simulated point of the other figures against its theory value.",
+            "Every simulated point of the theory figures (those above and rp_width) against its "
+            "theory value.",
             theory_vs_simulation_table,
             theory_vs_simulation_plot,
+            paper=NEW,
         ),
     )
 }

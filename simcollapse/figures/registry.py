@@ -8,6 +8,7 @@ add their figures with ``register``; ``simcollapse figures`` lists, computes, dr
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -16,9 +17,23 @@ import pandas as pd
 
 from simcollapse.store import ResultStore
 
-Mode = Literal["quick", "full"]
+Mode = Literal["quick", "default", "full"]
+MODES: tuple[Mode, ...] = ("quick", "default", "full")
+NEW = "new: not in the paper"
 
-__all__ = ["Figure", "FigureContext", "Mode", "get", "names", "register", "registry"]
+__all__ = [
+    "MODES",
+    "NEW",
+    "Figure",
+    "FigureContext",
+    "Mode",
+    "aliases",
+    "get",
+    "lookup",
+    "names",
+    "register",
+    "registry",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +41,9 @@ class FigureContext:
     """What a figure's compute function gets.
 
     Attributes:
-      mode: "quick" (small, CPU, seconds) or "full" (paper scale).
+      mode: "quick" (small, minutes on a 2-core CPU for all figures), "default" (the best a
+        2-core CPU does in about an hour for all figures) or "full" (paper scale, an accelerator
+        advised).
       store: where finished work is cached (None: compute everything, keep nothing).
       data_dir: folder with the four MNIST IDX files, or None (built-in digits).
       corpus: a user text corpus, or None (the built-in story grammar).
@@ -52,6 +69,8 @@ class Figure:
       compute: FigureContext -> tidy pandas DataFrame (the CSV written beside the picture).
       plot: DataFrame -> matplotlib Figure.
       group: which part of the project it belongs to (theory, mixing, mnist, lm).
+      paper: the figure of the paper it reproduces ("Figure 1", "Figure 7, left") or
+        ``NEW`` ("new: not in the paper").
     """
 
     name: str
@@ -59,6 +78,20 @@ class Figure:
     compute: Callable[[FigureContext], pd.DataFrame]
     plot: Callable[[pd.DataFrame], Any]
     group: str = "theory"
+    paper: str = NEW
+
+    @property
+    def paper_number(self) -> int | None:
+        """The number of the paper figure it reproduces, or None for a new figure."""
+        match = re.match(r"\s*figure\s+(\d+)", self.paper, flags=re.IGNORECASE)
+        return int(match.group(1)) if match else None
+
+    @property
+    def full_caption(self) -> str:
+        """The caption with what it reproduces in front: "Paper Figure 1: ..." or "New: ..."."""
+        if self.paper_number is None:
+            return f"New (not in the paper): {self.caption}"
+        return f"Paper {self.paper}: {self.caption}"
 
 
 _REGISTRY: dict[str, Figure] = {}
@@ -81,6 +114,16 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
+def aliases(number: int) -> tuple[str, ...]:
+    """The names that select paper figure ``number``: fig1, figure1, figure-1, figure_1."""
+    return (f"fig{number}", f"figure{number}", f"figure-{number}", f"figure_{number}")
+
+
+def _paper_number(alias: str) -> int | None:
+    match = re.fullmatch(r"fig(?:ure)?[-_ ]?(\d+)", alias.strip().lower())
+    return int(match.group(1)) if match else None
+
+
 def get(name: str) -> Figure:
     """The figure called ``name``; an unknown name raises a KeyError listing the known ones."""
     try:
@@ -89,3 +132,32 @@ def get(name: str) -> Figure:
         raise KeyError(
             f"unknown figure {name!r}; known figures: {', '.join(_REGISTRY) or '(none)'}"
         ) from None
+
+
+def lookup(name: str) -> list[Figure]:
+    """The figures a name selects: a registered name, or a paper figure (fig1, figure-1).
+
+    A paper figure may be reproduced by several registered figures (its panels); all of them are
+    returned, in registration order.
+
+    Raises:
+      KeyError: neither a registered name nor a paper figure that some registered figure
+        reproduces; the message lists the known names and paper figures.
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> [f.name for f in lookup("fig1")]
+      ['pareto']
+    """
+    if name in _REGISTRY:
+        return [_REGISTRY[name]]
+    number = _paper_number(name)
+    found = [f for f in _REGISTRY.values() if number is not None and f.paper_number == number]
+    if found:
+        return found
+    papers = sorted({f.paper_number for f in _REGISTRY.values()} - {None})
+    raise KeyError(
+        f"unknown figure {name!r}; known figures: {', '.join(_REGISTRY) or '(none)'}; "
+        f"paper figures: {', '.join(f'fig{k}' for k in papers) or '(none)'}"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from simcollapse.figures.registry import Figure, FigureContext, get, registry
+from simcollapse.figures.registry import Figure, FigureContext, lookup, registry
 from simcollapse.store import ResultStore
 
 FORMATS = ("png", "pdf", "svg")
@@ -18,6 +18,8 @@ FORMATS = ("png", "pdf", "svg")
 def load_builtin_figures() -> None:
     """Import the modules that register the built-in figures (idempotent)."""
     import simcollapse.figures.paper  # noqa: F401
+    import simcollapse.figures.pareto  # noqa: F401
+    import simcollapse.figures.width  # noqa: F401
 
     for optional in (
         "simcollapse.figures.mixing",
@@ -42,11 +44,16 @@ def check_writable(out: Path) -> None:
 
 
 def select(names: Sequence[str] | None) -> list[Figure]:
-    """The figures called ``names`` (all when None); an unknown name lists the known ones."""
+    """The figures called ``names`` (all when None), each once, in the order asked.
+
+    A name is a registered figure or a paper figure (fig1, figure-1: every registered figure
+    that reproduces it); an unknown name raises a KeyError listing the known ones.
+    """
     load_builtin_figures()
     if not names:
         return list(registry().values())
-    return [get(name) for name in names]
+    chosen = {f.name: f for name in names for f in lookup(name)}
+    return list(chosen.values())
 
 
 def write_figures(
@@ -66,7 +73,7 @@ def write_figures(
     check_writable(out)
     written: dict[str, list[Path]] = {}
     for fig_spec in figures:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         table = fig_spec.compute(ctx)
         paths = [out / f"{fig_spec.name}.csv"]
         table.to_csv(paths[0], index=False)
@@ -77,7 +84,8 @@ def write_figures(
             paths.append(path)
         plt.close(fig)
         written[fig_spec.name] = paths
-        log(f"{fig_spec.name}: {len(table):,} rows, {time.perf_counter() - start:.1f} s")
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        log(f"{fig_spec.name}: {len(table):,} rows, {wall:.1f} s ({cpu:.1f} s of CPU)")
     return written
 
 

@@ -7,12 +7,14 @@
 On the built-in grammar both plot the *excess* loss over the grammar's exact per-token entropy
 (the irreducible loss); on a user corpus, the raw test loss. ``quick`` mode: short one-plot
 grammar stories, two toy sizes, p2 in {0, 0.1, 0.5, 1}, 64 steps of 16 rows (about 1.5 minutes
-on a 2-core CPU for both figures; they share one experiment). ``full`` mode: the full grammar
+on a 2-core CPU for both figures; they share one experiment). ``default``: five of the paper's p2,
+three seeds and four times the steps of ``quick``. ``full`` mode: the full grammar
 (or ``--corpus``), sizes from 2 to 12 layers, the paper's p2 grid, three seeds (a GPU job).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
 
-__all__ = ["full_experiment", "quick_experiment"]
+__all__ = ["default_experiment", "full_experiment", "quick_experiment"]
 
 
 def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
@@ -46,6 +48,22 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
         student_train=recipe,
         generator_train=recipe,  # the same recipe and size as nano: one compiled step for both
         n_synthetic=256,
+    )
+
+
+def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
+    """The hour-budget CPU level: five of the paper's p2, three seeds, four times the steps."""
+    recipe = TrainConfig(
+        steps=256, batch_size=16, lr=1e-2, warmup_steps=24, eval_every=32, eval_batch=64
+    )
+    return dataclasses.replace(
+        quick_experiment(seed, corpus),
+        p2s=(0.0, 0.01, 0.1, 0.5, 1.0),
+        seeds=(seed, seed + 1, seed + 2),
+        n_student=4000,
+        student_train=recipe,
+        generator_train=recipe,
+        n_synthetic=512,
     )
 
 
@@ -88,7 +106,9 @@ def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
 
 def _experiment(ctx: FigureContext) -> LMExperiment:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
-    make = quick_experiment if ctx.mode == "quick" else full_experiment
+    make = {"quick": quick_experiment, "default": default_experiment, "full": full_experiment}[
+        ctx.mode
+    ]
     return make(ctx.seed, corpus)
 
 
@@ -221,6 +241,7 @@ register(
         compute=_compute_curves,
         plot=_plot_curves,
         group="lm",
+        paper="Figure 8, left",
     )
 )
 register(
@@ -231,5 +252,6 @@ register(
         compute=_compute_sizes,
         plot=_plot_sizes,
         group="lm",
+        paper="Figure 8, right",
     )
 )

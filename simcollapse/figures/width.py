@@ -1,0 +1,168 @@
+"""Random projections against the width m at the paper's Figure 1 setting (Figures 2 and 4).
+
+* ``rp_error_terms`` (paper Figure 2): bias, variance and the synthetic term zeta of Theorem 2
+  against psi = m/n, one panel each; all three diverge at the interpolation threshold m = n as
+  lam -> 0. Theory only (the simulator measures the total, not its terms).
+* ``rp_width`` (paper Figure 4): test error against m for several synthetic fractions p2, one
+  panel per quality c^2; theory lines and simulated markers.
+
+Both: isotropic inputs (Sigma = I, d = 600), n = 500, label shift Delta = (c^2/d) I,
+sigma^2 = 0.1.
+Table columns: those of a sweep table (method, n, m, lam, p2, c2, bias, variance, zeta, total,
+stderr, ...) plus psi = m/n.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcollapse.figures.paper import _errorbars, _legend_note, _run
+from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.style import new_figure, palette
+
+__all__ = ["PRESETS", "TERMS_LAMS", "WIDTH_C2", "WIDTH_P2"]
+
+TERMS_LAMS = (1e-4, 1e-6)  # small ridges: finite at m = n, and ever sharper peaks there
+TERMS_C2, TERMS_P2 = 0.5, 0.1
+WIDTH_P2 = (0.0, 0.02, 0.1, 0.2, 0.5)
+WIDTH_C2 = [0.1, 0.5, 1.0]
+WIDTH_LAM = 1e-4
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "rp_error_terms": {
+        "quick": dict(d=600, n=500, psi_line=41),
+        "default": dict(d=600, n=500, psi_line=101),
+        "full": dict(d=600, n=500, psi_line=201),
+    },
+    "rp_width": {
+        "quick": dict(d=600, n=500, psi_line=41, psi_sim=[0.2, 0.6], c2_sim=[1.0], reps=8),
+        "default": dict(
+            d=600, n=500, psi_line=81, psi_sim=[0.1, 0.4, 2.0, 5.0], c2_sim=WIDTH_C2, reps=24
+        ),
+        "full": dict(
+            d=600,
+            n=500,
+            psi_line=121,
+            psi_sim=[0.1, 0.2, 0.4, 2.0, 5.0, 10.0],
+            c2_sim=WIDTH_C2,
+            reps=64,
+        ),
+    },
+}
+COMMON = dict(family="isotropic", signal=1.0, sigma2=0.1, model="rp")
+
+
+def _psi_grid(num: int) -> np.ndarray:
+    """num points log-spaced in [0.1, 10], symmetric about psi = 1 (on it when num is odd)."""
+    return np.geomspace(0.1, 10.0, num)
+
+
+def _with_psi(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table["psi"] = table["m"] / table["n"]
+    return table
+
+
+def rp_error_terms_table(ctx: FigureContext) -> pd.DataFrame:
+    """Theorem 2's terms on a psi grid through psi = 1, for each small ridge."""
+    cfg = PRESETS["rp_error_terms"][ctx.mode]
+    n = cfg["n"]
+    m = np.unique(np.round(_psi_grid(cfg["psi_line"] | 1) * n))  # odd count: m = n on the grid
+    theory = _run(
+        ctx,
+        d=cfg["d"],
+        **COMMON,
+        c2=TERMS_C2,
+        method="theory",
+        axes={"n": [n], "m": m, "lam": list(TERMS_LAMS), "p2": [TERMS_P2]},
+    )
+    return _with_psi(theory)
+
+
+def rp_error_terms_plot(table: pd.DataFrame) -> Any:
+    terms = (("bias", "bias"), ("variance", "variance"), ("zeta", r"synthetic term $\zeta$"))
+    fig, axes = new_figure(ncols=3, width=4.2, height=3.9)
+    colors = palette(len(TERMS_LAMS))
+    for ax, (col, label) in zip(axes, terms, strict=True):
+        for color, lam in zip(colors, TERMS_LAMS, strict=True):
+            part = table[np.isclose(table.lam, lam)].sort_values("psi")
+            ax.plot(part["psi"], part[col], color=color, lw=1.8, label=f"{lam:g}")
+        ax.axvline(1.0, color="0.5", ls=":", lw=1, label="m = n")
+        ax.set(xscale="log", yscale="log", xlabel=r"$\psi = m/n$", title=label)
+    axes[0].set_ylabel("Theorem 2 term (theory)")
+    axes[1].legend(title="ridge $\\lambda$ (lines coincide\naway from m = n)", loc="lower right")
+    n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
+    fig.suptitle(
+        f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $p_2$ = {TERMS_P2:g}, "
+        f"$c^2$ = {TERMS_C2:g}: every term peaks at m = n and diverges there as $\\lambda \\to 0$",
+        fontsize="medium",
+    )
+    return fig
+
+
+def rp_width_table(ctx: FigureContext) -> pd.DataFrame:
+    """Test error against the width for each (p2, c2): theory on a grid, simulation at a few m."""
+    cfg = PRESETS["rp_width"][ctx.mode]
+    n = cfg["n"]
+    m_line = np.unique(np.round(_psi_grid(cfg["psi_line"]) * n))
+    grid = {"n": [n], "lam": [WIDTH_LAM], "p2": list(WIDTH_P2)}
+    common = dict(d=cfg["d"], **COMMON)
+    theory = _run(ctx, **common, method="theory", axes={"m": m_line, "c2": WIDTH_C2, **grid})
+    m_sim = np.round(np.asarray(cfg["psi_sim"]) * n)
+    axes = {"m": m_sim, "c2": list(cfg["c2_sim"]), **grid}
+    sim = _run(ctx, **common, method="simulate", reps=cfg["reps"], axes=axes)
+    return _with_psi(pd.concat([theory, sim], ignore_index=True))
+
+
+def rp_width_plot(table: pd.DataFrame) -> Any:
+    fig, axes = new_figure(ncols=len(WIDTH_C2), width=4.4, height=4.0, sharey=True)
+    colors = palette(len(WIDTH_P2))
+    for ax, c2 in zip(axes, WIDTH_C2, strict=True):
+        part = table[np.isclose(table.c2, c2)]
+        for color, p2 in zip(colors, WIDTH_P2, strict=True):
+            th = part[(part.method == "theory") & np.isclose(part.p2, p2)].sort_values("m")
+            ax.plot(th["m"], th["total"], color=color, lw=1.6, label=f"{p2:g}")
+            sim = part[(part.method == "simulate") & np.isclose(part.p2, p2)]
+            _errorbars(ax, sim, "m", color)
+        ax.axvline(int(table["n"].iloc[0]), color="0.5", ls=":", lw=1)
+        ax.set(xscale="log", yscale="log", xlabel="width m", title=f"$c^2$ = {c2:g}")
+    n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
+    axes[0].set_ylabel("test error (dotted: m = n)")
+    axes[-1].legend(title="$p_2$ (small $p_2$ lines\noverlap at small $c^2$)", loc="upper right")
+    _legend_note(axes[0])
+    fig.suptitle(
+        f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $\\lambda$ = {WIDTH_LAM:g}: "
+        "synthetic rows raise the error most near m = n",
+        fontsize="medium",
+    )
+    return fig
+
+
+RP_ERROR_TERMS = register(
+    Figure(
+        "rp_error_terms",
+        "Bias, variance and synthetic term zeta of random projections against psi = m/n "
+        "(Sigma = I, d = 600, n = 500, sigma^2 = 0.1, p2 = 0.1, c^2 = 0.5), one panel each, for "
+        "lam = 1e-4 and 1e-6: all three peak at m = n and diverge there as lam -> 0. "
+        "Theory only; the paper's d, n and p2 for this figure are not stated, we reuse "
+        "Figure 1's.",
+        rp_error_terms_table,
+        rp_error_terms_plot,
+        paper="Figure 2",
+    )
+)
+RP_WIDTH = register(
+    Figure(
+        "rp_width",
+        "Test error of random projections against the width m (Sigma = I, d = 600, n = 500, "
+        "sigma^2 = 0.1, lam = 1e-4) for p2 in {0, 0.02, 0.1, 0.2, 0.5}, one panel per c^2 in "
+        "{0.1, 0.5, 1}: the synthetic rows raise the curve most near m = n. Settings chosen "
+        "(the paper's are not stated): Figure 1's.",
+        rp_width_table,
+        rp_width_plot,
+        paper="Figure 4",
+    )
+)
