@@ -10,6 +10,7 @@ Public API:
   settings.get(name), Setting, MonteCarlo                 - one protocol for every setting
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  cached_run, StoreWarning                                  - cached experiments; a healed store
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
 """
@@ -24,7 +25,7 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
 from simcollapse.simulate.driver import MonteCarlo
-from simcollapse.store import ResultStore
+from simcollapse.store import ResultStore, StoreWarning, cached_run
 from simcollapse.strategies import (
     Accumulate,
     AccumulateSubsample,
@@ -54,10 +55,12 @@ __all__ = [
     "SimulationOnly",
     "SpecError",
     "Status",
+    "StoreWarning",
     "Sweep",
     "Unweighted",
     "Weighted",
     "__version__",
+    "cached_run",
     "figures",
     "lm",
     "neural",
