@@ -246,15 +246,19 @@ def _run(
     kernel: Callable[..., Array],
     static: dict[str, Any],
     prepare: Callable[[int, dict[str, np.ndarray]], tuple[np.ndarray, ...]],
+    per_n: Callable[[int], dict[str, Any]] | None = None,
 ) -> ErrorTerms:
-    """Run ``kernel`` through the Monte Carlo driver, grouped by n; floats cast to mc's dtype."""
+    """Run ``kernel`` through the Monte Carlo driver, grouped by n; floats cast to mc's dtype.
+
+    ``per_n(n)`` gives static keywords that depend on the group's n."""
     check_range("n", n, 1, integer=True)
     check_broadcast(n=n, **points)
     dt = mc.np_dtype
 
     def prep(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
         arrays = prepare(group[0], f)
-        return tuple(a.astype(dt) if a.dtype.kind == "f" else a for a in arrays), {}
+        extra = per_n(group[0]) if per_n else {}
+        return tuple(a.astype(dt) if a.dtype.kind == "f" else a for a in arrays), extra
 
     grid = {"n": n, **points}
     return driver.run(kernel, problem, grid, mc, prepare=prep, static={**static, "dtype": dt})
@@ -364,14 +368,14 @@ def _loop(
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         return (f["lam"],)
 
-    if mode == "subsample":
-        sizes = np.unique(np.asarray(n)) if sample is None else [sample]
-        if len(sizes) != 1:
-            raise ValueError("accumulate-subsample with several n needs an explicit sample_size")
-        sample = int(sizes[0])
     mc = driver.MonteCarlo(key, reps, dtype, batch)
-    static = {"generations": generations, "mode": mode, "sample": sample or 0}
-    return _run(problem, n, {"lam": lam}, mc, loop_draw, static, prepare)
+    static = {"generations": generations, "mode": mode}
+    per_n = None
+    if mode == "subsample" and sample is None:  # n rows per fit: static per group of n
+        per_n = lambda n_g: {"sample": n_g}  # noqa: E731
+    else:
+        static["sample"] = sample or 0
+    return _run(problem, n, {"lam": lam}, mc, loop_draw, static, prepare, per_n)
 
 
 def replace_error(
@@ -442,8 +446,8 @@ def accumulate_subsample_error(
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
 
     Raises:
-      ValueError: sample_size < 1 or above n (generation 1's pool), several n without an
-        explicit sample_size (the sample size is static), and as ``accumulate_error``.
+      ValueError: sample_size < 1 or above n (generation 1's pool), and as
+        ``accumulate_error``. Without ``sample_size`` each n uses n rows.
     """
     if sample_size is not None:
         check_range("sample_size", sample_size, 1, integer=True)
