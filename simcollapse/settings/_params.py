@@ -21,11 +21,14 @@ GENERATIONS = Param(
 )
 
 
-def theory_of(fn: Callable[..., ErrorTerms], names: tuple[str, ...]) -> TheoryFn:
-    """A setting's ``theory_fn`` from a ``theory.*_error(problem, *names, throw=...)``."""
+def theory_of(name: str, names: tuple[str, ...]) -> TheoryFn:
+    """A setting's ``theory_fn`` from ``simcollapse.theory.<name>(problem, *names, throw=...)``
+    (looked up at call time, so the public function is the one that runs)."""
 
     def theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-        return fn(problem, *(p[k] for k in names), throw=throw)
+        from simcollapse import theory as public
+
+        return getattr(public, name)(problem, *(p[k] for k in names), throw=throw)
 
     return theory
 

@@ -7,7 +7,7 @@ from typing import Any
 from simcollapse.settings._params import LAM, P2, ROUNDS, N, simulation_of, theory_of
 from simcollapse.settings.base import OPTION, Param, Setting
 from simcollapse.simulate import mixing
-from simcollapse.theory.iterative import iterative_error, iterative_terms
+from simcollapse.theory.iterative import iterative_terms
 
 REUSE = Param("reuse_real", OPTION, default=False, doc="keep the first round's real rows")
 
@@ -24,7 +24,7 @@ SETTING = Setting(
     "(w_0 = w1 + delta). Fresh rows every round: the recursion of Corollary 3 (one kappa per "
     "(n, lam), p2 only recombines); reused real rows: simulation only. Trailing axis: round.",
     params=(N, LAM, P2, ROUNDS, REUSE),
-    theory_fn=theory_of(iterative_error, ("n", "lam", "p2", "rounds")),
+    theory_fn=theory_of("iterative_error", ("n", "lam", "p2", "rounds")),
     terms_fn=iterative_terms,
     simulate_fn=simulation_of(
         mixing.iterative_error, ("n", "lam", "p2", "rounds"), ("reuse_real",)

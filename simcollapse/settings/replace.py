@@ -5,7 +5,7 @@ from __future__ import annotations
 from simcollapse.settings._params import GENERATIONS, LAM, N, simulation_of, theory_of
 from simcollapse.settings.base import Setting
 from simcollapse.simulate import mixing
-from simcollapse.theory.generations import replace_error, replace_terms
+from simcollapse.theory.generations import replace_terms
 
 SETTING = Setting(
     name="replace",
@@ -13,7 +13,7 @@ SETTING = Setting(
     "fed back generation by generation; exact k sigma^2 d/(n - d - 1) for OLS). The shift "
     "delta is not used. Trailing axis: generation.",
     params=(N, LAM, GENERATIONS),
-    theory_fn=theory_of(replace_error, ("n", "lam", "generations")),
+    theory_fn=theory_of("replace_error", ("n", "lam", "generations")),
     terms_fn=replace_terms,
     simulate_fn=simulation_of(mixing.replace_error, ("n", "lam", "generations")),
     kernels={"exact": mixing.loop_draw},

@@ -6,14 +6,14 @@ from simcollapse.settings._params import LAM, P2, N, simulation_of, theory_of
 from simcollapse.settings.base import Setting
 from simcollapse.simulate import engine
 from simcollapse.simulate.ridge import ridge_error as simulate_ridge
-from simcollapse.theory.ridge import ridge_error, ridge_terms
+from simcollapse.theory.ridge import ridge_terms
 
 SETTING = Setting(
     name="ridge",
     doc="Ridge on n rows, the last round(p2 n) labelled by the shifted teacher w1 + delta "
     "(Theorem 1). One fixed point per (n, lam) serves every p2, c2 and sigma2.",
     params=(N, LAM, P2),
-    theory_fn=theory_of(ridge_error, ("n", "lam", "p2")),
+    theory_fn=theory_of("ridge_error", ("n", "lam", "p2")),
     terms_fn=ridge_terms,
     simulate_fn=simulation_of(simulate_ridge, ("n", "lam", "p2")),
     kernels={"exact": engine.ridge_kernel},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from simcollapse.settings._params import LAM, P2_SOLVE, N, simulation_of, theory_of
 from simcollapse.settings.base import SOLVE, Param, Setting
 from simcollapse.simulate import mixing
-from simcollapse.theory.weighted import check_weights, weighted_error, weighted_terms
+from simcollapse.theory.weighted import check_weights, weighted_terms
 
 ALPHA = Param("alpha", SOLVE, low=0.0, high=1.0, doc="loss share of the synthetic rows")
 
@@ -16,7 +16,7 @@ SETTING = Setting(
     "synthetic ones (Corollary 2); alpha = p2 is plain ridge. p2 and alpha enter the fixed "
     "point, so both are solve axes.",
     params=(N, LAM, P2_SOLVE, ALPHA),
-    theory_fn=theory_of(weighted_error, ("n", "lam", "p2", "alpha")),
+    theory_fn=theory_of("weighted_error", ("n", "lam", "p2", "alpha")),
     terms_fn=weighted_terms,
     simulate_fn=simulation_of(mixing.weighted_error, ("n", "lam", "p2", "alpha")),
     kernels={"exact": mixing.weighted_draw},
