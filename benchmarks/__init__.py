@@ -18,5 +18,6 @@ SUITES = {
     "scaling": "benchmarks.scaling",
     "mnist": "benchmarks.mnist",
     "lm": "benchmarks.lm",
+    "fits": "benchmarks.fits",
 }
 DEFAULT_SUITES = ("peak", "theory", "simulate", "sweep", "scaling")

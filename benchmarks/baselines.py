@@ -4,7 +4,7 @@ Each baseline computes the same numbers as the project at the benchmarked points
 tests/test_bench.py), so a ratio compares equal work:
 
 - theory: a Python loop over points, ``scipy.optimize.brentq`` for each fixed point, then the
-  error terms of THEORY.md in NumPy;
+  error terms of docs/theory.md in NumPy;
 - simulation: a loop over draws with one X'X per draw and one ``np.linalg.solve`` per (lam, p2)
   point (labels rebuilt per point), test error ||w_hat - w1||^2_Sigma.
 """

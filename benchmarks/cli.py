@@ -35,6 +35,7 @@ STANDARD: dict[str, dict[str, Any]] = {
     "theory": {"d": [1000], "sizes": [1000, 10_000, 100_000], "baseline_points": 200},
     "simulate": {"d": [256]},
     "sweep": {},
+    "fits": {"curves": [10_000], "baseline_curves": 500},
     "scaling": {
         "theory_sizes": [1000, 10_000, 100_000],
         "theory_ds": [100, 300, 1000, 3000],

@@ -5,12 +5,15 @@ arXiv 2410.04840): test error of models trained on a mix of real and synthetic d
 
 Public API:
   Problem, ErrorTerms, Status, FixedPoint, FixedPointError  - the problem and the result types
+  Problem.from_covariance / from_data, data_problem         - problems built from real data
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
   settings.get(name), Setting, MonteCarlo                 - one protocol for every setting
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   cached_run, StoreWarning                                  - cached experiments; a healed store
+  analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
+                                                              best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
                                                               experiments (imported on first use)
 """
@@ -20,7 +23,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import settings, simulate, strategies, theory
+from simcollapse import analysis, settings, simulate, strategies, theory
+from simcollapse.data_problems import (
+    DataProblem,
+    DroppedDirectionsWarning,
+    data_problem,
+    problem_from_covariance,
+)
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
@@ -43,6 +52,8 @@ _LAZY = ("figures", "neural", "lm")
 __all__ = [
     "Accumulate",
     "AccumulateSubsample",
+    "DataProblem",
+    "DroppedDirectionsWarning",
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
@@ -60,10 +71,13 @@ __all__ = [
     "Unweighted",
     "Weighted",
     "__version__",
+    "analysis",
     "cached_run",
+    "data_problem",
     "figures",
     "lm",
     "neural",
+    "problem_from_covariance",
     "run_sweep",
     "settings",
     "simulate",

@@ -1,4 +1,4 @@
-"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench.
+"""The ``simcollapse`` command line: theory, simulate, sweep, figures, bench, fit.
 
 The CLI only imports the library; the library never imports the CLI.
 """
@@ -252,8 +252,6 @@ def cmd_figures(args: argparse.Namespace) -> int:
         for f in figures:
             print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
-    if args.out is None:
-        raise ValueError("--out DIR is required (where the figures and their tables go)")
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
         mode="full" if args.full else "quick" if args.quick else "default",
@@ -298,16 +296,44 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(bench_cli.run(args) or 0)
 
 
-def make_parser() -> argparse.ArgumentParser:
-    from simcollapse import __version__
+def version_text() -> str:
+    """``simcollapse --version``: the version, JAX's version and devices, the compilation cache."""
+    import jax
 
+    import simcollapse
+
+    devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
+    lines = [
+        f"simcollapse {simcollapse.__version__}",
+        f"jax {jax.__version__} (backend {jax.default_backend()}; devices: {devices})",
+    ]
+    cache_dir = getattr(simcollapse, "compilation_cache_dir", None)
+    if callable(cache_dir):
+        lines.append(f"compilation cache: {cache_dir() or 'off'}")
+    return "\n".join(lines)
+
+
+class _VersionAction(argparse.Action):
+    """Print ``version_text()`` and exit; JAX starts only when --version is given."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="simcollapse",
         description="Model collapse in scaling laws: theory and Monte Carlo for models trained "
         "on real plus synthetic data (Dohmatob et al., Strong Model Collapse, ICLR 2025).",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"simcollapse {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the version, JAX version and devices"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -389,8 +415,9 @@ def make_parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
     mode.add_argument("--full", action="store_true", help="paper-scale settings (GPU advised)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
-    p.add_argument("--list", action="store_true", help="list the figures with their captions")
-    p.add_argument("--out", type=Path, help="output folder for the figures and tables")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", type=Path, metavar="DIR", help="output folder (created)")
+    what.add_argument("--list", action="store_true", help="list the figures with their captions")
     p.add_argument("--format", default="png,pdf", help="comma-separated: png, pdf, svg [png,pdf]")
     p.add_argument(
         "--data",
@@ -417,7 +444,22 @@ def make_parser() -> argparse.ArgumentParser:
     _add_bench_args(p)
     p.set_defaults(run=cmd_bench)
 
+    _add_fit_command(sub)
     return parser
+
+
+def _add_fit_command(sub: Any) -> None:
+    """``simcollapse fit``: the parser lives with the analysis package."""
+    from simcollapse.analysis import cli as fit_cli
+
+    p = sub.add_parser(
+        "fit",
+        help="fit E = E_inf + A n^-a with confidence intervals to every curve of a table",
+        description="Fit a power law with a floor to each curve (grouped by --by) of a CSV or "
+        "parquet table, with bootstrap intervals; write the fits table and a plot beside it.",
+    )
+    fit_cli.add_arguments(p)
+    p.set_defaults(run=fit_cli.run)
 
 
 def _use_compilation_cache() -> None:

@@ -1,6 +1,6 @@
 """The problem: covariance spectrum, teacher, synthetic shift and label noise.
 
-Everything is stated in the eigenbasis of the input covariance Sigma (THEORY.md, "Setting"):
+Everything is stated in the eigenbasis of the input covariance Sigma (docs/theory.md, "Notation"):
 
 * ``eigs[j]``     = s_j, the eigenvalues of Sigma;
 * ``w1_sq[j]``    = E (w1)_j^2, the second moments of the real teacher w1;
@@ -16,6 +16,8 @@ error.
 
 Normalisation used by the constructors: the spectrum has mean eigenvalue 1 (tr Sigma = d), and the
 teacher has ``||w1||^2_Sigma = sum_j s_j w1_sq[j] = signal`` (the test error of the zero predictor).
+``from_covariance`` and ``from_data`` instead keep the raw scale of the data (no normalisation),
+so that the ridge penalty means the same in the theory as in an experiment on those data.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class Problem:
 
     Example:
       >>> p = Problem.power_law(300, alpha=1.5, source=1.5).with_label_shift(0.1)
-      >>> round(p.c2, 12)
+      >>> round(float(p.c2), 12)
       0.1
     """
 
@@ -121,7 +123,7 @@ class Problem:
     def isotropic(
         cls, d: int, *, c2: float = 0.1, sigma2: float = 1.0, signal: float = 1.0
     ) -> Problem:
-        """Sigma = I_d, w1_sq = signal/d, label shift Delta = (c2/d) I (THEORY.md source (a)).
+        """Sigma = I_d, w1_sq = signal/d, label shift Delta = (c2/d) I (docs/theory.md).
 
         This is the setting of Corollary 1 of the paper.
         """
@@ -183,8 +185,31 @@ class Problem:
 
         return from_family(name, d, **params)
 
+    @classmethod
+    def from_covariance(cls, sigma: Any, w1: Any, w2: Any = None, **kwargs: Any) -> Problem:
+        """The problem of inputs N(0, Sigma) and teachers w1, w2 (raw scale, no normalisation).
+
+        One eigendecomposition; see ``simcollapse.data_problems.problem_from_covariance`` for
+        the arguments (``sigma2``, ``delta_cov``, ``rtol``).
+        """
+        from simcollapse.data_problems import problem_from_covariance
+
+        return problem_from_covariance(sigma, w1, w2, **kwargs)
+
+    @classmethod
+    def from_data(cls, x: Any, y: Any, **kwargs: Any) -> Problem:
+        """The problem estimated from a pool of inputs x and targets y (raw scale).
+
+        See ``simcollapse.data_problems.data_problem`` for the arguments (``teacher``,
+        ``features``, ``center``, ``rtol``); this returns its ``.problem``. Noiseless synthetic
+        labels need ``data_problem(...).terms``, which keeps the two noise levels apart.
+        """
+        from simcollapse.data_problems import data_problem
+
+        return data_problem(x, y, **kwargs).problem
+
     def with_label_shift(self, c2: float) -> Problem:
-        """Label shift of quality c2 (THEORY.md source (a)): Delta = (c2 / tr Sigma) I.
+        """Label shift of quality c2 (docs/theory.md): Delta = (c2 / tr Sigma) I.
 
         Then tr(Sigma Delta) = c2 exactly.
         """
@@ -193,7 +218,7 @@ class Problem:
         return dataclasses.replace(self, delta_sq=np.full(eigs.shape, c2 / eigs.sum()))
 
     def with_teacher(self, n0: int) -> Problem:
-        """Synthetic labeller = OLS fitted on n0 > d + 1 real samples (THEORY.md source (b)).
+        """Synthetic labeller = OLS fitted on n0 > d + 1 real samples (docs/theory.md).
 
         Delta = sigma^2 Sigma^{-1} / (n0 - d - 1), so c^2 = sigma^2 d / (n0 - d - 1).
         """

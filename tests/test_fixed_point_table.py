@@ -103,7 +103,7 @@ def test_theta_equals_reference_solver() -> None:
 
 
 def test_error_terms_equal_formulas_at_reference_kappa() -> None:
-    """ridge_error's parts equal THEORY.md's formulas evaluated in NumPy at the reference kappa."""
+    """ridge_error's parts equal the formulas of docs/theory.md in NumPy at the reference kappa."""
     n, lam = grid(PROB.d)
     good = well_conditioned(PROB.d, n, lam) & (n != PROB.d)
     n, lam = n[good], lam[good]

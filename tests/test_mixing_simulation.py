@@ -75,7 +75,7 @@ def test_replace_theory_matches_monte_carlo(n: int) -> None:
 
 
 def test_replace_ols_exact_matches_monte_carlo() -> None:
-    """THEORY.md's check: d = 50, n = 400, 6 generations, k sigma^2 d/(n - d - 1)."""
+    """docs/theory.md's check: d = 50, n = 400, 6 generations, k sigma^2 d/(n - d - 1)."""
     iso = sc.Problem.isotropic(50, sigma2=1.0)
     mc = sim.replace_error(iso, 400, 0.0, 6, key=5, reps=128)
     assert_agree(replace_ols_error(iso, 400, 6), mc.total, mc.stderr, "replace OLS")

@@ -54,7 +54,7 @@ def test_alpha_one_is_ridge_on_the_synthetic_rows_alone(p2: float) -> None:
 
 
 def test_alpha_one_ridgeless_limits() -> None:
-    """a1 -> 0, lam = 0, n2 > d: S -> c^2 and V -> sigma^2 (d/n2)/(1 - d/n2) (THEORY.md)."""
+    """a1 -> 0, lam = 0, n2 > d: S -> c^2 and V -> sigma^2 (d/n2)/(1 - d/n2) (docs/theory.md)."""
     w = weighted_error(POWER, 1000, 0.0, 0.5, 1.0)
     phi = 200 / 500
     assert w.zeta == pytest.approx(POWER.c2, rel=1e-10)
@@ -69,7 +69,7 @@ def test_weighted_floor_is_alpha_squared_c2(alpha: float) -> None:
 
 
 def test_optimal_alpha_decays_like_one_over_n() -> None:
-    """alpha*(n) ~ sigma^2 d/(n1 c^2) -> 0: n x 4 divides alpha* by about 4 (THEORY.md)."""
+    """alpha*(n) ~ sigma^2 d/(n1 c^2) -> 0: n x 4 divides alpha* by about 4 (docs/theory.md)."""
     grid = np.geomspace(1e-5, 1.0, 400)
     n = np.array([16.0, 64.0, 256.0]) * 200
     err = weighted_error(POWER, n[:, None], 1e-3, 0.5, grid[None, :])
@@ -126,7 +126,7 @@ def test_iterative_isotropic_limit_and_divergence() -> None:
 
 
 def test_iterative_small_phi_rate() -> None:
-    """Small phi: E_t ~ c^2 4^-t + (4/3) sigma^2 d/n (THEORY.md)."""
+    """Small phi: E_t ~ c^2 4^-t + (4/3) sigma^2 d/n (docs/theory.md)."""
     e = isotropic_iterative_error(1e-3, 0.5, 1.0, 1.0, 6)
     approx = 4.0 ** -np.arange(1, 7) + 4 / 3 * 1e-3
     np.testing.assert_allclose(e, approx, rtol=0.02)
@@ -153,7 +153,7 @@ def test_replace_ols_is_exact_and_linear() -> None:
 
 
 def test_accumulate_reference_values() -> None:
-    """sigma^2 (d/n) sum_{j<=k} 1/j^2: 0.125, 0.156, ... 0.186 at d = 50, n = 400 (THEORY.md)."""
+    """sigma^2 (d/n) sum_{j<=k} 1/j^2: 0.125, 0.156, ... 0.186 at d = 50, n = 400."""
     ref = accumulate_reference(sc.Problem.isotropic(50), 400, 6)
     np.testing.assert_allclose(ref[[0, 1, 5]], [0.125, 0.15625, 0.18642], rtol=1e-4)
     big = accumulate_reference(sc.Problem.isotropic(50), 400, 10_000)

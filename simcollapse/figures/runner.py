@@ -23,7 +23,9 @@ def load_builtin_figures() -> None:
 
     for optional in (
         "simcollapse.figures.mixing",
+        "simcollapse.figures.analysis",
         "simcollapse.neural.figures",
+        "simcollapse.neural.theory_figure",
         "simcollapse.lm.figures",
     ):
         try:

@@ -3,7 +3,9 @@
 Strong Model Collapse (Dohmatob et al., ICLR 2025, arXiv 2410.04840), its experiments on images:
 the collapse of scaling laws under real + synthetic training data, beyond Gaussian features.
 The figures ``mnist_random_features`` and ``mnist_two_layer`` are registered by importing
-``simcollapse.neural.figures`` (kept separate so that the models do not import matplotlib).
+``simcollapse.neural.figures``, and ``mnist_theory_vs_experiment`` (theory built from the data,
+``mnist_theory``) by importing ``simcollapse.neural.theory_figure`` (kept separate so that the
+models do not import matplotlib).
 """
 
 from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep, two_layer_sweep
@@ -15,6 +17,12 @@ from simcollapse.neural.mnist import (
     load_digits,
     load_idx_folder,
     one_hot,
+)
+from simcollapse.neural.mnist_theory import (
+    mnist_data_problem,
+    pixel_ridge_sweep,
+    relative_gaps,
+    theory_curves,
 )
 from simcollapse.neural.random_features import (
     RandomFeatureRidge,
@@ -49,13 +57,17 @@ __all__ = [
     "load_digits",
     "load_idx_folder",
     "mixed_targets",
+    "mnist_data_problem",
     "n_synthetic",
     "one_hot",
+    "pixel_ridge_sweep",
     "random_feature_sweep",
     "random_feature_weights",
+    "relative_gaps",
     "read_idx",
     "rf_memory_bytes",
     "mse_and_accuracy",
+    "theory_curves",
     "train_two_layer",
     "two_layer_sweep",
     "write_idx",

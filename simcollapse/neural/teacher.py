@@ -6,7 +6,7 @@ teacher's labels, the other n1 = n - n2 their true one-hot labels. The teacher i
 regression fitted on n0 other real images (on pixels, or on random features); the quality of its
 labels is its own test error on real data,
   c^2 = E ||f_teacher(x) - y||^2   (squared error summed over the 10 outputs, mean over test),
-the analogue of c^2 = tr(Sigma Delta) in THEORY.md. Optional extra Gaussian noise of standard
+the analogue of c^2 = tr(Sigma Delta) in docs/theory.md. Optional extra Gaussian noise of standard
 deviation ``label_noise`` is added to the teacher's labels (each output independently).
 
 The split draws one permutation of the training pool per seed: the first n0 indices fit the

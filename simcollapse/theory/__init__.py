@@ -1,4 +1,4 @@
-"""Theory: deterministic equivalents of the test error, in float64 (THEORY.md)."""
+"""Theory: deterministic equivalents of the test error, in float64 (docs/theory.md)."""
 
 from simcollapse.theory.fixed_points import df1, df2, ridge_kappa, rp_theta, solve_monotone
 from simcollapse.theory.generations import (

@@ -1,6 +1,6 @@
 """The one-dimensional fixed points of the deterministic equivalents, solved in float64 under jit.
 
-Both are monotone roots (THEORY.md, "Numerics that matter"). Each is solved by a bracketed,
+Both are monotone roots (docs/theory.md, "Fixed points"). Each is solved by a bracketed,
 safeguarded Newton iteration inside ``lax.while_loop``: Newton from the right end of a bracket that
 provably holds the root; a step that leaves the bracket or is not finite becomes a bisection step
 (geometric midpoint once the lower end is positive). The iteration reports, per point, the value,
@@ -327,7 +327,7 @@ def finish(
 def ridge_kappa(
     eigs: Array, n: Array, lam: Array, table: SpectralTable | None = None
 ) -> FixedPoint:
-    """Effective regularisation kappa of ridge regression (THEORY.md, Theorem 1).
+    """Effective regularisation kappa of ridge regression (docs/theory.md, "Fixed points").
 
     Solves  kappa - lam = kappa df_1(kappa) / n  for kappa >= lam, written as
     F(k) = k (1 - df_1(k)/n) - lam = 0. F is convex (F'' = (2/n) sum s^2/(s+k)^3 > 0), negative on
@@ -404,7 +404,7 @@ def rp_equation(n: Array, m: Array, lam: Array, d: int) -> Equation:
 def rp_theta(
     eigs: Array, n: Array, m: Array, lam: Array, table: SpectralTable | None = None
 ) -> FixedPoint:
-    """Renormalised ridge theta of random projections (THEORY.md, Theorem 2).
+    """Renormalised ridge theta of random projections (docs/theory.md, "Fixed points").
 
     Solves  theta (1 - df_1(theta)/m) (1 - df_1(theta)/n) = lam d / m  on the branch
     df_1(theta) < min(m, n), where the left side increases from 0 at theta_0 (df_1(theta_0) =

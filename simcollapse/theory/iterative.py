@@ -1,6 +1,6 @@
 """Iterative mixing: the fresh-rows recursion (Ferbach et al. 2024; Corollary 3, Figure 10).
 
-THEORY.md, "Iterative mixing". Round t = 1..T fits ridge (lam) on n1 = p1 n real rows labelled
+docs/theory.md, "Iterative mixing". Round t = 1..T fits ridge (lam) on n1 = p1 n real rows labelled
 x.w1 + eps and n2 = p2 n synthetic rows labelled x.w_{t-1} + eps, starting from the synthetic
 teacher w_0 = w2 = w1 + delta. With FRESH rows in every round, w_{t-1} is independent of round t's
 data, and only its per-direction mean m_j = E (w_t - w1)_j and second moment q_j = E (w_t - w1)_j^2
@@ -177,6 +177,10 @@ def isotropic_iterative_error(phi: Any, p2: Any, c2: Any, sigma2: Any, rounds: i
 
     Returns:
       Float64 array of shape broadcast(phi, p2, c2, sigma2) + (rounds,): E_1, ..., E_T.
+
+    Example:
+      >>> isotropic_iterative_error(0.25, 0.5, c2=1.0, sigma2=1.0, rounds=3).round(4).tolist()
+      [0.6667, 0.5556, 0.5185]
     """
     check_range("phi", phi, 0.0, 1.0, low_open=True, high_open=True)
     check_range("p2", p2, 0.0, 1.0)
@@ -197,6 +201,10 @@ def isotropic_iterative_limit(phi: Any, p2: Any, sigma2: Any) -> np.ndarray:
     """E_inf = sigma^2 g/(1 - r) of ``isotropic_iterative_error``; inf where r >= 1 (divergence).
 
     p2 = 1/2: 4 sigma^2 phi/(3 - 4 phi) for phi < 3/4, inf for phi >= 3/4.
+
+    Example:
+      >>> isotropic_iterative_limit([0.25, 0.75], 0.5, 1.0).round(12).tolist()
+      [0.5, inf]
     """
     check_range("phi", phi, 0.0, 1.0, low_open=True, high_open=True)
     check_range("p2", p2, 0.0, 1.0)

@@ -107,8 +107,8 @@ def ridge_error(problem: Problem, n: Any, lam: Any, p2: Any, *, throw: bool = Tr
       >>> import numpy as np, simcollapse as sc
       >>> prob = sc.Problem.isotropic(100, c2=1.0, sigma2=1.0)
       >>> err = ridge_error(prob, n=np.array([1e3, 1e5]), lam=0.0, p2=0.1)
-      >>> np.round(err.zeta, 4)  # tends to p2^2 c^2 = 0.01
-      array([0.0110, 0.0100])
+      >>> err.zeta.round(4).tolist()  # p2^2 c^2 + p1 p2 c^2 phi/(1 - phi) -> p2^2 c^2 = 0.01
+      [0.02, 0.0101]
     """
     check_common(problem, n=n, lam=lam, p2=p2)
     n_b, lam_b = np.broadcast_arrays(np.asarray(n, float), np.asarray(lam, float))
@@ -131,6 +131,10 @@ def isotropic_ridgeless_error(phi: Any, p2: Any, c2: Any, sigma2: Any) -> np.nda
 
     Returns:
       Float64 NumPy array with the broadcast shape of the arguments.
+
+    Example:
+      >>> isotropic_ridgeless_error([0.01, 0.1], p2=0.1, c2=1.0, sigma2=1.0).round(4).tolist()
+      [0.021, 0.1311]
     """
     check_range("phi", phi, 0.0, 1.0, low_open=True, high_open=True)
     check_range("p2", p2, 0.0, 1.0)

@@ -1,6 +1,6 @@
 """Deterministic equivalent of weighted ridge on a real/synthetic mix (Section 5, Corollary 2).
 
-THEORY.md, "Weighted mixing". The estimator weights the n1 real rows by a1 = (1 - alpha)/p1 and
+docs/theory.md, "Weighted mixing". The estimator weights the n1 real rows by a1 = (1 - alpha)/p1 and
 the n2 synthetic rows by a2 = alpha/p2 in the loss (so sum_k p_k a_k = 1; alpha = p2 is plain
 ridge). Its test error follows from one scalar fixed point tau (the trace of the weighted
 resolvent), solved in float64 under jit like the kappa of Theorem 1.

@@ -1,0 +1,102 @@
+"""Suite ``fits``: power laws with a floor fitted to many curves, against curve_fit in a loop.
+
+Case ``power_law``: C curves of 50 points, E = E_inf + A n^-a with random true parameters
+(E_inf in [1e-3, 0.1], A in [0.5, 5], a in [0.3, 1.5]) and 2% multiplicative noise, fitted by
+``simcollapse.analysis.fit_power_law`` from the table (grouping, padding, the jitted variable
+projection; no bootstrap). Baseline: ``scipy.optimize.curve_fit`` in a Python loop on a subset
+of the same curves, with the same model, bounds (E_inf, A >= 0, a in [0.02, 6]) and the same
+relative weights (sigma = y), scaled per curve. Agreement, on the curves where curve_fit
+converged: the share with |a - a_curve_fit| < 0.01, and the share where our loss is at most
+curve_fit's (we search the exponent globally, curve_fit locally from one start).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmarks import _harness as h
+from simcollapse.analysis import fit_power_law
+
+POINTS = 50
+
+
+def curves(count: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """The benchmark table (columns c, n, total) and the true (E_inf, A, a) per curve."""
+    rng = np.random.default_rng(seed)
+    n = np.geomspace(10, 1e6, POINTS)
+    truth = np.column_stack([rng.uniform(1e-3, 0.1, count), rng.uniform(0.5, 5, count),
+                             rng.uniform(0.3, 1.5, count)])  # fmt: skip
+    clean = truth[:, :1] + truth[:, 1:2] * n[None, :] ** -truth[:, 2:3]
+    y = clean * np.exp(0.02 * rng.standard_normal((count, POINTS)))
+    table = pd.DataFrame({"c": np.repeat(np.arange(count), POINTS), "n": np.tile(n, count),
+                          "total": y.ravel()})  # fmt: skip
+    return table, truth
+
+
+def _model(n: np.ndarray, e_inf: float, amp: float, a: float) -> np.ndarray:
+    return e_inf + amp * n**-a
+
+
+def curve_fit_loop(table: pd.DataFrame) -> np.ndarray:
+    """(E_inf, A, a, loss) per curve from scipy's curve_fit (NaN where it failed)."""
+    from scipy.optimize import curve_fit
+
+    out = []
+    for _, part in table.groupby("c", sort=True):
+        n, y = part.n.to_numpy(), part.total.to_numpy()
+        p0 = (y.min() / 2, y[0] * n[0], 0.5)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                p, _ = curve_fit(_model, n, y, p0=p0, sigma=y, bounds=([0, 0, 0.02], [np.inf,
+                                 np.inf, 6.0]), maxfev=2000)  # fmt: skip
+            r = (y - _model(n, *p)) / y
+            out.append([*p, 0.5 * np.sum(r * r)])
+        except RuntimeError:
+            out.append([np.nan] * 4)
+    return np.asarray(out)
+
+
+def run_case(count: int, repeats: int, baseline_curves: int) -> dict[str, Any]:
+    table, _ = curves(count)
+    timing = h.time_call(lambda: fit_power_law(table, "n", "total", ["c"], bootstrap=0).fits,
+                         repeats)  # fmt: skip
+    ours = timing["result"]
+    sub = table[table.c < baseline_curves]
+    base = h.time_call(h.with_blas_threads(lambda: curve_fit_loop(sub)), 1, warmup=False)
+    theirs = base["result"]
+    ok = np.isfinite(theirs[:, 2])
+    mine = ours.iloc[:baseline_curves]
+    same_a = np.abs(mine.a.to_numpy()[ok] - theirs[ok, 2]) < 0.01
+    not_worse = mine.loss.to_numpy()[ok] <= theirs[ok, 3] * (1 + 1e-6)
+    base |= {"what": f"scipy.optimize.curve_fit loop, {baseline_curves} curves",
+             "work": float(baseline_curves), "blas_threads": h.BASELINE_BLAS_THREADS}  # fmt: skip
+    rec = h.case("fits", "power_law", {"curves": count, "points": POINTS, "dtype": "float64",
+                                       "bootstrap": 0}, timing, work=float(count),
+                 work_unit="curves", baseline=base)  # fmt: skip
+    rec["agreement"] = {
+        "curve_fit_converged": int(ok.sum()),
+        "of": int(baseline_curves),
+        "share_same_exponent_0.01": float(same_a.mean()),
+        "share_loss_not_worse": float(not_worse.mean()),
+        "median_abs_exponent_diff": float(np.median(np.abs(mine.a.to_numpy()[ok] - theirs[ok, 2]))),
+        "status_ok": int((ours.status == "ok").sum()),
+    }
+    return rec
+
+
+def settings(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {"curves": [500], "repeats": 5, "baseline_curves": 50}
+    return {"curves": [10_000], "repeats": 5, "baseline_curves": 500}
+
+
+def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite; returns {"settings": ..., "cases": [...]}."""
+    cfg = settings(quick) | (overrides or {})
+    cases = [run_case(c, cfg["repeats"], min(cfg["baseline_curves"], c)) for c in cfg["curves"]]
+    return {"settings": cfg, "cases": cases}

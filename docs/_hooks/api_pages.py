@@ -1,0 +1,111 @@
+"""MkDocs hooks: the API reference pages and the repository's figures in the site.
+
+* One API page per public module of simcollapse that exists in this checkout, rendered by
+  mkdocstrings from the docstrings; a module that is not there (yet) is simply left out, so the
+  reference grows with the package without editing mkdocs.yml.
+* A page added to ``docs/`` without a place in the nav joins the guides.
+* Notebook pages get their links to other pages (``../theory.md#...``) resolved.
+* The figures (``figures/*.png``) and benchmark plots (``benchmarks/results/*.png``) live outside
+  ``docs/``: they are copied into the site, and page links written for reading the Markdown on
+  disk (``../figures/x.png``) are pointed at the copies.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from mkdocs.structure.files import File, Files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (module, page title, one-line description), in the order of the data flow.
+MODULES = [
+    ("simcollapse", "simcollapse", "The public layer: everything users call is re-exported here."),
+    ("simcollapse.problem", "Problem", "The spectrum, teacher, shift and noise of a problem."),
+    ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
+    ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
+    ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),
+    ("simcollapse.strategies", "strategies", "Mixing strategies and multi-generation loops."),
+    ("simcollapse.settings", "settings", "The Setting protocol and its registry."),
+    ("simcollapse.sweep", "sweep", "Sweeps from TOML or Python, stored and resumable."),
+    ("simcollapse.store", "store", "The result store."),
+    ("simcollapse.analysis", "analysis", "Fitted floors and scaling exponents."),
+    ("simcollapse.figures", "figures", "The figure registry and runner."),
+    ("simcollapse.neural", "neural", "MNIST experiments: random features and two-layer networks."),
+    ("simcollapse.lm", "lm", "Language models on real plus synthetic stories."),
+    ("simcollapse.bench", "bench", "Benchmarks against NumPy/SciPy baselines."),
+]
+
+FIGURE_DIRS = ("figures", "benchmarks/results")
+# A notebook's Markdown links (``../theory.md#theorem-1``) are not resolved by MkDocs.
+_NOTEBOOK_LINK = re.compile(r'href="\.\./([\w-]+)\.md(#[^"]*)?"')
+_LINK = re.compile(r"\]\(\.\./(" + "|".join(re.escape(d) for d in FIGURE_DIRS) + r")/")
+
+
+def _present() -> list[tuple[str, str, str]]:
+    return [m for m in MODULES if importlib.util.find_spec(m[0]) is not None]
+
+
+def _page(module: str, title: str, blurb: str) -> str:
+    # The top-level package re-exports names documented on their own pages: show its docstring.
+    options = "\n    options:\n      members: false" if module == "simcollapse" else ""
+    return f"# {title}\n\n{blurb}\n\n::: {module}{options}\n"
+
+
+def _nav_files(nav: object) -> set[str]:
+    if isinstance(nav, str):
+        return {nav}
+    if isinstance(nav, dict):
+        return set().union(*(_nav_files(v) for v in nav.values()))
+    if isinstance(nav, list):
+        return set().union(*(_nav_files(v) for v in nav))
+    return set()
+
+
+def _title(page: Path) -> str:
+    for line in page.read_text().splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return page.stem
+
+
+def on_config(config):  # noqa: ANN001, ANN201 (MkDocs hook signature)
+    # Pages added to docs/ without a place in the nav join the guides.
+    listed = _nav_files(config["nav"])
+    extra = [
+        {_title(page): page.name}
+        for page in sorted(Path(config["docs_dir"]).glob("*.md"))
+        if page.name not in listed and page.name != "README.md"
+    ]
+    for section in config["nav"]:
+        if isinstance(section, dict) and "Guides" in section:
+            section["Guides"].extend(extra)
+    pages = [{title: f"api/{module}.md"} for module, title, _ in _present()]
+    config["nav"].append({"API reference": [{"Overview": "api/index.md"}, *pages]})
+    return config
+
+
+def on_files(files: Files, config) -> Files:  # noqa: ANN001
+    present = _present()
+    index = ["# API reference\n", "Generated from the docstrings of every public module.\n"]
+    index += [f"* [`{m}`]({m}.md): {blurb}" for m, _, blurb in present]
+    files.append(File.generated(config, "api/index.md", content="\n".join(index) + "\n"))
+    for module, title, blurb in present:
+        page = _page(module, title, blurb)
+        files.append(File.generated(config, f"api/{module}.md", content=page))
+    for folder in FIGURE_DIRS:
+        for png in sorted((ROOT / folder).glob("*.png")):
+            files.append(File.generated(config, f"{folder}/{png.name}", abs_src_path=str(png)))
+    return files
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
+    return _LINK.sub(r"](\1/", markdown)
+
+
+def on_post_page(output: str, page, config) -> str:  # noqa: ANN001
+    if not page.file.src_uri.endswith(".ipynb"):
+        return output
+    return _NOTEBOOK_LINK.sub(lambda m: f'href="../../{m[1]}/{m[2] or ""}"', output)

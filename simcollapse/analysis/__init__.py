@@ -1,0 +1,38 @@
+"""Scaling-law analysis: power laws with a floor, the worth of synthetic data, best model sizes.
+
+Public API:
+  fit_power_law, fit_curve, power_law, PowerLawFits, FitStatus  - E(n) = E_inf + A n^(-a)
+  plateau_onset, plateau_onset_theory                           - where a curve meets its floor
+  synthetic_worth, synthetic_worth_fitted                       - n_eff: E_clean(n_eff) = E_mix(n)
+  optimal_width, optimal_ridge, frontier_keeps_floor            - m*(n), lam*(n), the frontier
+"""
+
+from simcollapse.analysis.optimal import frontier_keeps_floor, optimal_ridge, optimal_width
+from simcollapse.analysis.powerlaw import (
+    FitStatus,
+    PowerLawFits,
+    fit_curve,
+    fit_power_law,
+    power_law,
+)
+from simcollapse.analysis.worth import (
+    plateau_onset,
+    plateau_onset_theory,
+    synthetic_worth,
+    synthetic_worth_fitted,
+)
+
+__all__ = [
+    "FitStatus",
+    "PowerLawFits",
+    "fit_curve",
+    "frontier_keeps_floor",
+    "optimal_ridge",
+    "optimal_width",
+    "plateau_onset",
+    "plateau_onset_theory",
+    "fit_power_law",
+    "power_law",
+    "synthetic_worth",
+    "synthetic_worth_fitted",
+]

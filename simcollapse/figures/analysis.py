@@ -1,0 +1,229 @@
+"""Figures of the scaling-law analysis (new: not in the paper).
+
+Registers three figures (group "analysis"), each drawn from a tidy table of the ridge and
+random-projection theory (Theorems 1 and 2 of the paper) and fits to it:
+
+* ``scaling_fits``: E_inf + A n^-a fitted to ridgeless theory curves (power-law spectrum) for
+  several p2 and c^2: fitted floors against p2^2 c^2 and fitted exponents against p2, with their
+  bootstrap intervals.
+* ``synthetic_worth``: n_eff/n against n (E_clean(n_eff) = E_mix(n)) for several p2 and c^2,
+  from the theory (lines) and from fitted power laws (markers).
+* ``optimal_width``: the best random-projection width m*(n) and the frontier E*(n), with the
+  floors p2^2 c^2 it keeps.
+
+Table columns: figure, panel, curve, source ("theory", "fit" or "reference"), p2, c2, x, y,
+lo, hi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcollapse.analysis.optimal import optimal_width
+from simcollapse.analysis.powerlaw import fit_power_law
+from simcollapse.analysis.worth import synthetic_worth, synthetic_worth_fitted
+from simcollapse.figures.registry import NEW, Figure, FigureContext, register
+from simcollapse.figures.style import new_figure, palette
+from simcollapse.problem import Problem
+from simcollapse.theory.ridge import ridge_error
+
+__all__ = ["CONFIGS", "optimal_width_table", "scaling_fits_table", "synthetic_worth_table"]
+
+COLUMNS = ["panel", "curve", "source", "p2", "c2", "x", "y", "lo", "hi"]
+PAPER = NEW
+
+CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
+    "scaling_fits": {
+        "quick": dict(d=100, sigma2=1.0, p2s=[0.001, 0.01, 0.03, 0.1, 0.3], c2s=[0.25, 1.0],
+                      n=(200, 1e9, 40), bootstrap=100),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5],
+                        c2s=[0.1, 0.5, 2.0], n=(400, 1e10, 50), bootstrap=200),
+        "full": dict(d=300, sigma2=1.0, p2s=[0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5],
+                     c2s=[0.1, 0.5, 2.0], n=(600, 1e10, 60), bootstrap=400),
+    },
+    "synthetic_worth": {
+        "quick": dict(d=100, sigma2=1.0, p2s=[0.01, 0.1, 0.5], c2s=[0.1, 1.0], n=(200, 1e8, 30)),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.01, 0.03, 0.1, 0.3, 0.5], c2s=[0.1, 1.0],
+                        n=(400, 1e9, 40)),
+        "full": dict(d=300, sigma2=1.0, p2s=[0.003, 0.01, 0.03, 0.1, 0.3, 0.5],
+                     c2s=[0.1, 0.5, 2.0], n=(600, 1e10, 60)),
+    },
+    "optimal_width": {
+        "quick": dict(d=100, sigma2=1.0, p2s=[0.0, 0.1, 0.3], c2s=[1.0], n=(20, 1e5, 24)),
+        "default": dict(d=200, sigma2=1.0, p2s=[0.0, 0.05, 0.1, 0.3], c2s=[0.5, 2.0],
+                        n=(20, 1e6, 32)),
+        "full": dict(d=300, sigma2=1.0, p2s=[0.0, 0.05, 0.1, 0.2, 0.4], c2s=[0.5, 2.0],
+                     n=(30, 1e6, 48)),
+    },
+}  # fmt: skip
+
+
+def _rows(**cols: Any) -> pd.DataFrame:
+    size = max(np.size(v) for v in cols.values())
+    base = {"lo": np.nan, "hi": np.nan}
+    base.update(cols)
+    out = {k: np.broadcast_to(np.asarray(v), (size,)).ravel() for k, v in base.items()}
+    return pd.DataFrame(out)[COLUMNS]
+
+
+def _cached(ctx: FigureContext, name: str, compute: Callable[[dict], pd.DataFrame]) -> pd.DataFrame:
+    cfg = dict(CONFIGS[name][ctx.mode])
+    key = {"figure": name, "mode": ctx.mode, **cfg}
+
+    def run() -> pd.DataFrame:
+        table = compute(cfg)
+        table.insert(0, "figure", name)
+        return table.reset_index(drop=True)
+
+    if ctx.store is None:
+        return run()
+    return ctx.store.get_or_compute("figures-analysis", key, run)
+
+
+def _theory_curves(cfg: dict[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Ridgeless theory curves E(n) for every (p2, c2) of the config, as one tidy table."""
+    n = np.geomspace(*cfg["n"][:2], int(cfg["n"][2]))
+    blocks = []
+    for c2 in cfg["c2s"]:
+        prob = Problem.power_law(cfg["d"], c2=c2, sigma2=cfg["sigma2"])
+        p2s = np.asarray([0.0, *cfg["p2s"]])
+        total = ridge_error(prob, n[:, None], 0.0, p2s[None, :]).total
+        for j, p2 in enumerate(p2s):
+            blocks.append(pd.DataFrame({"p2": p2, "c2": c2, "n": n, "total": total[:, j]}))
+    return n, pd.concat(blocks, ignore_index=True)
+
+
+def scaling_fits_table(cfg: dict[str, Any]) -> pd.DataFrame:
+    """Fitted floors and exponents of ridgeless theory curves, with bootstrap intervals."""
+    _, curves = _theory_curves(cfg)
+    curves = curves[curves.p2 > 0]
+    fits = fit_power_law(curves, "n", "total", ["p2", "c2"], bootstrap=cfg["bootstrap"]).fits
+    blocks = []
+    for c2, part in fits.groupby("c2"):
+        floor = part.p2**2 * c2
+        blocks.append(_rows(panel="floor", curve=f"c2={c2:g}", source="fit", p2=part.p2, c2=c2,
+                            x=floor, y=part.E_inf, lo=part.E_inf_lo, hi=part.E_inf_hi))
+        blocks.append(_rows(panel="exponent", curve=f"c2={c2:g}", source="fit", p2=part.p2,
+                            c2=c2, x=part.p2, y=part.a, lo=part.a_lo, hi=part.a_hi))
+    floors = np.sort((fits.p2**2 * fits.c2).to_numpy())
+    blocks.append(_rows(panel="floor", curve="fitted = p2^2 c^2", source="reference", p2=np.nan,
+                        c2=np.nan, x=floors, y=floors))
+    return pd.concat(blocks, ignore_index=True)  # fmt: skip
+
+
+def synthetic_worth_table(cfg: dict[str, Any]) -> pd.DataFrame:
+    """n_eff/n against n from the theory (lines) and from fitted power laws (markers)."""
+    n, curves = _theory_curves(cfg)
+    fits = fit_power_law(curves, "n", "total", ["p2", "c2"], bootstrap=0).fits
+    blocks = []
+    for c2 in cfg["c2s"]:
+        prob = Problem.power_law(cfg["d"], c2=c2, sigma2=cfg["sigma2"])
+        clean = fits[(fits.c2 == c2) & (fits.p2 == 0)].iloc[0]
+        for p2 in cfg["p2s"]:
+            worth = synthetic_worth(prob, n, p2)
+            label = f"p2={p2:g}, c2={c2:g}"
+            blocks.append(_rows(panel="ratio", curve=label, source="theory", p2=p2, c2=c2, x=n,
+                                y=worth.ratio))  # fmt: skip
+            mixed = fits[(fits.c2 == c2) & (fits.p2 == p2)].iloc[0]
+            marks = n[:: max(1, n.size // 8)]
+            fitted = synthetic_worth_fitted(clean, mixed, marks)
+            blocks.append(_rows(panel="ratio", curve=label, source="fit", p2=p2, c2=c2, x=marks,
+                                y=fitted.ratio))  # fmt: skip
+    return pd.concat(blocks, ignore_index=True)
+
+
+def optimal_width_table(cfg: dict[str, Any]) -> pd.DataFrame:
+    """m*(n) and the frontier E*(n) on the random-projection theory, with the floors."""
+    n = np.geomspace(*cfg["n"][:2], int(cfg["n"][2]))
+    blocks = []
+    for c2 in cfg["c2s"]:
+        prob = Problem.power_law(cfg["d"], c2=c2, sigma2=cfg["sigma2"])
+        for p2 in cfg["p2s"]:
+            best = optimal_width(prob, n, p2)
+            label = f"p2={p2:g}, c2={c2:g}"
+            blocks.append(_rows(panel="width", curve=label, source="theory", p2=p2, c2=c2, x=n,
+                                y=best.m_star))  # fmt: skip
+            blocks.append(_rows(panel="frontier", curve=label, source="theory", p2=p2, c2=c2,
+                                x=n, y=best.E_star))  # fmt: skip
+            if p2 > 0:
+                blocks.append(_rows(panel="frontier", curve=f"floor p2^2 c^2, {label}",
+                                    source="reference", p2=p2, c2=c2, x=n[[0, -1]],
+                                    y=p2**2 * c2))  # fmt: skip
+    return pd.concat(blocks, ignore_index=True)
+
+
+def plot_scaling_fits(table: pd.DataFrame) -> Any:
+    fig, (ax_f, ax_a) = new_figure(ncols=2)
+    fits = table[table.source == "fit"]
+    colours = dict(zip(fits.curve.unique(), palette(fits.curve.nunique()), strict=True))
+    for panel, ax in (("floor", ax_f), ("exponent", ax_a)):
+        for curve, part in fits[fits.panel == panel].groupby("curve", sort=False):
+            err = np.abs(np.vstack([part.y - part.lo, part.hi - part.y]))
+            ax.errorbar(part.x, part.y, yerr=err, fmt="o", color=colours[curve], capsize=3,
+                        label=f"fit, {curve} (95% interval)")  # fmt: skip
+    ref = table[table.source == "reference"]
+    ax_f.plot(ref.x, ref.y, "k--", lw=1, label="fitted floor = p2^2 c^2")
+    ax_f.set(xscale="log", yscale="log", xlabel="p2^2 c^2", ylabel="fitted floor E_inf",
+             title="Fitted floor vs p2^2 c^2")  # fmt: skip
+    ax_a.set(xscale="log", xlabel="p2", ylabel="fitted exponent a", title="Fitted exponent")
+    for ax in (ax_f, ax_a):
+        ax.legend(fontsize="small")
+    fig.suptitle(f"Ridgeless theory curves, E = E_inf + A n^-a ({PAPER})")
+    return fig
+
+
+def plot_synthetic_worth(table: pd.DataFrame) -> Any:
+    fig, ax = new_figure(width=6.5, height=4.5)
+    curves = table.curve.unique()
+    for colour, curve in zip(palette(len(curves)), curves, strict=True):
+        th = table[(table.curve == curve) & (table.source == "theory")]
+        ax.plot(th.x, th.y, color=colour, label=f"theory, {curve}")
+        fit = table[(table.curve == curve) & (table.source == "fit")]
+        ax.plot(fit.x, fit.y, "o", mfc="none", color=colour, label=f"fitted power laws, {curve}")
+    ax.set(xscale="log", yscale="log", xlabel="n (mixed samples)", ylabel="n_eff / n",
+           title=f"Worth of synthetic data: E_clean(n_eff) = E_mix(n) ({PAPER})")  # fmt: skip
+    ax.legend(fontsize="x-small", loc="lower left")
+    return fig
+
+
+def plot_optimal_width(table: pd.DataFrame) -> Any:
+    fig, (ax_m, ax_e) = new_figure(ncols=2)
+    th = table[table.source == "theory"]
+    curves = th.curve.unique()
+    for colour, curve in zip(palette(len(curves)), curves, strict=True):
+        w = th[(th.curve == curve) & (th.panel == "width")]
+        ax_m.plot(w.x, w.y, color=colour, label=f"m*(n), {curve}")
+        f = th[(th.curve == curve) & (th.panel == "frontier")]
+        ax_e.plot(f.x, f.y, color=colour, label=f"E*(n), {curve}")
+        ref = table[(table.source == "reference") & (table.curve.str.endswith(curve))]
+        if len(ref):
+            ax_e.plot(ref.x, ref.y, ":", color=colour, label=f"floor p2^2 c^2, {curve}")
+    n = th.x.unique()
+    ax_m.plot(n, n, "k--", lw=1, label="m = n (interpolation threshold)")
+    ax_m.set(xscale="log", yscale="log", xlabel="n", ylabel="best width m*",
+             title="Best width")  # fmt: skip
+    ax_e.set(xscale="log", yscale="log", xlabel="n", ylabel="E*(n) = min_m E(n, m)",
+             title="Frontier")  # fmt: skip
+    for ax in (ax_m, ax_e):
+        ax.legend(fontsize="x-small")
+    fig.suptitle(f"Random projections, ridgeless, best width under collapse ({PAPER})")
+    return fig
+
+
+FIGURES = [
+    register(Figure(name, caption, partial(_cached, name=name, compute=table), plot,
+                    group="analysis", paper=NEW))
+    for name, caption, table, plot in [
+        ("scaling_fits", "Fitted floors vs p2^2 c^2 and fitted exponents vs p2, with intervals",
+         scaling_fits_table, plot_scaling_fits),
+        ("synthetic_worth", "Effective real sample size n_eff/n against n for several p2 and c^2",
+         synthetic_worth_table, plot_synthetic_worth),
+        ("optimal_width", "Best random-projection width m*(n) and the frontier E*(n) with its "
+         "floor", optimal_width_table, plot_optimal_width),
+    ]
+]  # fmt: skip
