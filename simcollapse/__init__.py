@@ -8,6 +8,7 @@ Public API:
   Problem.from_covariance / from_data, data_problem         - problems built from real data
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
+  settings.get(name), Setting, MonteCarlo                 - one protocol for every setting
   Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   cached_run, StoreWarning                                  - cached experiments; a healed store
@@ -24,7 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import analysis, simulate, strategies, theory
+from simcollapse import analysis, settings, simulate, strategies, theory
 from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
 from simcollapse.data_problems import (
     DataProblem,
@@ -34,6 +35,8 @@ from simcollapse.data_problems import (
 )
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
+from simcollapse.settings import Setting, SimulationOnly
+from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore, StoreWarning, cached_run
 from simcollapse.strategies import (
     Accumulate,
@@ -58,9 +61,12 @@ __all__ = [
     "FixedPoint",
     "FixedPointError",
     "Iterative",
+    "MonteCarlo",
     "Problem",
     "Replace",
     "ResultStore",
+    "Setting",
+    "SimulationOnly",
     "SpecError",
     "Status",
     "StoreWarning",
@@ -78,6 +84,7 @@ __all__ = [
     "neural",
     "problem_from_covariance",
     "run_sweep",
+    "settings",
     "simulate",
     "strategies",
     "theory",

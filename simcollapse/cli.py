@@ -56,12 +56,13 @@ def _ints(text: str) -> list[int]:
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("problem")
     g.add_argument(
-        "--spectrum",
-        choices=["power_law", "isotropic"],
-        default="power_law",
-        help="eigenvalues of Sigma: power_law s_j ~ j^-alpha, or isotropic Sigma = I "
-        "(both scaled to tr Sigma = d) [power_law]",
-    )
+        "--family", "--spectrum", dest="family", default="power_law",
+        choices=["power_law", "isotropic", "file"],
+        help="problem family: power_law s_j ~ j^-alpha, isotropic Sigma = I (both with "
+        "tr Sigma = d), or file (--problem-file; --spectrum is the older spelling) [power_law]",
+    )  # fmt: skip
+    g.add_argument("--problem-file", type=Path, default=None,
+                   help="the .npz of --family file: eigs, w1_sq, delta_sq, sigma2")  # fmt: skip
     g.add_argument("--d", type=int, default=300, help="input dimension d >= 1 [300]")
     g.add_argument("--alpha", type=float, default=1.5, help="spectral decay exponent >= 0 [1.5]")
     g.add_argument(
@@ -90,46 +91,28 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_grid_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("grid")
-    g.add_argument(
-        "--model",
-        choices=["ridge", "rp"],
-        default="ridge",
-        help="ridge regression (Theorem 1) or random projections of width m (Theorem 2) [ridge]",
-    )
-    g.add_argument("--n", type=_ints, default=[1000], help="sample size(s), integers >= 1 [1000]")
-    g.add_argument("--m", type=_ints, default=[500], help="width(s) for --model rp, >= 1 [500]")
-    g.add_argument("--lam", type=_floats, default=[0.0], help="ridge penalty(ies) >= 0 [0]")
-    g.add_argument("--p2", type=_floats, default=[0.1], help="synthetic fraction(s) in [0,1] [0.1]")
-    g.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    from simcollapse._cli_settings import add_setting_args
+
+    add_setting_args(p, _floats, _ints)
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
 
 
 def build_problem(args: argparse.Namespace) -> Any:
     """The Problem described by the problem options."""
     from simcollapse.problem import Problem
 
-    if args.spectrum == "isotropic":
+    if (args.family == "file") != (args.problem_file is not None):
+        raise ValueError("--problem-file FILE.npz goes with --family file (and only with it)")
+    if args.family == "file":
+        prob = Problem.from_family("file", None, path=args.problem_file)
+    elif args.family == "isotropic":
         prob = Problem.isotropic(args.d, c2=args.c2, sigma2=args.sigma2, signal=args.signal)
     else:
-        prob = Problem.power_law(
-            args.d,
-            alpha=args.alpha,
-            source=args.source,
-            c2=args.c2,
-            sigma2=args.sigma2,
-            signal=args.signal,
-        )
+        kw = dict(alpha=args.alpha, source=args.source, signal=args.signal)
+        prob = Problem.power_law(args.d, c2=args.c2, sigma2=args.sigma2, **kw)
     if args.teacher_n0 is not None:
         prob = prob.with_teacher(args.teacher_n0)
     return prob
-
-
-def _grid(args: argparse.Namespace) -> dict[str, np.ndarray]:
-    axes: dict[str, list[float]] = {"n": args.n, "lam": args.lam, "p2": args.p2}
-    if args.model == "rp":
-        axes = {"n": args.n, "m": args.m, "lam": args.lam, "p2": args.p2}
-    mesh = np.meshgrid(*(np.asarray(v) for v in axes.values()), indexing="ij")
-    return {k: v.ravel() for k, v in zip(axes, mesh, strict=True)}
 
 
 def _emit(args: argparse.Namespace, grid: dict[str, np.ndarray], out: Any) -> None:
@@ -151,14 +134,12 @@ def _status_name(code: int) -> str:
 
 
 def cmd_theory(args: argparse.Namespace) -> int:
-    from simcollapse import theory
+    from simcollapse._cli_settings import expand, setting_grid
 
-    prob, grid = build_problem(args), _grid(args)
-    if args.model == "rp":
-        out = theory.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], throw=False)
-    else:
-        out = theory.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], throw=False)
-    _emit(args, grid, out)
+    prob = build_problem(args)
+    setting, grid, static = setting_grid(args)
+    out = setting.theory(prob, throw=False, **grid, **static)
+    _emit(args, *expand(setting, grid, out, static))
     return _report_status(np.asarray(out.status), "see status")
 
 
@@ -187,15 +168,13 @@ def _report_status(status: np.ndarray, where: str) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from simcollapse import simulate
+    from simcollapse._cli_settings import expand, setting_grid
+    from simcollapse.simulate.driver import MonteCarlo
 
-    prob, grid = build_problem(args), _grid(args)
-    kw = dict(key=args.seed, reps=args.reps, dtype=args.dtype)
-    if args.model == "rp":
-        out = simulate.rp_error(prob, grid["n"], grid["m"], grid["lam"], grid["p2"], **kw)
-    else:
-        out = simulate.ridge_error(prob, grid["n"], grid["lam"], grid["p2"], **kw)
-    _emit(args, grid, out)
+    prob = build_problem(args)
+    setting, grid, static = setting_grid(args)
+    out = setting.simulate(prob, MonteCarlo(args.seed, args.reps, args.dtype), **grid, **static)
+    _emit(args, *expand(setting, grid, out, static))
     return 0
 
 
@@ -234,6 +213,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             args.coordinator, args.num_processes, args.process_id, timeout_s=args.timeout
         )
     spec = Sweep.from_toml(args.config)
+    if args.setting is not None:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, setting=args.setting, model=None)
     args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
     if args.dry_run:
@@ -398,6 +381,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("config", type=Path, help="the sweep spec, a TOML file")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--force", action="store_true", help="recompute chunks already stored")
+    p.add_argument(
+        "--setting", default=None, metavar="NAME", help="run this setting instead of the spec's"
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",

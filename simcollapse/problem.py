@@ -170,6 +170,22 @@ class Problem:
         return cls(eigs, energy / eigs, np.zeros(d), sigma2).with_label_shift(c2)
 
     @classmethod
+    def from_family(cls, name: str, d: int | None, **params: Any) -> Problem:
+        """A Problem of a registered family (``simcollapse.families``): "isotropic",
+        "power_law", or "file" (an .npz with eigs, w1_sq, delta_sq, sigma2; ``path=``).
+
+        Raises:
+          ValueError: an unknown family or bad parameters, naming them.
+
+        Example:
+          >>> round(float(Problem.from_family("isotropic", 10, c2=0.5).c2), 6)
+          0.5
+        """
+        from simcollapse.families import from_family
+
+        return from_family(name, d, **params)
+
+    @classmethod
     def from_covariance(cls, sigma: Any, w1: Any, w2: Any = None, **kwargs: Any) -> Problem:
         """The problem of inputs N(0, Sigma) and teachers w1, w2 (raw scale, no normalisation).
 

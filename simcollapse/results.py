@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -69,6 +70,49 @@ class ErrorTerms(NamedTuple):
     def to_dict(self) -> dict[str, np.ndarray]:
         """The fields as flat NumPy arrays (for a pandas DataFrame)."""
         return {k: np.ravel(np.asarray(v)) for k, v in self._asdict().items()}
+
+    def to_xarray(self, coords: Mapping[str, Any]) -> Any:
+        """An ``xarray.Dataset`` with one variable per field and the grid as coordinates.
+
+        Args:
+          coords: axis name -> 1-D values, one per axis of the fields in order (a trailing
+            round or generation axis included), e.g. {"n": n, "lam": lam} for a grid built with
+            ``n[:, None]`` and ``lam[None, :]``.
+
+        Raises:
+          ImportError: xarray is not installed (``pip install simcollapse[xarray]``).
+          ValueError: the coordinates do not match the fields' shape.
+
+        Example:
+          >>> import numpy as np, simcollapse as sc
+          >>> n, lam = np.array([100, 200]), np.array([0.0, 0.1, 1.0])
+          >>> prob = sc.Problem.isotropic(50)
+          >>> out = sc.theory.ridge_error(prob, n[:, None], lam[None, :], 0.1)
+          >>> out.to_xarray({"n": n, "lam": lam}).total.sel(n=200, lam=0.1).item() > 0
+          True
+        """
+        xr = import_xarray()
+        shape = np.shape(self.total)
+        sizes = tuple(np.size(v) for v in coords.values())
+        if sizes != shape:
+            raise ValueError(
+                f"coords must give one 1-D axis per dimension of the fields {shape}, got "
+                f"{dict(zip(coords, sizes, strict=True))}"
+            )
+        dims = tuple(coords)
+        data = {k: (dims, np.asarray(v)) for k, v in self._asdict().items()}
+        return xr.Dataset(data, coords={k: np.asarray(v) for k, v in coords.items()})
+
+
+def import_xarray() -> Any:
+    """xarray, or an ImportError saying how to install it."""
+    try:
+        import xarray
+    except ImportError as err:  # pragma: no cover - xarray is in the test extra
+        raise ImportError(
+            "labelled results need xarray: pip install 'simcollapse[xarray]'"
+        ) from err
+    return xarray
 
 
 class FixedPointError(RuntimeError):

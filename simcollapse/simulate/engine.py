@@ -17,15 +17,14 @@ projections) does:
    parts bias = ||w_hat(X w1) - w1||^2_Sigma, variance = ||w_hat(eps)||^2_Sigma and
    zeta = ||w_hat(u)||^2_Sigma.
 
-Everything is jit-compiled per static (n, width, points, reps, dtype) and the draws are mapped with
-``lax.map`` in vmapped batches. Keys: the draw of X, eps and delta depends only on (key, n, rep), so
-ridge and random projections of every width see the same data (common random numbers); S depends on
-(key, n, rep, m).
+``ridge_kernel`` is this draw in the form of the Monte Carlo driver (``simulate.driver``), which
+groups points by (n, m), maps the draws and shards them over devices. Keys: the draw of X, eps and
+delta depends only on (key, n, rep), so ridge and random projections of every width see the same
+data (common random numbers); S depends on (key, n, rep, m).
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import jax
@@ -34,19 +33,15 @@ import numpy as np
 from jax import Array
 
 from simcollapse.problem import Problem
+from simcollapse.simulate import driver
+from simcollapse.simulate.driver import N_PARTS, draw_key, memory_budget, summarise
 
-# Rows of the per-draw output: bias, variance, zeta, total.
-N_PARTS = 4
+__all__ = ["N_PARTS", "draw_key", "draws", "one_draw", "ridge_kernel", "summarise"]
 
 
 def synthetic_rows(n: Any, p2: Any) -> np.ndarray:
     """n2 = round(p2 n), halves rounded up: the number of synthetic rows (the last n2 rows)."""
     return np.floor(np.asarray(p2, np.float64) * np.asarray(n, np.float64) + 0.5).astype(np.int64)
-
-
-def draw_key(key: Array, n: int, rep: Array) -> Array:
-    """The key of repetition ``rep`` at sample size ``n`` (independent of the width)."""
-    return jax.random.fold_in(jax.random.fold_in(key, n), rep)
 
 
 # Generator of the draws. None: the key's own implementation (threefry unless the caller chose
@@ -215,7 +210,7 @@ def default_batch(
 
     One draw holds X (n x d), the features (n x k), the tail sums (n x k), the Gram and its
     eigenbasis (2 k^2), and the per-point arrays (about 8 P max(k, d)); ``budget`` defaults to
-    ``memory_budget()``.
+    ``driver.memory_budget()``.
     """
     if budget is None:
         budget = memory_budget()
@@ -224,66 +219,55 @@ def default_batch(
     return int(max(1, min(reps, budget // max(per_draw, 1))))
 
 
-BATCH_MEMORY_FRACTION = 0.25
-BATCH_MEMORY_CAP = 1 << 30  # never plan more than 1 GiB of temporaries for one batch
+def pick_batch(problem: Problem, n: int, m: int | None, points: int, reps: int, dtype: Any) -> int:
+    """The default batch of the ridge kernel: one draw at a time on a CPU, else the memory rule.
 
-
-def memory_budget() -> int:
-    """Bytes the draws of one batch may use: a quarter of the device's (or host's) total memory,
-    at most BATCH_MEMORY_CAP.
-
-    Total, not free, memory: the batch (and so the rounding of vmapped against sequential
-    draws) must not change from one run to the next on the same machine.
+    Measured (d = 256, n = 1024, 8 draws, 2-core CPU): draws in sequence 0.136 s, vmapped in twos
+    0.18 s, all eight at once 0.20 s. XLA's CPU kernels gain nothing from a batch axis.
     """
-    try:
-        stats = jax.devices()[0].memory_stats() or {}
-    except Exception:  # noqa: BLE001 - backends without memory stats
-        stats = {}
-    if "bytes_limit" in stats:
-        total = int(stats["bytes_limit"])
-    else:
-        try:
-            import psutil
-
-            total = int(psutil.virtual_memory().total)
-        except ImportError:  # pragma: no cover - psutil comes with the bench extra
-            total = 8 << 30
-    return int(min(BATCH_MEMORY_CAP, BATCH_MEMORY_FRACTION * total))
+    if jax.default_backend() == "cpu":
+        return 1
+    d = problem.eigs.shape[-1]
+    width = d if m is None else int(m)
+    return default_batch(n, width, d, points, reps, np.dtype(dtype).itemsize)
 
 
-@partial(jax.jit, static_argnames=("n", "m", "reps", "dtype", "batch", "prng", "estimator"))
-def _draws(
+def ridge_kernel(
     problem: Problem,
     key: Array,
     lam: Array,
     n2: Array,
+    lam_index: Array,
+    n2_index: Array,
     *,
     n: int,
     m: int | None,
-    reps: int,
     dtype: Any,
-    batch: int,
-    prng: str | None,
-    lam_index: Array,
-    n2_index: Array,
-    estimator: str = "plain",
+    prng: str | None = None,
 ) -> Array:
-    from simcollapse.simulate import conditional
+    """``one_draw`` in the driver's kernel form (every traced input positional)."""
+    return one_draw(
+        problem, key, lam, n2, n=n, m=m, dtype=dtype, prng=prng,
+        lam_index=lam_index, n2_index=n2_index,
+    )  # fmt: skip
 
-    keys = jax.vmap(lambda r: draw_key(key, n, r))(jnp.arange(reps))
-    fn = partial(
-        conditional.one_draw if estimator == "conditional" else one_draw,
-        problem,
-        lam=lam,
-        n2=n2,
-        n=n,
-        m=m,
-        dtype=dtype,
-        prng=prng,
-        lam_index=lam_index,
-        n2_index=n2_index,
-    )
-    return jax.lax.map(fn, keys, batch_size=batch)
+
+def check_prng(prng: str | None) -> str | None:
+    """The generator to use (``DEFAULT_PRNG`` for None); a ValueError for an unknown one."""
+    prng = DEFAULT_PRNG if prng is None else prng
+    if prng not in PRNG_IMPLS:
+        raise ValueError(f"prng must be one of {PRNG_IMPLS}, got {prng!r}")
+    return prng
+
+
+def ridge_arrays(lam: Any, n2: Any, dtype: Any) -> tuple[Array, ...]:
+    """The ridge kernel's traced inputs: distinct lam and n2 values and each point's index."""
+    lam_u, lam_index = distinct(lam)
+    n2_u, n2_index = distinct(n2)
+    return (
+        jnp.asarray(lam_u, dtype), jnp.asarray(n2_u), jnp.asarray(lam_index),
+        jnp.asarray(n2_index),
+    )  # fmt: skip
 
 
 def draws(
@@ -298,57 +282,21 @@ def draws(
     dtype: Any,
     batch: int | None = None,
     prng: str | None = None,
-    estimator: str = "plain",
 ) -> Array:
     """Test errors of ``reps`` independent repetitions, shape (reps, P, 4).
 
-    ``estimator`` "plain" samples X, eps and delta; "conditional" samples X only and takes the
-    expectation over eps and delta in closed form (``simulate.conditional``).
-
-    ``batch`` repetitions are vmapped at once (the rest mapped in sequence); None picks one at a
-    time on CPU (fastest there) and elsewhere the largest batch whose working set fits the
-    memory budget (``default_batch``). The result does
-    not depend on ``batch``. ``prng`` picks the generator of the draws (default
-    ``DEFAULT_PRNG``; see ``PRNG_IMPLS``).
+    ``batch`` repetitions are vmapped at once (the rest mapped in sequence); None picks one
+    (``pick_batch``). The result does not depend on ``batch``. ``prng`` picks the generator of
+    the draws (default ``DEFAULT_PRNG``; see ``PRNG_IMPLS``).
     """
-    prng = DEFAULT_PRNG if prng is None else prng
-    if prng not in PRNG_IMPLS:
-        raise ValueError(f"prng must be one of {PRNG_IMPLS}, got {prng!r}")
+    prng = check_prng(prng)
     if batch is None:
-        if jax.default_backend() == "cpu":
-            # Measured (d = 256, n = 1024, 8 draws, 2-core CPU): draws in sequence 0.136 s,
-            # vmapped in twos 0.18 s, all eight at once 0.20 s. XLA's CPU kernels gain nothing
-            # from a batch axis, so the CPU maps the draws one at a time.
-            batch = 1
-        else:
-            d = problem.eigs.shape[-1]
-            width = d if m is None else int(m)
-            batch = default_batch(n, width, d, lam.shape[0], reps, np.dtype(dtype).itemsize)
-    lam_u, lam_index = distinct(lam)
-    n2_u, n2_index = distinct(n2)
-    return _draws(
-        problem,
-        key,
-        jnp.asarray(lam_u, lam.dtype),
-        jnp.asarray(n2_u),
-        n=n,
-        m=m,
-        reps=reps,
-        dtype=dtype,
-        batch=int(batch),
-        prng=prng,
-        lam_index=jnp.asarray(lam_index),
-        n2_index=jnp.asarray(n2_index),
-        estimator=estimator,
+        batch = pick_batch(problem, n, m, np.shape(lam)[0], reps, dtype)
+    arrays = ridge_arrays(lam, n2, np.asarray(lam).dtype)
+    static = {"m": m, "dtype": dtype, "prng": prng}
+    return driver.map_draws(
+        ridge_kernel, problem, key, arrays, n=n, reps=reps, batch=int(batch), static=static
     )
-
-
-MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compiled program
-
-
-def bucket(size: int) -> int:
-    """The next power of two >= size, at least MIN_BUCKET: padded sizes of point groups."""
-    return max(MIN_BUCKET, 1 << max(0, int(size - 1).bit_length()))
 
 
 def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -356,22 +304,5 @@ def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
     similar size share a compile) and the index of each value among them."""
     values = np.asarray(values)
     uniq, index = np.unique(values, return_inverse=True)
-    size = bucket(uniq.size)
+    size = driver.bucket(uniq.size)
     return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)
-
-
-def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean of each part over repetitions and the standard error of the total."""
-    reps = per_draw.shape[0]
-    mean = per_draw.mean(axis=0)
-    if reps > 1:
-        stderr = per_draw[..., 3].std(axis=0, ddof=1) / np.sqrt(reps)
-    else:
-        stderr = np.full(per_draw.shape[1:-1], np.nan)
-    return {
-        "bias": mean[..., 0],
-        "variance": mean[..., 1],
-        "zeta": mean[..., 2],
-        "total": mean[..., 3],
-        "stderr": stderr,
-    }

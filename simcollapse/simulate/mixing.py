@@ -18,7 +18,6 @@ row count and the weights are traced, so a sweep over them at one n compiles onc
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import jax
@@ -28,9 +27,8 @@ from jax import Array
 
 from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms, Status
-from simcollapse.simulate import engine
-from simcollapse.simulate.grid import DTYPES, as_key, bucket, check_mc_settings
+from simcollapse.results import ErrorTerms
+from simcollapse.simulate import driver, engine
 from simcollapse.theory._common import check_common
 from simcollapse.theory.iterative import check_count
 from simcollapse.theory.weighted import check_weights
@@ -88,7 +86,7 @@ def _round_key(rep_key: Array, t: Array) -> Array:
 # --------------------------------------------------------------------------------------------
 # Per-draw kernels (one repetition, all points of one sample size)
 # --------------------------------------------------------------------------------------------
-def _weighted_draw(
+def weighted_draw(
     problem: Problem,
     rep_key: Array,
     lam: Array,
@@ -117,7 +115,7 @@ def _weighted_draw(
     return jax.vmap(point)(lam, n2, a1, a2)
 
 
-def _iterative_draw(
+def iterative_draw(
     problem: Problem,
     rep_key: Array,
     lam: Array,
@@ -185,7 +183,7 @@ def _shared_fit(
     return fit_columns(x, labels, lam)
 
 
-def _loop_draw(
+def loop_draw(
     problem: Problem,
     rep_key: Array,
     lam: Array,
@@ -240,74 +238,30 @@ def _loop_draw(
     return jnp.moveaxis(errs, 0, 1)
 
 
-@partial(jax.jit, static_argnames=("kernel", "n", "reps", "batch", "static"))
-def _draws(
-    problem: Problem,
-    key: Array,
-    points: tuple[Array, ...],
-    *,
-    kernel: str,
-    n: int,
-    reps: int,
-    batch: int | None,
-    static: tuple[tuple[str, Any], ...],
-) -> Array:
-    """(reps, P, T, 4) test errors of ``reps`` repetitions of one kernel at sample size n."""
-    fn = {"weighted": _weighted_draw, "iterative": _iterative_draw, "loop": _loop_draw}[kernel]
-    keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(jnp.arange(reps))
-    return jax.lax.map(
-        lambda k: fn(problem, k, *points, n=n, **dict(static)), keys, batch_size=batch
-    )
-
-
 def _run(
     problem: Problem,
     n: Any,
     points: dict[str, Any],
-    key: Any,
-    reps: int,
-    dtype: str,
-    batch: int | None,
-    kernel: str,
+    mc: driver.MonteCarlo,
+    kernel: Callable[..., Array],
     static: dict[str, Any],
     prepare: Callable[[int, dict[str, np.ndarray]], tuple[np.ndarray, ...]],
+    per_n: Callable[[int], dict[str, Any]] | None = None,
 ) -> ErrorTerms:
-    """Broadcast the grid, group it by n, run the kernel, and summarise over repetitions."""
+    """Run ``kernel`` through the Monte Carlo driver, grouped by n; floats cast to mc's dtype.
+
+    ``per_n(n)`` gives static keywords that depend on the group's n."""
     check_range("n", n, 1, integer=True)
-    check_mc_settings(reps, dtype, batch)
-    rng = as_key(key)
-    shape = check_broadcast(n=n, **points)
-    flat = {k: np.broadcast_to(np.asarray(v, np.float64), shape).ravel() for k, v in points.items()}
-    nn = np.broadcast_to(np.asarray(n), shape).ravel().astype(np.int64)
-    results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    with jax.enable_x64(dtype == "float64"):
-        for n_g in np.unique(nn):
-            idx = np.flatnonzero(nn == n_g)
-            pad = np.concatenate([idx, np.repeat(idx[-1:], bucket(idx.size) - idx.size)])
-            arrays = prepare(int(n_g), {k: v[pad] for k, v in flat.items()})
-            arrays = tuple(
-                jnp.asarray(a, DTYPES[dtype]) if a.dtype.kind == "f" else jnp.asarray(a)
-                for a in arrays
-            )
-            out = _draws(
-                problem,
-                rng,
-                arrays,
-                kernel=kernel,
-                n=int(n_g),
-                reps=int(reps),
-                batch=batch,
-                static=tuple(sorted(static.items())),
-            )
-            results[int(n_g)] = (idx, np.asarray(out, np.float64)[:, : idx.size])
-    length = next(iter(results.values()))[1].shape[2]
-    parts = np.empty((int(reps), nn.size, length, engine.N_PARTS))
-    for idx, out in results.values():
-        parts[:, idx] = out
-    summary = engine.summarise(parts)
-    fields = {k: v.reshape(*shape, length) for k, v in summary.items()}
-    status = np.full((*shape, length), Status.CONVERGED, dtype=np.int32)
-    return ErrorTerms(status=status, **fields)
+    check_broadcast(n=n, **points)
+    dt = mc.np_dtype
+
+    def prep(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
+        arrays = prepare(group[0], f)
+        extra = per_n(group[0]) if per_n else {}
+        return tuple(a.astype(dt) if a.dtype.kind == "f" else a for a in arrays), extra
+
+    grid = {"n": n, **points}
+    return driver.run(kernel, problem, grid, mc, prepare=prep, static={**static, "dtype": dt})
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,10 +303,8 @@ def weighted_error(
         a2 = np.where(n2 > 0, f["alpha"] * n_g / np.maximum(n2, 1), 0.0)
         return f["lam"], n2, a1, a2
 
-    out = _run(
-        problem, n, {"lam": lam, "p2": p2, "alpha": alpha}, key, reps, dtype, batch,
-        "weighted", {"dtype": DTYPES.get(dtype, dtype)}, prepare,
-    )  # fmt: skip
+    mc = driver.MonteCarlo(key, reps, dtype, batch)
+    out = _run(problem, n, {"lam": lam, "p2": p2, "alpha": alpha}, mc, weighted_draw, {}, prepare)
     return ErrorTerms(*(v[..., 0] for v in out))
 
 
@@ -391,10 +343,9 @@ def iterative_error(
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         return f["lam"], engine.synthetic_rows(n_g, f["p2"])
 
-    static = {"rounds": rounds, "reuse": bool(reuse_real), "dtype": DTYPES.get(dtype, dtype)}
-    return _run(
-        problem, n, {"lam": lam, "p2": p2}, key, reps, dtype, batch, "iterative", static, prepare
-    )
+    mc = driver.MonteCarlo(key, reps, dtype, batch)
+    static = {"rounds": rounds, "reuse": bool(reuse_real)}
+    return _run(problem, n, {"lam": lam, "p2": p2}, mc, iterative_draw, static, prepare)
 
 
 def _loop(
@@ -417,14 +368,14 @@ def _loop(
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         return (f["lam"],)
 
-    if mode == "subsample":
-        sizes = np.unique(np.asarray(n)) if sample is None else [sample]
-        if len(sizes) != 1:
-            raise ValueError("accumulate-subsample with several n needs an explicit sample_size")
-        sample = int(sizes[0])
-    static = {"generations": generations, "mode": mode, "sample": sample or 0}
-    static["dtype"] = DTYPES.get(dtype, dtype)
-    return _run(problem, n, {"lam": lam}, key, reps, dtype, batch, "loop", static, prepare)
+    mc = driver.MonteCarlo(key, reps, dtype, batch)
+    static = {"generations": generations, "mode": mode}
+    per_n = None
+    if mode == "subsample" and sample is None:  # n rows per fit: static per group of n
+        per_n = lambda n_g: {"sample": n_g}  # noqa: E731
+    else:
+        static["sample"] = sample or 0
+    return _run(problem, n, {"lam": lam}, mc, loop_draw, static, prepare, per_n)
 
 
 def replace_error(
@@ -495,8 +446,8 @@ def accumulate_subsample_error(
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
 
     Raises:
-      ValueError: sample_size < 1 or above n (generation 1's pool), several n without an
-        explicit sample_size (the sample size is static), and as ``accumulate_error``.
+      ValueError: sample_size < 1 or above n (generation 1's pool), and as
+        ``accumulate_error``. Without ``sample_size`` each n uses n rows.
     """
     if sample_size is not None:
         check_range("sample_size", sample_size, 1, integer=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
+from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.simulate.grid import run_grid
 
 __all__ = ["rp_error"]
@@ -44,4 +45,6 @@ def rp_error(
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).
     """
-    return run_grid(problem, n, m, lam, p2, key, reps, dtype, batch, estimator)
+    return run_grid(
+        problem, n, m, lam, p2, MonteCarlo(key, reps, dtype, batch), estimator=estimator
+    )

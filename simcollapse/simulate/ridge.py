@@ -6,6 +6,7 @@ from typing import Any
 
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
+from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.simulate.grid import run_grid
 
 __all__ = ["ridge_error"]
@@ -54,4 +55,6 @@ def ridge_error(
     Raises:
       ValueError: n not an integer >= 1, lam < 0, p2 outside [0, 1], reps < 1, NaN, bad dtype.
     """
-    return run_grid(problem, n, None, lam, p2, key, reps, dtype, batch, estimator)
+    return run_grid(
+        problem, n, None, lam, p2, MonteCarlo(key, reps, dtype, batch), estimator=estimator
+    )

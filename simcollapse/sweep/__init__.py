@@ -1,6 +1,16 @@
 """Sweeps: declarative grids over (n, m, lam, p2, c2, sigma2), sharded, stored and resumable."""
 
+from simcollapse.sweep.labelled import to_xarray
 from simcollapse.sweep.run import describe_plan, plan, run_sweep
 from simcollapse.sweep.spec import AXES, SpecError, Sweep, problem_of_row
 
-__all__ = ["AXES", "SpecError", "Sweep", "describe_plan", "plan", "problem_of_row", "run_sweep"]
+__all__ = [
+    "AXES",
+    "SpecError",
+    "Sweep",
+    "describe_plan",
+    "plan",
+    "problem_of_row",
+    "run_sweep",
+    "to_xarray",
+]

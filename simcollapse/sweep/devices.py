@@ -2,9 +2,10 @@
 
 * Theory: the flat point axis of a chunk is split across a 1-D ``Mesh`` of all devices with
   ``jax.shard_map``; each device solves the fixed points of its own points.
-* Simulation: the repetitions are split across the same mesh; each device draws and factorises
-  its own repetitions (the draws depend only on (seed, n, repetition), so the table does not
-  depend on the number of devices), and the per-draw errors are gathered.
+* Simulation: the Monte Carlo driver (``simulate.driver``) splits the repetitions across the same
+  mesh (``place_draws``); each device draws and factorises its own repetitions one at a time (the
+  draws depend only on (seed, n, repetition), so the table does not depend on the number of
+  devices; the BLAS may still round differently), and the per-draw errors are gathered.
 
 Several hosts: call ``initialize(coordinator, num_processes, process_id)`` (``jax.distributed``)
 in every process before anything else touches JAX; ``jax.devices()`` then spans all hosts, every
@@ -15,11 +16,9 @@ process 0 writes files.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -99,7 +98,7 @@ def _replicated(tree: Any) -> Any:
     return jax.tree_util.tree_map(lambda leaf: _global(leaf, sharding), tree)
 
 
-def _to_host(x: jax.Array) -> np.ndarray:
+def to_host(x: jax.Array) -> np.ndarray:
     if jax.process_count() == 1:
         return np.asarray(x)
     from jax.experimental import multihost_utils
@@ -129,92 +128,17 @@ def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
         inputs = [_global(a, sharding) for a in padded]
         mapped = jax.shard_map(fn, mesh=m, in_specs=P(AXIS), out_specs=P(AXIS), check_vma=False)
         out = jax.jit(mapped)(*inputs)
-    return jax.tree_util.tree_map(lambda x: _to_host(x)[:size], out)
+    return jax.tree_util.tree_map(lambda x: to_host(x)[:size], out)
 
 
-@partial(jax.jit, static_argnames=("n", "m", "dtype", "sharded", "impl"))
-def _draws_for(
-    problem: Any,
-    key_data: jax.Array,
-    lam: jax.Array,
-    n2: jax.Array,
-    lam_index: jax.Array,
-    n2_index: jax.Array,
-    rep_ids: jax.Array,
-    *,
-    n: int,
-    m: int | None,
-    dtype: Any,
-    sharded: bool,
-    impl: str,
-) -> jax.Array:
-    from simcollapse.simulate import engine
+def place_draws(ids: np.ndarray, *replicated: Any) -> tuple[Any, ...]:
+    """The repetition ids split over the mesh, and the other inputs replicated on every device.
 
-    def local(problem: Any, key_data: jax.Array, *tables_and_ids: jax.Array) -> jax.Array:
-        lam, n2, lam_index, n2_index, ids = tables_and_ids
-        key = jax.random.wrap_key_data(key_data, impl=impl)
-        keys = jax.vmap(lambda r: engine.draw_key(key, n, r))(ids)
-        draw = partial(
-            engine.one_draw, problem, lam=lam, n2=n2, n=n, m=m, dtype=dtype,
-            lam_index=lam_index, n2_index=n2_index,
-        )  # fmt: skip
-        return jax.lax.map(draw, keys)
+    Every input is built with ``make_array_from_callback`` from the host copy each process holds
+    (a ``device_put`` onto a sharding that spans other processes' devices fails under
+    ``jax.distributed``); keys must come as raw key data (``jax.random.key_data``).
 
-    args = (problem, key_data, lam, n2, lam_index, n2_index, rep_ids)
-    if not sharded:
-        return local(*args)
-    specs = (P(),) * 6 + (P(AXIS),)
-    mapped = jax.shard_map(local, mesh=mesh(), in_specs=specs, out_specs=P(AXIS), check_vma=False)
-    return mapped(*args)
-
-
-def sharded_draws(
-    problem: Any,
-    key: jax.Array,
-    lam: np.ndarray,
-    n2: np.ndarray,
-    *,
-    n: int,
-    m: int | None,
-    reps: int,
-    dtype: str,
-) -> np.ndarray:
-    """Per-draw test errors (reps, P, 4) with the repetitions split over all devices.
-
-    Each device maps over its repetitions one draw at a time, so every draw is the same draw and
-    the same program whatever the number of devices; the table agrees across device counts to
-    floating-point rounding (XLA may split BLAS sums differently). Vmapping draws would change the
-    rounding with the batch size, and a vmapped eigendecomposition can deadlock XLA's CPU runtime
-    when it hosts several devices.
+    Returns (ids, *replicated) as global arrays for the Monte Carlo driver's ``shard_map``.
     """
-    ndev = jax.device_count()
-    per_device = -(-reps // ndev)
-    ids = np.arange(per_device * ndev, dtype=np.int32)
-    dt = np.float64 if dtype == "float64" else np.float32
-    from simcollapse.simulate.engine import distinct
-
-    # What depends on lam alone or on n2 alone is computed once per distinct value.
-    lam_u, lam_index = distinct(lam)
-    n2_u, n2_index = distinct(n2)
-    with jax.enable_x64(dtype == "float64"):
-        # The key travels as its raw data (a uint32 array), like every other input.
-        args = (problem, np.asarray(jax.random.key_data(key)))
-        tables = tuple(np.asarray(a) for a in (lam_u.astype(dt), n2_u, lam_index, n2_index))
-        rep_ids = ids
-        if ndev > 1:
-            args, tables = _replicated((args, tables))
-            rep_ids = _global(ids, NamedSharding(mesh(), P(AXIS)))
-        else:
-            args, tables = jax.tree_util.tree_map(jnp.asarray, (args, tables))
-        out = _draws_for(
-            *args,
-            *tables,
-            rep_ids,
-            n=n,
-            m=m,
-            dtype=dt,
-            sharded=ndev > 1,
-            impl=str(jax.random.key_impl(key)),
-        )
-        host = _to_host(out)
-    return np.asarray(host[:reps], dtype=np.float64)
+    host = jax.tree_util.tree_map(np.asarray, replicated)
+    return (_global(ids, NamedSharding(mesh(), P(AXIS))), *_replicated(host))

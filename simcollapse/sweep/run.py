@@ -57,17 +57,9 @@ class Chunk:
 
 def default_memory_budget() -> int:
     """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
-    try:
-        stats = jax.devices()[0].memory_stats() or {}
-    except Exception:  # noqa: BLE001 - backends without memory stats
-        stats = {}
-    if "bytes_limit" in stats:
-        return int(stats["bytes_limit"] * 0.5)
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = 8 << 30
-    return int(total * 0.5)
+    from simcollapse.simulate.driver import memory_budget
+
+    return memory_budget(fraction=0.5, cap=None)
 
 
 def _outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
@@ -99,6 +91,8 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
       ValueError: one Monte Carlo draw alone does not fit the budget.
     """
     budget = int(memory_budget or default_memory_budget())
+    if spec.is_generic:
+        return _plan_per_n(spec, budget)
     chunks: list[Chunk] = []
     inner = int(np.prod([spec.values(a).size for a in spec.inner_axes]))
     if spec.method in ("theory", "both"):
@@ -127,12 +121,34 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
     return chunks
 
 
+def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
+    """A setting other than ridge/rp: one chunk per sample size and method."""
+    from simcollapse.sweep import generic
+
+    chunks: list[Chunk] = []
+    rows = generic.rows_per_n(spec)
+    methods = ("theory", "simulate") if spec.method == "both" else (spec.method,)
+    for method in methods:
+        for i, n in enumerate(spec.values("n")):
+            one = rows * ROW_BYTES
+            if method == "simulate":
+                one = generic.draw_bytes(spec, int(n))
+                if one > budget:
+                    raise ValueError(
+                        f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at "
+                        f"n={n:g}, d={spec.d} (needs about {one / 2**20:.1f} MiB): "
+                        "raise --memory-budget"
+                    )
+            chunks.append(Chunk(method, len(chunks), (i, i + 1), rows, one))
+    return chunks
+
+
 def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
     """A few lines for --dry-run: grid size, chunk plan, estimated memory, devices."""
     budget = int(memory_budget or default_memory_budget())
     chunks = plan(spec, budget)
     lines = [
-        f"spec {spec.hash}: {spec.model}, method {spec.method}, d={spec.d}",
+        f"spec {spec.hash}: {spec.setting}, method {spec.method}, d={spec.d}",
         "axes: " + ", ".join(f"{a}[{spec.values(a).size}]" for a in spec.axes),
         f"grid: {spec.size:,} points per method",
         f"devices: {jax.device_count()} ({jax.devices()[0].platform}), "
@@ -197,13 +213,15 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     coords["c2"] = np.broadcast_to(c2_reported[None, :, :, None], shape)
     coords["sigma2"] = np.broadcast_to(sig[None, None, :, None], shape)
     coords["p2"] = np.broadcast_to(p2[None, None, None, :], shape)
-    return _frame(spec, "theory", coords, terms)
+    return frame(spec, "theory", coords, terms)
 
 
 def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
-    from simcollapse.simulate import engine
+    from simcollapse.simulate import driver, engine
 
     n, m = (int(v) for v in _shapes(spec)[chunk.outer[0]])
+    dt = driver.DTYPES[spec.dtype]
+    static = {"m": m if spec.model == "rp" else None, "dtype": dt, "prng": engine.check_prng(None)}
     lam = spec.values("lam")
     p2 = spec.values("p2")
     lam_g, p2_g = (v.ravel() for v in np.meshgrid(lam, p2, indexing="ij"))
@@ -212,17 +230,12 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     for c2 in spec.values("c2"):
         for sigma2 in spec.values("sigma2"):
             prob = spec.problem(c2=c2, sigma2=sigma2)
-            per_draw = dev.sharded_draws(
-                prob,
-                jax.random.key(spec.seed),
-                lam_g,
-                n2,
-                n=n,
-                m=m if spec.model == "rp" else None,
-                reps=spec.reps,
-                dtype=spec.dtype,
-            )
-            summary = engine.summarise(per_draw)
+            with jax.enable_x64(spec.dtype == "float64"):
+                per_draw = driver.map_draws(
+                    engine.ridge_kernel, prob, jax.random.key(spec.seed),
+                    engine.ridge_arrays(lam_g, n2, dt), n=n, reps=spec.reps, static=static,
+                )  # fmt: skip
+            summary = driver.summarise(per_draw)
             terms = {k: summary[k] for k in ("bias", "variance", "zeta", "total", "stderr")}
             terms["status"] = np.full(lam_g.size, Status.CONVERGED, np.int32)
             coords = {"n": np.full(lam_g.size, float(n)), "lam": lam_g, "p2": p2_g}
@@ -230,17 +243,19 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
                 coords["m"] = np.full(lam_g.size, float(m))
             coords["c2"] = np.full(lam_g.size, float(prob.c2))
             coords["sigma2"] = np.full(lam_g.size, float(sigma2))
-            frames.append(_frame(spec, "simulate", coords, terms))
+            frames.append(frame(spec, "simulate", coords, terms))
     return pd.concat(frames, ignore_index=True)
 
 
-def _frame(
+def frame(
     spec: Sweep, method: str, coords: dict[str, np.ndarray], terms: dict[str, np.ndarray]
 ) -> pd.DataFrame:
     from simcollapse import __version__
 
     data: dict[str, Any] = {"method": method}
-    for a in ("n", "m", "lam", "p2", "c2", "sigma2"):
+    first, last = ("n", "m", "lam", "p2"), ("c2", "sigma2")
+    order = [*first, *(a for a in coords if a not in first + last), *last]
+    for a in order:
         if a in coords:
             data[a] = np.ravel(coords[a])
     for k in TERMS:
@@ -250,6 +265,8 @@ def _frame(
     if "m" in table:
         table["m"] = table["m"].astype(np.int64)
     table["status"] = table["status"].astype(np.int32)
+    if spec.setting_obj.length in table:
+        table[spec.setting_obj.length] = table[spec.setting_obj.length].astype(np.int64)
     fixed = {
         "model": spec.model,
         "family": spec.family,
@@ -264,14 +281,31 @@ def _frame(
         "config_hash": spec.hash,
         "version": __version__,
     }
+    if spec.path is not None:
+        fixed["problem_file"] = str(spec.path)
+    if spec.is_generic:
+        fixed["setting"] = spec.setting
+        for name in spec.setting_obj.names("option"):
+            value = spec.params.get(name, spec.setting_obj.param(name).default)
+            fixed[name] = -1 if value is None else value
     for k, v in fixed.items():
-        table[k] = v
+        # a setting parameter named like a problem one (weighted's alpha) keeps its name; the
+        # problem's value is stored as problem_<name>
+        table[f"problem_{k}" if k in coords else k] = v
     return add_provenance(table)
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
 # Columns a stored chunk must have to be reused (with the chunk's row count).
 CHUNK_COLUMNS = ("method", "n", "lam", "p2", *TERMS, "config_hash")
+
+
+def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+    if spec.is_generic:
+        from simcollapse.sweep import generic
+
+        return generic.chunk(spec, chunk.method, chunk.outer[0])
+    return COMPUTE[chunk.method](spec, chunk)
 
 
 def _chunk_path(folder: Path, chunk: Chunk, plan_id: str) -> Path:
@@ -348,7 +382,7 @@ def _chunks(
         if ok:
             yield chunk, table if table is not None else _read_elsewhere(path)
             continue
-        table = COMPUTE[chunk.method](spec, chunk)
+        table = _compute(spec, chunk)
         if path is not None and dev.is_writer():
             atomic_write_parquet(table, path)
         yield chunk, table

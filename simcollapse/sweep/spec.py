@@ -3,7 +3,8 @@
 A TOML file has four tables (every key optional except ``problem.d`` and at least one axis)::
 
     [problem]
-    family = "power_law"      # or "isotropic"
+    family = "power_law"      # or "isotropic", or "file" with path = "problem.npz" (arrays
+                              # eigs, w1_sq, delta_sq, sigma2; c2/sigma2 axes rescale them)
     d = 300
     alpha = 1.5               # spectral decay (power_law)
     source = 1.5              # teacher signal decay (power_law)
@@ -12,9 +13,13 @@ A TOML file has four tables (every key optional except ``problem.d`` and at leas
     c2 = 0.5                  # synthetic quality tr(Sigma Delta) (unless an axis)
     # teacher_n0 = 900        # instead of c2: OLS teacher on n0 real samples
 
-    [model]
-    kind = "ridge"            # or "rp" (random projections; width m fixed here or an axis)
-    m = 500
+    [setting]
+    kind = "ridge"            # any registered setting (simcollapse.settings.names()), e.g.
+                              # "random_projection", "weighted", "iterative", "replace"
+    # m = 500                 # fixed values of the setting's parameters (unless an axis),
+                              # e.g. alpha = 0.2, rounds = 5, reuse_real = false
+
+    # [model]                 # older spelling, still read: kind = "ridge" or "rp", m = 500
 
     [run]
     method = "both"           # "theory", "simulate" or "both"
@@ -22,18 +27,19 @@ A TOML file has four tables (every key optional except ``problem.d`` and at leas
     seed = 0
     dtype = "float64"
 
-    [axes]                    # any of n, m, lam, p2, c2, sigma2
-    n = {start = 100, stop = 100000, num = 13, scale = "log"}
+    [axes]                    # the setting's axes (n, m, lam, p2, alpha, ...), its length
+    n = {start = 100, stop = 100000, num = 13, scale = "log"}   # (rounds, generations), c2, sigma2
     lam = [0.0, 1e-3]
     p2 = [0.0, 0.001, 0.01, 0.1]
 
-An axis is a list of values or a range table {start, stop, num, scale = "log" | "linear"}; n and m
-are rounded to integers. The grid is the full product of the axes.
+An axis is a list of values or a range table {start, stop, num, scale = "log" | "linear"}; integer
+parameters (n, m, rounds, ...) are rounded. The grid is the full product of the axes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import sys
 from collections.abc import Mapping
@@ -42,9 +48,21 @@ from typing import Any
 
 import numpy as np
 
-from simcollapse._validate import as_float_array, check_count, check_range, check_real
+from simcollapse import settings
+from simcollapse._validate import check_count, check_real
+from simcollapse.families import families, from_family
 from simcollapse.problem import Problem
 from simcollapse.store import config_hash
+from simcollapse.sweep.axes import (
+    SpecError,
+    axis_limits,
+    axis_names,
+    axis_values,
+    check_params,
+    model_name,
+    resolve_setting,
+    wrap,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,25 +71,14 @@ else:  # pragma: no cover
 
 __all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
 
-AXES = ("n", "m", "lam", "p2", "c2", "sigma2")
-AXIS_LIMITS: dict[str, dict[str, Any]] = {
-    "n": dict(low=1),
-    "m": dict(low=1),
-    "lam": dict(low=0.0),
-    "p2": dict(low=0.0, high=1.0),
-    "c2": dict(low=0.0),
-    "sigma2": dict(low=0.0),
-}
+AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0"),
+    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0", "path"),
+    "setting": ("kind",),  # plus the parameters of the chosen setting
     "model": ("kind", "m"),
     "run": ("method", "reps", "seed", "dtype"),
     "axes": AXES,
 }
-
-
-class SpecError(ValueError):
-    """A sweep specification that cannot run; the message names the key (and TOML line)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,18 +86,25 @@ class Sweep:
     """A declarative grid of test-error evaluations.
 
     Attributes:
-      d: input dimension. family: "power_law" or "isotropic"; alpha, source, signal: the
-        power-law spectrum and teacher (``Problem.power_law``).
+      d: input dimension. family: a ``simcollapse.families`` name ("power_law", "isotropic",
+        "file"); alpha, source, signal: the power-law spectrum and teacher; path: the .npz of
+        the "file" family (its c2 and sigma2 are used unless they are axes).
       sigma2, c2: label noise and synthetic quality when they are not axes; ``teacher_n0``
         replaces c2 by an OLS teacher on n0 real samples (c^2 = sigma2 d/(n0 - d - 1)).
-      model: "ridge" or "rp"; m: the width when it is not an axis (rp only).
+      setting: a registered setting (``simcollapse.settings.names()``), default "ridge";
+        params: fixed values of its parameters that are not axes (alpha, rounds, reuse_real...).
+      model: the older spelling, "ridge" or "rp" (= setting "random_projection"); m: the width
+        when it is not an axis (random_projection only).
       method: "theory", "simulate" or "both". reps, seed, dtype: the Monte Carlo settings.
-      axes: name -> values (lists or range dicts), names among n, m, lam, p2, c2, sigma2.
+      axes: name -> values (lists or range dicts): the setting's axes (n, m, lam, p2, alpha...),
+        its length (rounds, generations: entry t does not depend on the largest T), c2, sigma2.
 
     Example:
       >>> spec = Sweep(d=200, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
       >>> spec.size
       4
+      >>> Sweep(d=50, setting="iterative", axes={"n": [100], "rounds": [1, 3]}).size
+      2
     """
 
     d: int
@@ -102,40 +116,68 @@ class Sweep:
     sigma2: float = 1.0
     c2: float = 0.1
     teacher_n0: int | None = None
-    model: str = "ridge"
+    model: str | None = None
     m: int | None = None
     method: str = "theory"
     reps: int = 32
     seed: int = 0
     dtype: str = "float64"
+    setting: str | None = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    path: str | None = None
 
     def __post_init__(self) -> None:
-        grid = {name: _axis_values(name, spec) for name, spec in dict(self.axes).items()}
+        name = resolve_setting(self.model, self.setting)
+        params = dict(self.params)
+        if name == "random_projection" and "m" in params and self.m is None:
+            object.__setattr__(self, "m", params.pop("m"))
+        object.__setattr__(self, "setting", name)
+        object.__setattr__(self, "model", model_name(name))
+        object.__setattr__(self, "params", params)
+        if name == "ridge" and "m" in dict(self.axes):
+            raise SpecError("axis 'm' only applies to model 'rp'")
+        setting = settings.get(name)
+        grid = {
+            a: axis_values(a, v, axis_limits(setting, a)) for a, v in dict(self.axes).items()
+        }
         object.__setattr__(self, "axes", grid)
         self.validate()
+
+    @property
+    def setting_obj(self) -> settings.Setting:
+        """The registered Setting this sweep runs."""
+        return settings.get(self.setting)
+
+    @property
+    def is_generic(self) -> bool:
+        """True for settings other than ridge and random_projection (run by ``sweep.generic``)."""
+        return self.setting not in ("ridge", "random_projection")
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         """Raise SpecError for anything that cannot run, before any computation."""
-        for name in ("family", "model", "method", "dtype"):
+        for name in ("family", "method", "dtype"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(f"{name} must be a string, got {getattr(self, name)!r}")
-        if self.family not in ("power_law", "isotropic"):
-            raise SpecError(f"family must be 'power_law' or 'isotropic', got {self.family!r}")
-        if self.model not in ("ridge", "rp"):
-            raise SpecError(f"model must be 'ridge' or 'rp', got {self.model!r}")
+        if self.family not in families():
+            raise SpecError(f"family must be one of {', '.join(families())}, got {self.family!r}")
+        if (self.family == "file") != (self.path is not None):
+            raise SpecError("path: give path = FILE.npz exactly when family = 'file'")
+        if self.family == "file":
+            wrap(from_family, "file", self.d, path=self.path)
         if self.method not in ("theory", "simulate", "both"):
             raise SpecError(f"method must be 'theory', 'simulate' or 'both', got {self.method!r}")
         if self.dtype not in ("float64", "float32"):
             raise SpecError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
         if not self.axes:
-            raise SpecError("a sweep needs at least one axis (any of " + ", ".join(AXES) + ")")
+            known = ", ".join(axis_names(self.setting_obj))
+            raise SpecError(f"a sweep needs at least one axis (any of {known})")
         if "n" not in self.axes:
             raise SpecError("axes must include n (the sample sizes)")
         if self.model == "rp" and "m" not in self.axes and self.m is None:
             raise SpecError("model 'rp' needs a width: set m, or give an m axis")
-        if self.model == "ridge" and "m" in self.axes:
-            raise SpecError("axis 'm' only applies to model 'rp'")
+        if self.is_generic:
+            self._validate_setting()
         if self.teacher_n0 is not None and "c2" in self.axes:
             raise SpecError("axis 'c2' cannot be combined with teacher_n0 (the teacher sets c2)")
         for name, value in self._normalised().items():
@@ -145,17 +187,27 @@ class Sweep:
         """The scalar settings type-checked and as plain int/float, so that equal settings hash
         equally (c2 = 0.5 and c2 = 0.50, d = 300 and d = 300.0)."""
         out: dict[str, Any] = {
-            "d": _wrap(check_count, "d", self.d),
-            "reps": _wrap(check_count, "reps", self.reps),
-            "seed": _wrap(check_count, "seed", self.seed, 0),
+            "d": wrap(check_count, "d", self.d),
+            "reps": wrap(check_count, "reps", self.reps),
+            "seed": wrap(check_count, "seed", self.seed, 0),
         }
         for name in ("alpha", "source", "signal", "sigma2", "c2"):
-            out[name] = _wrap(check_real, name, getattr(self, name), 0.0)
+            out[name] = wrap(check_real, name, getattr(self, name), 0.0)
         if self.m is not None:
-            out["m"] = _wrap(check_count, "m", self.m)
+            out["m"] = wrap(check_count, "m", self.m)
         if self.teacher_n0 is not None:
-            out["teacher_n0"] = _wrap(check_count, "teacher_n0", self.teacher_n0, out["d"] + 2)
+            out["teacher_n0"] = wrap(check_count, "teacher_n0", self.teacher_n0, out["d"] + 2)
         return out
+
+    def _validate_setting(self) -> None:
+        setting = self.setting_obj
+        if self.m is not None:
+            raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
+        reason = setting.reason_no_theory({**self.params})
+        if self.method != "simulate" and reason is not None:
+            raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
+                            "use method = 'simulate'")  # fmt: skip
+        check_params(setting, self.params, self.axes)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -173,12 +225,20 @@ class Sweep:
         """The values of an axis (or the fixed value as a one-element axis)."""
         if name in self.axes:
             return np.asarray(self.axes[name], dtype=np.float64)
+        if self.is_generic and name in self.setting_obj.names():
+            value = self.params.get(name, self.setting_obj.param(name).default)
+            return np.asarray([value], dtype=np.float64)
         fixed = {"m": self.m, "lam": 0.0, "p2": 0.0, "c2": self.c2, "sigma2": self.sigma2}
+        if self.family == "file" and name in ("c2", "sigma2"):
+            stored = from_family("file", self.d, path=self.path)
+            fixed = {"c2": float(stored.c2), "sigma2": float(stored.sigma2)}
         return np.asarray([fixed[name]], dtype=np.float64)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Grid shape over outer_axes + inner_axes."""
+        """Grid shape over outer_axes + inner_axes (generic settings: over every sweep axis)."""
+        if self.is_generic:
+            return tuple(self.values(a).size for a in axis_names(self.setting_obj))
         return tuple(self.values(a).size for a in (*self.outer_axes, *self.inner_axes))
 
     @property
@@ -188,9 +248,11 @@ class Sweep:
 
     def problem(self, c2: float | None = None, sigma2: float | None = None) -> Problem:
         """The Problem at the given c2 and sigma2 (defaults: the spec's fixed values)."""
-        sigma2 = self.sigma2 if sigma2 is None else sigma2
-        c2 = self.c2 if c2 is None else c2
-        if self.family == "isotropic":
+        sigma2 = self.values("sigma2")[0] if sigma2 is None else sigma2
+        c2 = self.values("c2")[0] if c2 is None else c2
+        if self.family == "file":
+            prob = from_family("file", self.d, path=self.path, c2=c2, sigma2=sigma2)
+        elif self.family == "isotropic":
             prob = Problem.isotropic(self.d, c2=c2, sigma2=sigma2, signal=self.signal)
         else:
             prob = Problem.power_law(
@@ -209,6 +271,12 @@ class Sweep:
         """Plain data (axes as value lists): what the hash and the stored spec are made of."""
         out = dataclasses.asdict(self)
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
+        if not self.is_generic and not self.params:
+            del out["setting"], out["params"]  # the hash of ridge and rp sweeps is unchanged
+        if self.path is None:
+            del out["path"]
+        else:  # an edited problem file is a new sweep
+            out["path_sha256"] = hashlib.sha256(Path(self.path).read_bytes()).hexdigest()
         return out
 
     @property
@@ -256,6 +324,8 @@ class Sweep:
             if not isinstance(table, Mapping):
                 raise SpecError(f"{_where(source, text, None, section)}[{section}] must be a table")
             for key in table:
+                if (section == "setting" and key != "kind") or section == "axes":
+                    continue  # the setting's parameters and axes: checked once it is known
                 if key not in SECTIONS[section]:
                     raise SpecError(
                         f"{_where(source, text, section, key)}unknown key '{section}.{key}'; "
@@ -270,6 +340,11 @@ class Sweep:
         if "m" in model:
             kwargs["m"] = model["m"]
         kwargs.update(run)
+        chosen = dict(data.get("setting", {}))
+        if "kind" in chosen:
+            kwargs["setting"] = chosen.pop("kind")
+        if chosen:
+            kwargs["params"] = chosen
         kwargs["axes"] = dict(data.get("axes", {}))
         if "d" not in kwargs:
             raise SpecError(f"{source}: missing required key 'problem.d'")
@@ -280,6 +355,9 @@ class Sweep:
             section = next((s for s, keys in SECTIONS.items() if key in keys), None)
             if key in kwargs.get("axes", {}):
                 section = "axes"
+            elif key in kwargs.get("params", {}) or key == "setting":
+                section = "setting"
+                key = "kind" if key == "setting" else key
             raise SpecError(f"{_where(source, text, section, key)}{err}") from None
 
 
@@ -290,51 +368,13 @@ def problem_of_row(row: Any) -> Problem:
     row, for example).
     """
     teacher = int(row.teacher_n0)
+    decay = getattr(row, "problem_alpha", row.alpha)  # weighted tables: alpha is the loss share
+    path = getattr(row, "problem_file", None)
     spec = Sweep(
-        d=int(row.d), family=row.family, alpha=row.alpha, source=row.source, signal=row.signal,
-        teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]},
+        d=int(row.d), family=row.family, alpha=decay, source=row.source, signal=row.signal,
+        teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]}, path=path,
     )  # fmt: skip
     return spec.problem(c2=row.c2, sigma2=row.sigma2)
-
-
-def _axis_values(name: str, spec: Any) -> np.ndarray:
-    if name not in AXES:
-        raise SpecError(f"unknown axis '{name}'; known axes: {', '.join(AXES)}")
-    if isinstance(spec, Mapping):
-        unknown = set(spec) - {"start", "stop", "num", "scale"}
-        if unknown or not {"start", "stop", "num"} <= set(spec):
-            raise SpecError(
-                f"axis '{name}': a range needs start, stop, num (and optional scale), got "
-                f"{sorted(spec)}"
-            )
-        scale = spec.get("scale", "linear")
-        if scale not in ("linear", "log"):
-            raise SpecError(f"axis '{name}': scale must be 'linear' or 'log', got {scale!r}")
-        num = _wrap(check_count, f"axis '{name}' num", spec["num"])
-        start, stop = (_wrap(check_real, f"axis '{name}' {k}", spec[k]) for k in ("start", "stop"))
-        make = np.geomspace if scale == "log" else np.linspace
-        try:
-            values = make(start, stop, num)
-        except ValueError as err:
-            raise SpecError(f"axis '{name}': {err}") from None
-    else:
-        values = np.atleast_1d(np.asarray(spec, dtype=object))
-        if values.ndim != 1:
-            raise SpecError(f"axis '{name}' must be a flat list of numbers")
-        values = _wrap(as_float_array, f"axis '{name}'", list(values))
-    if values.size == 0:
-        raise SpecError(f"axis '{name}' is empty")
-    if name in ("n", "m"):
-        values = np.unique(np.round(values))
-    _wrap(check_range, f"axis '{name}'", values, **AXIS_LIMITS[name])
-    return values
-
-
-def _wrap(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except ValueError as err:
-        raise SpecError(str(err)) from None
 
 
 def _key_in_message(message: str) -> str | None:

@@ -1,0 +1,132 @@
+"""Settings: every way simcollapse trains on real and synthetic data, behind one protocol.
+
+The protocol. A setting is a ``Setting`` value (``settings.base``) holding
+
+* ``name`` and ``params``: its parameters, each a ``Param`` with a range and a role:
+
+  - SOLVE: a grid axis that needs a new fixed point or factorisation (n, m, lam, and p2 or
+    alpha where they enter the fixed point);
+  - RECOMBINE: a grid axis that only recombines solved terms (p2 of ridge); a sweep solves the
+    SOLVE axes once and broadcasts these, as it does the problem's c2 and sigma2;
+  - LENGTH: an integer T adding a trailing axis t = 1..T (rounds, generations); entry t does
+    not depend on T, so a sweep over T computes the largest once;
+  - OPTION: a static choice (reuse_real, sample_size);
+
+* ``theory(problem, **params)``: the deterministic equivalent (float64, validated), and
+  ``terms(problem, **params)`` the same as a pure, jittable function; or, for a setting without
+  a closed form, ``no_theory`` (a reason) and ``theory`` raises ``SimulationOnly`` with it;
+* ``simulate(problem, mc, **params)``: the Monte Carlo, a ``MonteCarlo(key, reps, dtype,
+  batch)`` run through the one driver (``simulate.driver.run``) with the setting's per-draw
+  ``kernels["exact"]`` (a setting may carry more kernels, e.g. a variance-reduced one).
+
+Theory and simulation take the same parameters and return ``ErrorTerms`` of the same shape:
+broadcast(axes), plus (T,) for a LENGTH parameter. Everything downstream (sweeps, the CLI,
+figures, the strategies) asks the registry, never switches on a name:
+
+  >>> import simcollapse as sc
+  >>> from simcollapse import settings
+  >>> settings.names()[:3]
+  ('ridge', 'random_projection', 'weighted')
+  >>> w = settings.get("weighted")
+  >>> prob = sc.Problem.power_law(100, c2=0.5)
+  >>> w.theory(prob, n=[200, 400], lam=1e-3, p2=0.5, alpha=0.2).total.shape
+  (2,)
+
+A new setting is one module with a ``Setting`` and one ``settings.register(...)`` call
+(docs/extending.md).
+"""
+
+from __future__ import annotations
+
+from simcollapse.settings import (
+    accumulate,
+    accumulate_subsample,
+    iterative,
+    random_projection,
+    replace,
+    ridge,
+    weighted,
+)
+from simcollapse.settings.base import (
+    LENGTH,
+    OPTION,
+    RECOMBINE,
+    SOLVE,
+    Param,
+    Setting,
+    SimulationOnly,
+)
+
+__all__ = [
+    "LENGTH",
+    "OPTION",
+    "RECOMBINE",
+    "SOLVE",
+    "Param",
+    "Setting",
+    "SimulationOnly",
+    "get",
+    "names",
+    "register",
+    "unregister",
+]
+
+# Older spellings that keep working.
+ALIASES = {"rp": "random_projection"}
+_REGISTRY: dict[str, Setting] = {}
+
+
+def register(setting: Setting, *, replace: bool = False) -> Setting:
+    """Add a setting to the registry (and so to sweeps, the CLI and the conformance tests).
+
+    Args:
+      setting: the Setting.  replace: allow replacing a setting of the same name.
+
+    Returns:
+      The setting (so a module can write ``SETTING = register(Setting(...))``).
+
+    Raises:
+      ValueError: the name is taken (and not ``replace``) or is not an identifier.
+      TypeError: not a Setting.
+    """
+    if not isinstance(setting, Setting):
+        raise TypeError(f"register expects a Setting, got {type(setting).__name__}")
+    if not setting.name.isidentifier():
+        raise ValueError(f"setting name must be an identifier, got {setting.name!r}")
+    if setting.name in _REGISTRY and not replace:
+        raise ValueError(f"a setting named {setting.name!r} is registered; pass replace=True")
+    _REGISTRY[setting.name] = setting
+    return setting
+
+
+def unregister(name: str) -> None:
+    """Remove a setting from the registry (a ValueError if there is none of that name)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(names())}")
+    del _REGISTRY[name]
+
+
+def get(name: str | Setting) -> Setting:
+    """The registered setting of that name (or the Setting itself).
+
+    Raises:
+      ValueError: an unknown name, listing the known ones.
+    """
+    if isinstance(name, Setting):
+        return name
+    key = ALIASES.get(name, name) if isinstance(name, str) else name
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(names())}")
+    return _REGISTRY[key]
+
+
+def names() -> tuple[str, ...]:
+    """The registered setting names, in registration order."""
+    return tuple(_REGISTRY)
+
+
+for _module in (
+    ridge, random_projection, weighted, iterative, replace, accumulate, accumulate_subsample,
+):  # fmt: skip
+    register(_module.SETTING)
+del _module

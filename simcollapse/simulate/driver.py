@@ -1,0 +1,284 @@
+"""The one Monte Carlo driver: settings plug a per-draw kernel into it.
+
+A kernel is a pure function ``kernel(problem, rep_key, *arrays, n=n, **static) -> (P, ..., 4)``:
+one repetition at sample size ``n`` evaluated at P points (the leading axis of every array), the
+last axis [bias, variance, zeta, total]. The driver
+
+1. broadcasts the grid, groups its points by the static part of their shape (``n``, and the width
+   ``m`` for random projections), and pads each group to a power of two (``bucket``) so that
+   groups of similar size share a compile;
+2. maps the ``reps`` draws of each group with ``lax.map`` (``batch`` of them vmapped at once),
+   repetition r using the key ``draw_key(key, n, r)`` whatever the grid, batch or device count;
+3. splits the repetitions over every device with ``jax.shard_map`` when there are several;
+4. summarises over repetitions: the mean of each part and the standard error of the total.
+
+``MonteCarlo(key, reps, dtype, batch)`` holds the settings shared by every simulation; it is
+validated when built.
+
+Example:
+  >>> mc = MonteCarlo(key=0, reps=8)
+  >>> mc.reps, mc.dtype
+  (8, 'float64')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from simcollapse._validate import check_range
+from simcollapse.results import ErrorTerms, Status
+
+__all__ = [
+    "DTYPES",
+    "MonteCarlo",
+    "as_key",
+    "bucket",
+    "draw_key",
+    "map_draws",
+    "memory_budget",
+    "run",
+    "summarise",
+]
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+# Rows of the per-draw output: bias, variance, zeta, total.
+N_PARTS = 4
+BATCH_MEMORY_FRACTION = 0.25
+BATCH_MEMORY_CAP = 1 << 30  # never plan more than 1 GiB of temporaries for one batch
+
+
+def as_key(key: Any) -> jax.Array:
+    """A JAX PRNG key from a key or an int seed."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return jax.random.key(int(key))
+    if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    if isinstance(key, jax.Array) and key.shape == (2,) and key.dtype == np.uint32:
+        return jax.random.wrap_key_data(key)
+    raise TypeError(f"key must be an int seed or a jax.random key, got {key!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class MonteCarlo:
+    """The settings of a Monte Carlo estimate, validated when built.
+
+    Args:
+      key: a ``jax.random`` key or an int seed.
+      reps: independent repetitions, an integer >= 1 (>= 2 for a standard error).
+      dtype: "float64" (64-bit switched on for the call only) or "float32".
+      batch: repetitions vmapped at once; None picks it (one at a time on a CPU, else as many as
+        ``memory_budget`` allows).
+
+    Raises:
+      ValueError: reps or batch not an integer >= 1, dtype not float32/float64.
+      TypeError: key neither an int nor a JAX key.
+    """
+
+    key: Any
+    reps: int
+    dtype: str = "float64"
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        check_range("reps", self.reps, 1, integer=True)
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        if self.batch is not None:
+            check_range("batch", self.batch, 1, integer=True)
+            object.__setattr__(self, "batch", int(self.batch))
+        object.__setattr__(self, "reps", int(self.reps))
+        object.__setattr__(self, "key", as_key(self.key))
+
+    @property
+    def np_dtype(self) -> type:
+        """The NumPy scalar type of ``dtype``."""
+        return DTYPES[self.dtype]
+
+
+MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compiled program
+
+
+def bucket(size: int) -> int:
+    """The next power of two >= size, at least MIN_BUCKET: padded sizes share a compile."""
+    return max(MIN_BUCKET, 1 << max(0, int(size - 1).bit_length()))
+
+
+def memory_budget(
+    fraction: float = BATCH_MEMORY_FRACTION, cap: int | None = BATCH_MEMORY_CAP
+) -> int:
+    """Bytes the work may use: ``fraction`` of the first device's (or the host's) total memory,
+    at most ``cap`` (None: no cap).
+
+    Total, not free, memory: a plan (the batch, the chunks) must not change from one run to the
+    next on the same machine.
+    """
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - backends without memory stats
+        stats = {}
+    if "bytes_limit" in stats:
+        total = int(stats["bytes_limit"])
+    else:
+        try:
+            import os
+
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            total = 8 << 30
+    budget = int(fraction * total)
+    return budget if cap is None else int(min(cap, budget))
+
+
+def draw_key(key: Array, n: int, rep: Array) -> Array:
+    """The key of repetition ``rep`` at sample size ``n`` (independent of the grid and width)."""
+    return jax.random.fold_in(jax.random.fold_in(key, n), rep)
+
+
+@partial(jax.jit, static_argnames=("kernel", "n", "batch", "static", "sharded", "impl"))
+def _map_draws(
+    kernel: Callable[..., Array],
+    problem: Any,
+    key_data: Array,
+    arrays: tuple[Array, ...],
+    ids: Array,
+    *,
+    n: int,
+    batch: int | None,
+    static: tuple[tuple[str, Any], ...],
+    sharded: bool,
+    impl: str,
+) -> Array:
+    def local(problem: Any, key_data: Array, arrays: tuple[Array, ...], ids: Array) -> Array:
+        key = jax.random.wrap_key_data(key_data, impl=impl)
+        keys = jax.vmap(lambda r: draw_key(key, n, r))(ids)
+        one = partial(kernel, problem, n=n, **dict(static))
+        return jax.lax.map(lambda k: one(k, *arrays), keys, batch_size=batch)
+
+    if not sharded:
+        return local(problem, key_data, arrays, ids)
+    from jax.sharding import PartitionSpec as P
+
+    from simcollapse.sweep import devices
+
+    specs = (P(), P(), P(), P(devices.AXIS))
+    mapped = jax.shard_map(
+        local, mesh=devices.mesh(), in_specs=specs, out_specs=P(devices.AXIS), check_vma=False
+    )
+    return mapped(problem, key_data, arrays, ids)
+
+
+def map_draws(
+    kernel: Callable[..., Array],
+    problem: Any,
+    key: Array,
+    arrays: tuple[Any, ...],
+    *,
+    n: int,
+    reps: int,
+    batch: int | None = None,
+    static: dict[str, Any] | None = None,
+) -> np.ndarray:
+    """Per-draw results (reps, P, ..., 4) of ``kernel`` at sample size ``n``.
+
+    One device: ``batch`` draws vmapped at once (None: ``lax.map`` one at a time). Several
+    devices: the repetitions are split over a 1-D mesh of all of them, each device mapping its
+    own one at a time, so every draw is the same program whatever the device count.
+    """
+    static_items = tuple(sorted((static or {}).items()))
+    arrays = tuple(jnp.asarray(a) for a in arrays)
+    # The key travels as its raw data (a uint32 array) like every other input, rewrapped inside.
+    impl, key_data = str(jax.random.key_impl(key)), jax.random.key_data(key)
+    sharded = jax.device_count() > 1
+    if sharded:
+        from simcollapse.sweep import devices
+
+        ids = np.arange(-(-reps // jax.device_count()) * jax.device_count(), dtype=np.int32)
+        ids, problem, key_data, arrays = devices.place_draws(ids, problem, key_data, arrays)
+        batch = None  # one draw at a time per device: the same program on every device count
+    else:
+        ids = jnp.arange(reps, dtype=jnp.int32)
+    out = _map_draws(
+        kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
+        sharded=sharded, impl=impl,
+    )  # fmt: skip
+    host = devices.to_host(out) if sharded else out
+    return np.asarray(host[:reps], np.float64)
+
+
+def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean of each part over repetitions (axis 0) and the standard error of the total."""
+    reps = per_draw.shape[0]
+    mean = per_draw.mean(axis=0)
+    if reps > 1:
+        stderr = per_draw[..., 3].std(axis=0, ddof=1) / np.sqrt(reps)
+    else:
+        stderr = np.full(per_draw.shape[1:-1], np.nan)
+    return {
+        "bias": mean[..., 0],
+        "variance": mean[..., 1],
+        "zeta": mean[..., 2],
+        "total": mean[..., 3],
+        "stderr": stderr,
+    }
+
+
+Prepare = Callable[[tuple[int, ...], dict[str, np.ndarray]], tuple[tuple[Any, ...], dict[str, Any]]]
+
+
+def run(
+    kernel: Callable[..., Array],
+    problem: Any,
+    grid: dict[str, Any],
+    mc: MonteCarlo,
+    *,
+    group_by: tuple[str, ...] = ("n",),
+    prepare: Prepare,
+    static: dict[str, Any] | None = None,
+) -> ErrorTerms:
+    """Monte Carlo of ``kernel`` over a broadcast grid: the one driver behind every simulation.
+
+    Args:
+      kernel: the per-draw kernel (module doc).
+      problem: the Problem (a pytree the kernel reads).
+      grid: axis name -> values; they must broadcast together (validated by the caller).
+      mc: the Monte Carlo settings.
+      group_by: axes whose values are static in the kernel (n first); one compile per bucket.
+      prepare: (group values, {axis: padded flat values}) -> (kernel arrays, extra static
+        keywords): the traced inputs of one group; an extra "batch" sets that group's batch.
+      static: static keywords of the kernel shared by every group.
+
+    Returns:
+      ErrorTerms of shape broadcast(grid) + the kernel's trailing shape (e.g. rounds), the mean
+      over repetitions of each part, ``stderr`` the standard error of ``total``, status 0.
+    """
+    shape = np.broadcast_shapes(*(np.shape(v) for v in grid.values()))
+    flat = {k: np.broadcast_to(np.asarray(v, np.float64), shape).ravel() for k, v in grid.items()}
+    keys = np.stack([flat[a] for a in group_by], axis=1)
+    results = []
+    with jax.enable_x64(mc.dtype == "float64"):
+        for values in np.unique(keys, axis=0):
+            idx = np.flatnonzero(np.all(keys == values, axis=1))
+            pad = np.concatenate([idx, np.repeat(idx[-1:], bucket(idx.size) - idx.size)])
+            group = tuple(int(v) for v in values)
+            arrays, extra = prepare(group, {k: v[pad] for k, v in flat.items()})
+            batch = extra.pop("batch", mc.batch)
+            out = map_draws(
+                kernel, problem, mc.key, arrays, n=group[0], reps=mc.reps, batch=batch,
+                static={**(static or {}), **extra},
+            )  # fmt: skip
+            results.append((idx, out[:, : idx.size]))
+    trailing = results[0][1].shape[2:-1]
+    parts = np.empty((mc.reps, int(np.prod(shape, dtype=int)), *trailing, N_PARTS))
+    for idx, out in results:
+        parts[:, idx] = out
+    fields = {k: v.reshape((*shape, *trailing)) for k, v in summarise(parts).items()}
+    status = np.full((*shape, *trailing), Status.CONVERGED, dtype=np.int32)
+    return ErrorTerms(status=status, **fields)

@@ -1,0 +1,107 @@
+"""Sweeps over any registered setting: one chunk per sample size and method.
+
+Theory: the setting's pure ``terms`` over the chunk's flat points, split over devices
+(``devices.sharded_points``), once per (c2, sigma2) and at the largest length T (rounds,
+generations): entry t does not depend on T, so every requested length is read off one solve.
+Simulation: the setting's Monte Carlo through the one driver (which shards the repetitions over
+devices), at the sweep's seed, so a table does not depend on the chunking or the device count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+import pandas as pd
+
+from simcollapse.simulate.driver import MonteCarlo
+from simcollapse.sweep import devices as dev
+from simcollapse.sweep.spec import Sweep
+
+ROW_BYTES = 256  # a stored row, with pandas overhead
+
+
+def other_axes(spec: Sweep) -> tuple[str, ...]:
+    """The setting's grid axes other than n, in declared order."""
+    return tuple(a for a in spec.setting_obj.axes if a != "n")
+
+
+def rows_per_n(spec: Sweep) -> int:
+    """Rows one sample size produces: the other axes x lengths x c2 x sigma2."""
+    names = (*other_axes(spec), *spec.setting_obj.names("length"), "c2", "sigma2")
+    return int(np.prod([spec.values(a).size for a in names]))
+
+
+def draw_bytes(spec: Sweep, n: int) -> int:
+    """Estimated bytes of one Monte Carlo draw at n: data, Gram, and every point's weights."""
+    d = spec.d
+    item = 8 if spec.dtype == "float64" else 4
+    length = int(spec.values(spec.setting_obj.length).max()) if spec.setting_obj.length else 1
+    points = int(np.prod([spec.values(a).size for a in other_axes(spec)]))
+    return item * (4 * n * d + 3 * d * d + 8 * points * (d + min(n, d)) * max(1, length // 4))
+
+
+def _points(spec: Sweep, n: float) -> dict[str, np.ndarray]:
+    """Flat arrays of the setting's axes at one n (C order over the other axes)."""
+    names = other_axes(spec)
+    mesh = np.meshgrid(*(spec.values(a) for a in names), indexing="ij")
+    flat = {a: v.ravel() for a, v in zip(names, mesh, strict=True)}
+    size = next(iter(flat.values())).size if flat else 1
+    return {"n": np.full(size, float(n)), **flat}
+
+
+def _lengths(spec: Sweep) -> tuple[str | None, np.ndarray]:
+    name = spec.setting_obj.length
+    return name, (spec.values(name).astype(int) if name else np.ones(1, int))
+
+
+def _options(spec: Sweep) -> dict[str, Any]:
+    setting = spec.setting_obj
+    return {k: spec.params.get(k, setting.param(k).default) for k in setting.names("option")}
+
+
+def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
+    setting = spec.setting_obj
+    names = tuple(points)
+    static = {setting.length: length} if setting.length else {}
+
+    def fn(*arrays: Any) -> Any:
+        return setting.terms(problem, **dict(zip(names, arrays, strict=True)), **static)
+
+    with jax.enable_x64(True):
+        return dev.sharded_points(fn, *points.values())
+
+
+def _simulate(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
+    setting = spec.setting_obj
+    params = {**points, **_options(spec)}
+    if setting.length:
+        params[setting.length] = length
+    mc = MonteCarlo(spec.seed, spec.reps, spec.dtype)
+    return setting.simulate(problem, mc, **params)
+
+
+def chunk(spec: Sweep, method: str, index: int) -> pd.DataFrame:
+    """The table of one sample size (``spec.values("n")[index]``) for one method."""
+    from simcollapse.sweep.run import frame
+
+    n = spec.values("n")[index]
+    points = _points(spec, n)
+    name, lengths = _lengths(spec)
+    compute = _theory if method == "theory" else _simulate
+    frames = []
+    for c2 in spec.values("c2"):
+        for sigma2 in spec.values("sigma2"):
+            prob = spec.problem(c2=c2, sigma2=sigma2)
+            out = compute(spec, prob, points, int(lengths.max()))
+            for length in lengths:
+                pick = (lambda v, t=length: np.asarray(v)[:, t - 1]) if name else np.asarray
+                terms = {k: pick(v) for k, v in out._asdict().items()}
+                coords = dict(points)
+                if name:
+                    coords[name] = np.full(points["n"].size, length)
+                coords["c2"] = np.full(points["n"].size, float(prob.c2))
+                coords["sigma2"] = np.full(points["n"].size, float(sigma2))
+                frames.append(frame(spec, method, coords, terms))
+    return pd.concat(frames, ignore_index=True)

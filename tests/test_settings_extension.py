@@ -1,0 +1,53 @@
+"""A new setting (tests/noisy_ridge.py) plus one register line gets sweeps, the CLI and the
+conformance checks without touching the package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import noisy_ridge
+import numpy as np
+import pytest
+import settings_conformance as conf
+
+from simcollapse import settings
+from simcollapse.cli import main
+from simcollapse.sweep import Sweep, run_sweep
+
+
+@pytest.fixture
+def registered() -> Iterator[settings.Setting]:
+    setting = settings.register(noisy_ridge.SETTING)  # the one registry line
+    yield setting
+    settings.unregister(setting.name)
+
+
+def test_conformance_checks(registered: settings.Setting) -> None:
+    conf.assert_zero_p2_gives_zero_zeta(registered)
+    conf.assert_ridge_case_equals_ridge(registered)
+    conf.assert_same_shapes(registered)
+    conf.assert_bad_input_names_parameter(registered)
+
+
+@pytest.mark.slow
+def test_theory_matches_monte_carlo(registered: settings.Setting) -> None:
+    conf.assert_theory_matches_monte_carlo(registered)
+
+
+def test_sweep(registered: settings.Setting) -> None:
+    spec = Sweep(d=30, setting="noisy_ridge", axes={"n": [60, 120], "tau2": [0.0, 1.0]},
+                 params={"p2": 0.5}, method="both", reps=4)  # fmt: skip
+    table = run_sweep(spec)
+    assert len(table) == 8 and set(table.setting) == {"noisy_ridge"}
+    th = table[table.method == "theory"].set_index(["n", "tau2"]).total
+    # tau2 adds p2 tau2 x (variance gain) > 0
+    assert np.all(th.xs(1.0, level="tau2").to_numpy() > th.xs(0.0, level="tau2").to_numpy())
+
+
+def test_cli(registered: settings.Setting, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--setting", "noisy_ridge", "--d", "30", "--n", "100", "--p2", "0.5", "--tau2", "0,1"]
+    assert main(["theory", *args, "--json"]) == 0
+    rows = __import__("json").loads(capsys.readouterr().out)
+    assert [r["tau2"] for r in rows] == [0.0, 1.0] and rows[1]["variance"] > rows[0]["variance"]
+    assert main(["simulate", *args, "--reps", "2"]) == 0
+    assert main(["theory", "--setting", "noisy_ridge", "--rounds", "2"]) == 2
