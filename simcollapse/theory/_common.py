@@ -34,14 +34,19 @@ def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any, xp: Any = jnp)
     stderr 0 (theory is exact), the fixed-point status broadcast to every point.
 
     A point marked ``Status.THRESHOLD`` whose total is finite (nothing to amplify: no noise, no
-    synthetic term) is reset to CONVERGED; a NaN total is never returned as CONVERGED (NONFINITE).
+    synthetic term) is reset to CONVERGED. A point off a threshold whose parts float64 cannot
+    resolve (a NaN or infinite total, or a part below minus rounding, as when lam > 0 is so small
+    against the spectrum that 1 - df_2/n cancels) is never CONVERGED: it is NONFINITE.
     ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, nothing to compile).
     """
     bias, variance, zeta = xp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta
     status = xp.broadcast_to(status, total.shape)
     status = xp.where((status == Status.THRESHOLD) & xp.isfinite(total), Status.CONVERGED, status)
-    status = xp.where(xp.isnan(total), Status.NONFINITE, status).astype(xp.int32)
+    scale = xp.abs(bias) + xp.abs(variance) + xp.abs(zeta)
+    negative = xp.minimum(xp.minimum(bias, variance), zeta) < -1e-12 * scale
+    unresolved = (status != Status.THRESHOLD) & (~xp.isfinite(total) | negative)
+    status = xp.where(unresolved, Status.NONFINITE, status).astype(xp.int32)
     return ErrorTerms(bias, variance, zeta, total, xp.zeros_like(total), status)
 
 
