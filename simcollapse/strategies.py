@@ -154,6 +154,14 @@ class Weighted(Strategy):
 
     Raises:
       ValueError: p2 or alpha outside [0, 1], or a positive weight on an empty population.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.power_law(100, c2=0.5)
+      >>> err = Weighted(p2=0.3, alpha=[0.1, 0.3]).theory(prob, 500, 1e-3).total
+      >>> plain = sc.theory.ridge_error(prob, 500, 1e-3, 0.3).total
+      >>> bool(np.isclose(err[1], plain)), bool(err[0] < err[1])  # alpha = p2; less weight
+      (True, True)
     """
 
     p2: Any
@@ -179,6 +187,14 @@ class Iterative(Strategy):
 
     Raises:
       ValueError: p2 outside [0, 1], rounds not an integer >= 1.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.power_law(100, c2=0.5)
+      >>> err = Iterative(p2=0.5, rounds=3).theory(prob, 500, 1e-3).total  # one per round
+      >>> plain = sc.theory.ridge_error(prob, 500, 1e-3, 0.5).total
+      >>> err.shape, bool(np.isclose(err[0], plain))  # round 1 is plain mixing
+      ((3,), True)
     """
 
     p2: Any

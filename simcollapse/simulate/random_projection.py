@@ -44,6 +44,14 @@ def rp_error(
 
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> mc = sc.simulate.rp_error(prob, n=100, m=40, lam=1e-2, p2=[0.0, 0.2], key=0, reps=32)
+      >>> th = sc.theory.rp_error(prob, n=100, m=40, lam=1e-2, p2=[0.0, 0.2])
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((2,), True)
     """
     return run_grid(
         problem, n, m, lam, p2, MonteCarlo(key, reps, dtype, batch), estimator=estimator

@@ -54,6 +54,14 @@ def ridge_error(
 
     Raises:
       ValueError: n not an integer >= 1, lam < 0, p2 outside [0, 1], reps < 1, NaN, bad dtype.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> mc = sc.simulate.ridge_error(prob, n=100, lam=1e-2, p2=[0.0, 0.2], key=0, reps=32)
+      >>> th = sc.theory.ridge_error(prob, n=100, lam=1e-2, p2=[0.0, 0.2])
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((2,), True)
     """
     return run_grid(
         problem, n, None, lam, p2, MonteCarlo(key, reps, dtype, batch), estimator=estimator

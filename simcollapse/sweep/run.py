@@ -339,6 +339,13 @@ def run_sweep(
       One row per grid point and method: the axes (n, [m,] lam, p2, c2, sigma2), bias, variance,
       zeta, total, stderr, status, the fixed parameters, reps, seed, config_hash and version.
       Rows come in plan order (theory chunks, then simulation shapes), whatever was resumed.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep, run_sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> table = run_sweep(spec)  # run_sweep(spec, "runs/") stores the chunks and resumes
+      >>> len(table), bool((table.total > 0).all())
+      (4, True)
     """
     from tqdm.auto import tqdm
 

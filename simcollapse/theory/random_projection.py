@@ -155,6 +155,16 @@ def rp_error(
 
     Raises:
       ValueError: n or m < 1, lam < 0, p2 outside [0, 1], NaN, shapes that do not broadcast.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(100, c2=1.0, sigma2=1.0)
+      >>> float(rp_error(prob, n=50, m=50, lam=0.0, p2=0.0, throw=False).total)  # m = n
+      inf
+      >>> wide = rp_error(prob, n=200, m=1e6, lam=100.0, p2=0.1)  # ridge at penalty lam d/m
+      >>> ridge = sc.theory.ridge_error(prob, n=200, lam=1e-2, p2=0.1)
+      >>> bool(np.isclose(wide.total, ridge.total, rtol=1e-3))
+      True
     """
     check_common(problem, n=n, m=m, lam=lam, p2=p2)
     n_b, m_b, lam_b = np.broadcast_arrays(
