@@ -4,13 +4,19 @@ The suite runs many small XLA programs on a 2-core machine; Eigen's intra-op thr
 more in synchronisation than it gains there (measured: 13 s -> 5 s for a 48-draw simulation on a
 busy 2-core box), so the tests turn it off unless XLA_FLAGS is already set. Results do not depend
 on it beyond floating-point rounding.
+
+Commands run in-process or as subprocesses turn on the persistent compilation cache; the tests
+give it a folder of their own for the session, so that they never read programs that another
+process (with other XLA flags or device counts) wrote into the user's cache.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+os.environ.setdefault("SIMCOLLAPSE_XLA_CACHE", tempfile.mkdtemp(prefix="simcollapse-test-xla-"))
 
 import matplotlib  # noqa: E402
 
