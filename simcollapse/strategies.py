@@ -132,6 +132,13 @@ class Unweighted(Strategy):
 
     Raises:
       ValueError: p2 outside [0, 1].
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.power_law(100, c2=0.5)
+      >>> float(Unweighted(p2=0.3).theory(prob, 500, 1e-3).total) == float(
+      ...     sc.theory.ridge_error(prob, 500, 1e-3, 0.3).total)
+      True
     """
 
     p2: Any
@@ -228,6 +235,13 @@ class Replace(_Generations):
 
     Args:
       generations: G, an integer >= 1.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> err = Replace(generations=3).theory(prob, 100, 0.0).total  # OLS: n = 100, d = 20
+      >>> bool(np.allclose(err, np.arange(1, 4) * 20 / (100 - 20 - 1)))
+      True
     """
 
     setting_name: ClassVar[str] = "replace"

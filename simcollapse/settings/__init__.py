@@ -111,6 +111,11 @@ def get(name: str | Setting) -> Setting:
 
     Raises:
       ValueError: an unknown name, listing the known ones.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> [p.name for p in sc.settings.get("weighted").params]
+      ['n', 'lam', 'p2', 'alpha']
     """
     if isinstance(name, Setting):
         return name
@@ -121,7 +126,13 @@ def get(name: str | Setting) -> Setting:
 
 
 def names() -> tuple[str, ...]:
-    """The registered setting names, in registration order."""
+    """The registered setting names, in registration order.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> sc.settings.names()[:3]
+      ('ridge', 'random_projection', 'weighted')
+    """
     return tuple(_REGISTRY)
 
 
