@@ -47,7 +47,13 @@ Equation = Callable[[Array, Array], Array]
 
 
 def df1(eigs: Array, t: Array) -> Array:
-    """df_1(t) = sum_j s_j / (s_j + t), for t of shape (P,) -> (P,)."""
+    """df_1(t) = sum_j s_j / (s_j + t), for t of shape (P,) -> (P,).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> df1(jnp.ones(4), jnp.array([1.0, 3.0])).tolist()  # 4 / (1 + t)
+      [2.0, 1.0]
+    """
     return jnp.sum(eigs / (eigs + t[..., None]), axis=-1)
 
 
@@ -339,6 +345,16 @@ def ridge_kappa(
     Args:
       eigs: spectrum (d,). n, lam: shape (P,), float.
       table: a ``spectral_table(eigs, size)`` to share between calls; built here when None.
+
+    Returns:
+      FixedPoint(value=kappa, status, steps, residual), each of shape (P,).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # isotropic, lam = 0, n < d: df_1(kappa) = n, kappa = d/n - 1
+      ...     fp = ridge_kappa(jnp.ones(100), jnp.array([50.0, 25.0]), jnp.zeros(2))
+      >>> fp.value.round(6).tolist(), fp.status.tolist()
+      ([1.0, 3.0], [0, 0])
     """
     if table is None:
         table = spectral_table(eigs, table_size(n.shape[0]))

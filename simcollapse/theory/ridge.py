@@ -78,6 +78,14 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     ``n`` and ``lam`` must already share a shape A; ``p2`` broadcasts against A. The fixed point
     kappa is solved once per (n, lam) point, and p2 only enters the final combination, so a grid
     with many p2 values costs one fixed point per (n, lam).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0)
+      >>> with jax.enable_x64(True):
+      ...     terms = jax.jit(ridge_terms)(prob, jnp.array([100.0]), jnp.array([1e-2]), 0.1)
+      >>> bool(np.isclose(terms.total[0], sc.theory.ridge_error(prob, 100, 1e-2, 0.1).total))
+      True
     """
     shape = jnp.shape(n)
     s = problem.eigs
