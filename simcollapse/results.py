@@ -53,6 +53,14 @@ class ErrorTerms(NamedTuple):
       total: test error E_test = ||w_hat - w1||^2_Sigma (mean over repetitions for simulation).
       stderr: standard error of ``total`` over repetitions (0 for theory, NaN for one repetition).
       status: ``Status`` code per point (theory: the fixed point; simulation: always 0).
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> err = sc.theory.ridge_error(sc.Problem.isotropic(50, c2=1.0), [100, 400], 1e-2, 0.1)
+      >>> bool(np.allclose(err.bias + err.variance + err.zeta, err.total)), err.converged.tolist()
+      (True, [True, True])
+      >>> sorted(err.to_dict())
+      ['bias', 'status', 'stderr', 'total', 'variance', 'zeta']
     """
 
     bias: Any

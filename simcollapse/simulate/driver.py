@@ -80,6 +80,12 @@ class MonteCarlo:
     Raises:
       ValueError: reps or batch not an integer >= 1, dtype not float32/float64.
       TypeError: key neither an int nor a JAX key.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> mc = sc.MonteCarlo(key=0, reps=32)  # then sc.settings.get(NAME).simulate(prob, mc, ...)
+      >>> mc.reps, mc.dtype
+      (32, 'float64')
     """
 
     key: Any
