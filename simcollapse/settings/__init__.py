@@ -88,6 +88,15 @@ def register(setting: Setting, *, replace: bool = False) -> Setting:
     Raises:
       ValueError: the name is taken (and not ``replace``) or is not an identifier.
       TypeError: not a Setting.
+
+    Example:
+      >>> import dataclasses, simcollapse as sc
+      >>> mine = dataclasses.replace(sc.settings.get("ridge"), name="my_ridge")
+      >>> sc.settings.register(mine).name in sc.settings.names()
+      True
+      >>> sc.settings.unregister("my_ridge")
+      >>> "my_ridge" in sc.settings.names()
+      False
     """
     if not isinstance(setting, Setting):
         raise TypeError(f"register expects a Setting, got {type(setting).__name__}")

@@ -37,6 +37,11 @@ class Param:
       low, high: the allowed closed range (None: unbounded). integer: whole numbers only.
       default: the value when not given (``REQUIRED``: must be given).
       doc: one line for ``--help`` and the docs.
+
+    Example:
+      >>> p2 = Param("p2", RECOMBINE, low=0.0, high=1.0, default=0.0, doc="synthetic fraction")
+      >>> p2.is_axis, p2.check(0.3)
+      (True, 0.3)
     """
 
     name: str
