@@ -99,6 +99,14 @@ def test_simulated_sweep_with_stderr_brackets_the_theory_floor():
     assert fit.E_inf_lo <= p2**2 * c2 <= fit.E_inf_hi
 
 
+def test_a_single_seed_falls_back_to_the_row_bootstrap():
+    """A sweep table carries one seed value: the intervals come from the rows, not zero width."""
+    table = _replicates(1, 20, 0.05, seed=9).assign(seed=0)
+    fit = fit_power_law(table, bootstrap=100).fits.iloc[0]
+    assert fit.a_hi > fit.a_lo
+    assert fit.E_inf_hi >= fit.E_inf_lo
+
+
 def test_seed_column_gives_a_seed_bootstrap():
     """Rows per (n, seed) with noise shared within a seed: resampling seeds (not rows) widens
     the intervals to that shared noise, and they contain the truth."""

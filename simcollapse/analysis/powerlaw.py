@@ -99,7 +99,7 @@ def fit_power_law(
       stderr: optional column of standard errors of y (> 0); rows are weighted by 1/stderr.
       huber: Huber threshold (> 0) on the standardised log residual; None for least squares.
       bootstrap: B resamples for the intervals (0: no intervals); over the rows of each curve,
-        or over its seeds when the table has ``seed_column``.
+        or over its seeds when the table's ``seed_column`` holds more than one value.
       level: two-sided level of the percentile intervals, in (0, 1).
       seed_column: name of the seed column used for the seed bootstrap when present.
       seed: PRNG seed of the bootstrap.
@@ -126,6 +126,8 @@ def fit_power_law(
     by = [by] if isinstance(by, str) else list(by)
     _check_options(huber, bootstrap, level)
     use_seeds = seed_column in table.columns and seed_column not in by and seed_column != x
+    # One seed (a sweep table's single seed) leaves nothing to resample: rows are resampled.
+    use_seeds = use_seeds and table[seed_column].nunique() > 1
     check_columns(table, x, y, by, stderr)
     curves = pad_curves(table, x, y, by, stderr, seed_column if use_seeds else None)
     few = curves.n_distinct < MIN_POINTS
