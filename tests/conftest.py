@@ -5,18 +5,17 @@ more in synchronisation than it gains there (measured: 13 s -> 5 s for a 48-draw
 busy 2-core box), so the tests turn it off unless XLA_FLAGS is already set. Results do not depend
 on it beyond floating-point rounding.
 
-Commands run in-process or as subprocesses turn on the persistent compilation cache; the tests
-give it a folder of their own for the session, so that they never read programs that another
-process (with other XLA flags or device counts) wrote into the user's cache.
+Commands run in-process or as subprocesses would turn on the persistent compilation cache; the
+tests keep it off (SIMCOLLAPSE_XLA_CACHE=off), so that no test reads or writes programs on disk
+(jaxlib 0.10's CPU cache was seen to crash writing or reading some of them in a long process).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
-os.environ.setdefault("SIMCOLLAPSE_XLA_CACHE", tempfile.mkdtemp(prefix="simcollapse-test-xla-"))
+os.environ.setdefault("SIMCOLLAPSE_XLA_CACHE", "off")
 
 import matplotlib  # noqa: E402
 
