@@ -142,3 +142,31 @@ def _show(arr: np.ndarray) -> str:
     if flat.size == 1:
         return f"{flat[0]:g}"
     return np.array2string(flat[:4], precision=6) + (" ..." if flat.size > 4 else "")
+
+
+GRID_LIMITS: dict[str, dict[str, float]] = {
+    "n": dict(low=1),
+    "m": dict(low=1),
+    "lam": dict(low=0.0),
+    "p2": dict(low=0.0, high=1.0),
+}
+
+
+def check_common(problem: Any, **axes: Any) -> None:
+    """Validate the grid arguments shared by theory and simulation (before any tracing).
+
+    Args:
+      problem: a ``simcollapse.Problem``.
+      axes: any of n, m (>= 1), lam (>= 0) and p2 (in [0, 1]); they must broadcast together.
+
+    Raises:
+      TypeError: ``problem`` is not a Problem.
+      ValueError: an axis out of its range, naming it, or axes that do not broadcast.
+    """
+    from simcollapse.problem import Problem
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")
+    for name, value in axes.items():
+        check_range(name, value, **GRID_LIMITS[name])
+    check_broadcast(**axes)

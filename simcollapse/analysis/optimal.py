@@ -17,10 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_common, check_range
 from simcollapse.analysis._solvers import grid_golden
 from simcollapse.problem import Problem
-from simcollapse.theory._common import check_common
 from simcollapse.theory.random_projection import rp_terms
 from simcollapse.theory.ridge import ridge_terms
 

@@ -20,10 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_common, check_range
 from simcollapse.analysis._solvers import bisect_decreasing
 from simcollapse.problem import Problem
-from simcollapse.theory._common import check_common
 from simcollapse.theory.ridge import ridge_terms
 
 __all__ = ["plateau_onset", "plateau_onset_theory", "synthetic_worth", "synthetic_worth_fitted"]

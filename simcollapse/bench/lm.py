@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcollapse.lm.model import SIZES, GPTConfig
-from simcollapse.lm.train import TrainConfig, _compiled
+from simcollapse.lm.train import TrainConfig, compiled_functions
 
 # dense peak flop/s by device kind (substring match), (bf16, fp32)
 _PEAKS = {
@@ -61,7 +61,7 @@ def _bench_size(size: str, context: int, batch: int, steps: int, bf16: bool) -> 
     layers, width, heads = SIZES[size]
     cfg = GPTConfig(258, layers, width, heads, context, bf16=bf16)
     recipe = TrainConfig(steps=1000, batch_size=batch, warmup_steps=10)
-    _, init_fn, step_fn, _ = _compiled(cfg, recipe)
+    _, init_fn, step_fn, _ = compiled_functions(cfg, recipe)
     params, opt = init_fn(jax.random.key(0))
     n_params = int(sum(x.size for x in jax.tree.leaves(params)))
     state_bytes = int(sum(x.nbytes for x in jax.tree.leaves((params, opt))))

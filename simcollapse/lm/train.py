@@ -35,7 +35,14 @@ from flax import nnx
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.model import GPT, GPTConfig, token_nll
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "make_optimizer", "train"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "compiled_functions",
+    "evaluate",
+    "make_optimizer",
+    "train",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +150,22 @@ def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
     """The compiled functions for a shape and recipe; logging settings do not recompile."""
     recipe = dataclasses.replace(train_cfg, eval_every=1, eval_batch=1, checkpoint_every=1)
     return _compiled_recipe(model_cfg, recipe)
+
+
+def compiled_functions(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
+    """The jitted functions ``train`` runs for one model shape and recipe (cached).
+
+    Args:
+      model_cfg: the model's shape.
+      train_cfg: the recipe (optimizer, batch size, schedule); logging and checkpoint settings
+        select the same entry.
+
+    Returns:
+      (graphdef, init, step, eval_batch): ``init(key) -> (params, opt_state)``,
+      ``step(params, opt_state, key, tokens, n_valid) -> (params, opt_state, loss, count)``
+      (params and opt_state donated) and ``eval_batch(params, tokens, n_valid) -> (nll, count)``.
+    """
+    return _compiled(model_cfg, train_cfg)
 
 
 @functools.lru_cache(maxsize=32)

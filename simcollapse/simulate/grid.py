@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import conditional, driver, engine
-from simcollapse.theory._common import check_common
 
 
 def check_axes(problem: Problem, n: Any, m: Any, lam: Any, p2: Any) -> dict[str, Any]:

@@ -25,12 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_broadcast, check_range
+from simcollapse._validate import check_broadcast, check_common, check_count, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
-from simcollapse.theory._common import check_common
-from simcollapse.theory.iterative import check_count
 from simcollapse.theory.weighted import check_weights
 
 __all__ = [

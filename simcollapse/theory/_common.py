@@ -9,24 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcollapse._validate import check_broadcast, check_range, is_traced
-from simcollapse.problem import Problem
+from simcollapse._validate import is_traced
 from simcollapse.results import ErrorTerms, FixedPointError, Status
-
-
-def check_common(problem: Problem, **axes: Any) -> None:
-    """Validate the grid arguments shared by theory and simulation (before any tracing)."""
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")
-    limits = {
-        "n": dict(low=1),
-        "m": dict(low=1),
-        "lam": dict(low=0.0),
-        "p2": dict(low=0.0, high=1.0),
-    }
-    for name, value in axes.items():
-        check_range(name, value, **limits[name])
-    check_broadcast(**axes)
 
 
 def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any, xp: Any = jnp) -> ErrorTerms:

@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, raise_if_failed, run_x64
+from simcollapse.theory._common import raise_if_failed, run_x64
 from simcollapse.theory.iterative import check_count, recursion_terms
 
 __all__ = ["accumulate_reference", "replace_error", "replace_ols_error", "replace_terms"]

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import is_traced
+from simcollapse._validate import check_common, is_traced
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
+from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory._points import run_chunks
 from simcollapse.theory.fixed_points import (
     SpectralTable,

@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_broadcast, check_range
+from simcollapse._validate import check_broadcast, check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import check_common, exact_terms, raise_if_failed, run_x64
+from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import (
     df1,
     df2,
