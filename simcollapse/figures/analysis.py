@@ -27,7 +27,7 @@ import pandas as pd
 from simcollapse.analysis.optimal import optimal_width
 from simcollapse.analysis.powerlaw import fit_power_law
 from simcollapse.analysis.worth import synthetic_worth, synthetic_worth_fitted
-from simcollapse.figures.registry import NEW, Figure, FigureContext, register
+from simcollapse.figures.registry import NEW, Figure, FigureContext, cached_table, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
 from simcollapse.theory.ridge import ridge_error
@@ -72,17 +72,7 @@ def _rows(**cols: Any) -> pd.DataFrame:
 
 
 def _cached(ctx: FigureContext, name: str, compute: Callable[[dict], pd.DataFrame]) -> pd.DataFrame:
-    cfg = dict(CONFIGS[name][ctx.mode])
-    key = {"figure": name, "mode": ctx.mode, **cfg}
-
-    def run() -> pd.DataFrame:
-        table = compute(cfg)
-        table.insert(0, "figure", name)
-        return table.reset_index(drop=True)
-
-    if ctx.store is None:
-        return run()
-    return ctx.store.get_or_compute("figures-analysis", key, run)
+    return cached_table(ctx, "figures-analysis", name, dict(CONFIGS[name][ctx.mode]), compute)
 
 
 def _theory_curves(cfg: dict[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:

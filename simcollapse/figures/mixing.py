@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.registry import Figure, FigureContext, cached_table, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
 from simcollapse.simulate import mixing as sim
@@ -89,16 +89,7 @@ def _rows(**cols: Any) -> pd.DataFrame:
 
 def _cached(ctx: FigureContext, name: str, compute: Callable[[dict], pd.DataFrame]) -> pd.DataFrame:
     cfg = dict(CONFIGS[name][ctx.mode], seed=ctx.seed)
-    key = {"figure": name, "mode": ctx.mode, **cfg}
-
-    def run() -> pd.DataFrame:
-        table = compute(cfg)
-        table.insert(0, "figure", name)
-        return table.reset_index(drop=True)
-
-    if ctx.store is None:
-        return run()
-    return ctx.store.get_or_compute("figures-mixing", key, run)
+    return cached_table(ctx, "figures-mixing", name, cfg, compute)
 
 
 # --------------------------------------------------------------------------------------------

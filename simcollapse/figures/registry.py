@@ -28,6 +28,7 @@ __all__ = [
     "FigureContext",
     "Mode",
     "aliases",
+    "cached_table",
     "get",
     "lookup",
     "names",
@@ -161,3 +162,27 @@ def lookup(name: str) -> list[Figure]:
         f"unknown figure {name!r}; known figures: {', '.join(_REGISTRY) or '(none)'}; "
         f"paper figures: {', '.join(f'fig{k}' for k in papers) or '(none)'}"
     )
+
+
+def cached_table(
+    ctx: FigureContext,
+    namespace: str,
+    name: str,
+    cfg: dict[str, Any],
+    compute: Callable[[dict[str, Any]], pd.DataFrame],
+) -> pd.DataFrame:
+    """The table of figure ``name``, from ``ctx.store`` when it holds it, else computed and stored.
+
+    The key is the figure, the level and the fully resolved config ``cfg``, so an edited config
+    never reads a stale table. The table gains a leading ``figure`` column.
+    """
+    key = {"figure": name, "mode": ctx.mode, **cfg}
+
+    def run() -> pd.DataFrame:
+        table = compute(cfg)
+        table.insert(0, "figure", name)
+        return table.reset_index(drop=True)
+
+    if ctx.store is None:
+        return run()
+    return ctx.store.get_or_compute(namespace, key, run)
