@@ -48,3 +48,15 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("deep", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_jax_caches():
+    """Drop JAX's in-memory compiled programs after each test module.
+
+    The quick suite compiles thousands of small programs in one process; kept alive together
+    they have crashed XLA's CPU compiler late in the run (a segfault inside compilation, never
+    reproduced in a shorter process). Each module starts from empty caches instead.
+    """
+    yield
+    jax.clear_caches()
