@@ -23,7 +23,7 @@ def rp_error(
     *,
     dtype: str = "float64",
     batch: int | None = None,
-    estimator: str = "conditional",
+    estimator: str = "plain",
 ) -> ErrorTerms:
     """Monte Carlo counterpart of ``theory.rp_error``: same arguments, same result type.
 
@@ -39,9 +39,10 @@ def rp_error(
       key: a ``jax.random`` key or an int seed.  reps: repetitions.
       dtype: "float64" or "float32".  batch: repetitions vmapped at once (None: as in
         ``simulate.ridge_error``).
-      estimator: "conditional" (default: X and S sampled, eps and delta integrated out) or
-        "plain", as in ``simulate.ridge_error``. With m well below d the projection carries
-        much of the spread, so the gain is smaller than for ridge except at large p2.
+      estimator: "plain" (default) or "conditional" (X and S sampled, eps and delta
+        integrated out), as in ``simulate.ridge_error``. With m well below d the projection S
+        carries much of the spread and a conditional draw costs several plain ones, so plain is
+        the cheaper for a given precision unless p2 is large.
 
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).
