@@ -45,8 +45,8 @@ def ridge_error(
         there), else as many as a memory budget allows. Lower it to bound memory.
       estimator: "conditional" (default) samples X only and takes the expectation over eps
         and delta given X in closed form: same mean, a standard error smaller by one to three
-        orders of magnitude on power-law spectra, for a draw that costs up to about twice as
-        much, so far less time for a given precision (``simcollapse.simulate.conditional``).
+        orders of magnitude on power-law spectra, for a draw that costs one to two plain ones,
+        so far less time for a given precision (``simcollapse.simulate.conditional``).
         "plain" samples X, eps and delta per repetition and records each draw's own error.
 
     Returns:
