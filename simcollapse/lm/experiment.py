@@ -61,7 +61,8 @@ class LMExperiment:
     Attributes:
       corpus: a user corpus file; None: the built-in story grammar (byte tokens).
       grammar_plots: the grammar's distribution of the number of plot sentences.
-      separator: story separator of the corpus; None: one story per line.
+      separator: story separator of the corpus; None: "<|endoftext|>" if the file holds it,
+        else one story per line.
       bpe_vocab: BPE vocabulary size for a user corpus.
       n_test, n_generator, n_student: sizes of the three disjoint real sets (``n_student``
         None: every remaining story of a corpus).
