@@ -13,9 +13,9 @@ and the perplexity threshold, and the figures print them.
 On the built-in grammar the figures plot the *excess* loss over the grammar's exact per-token
 entropy (the irreducible loss); on a user corpus (``figures --corpus FILE``), the raw test loss.
 ``quick``: short one-plot grammar stories, two toy sizes (nano, toy), p2 in {0, 0.1, 0.5, 1},
-one seed, 64 steps of 16 rows. ``default``: p2 in {0, 0.02, 0.1, 0.5, 1}, three seeds, 512 steps
-(eight times quick). ``full``: sizes from 2 to 12 layers, the paper's p2 grid, three seeds (a GPU
-job).
+one seed, 64 steps of 16 rows. ``default``: p2 in {0, 0.02, 0.1, 0.2, 0.5, 1}, three seeds,
+512 steps (eight times quick). ``full``: sizes from 2 to 12 layers, the paper's p2 grid, three
+seeds (a GPU job).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
 
 
 def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """The hour-budget CPU level: five of the paper's p2, three seeds, eight times the steps.
+    """The hour-budget CPU level: six of the paper's p2, three seeds, eight times the steps.
 
     512 steps of 16 rows (about 0.85M tokens per student): the clean students are still
     improving at the end while the synthetic-heavy ones have levelled off near the generator.
@@ -80,7 +80,7 @@ def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment
     )
     return dataclasses.replace(
         quick_experiment(seed, corpus),
-        p2s=(0.0, 0.02, 0.1, 0.5, 1.0),
+        p2s=(0.0, 0.02, 0.1, 0.2, 0.5, 1.0),
         seeds=(seed, seed + 1, seed + 2),
         n_student=4000,
         student_train=recipe,
@@ -144,7 +144,7 @@ def level_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LME
 
     Example:
       >>> level_experiment("default").p2s
-      (0.0, 0.02, 0.1, 0.5, 1.0)
+      (0.0, 0.02, 0.1, 0.2, 0.5, 1.0)
     """
     make = {"quick": quick_experiment, "default": default_experiment, "full": full_experiment}
     if mode not in make:
