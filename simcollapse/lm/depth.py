@@ -114,7 +114,7 @@ def _plot_depth(df: pd.DataFrame) -> Any:
         sub = df[df["layers"] == layers]
         g = _mean_se(sub, ["step"], col)
         n = int(sub["n_params"].iloc[0])
-        label = f"{layers} layers ({n / 1e3:.0f}k)"
+        label = f"{layers} layer{'' if layers == 1 else 's'} ({n / 1e3:.0f}k)"
         ax.plot(g["tokens"], g["mean"], marker="o", ms=3, color=color, label=label)
         ax.fill_between(
             g["tokens"], g["mean"] - g["se"], g["mean"] + g["se"], color=color, alpha=0.25
