@@ -185,7 +185,7 @@ def final_loss_rank_correlation(df: pd.DataFrame) -> pd.Series:
     The paper's Figure 8 (left) claim: at the largest token budget the real test loss rises with
     p2. Per student size, the test loss at the last evaluation step is averaged over seeds, and
     the Spearman correlation of those means with p2 is returned (1: the loss rises with every
-    step in p2; at least 0.8 is the claim the figure tests).
+    step in p2; at least 0.8 is the claim the figure tests), rounded to 12 decimals.
 
     Args:
       df: a ``run_lm_experiment`` table (columns size, p2, seed, step, test_loss), such as
@@ -214,7 +214,8 @@ def final_loss_rank_correlation(df: pd.DataFrame) -> pd.Series:
             raise ValueError(
                 f"size {size!r} has {len(means)} p2 values at its last step; need at least 3"
             )
-        out[size] = float(spearmanr(means.index, means.to_numpy()).statistic)
+        # rounded: a correlation that is exactly 0.8 in exact arithmetic stays 0.8
+        out[size] = round(float(spearmanr(means.index, means.to_numpy()).statistic), 12)
     return pd.Series(out, name="spearman_p2_final_loss")
 
 
