@@ -353,7 +353,8 @@ register(
     Figure(
         name="lm_synthetic_fraction",
         caption="GPT students on real + synthetic stories: real test loss against tokens seen, "
-        "one curve per synthetic fraction p2 (paper Section 5).",
+        "one curve per synthetic fraction p2, mean and standard error over seeds; the 10% of "
+        "generated stories with the highest perplexity are filtered out (paper Section 5).",
         compute=_compute_curves,
         plot=_plot_curves,
         group="lm",
