@@ -41,7 +41,18 @@ __all__ = [
 
 
 class StoreWarning(UserWarning):
-    """A stored result could not be used (corrupt, truncated, unexpected) and will be recomputed."""
+    """A stored result could not be used (corrupt, truncated, unexpected) and will be recomputed.
+
+    Example:
+      >>> import pathlib, tempfile, warnings
+      >>> bad = pathlib.Path(tempfile.mkdtemp()) / "table.parquet"
+      >>> _ = bad.write_bytes(b"not parquet")
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     table = read_verified(bad)
+      >>> table is None, caught[0].category is StoreWarning
+      (True, True)
+    """
 
 
 @contextlib.contextmanager
@@ -107,6 +118,15 @@ def read_verified(
     Verified: the parquet footer (a truncated file has none), the number of rows (when ``rows``
     is given) and that ``columns`` are present; then the data pages are read. A file that fails
     is quarantined (one StoreWarning) and None is returned, so the caller recomputes it.
+
+    Example:
+      >>> import pandas as pd, pathlib, tempfile
+      >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> path = atomic_write_parquet(pd.DataFrame({"x": [1, 2]}), target)
+      >>> read_verified(path, rows=2, columns=["x"]).x.tolist()
+      [1, 2]
+      >>> read_verified(path.with_name("missing.parquet")) is None
+      True
     """
     import pyarrow.parquet as pq
 
@@ -145,13 +165,27 @@ def _canonical(obj: Any) -> Any:
 
 
 def config_hash(config: Any, length: int = 16) -> str:
-    """A stable hex digest of a JSON-like config (dict key order does not matter)."""
+    """A stable hex digest of a JSON-like config (dict key order does not matter).
+
+    Example:
+      >>> config_hash({"n": 100, "lam": 0.1}) == config_hash({"lam": 0.1, "n": 100})
+      True
+      >>> len(config_hash({"n": 100})), len(config_hash({"n": 100}, length=8))
+      (16, 8)
+    """
     text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def atomic_write_parquet(table: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed."""
+    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed.
+
+    Example:
+      >>> import pandas as pd, pathlib, tempfile
+      >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> atomic_write_parquet(pd.DataFrame({"x": [1.0]}), target) == target, target.exists()
+      (True, True)
+    """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
