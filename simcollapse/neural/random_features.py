@@ -70,6 +70,13 @@ def random_feature_weights(
 
     Row i comes from ``fold_in(key, i)``, drawn in float32 and cast to ``dtype``, so W does not
     depend on ``block_size``, nor (up to that cast) on ``dtype``.
+
+    Example:
+      >>> import jax, numpy as np
+      >>> w = random_feature_weights(jax.random.key(0), 6, 4)
+      >>> blocks = random_feature_weights(jax.random.key(0), 6, 4, block_size=2)
+      >>> w.shape, bool(np.array_equal(w, blocks))  # W does not depend on block_size
+      ((6, 4), True)
     """
     block = min(block_size, m)
     blocks = [_weight_block(key, b, block, d, dtype) for b in range(_n_blocks(m, block))]
@@ -132,6 +139,10 @@ def rf_memory_bytes(
     features (row_block m); dual: K, the shifted copy and its factor (3 n^2) + one feature block
     (n block) + one weight block (block d); plus v (m k). The accumulators are donated, so each
     block updates Z'Z or K in place.
+
+    Example:
+      >>> rf_memory_bytes(n=1000, m=500, d=784) / 2**20  # MiB
+      5.37109375
     """
     block = min(block_size, m)
     if m <= n:
@@ -153,6 +164,14 @@ class RandomFeatureRidge:
       lam: the ridge penalty.
       method: "primal" or "dual", the closed form used.
       block_size: rows of W per block.
+
+    Example:
+      >>> import jax, numpy as np
+      >>> rng = np.random.default_rng(0)
+      >>> x, y = rng.standard_normal((64, 5)), rng.standard_normal((64, 2))
+      >>> model = fit_random_features(jax.random.key(0), x, y, m=32, lam=1e-2)
+      >>> type(model).__name__, model.coef.shape, model.method, model.predict(x[:3]).shape
+      ('RandomFeatureRidge', (32, 2), 'primal', (3, 2))
     """
 
     key: jax.Array
