@@ -210,8 +210,16 @@ class ResultStore:
       root: the folder; created on first write. An unwritable place raises a clear error there.
 
     Example:
-      >>> store = ResultStore("out/store")                                  # doctest: +SKIP
-      >>> df = store.get_or_compute("mnist", {"n": 100}, lambda: run(100))  # doctest: +SKIP
+      >>> import pandas as pd, tempfile
+      >>> store = ResultStore(tempfile.mkdtemp())
+      >>> calls = []
+      >>> def run():
+      ...     calls.append(1)
+      ...     return pd.DataFrame({"n": [100], "total": [0.5]})
+      >>> first = store.get_or_compute("demo", {"n": 100}, run)
+      >>> again = store.get_or_compute("demo", {"n": 100}, run)  # loaded, not recomputed
+      >>> len(calls), again.equals(first)
+      (1, True)
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:

@@ -239,9 +239,14 @@ def fit_random_features(
       ValueError: m, lam, block sizes, method or dtype out of range; x, y of wrong shapes.
 
     Example:
-      >>> model = fit_random_features(jax.random.key(0), x, one_hot(labels), m=500, lam=1e-3)
-      ... # doctest: +SKIP
-      >>> mse = ((model.predict(x_test) - y_test) ** 2).sum(1).mean()  # doctest: +SKIP
+      >>> import numpy as np
+      >>> rng = np.random.default_rng(0)
+      >>> x, y = rng.standard_normal((64, 5)), rng.standard_normal((64, 2))
+      >>> key = jax.random.key(0)
+      >>> primal = fit_random_features(key, x, y, m=32, lam=1e-2, method="primal")
+      >>> dual = fit_random_features(key, x, y, m=32, lam=1e-2, method="dual")
+      >>> bool(np.allclose(primal.predict(x), dual.predict(x), atol=1e-4))  # the same ridge
+      True
     """
     check_range("m", m, 1, integer=True)
     check_range("lam", lam, 0.0, low_open=True)
