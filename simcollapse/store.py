@@ -74,7 +74,13 @@ def one_line_warnings(prefix: str) -> Iterator[None]:
 
 
 def file_mode() -> int:
-    """The mode a new file gets under the current umask (0666 & ~umask)."""
+    """The mode a new file gets under the current umask (0666 & ~umask).
+
+    Example:
+      >>> mode = file_mode()
+      >>> oct(mode & 0o111), mode & ~0o666 == 0  # read/write bits only: never executable
+      ('0o0', True)
+    """
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -91,6 +97,16 @@ def quarantine(
 
     Returns:
       The new path, or None if the file could not be moved (it is then left in place).
+
+    Example:
+      >>> import pathlib, tempfile, warnings
+      >>> bad = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> _ = bad.write_text("truncated")
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore", StoreWarning)
+      ...     moved = quarantine(bad, "truncated")
+      >>> moved.name, bad.exists()
+      ('t.parquet.corrupt', False)
     """
     path = Path(path)
     target = Path(aside) if aside is not None else path.with_name(path.name + ".corrupt")
@@ -263,7 +279,15 @@ class ResultStore:
 
 def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A data source as it enters a cache key: the resolved path and a SHA-256 of its bytes
-    (an edited or replaced file gives a new key, whatever its time stamp)."""
+    (an edited or replaced file gives a new key, whatever its time stamp).
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.txt"
+      >>> _ = path.write_text("abc")
+      >>> file_fingerprint(path)["sha256"][:12]
+      'ba7816bf8f01'
+    """
     path = Path(path).resolve()
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -274,7 +298,13 @@ def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def experiment_key(config: Mapping[str, Any], source: Any = None) -> dict[str, Any]:
     """The cache key of one experiment run: the fully resolved configuration (every setting
-    the result depends on, defaults included), the library version and the data source."""
+    the result depends on, defaults included), the library version and the data source.
+
+    Example:
+      >>> key = experiment_key({"n": 100, "lam": 0.1}, source="builtin")
+      >>> sorted(key)
+      ['config', 'source', 'version']
+    """
     from simcollapse import __version__
 
     return {"config": dict(config), "version": __version__, "source": source}
