@@ -75,6 +75,15 @@ class LMExperiment:
       temperature, top_p: generator sampling settings.
       filter_frac: fraction of samples dropped, highest generator perplexity first, in [0, 1).
       dropout, positions, bf16: model options shared by every model.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, sizes=("nano",))
+      >>> exp.corpus is None, exp.sizes, exp.p2s == PAPER_P2S
+      (True, ('nano',), True)
+      >>> LMExperiment(p2s=(1.5,))
+      Traceback (most recent call last):
+          ...
+      ValueError: p2 must be in [0, 1], got p2=1.5 in p2s=(1.5,)
     """
 
     corpus: str | None = None
@@ -175,6 +184,11 @@ class LMData:
       tokenizer: byte-level (grammar) or BPE (corpus).
       test, generator, student: their rows.
       entropy: the irreducible loss in nats/token (grammar), NaN for a user corpus.
+
+    Example:
+      >>> data = prepare_data(LMExperiment(n_test=8, n_generator=16, n_student=32, context=64))
+      >>> type(data).__name__, type(data.tokenizer).__name__, data.entropy > 0
+      ('LMData', 'ByteTokenizer', True)
     """
 
     splits: RealSplits
@@ -194,6 +208,12 @@ def prepare_data(exp: LMExperiment) -> LMData:
 
     Raises:
       FileNotFoundError / ValueError: a missing or empty corpus, too few stories.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64)
+      >>> data = prepare_data(exp)
+      >>> data.test.tokens.shape[0], data.generator.tokens.shape[0], data.student.tokens.shape[0]
+      (8, 16, 32)
     """
     if exp.corpus is None:
         g = default_grammar(exp.grammar_plots)
@@ -232,6 +252,15 @@ def run_generator(
       (synthetic rows kept after the filter, info dict with generator_test_loss,
       synthetic_nll (mean per-token NLL of the kept samples under the generator),
       n_kept, mean_tokens).
+
+    Example:
+      >>> from simcollapse.lm import TrainConfig
+      >>> steps = TrainConfig(steps=2, batch_size=4, warmup_steps=1)
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, n_synthetic=8,
+      ...                generator_size="nano", generator_train=steps)
+      >>> synthetic, stats = run_generator(exp, prepare_data(exp))
+      >>> synthetic.tokens.shape[0], sorted(stats)[:2]
+      (8, ['generator_test_loss', 'mean_tokens'])
     """
     key = exp.run_key("generator")
 
@@ -305,6 +334,13 @@ def run_lm_experiment(
       A tidy DataFrame, one row per (size, p2, seed, evaluation): size, layers, width, heads,
       n_params, p2, seed, step, tokens, train_loss, test_loss, entropy, excess_loss (test_loss
       - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll.
+
+    Example:
+      >>> from simcollapse.lm import quick_experiment
+      >>> exp = quick_experiment()
+      >>> len(exp.sizes) * len(exp.p2s) * len(exp.seeds)  # students to train: minutes on a CPU
+      8
+      >>> table = run_lm_experiment(exp, store=None)  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 
