@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = [
     ("simcollapse", "simcollapse", "The public layer: everything users call is re-exported here."),
     ("simcollapse.problem", "Problem", "The spectrum, teacher, shift and noise of a problem."),
-    ("simcollapse.data_problems", "Problems from data", "Problems from a covariance or a data set."),
+    ("simcollapse.data_problems", "Problems from data", "Problems from a covariance or data."),
     ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
     ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
     ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),
