@@ -14,6 +14,7 @@ import doctest
 import importlib
 import importlib.util
 import inspect
+import pkgutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -50,8 +51,13 @@ def _is_api_object(obj: Any) -> bool:
     return inspect.isclass(obj) or inspect.isfunction(obj)
 
 
-def _public(module: ModuleType) -> dict[str, Any]:
-    """The names mkdocstrings renders for a module: its ``__all__``, else what it defines."""
+def _public(module: ModuleType, *, rendered: bool = False) -> dict[str, Any]:
+    """The names mkdocstrings renders for a module: its ``__all__``, else what it defines.
+
+    With ``rendered``, a name that is also a submodule's (``figures.registry``, a function
+    exported by the module of that name) is left out: mkdocstrings reads it statically as the
+    submodule, which a page does not render.
+    """
     names = getattr(module, "__all__", None)
     if names is None:
         names = [
@@ -59,7 +65,9 @@ def _public(module: ModuleType) -> dict[str, Any]:
             for name, obj in vars(module).items()
             if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__
         ]
-    return {name: getattr(module, name) for name in names}
+    path = getattr(module, "__path__", None)
+    submodules = {m.name for m in pkgutil.iter_modules(path)} if path and rendered else set()
+    return {name: getattr(module, name) for name in names if name not in submodules}
 
 
 def _resolve(identifier: str) -> Any:
@@ -85,7 +93,7 @@ def _rendered() -> set[int]:
             obj = _resolve(identifier)
             if inspect.ismodule(obj):
                 if options.get("members", True) is not False:
-                    shown.update(id(o) for o in _public(obj).values())
+                    shown.update(id(o) for o in _public(obj, rendered=True).values())
             else:
                 shown.add(id(obj))
     return shown

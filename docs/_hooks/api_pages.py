@@ -52,7 +52,8 @@ def _present() -> list[tuple[str, str, str]]:
 
 
 # Public objects rendered on a module's page besides the module itself: names re-exported only by
-# the top-level package, and the NumPy/SciPy baselines the benchmarks time against.
+# the top-level package, the NumPy/SciPy baselines the benchmarks time against, and names that
+# mkdocstrings cannot render from ``__all__``.
 EXTRA = {
     "simcollapse": [
         "simcollapse.MonteCarlo",
@@ -60,6 +61,9 @@ EXTRA = {
         "simcollapse.compilation_cache_dir",
     ],
     "simcollapse.bench": ["simcollapse.bench.baselines"],
+    # A name that is both a submodule and the function it exports: griffe sees the module.
+    "simcollapse.figures": ["simcollapse.figures.registry.registry"],
+    "simcollapse.lm": ["simcollapse.lm.train.train"],
 }
 # The top-level package re-exports names documented on their own pages: show its docstring only.
 DOCSTRING_ONLY = {"simcollapse"}
