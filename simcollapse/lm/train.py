@@ -266,10 +266,10 @@ class TrainResult:
     Example:
       >>> import jax
       >>> from simcollapse.lm import GPTConfig, encode_rows
-      >>> rows = encode_rows([[5, 6, 7, 8]] * 8, context=4, bos_id=0, eos_id=1)
-      >>> cfg = GPTConfig(vocab_size=16, layers=1, width=16, heads=2, context=8)
-      >>> opt = TrainConfig(steps=3, batch_size=4, warmup_steps=1)
-      >>> result = train(cfg, opt, rows, rows, jax.random.key(0))
+      >>> rows = encode_rows([[2, 3, 4], [5, 6]] * 4, context=3, bos_id=0, eos_id=1)
+      >>> cfg = GPTConfig(vocab_size=8, layers=1, width=8, heads=2, context=4)
+      >>> result = train(cfg, TrainConfig(steps=2, batch_size=2, warmup_steps=0), rows, rows,
+      ...                jax.random.key(1))
       >>> list(result.history.columns)[:3], type(result.model()).__name__
       (['step', 'tokens', 'train_loss'], 'GPT')
     """

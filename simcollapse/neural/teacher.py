@@ -113,10 +113,9 @@ class Teacher:
 
     Example:
       >>> import numpy as np
-      >>> rng = np.random.default_rng(0)
-      >>> x = rng.standard_normal((50, 5)).astype(np.float32)
-      >>> y = x @ rng.standard_normal((5, 2)).astype(np.float32)
-      >>> teacher = fit_teacher(x[:40], y[:40], x[40:], y[40:], lam=1e-3)
+      >>> x = np.random.default_rng(1).standard_normal((50, 5)).astype(np.float32)
+      >>> y = np.eye(2, dtype=np.float32)[(x[:, 0] > 0).astype(int)]  # two one-hot classes
+      >>> teacher = fit_teacher(x[:40], y[:40], x[40:], y[40:])
       >>> type(teacher).__name__, teacher.kind, teacher.predict(x[40:]).shape
       ('Teacher', 'pixels', (10, 2))
     """
