@@ -58,7 +58,14 @@ class Tokenizer(Protocol):
 
 
 class ByteTokenizer:
-    """UTF-8 bytes as tokens 0..255, plus BOS = 256 and EOS = 257 (vocabulary 258)."""
+    """UTF-8 bytes as tokens 0..255, plus BOS = 256 and EOS = 257 (vocabulary 258).
+
+    Example:
+      >>> tok = ByteTokenizer()
+      >>> ids = tok.encode(["héllo"])[0]
+      >>> tok.vocab_size, len(ids), tok.decode(ids + [tok.eos_id])
+      (258, 6, 'héllo')
+    """
 
     vocab_size = 258
     bos_id = 256
@@ -72,7 +79,17 @@ class ByteTokenizer:
 
 
 class BPETokenizer:
-    """A trained ``tokenizers.Tokenizer`` (byte-level BPE) with ``<|bos|>``/``<|eos|>`` specials."""
+    """A trained ``tokenizers.Tokenizer`` (byte-level BPE) with ``<|bos|>``/``<|eos|>`` specials.
+
+    Example:
+      >>> from simcollapse.lm import default_grammar
+      >>> tok = bpe_tokenizer(default_grammar().sample(200, seed=0), vocab_size=300)
+      >>> isinstance(tok, BPETokenizer), tok.vocab_size <= 300, tok.eos_id != tok.bos_id
+      (True, True, True)
+      >>> story = "the cat sat."
+      >>> tok.decode(tok.encode([story])[0]) == story
+      True
+    """
 
     def __init__(self, tokenizer: object) -> None:
         self._tok = tokenizer
@@ -105,6 +122,13 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
       FileNotFoundError: if ``path`` does not exist or is not a file.
       ValueError: if ``separator`` is the empty string, the file is binary or not UTF-8, or it
         holds no story.
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "stories.txt"
+      >>> _ = path.write_text("Once there was a cat.\\n\\nThe end came soon.\\n")
+      >>> load_corpus(path)
+      ['Once there was a cat.', 'The end came soon.']
     """
     p = Path(path)
     if not p.is_file():
@@ -148,6 +172,11 @@ class RealSplits:
       test: held-out real stories, on which every model's loss is measured.
       generator: the generator's real training subset (never shown to the students).
       student: the students' real pool.
+
+    Example:
+      >>> splits = split_stories([f"s{i}." for i in range(6)], 2, 2, 2, seed=0)
+      >>> type(splits).__name__, len(set(splits.test) | set(splits.generator) | set(splits.student))
+      ('RealSplits', 6)
     """
 
     test: list[str]
@@ -174,6 +203,12 @@ def split_stories(
 
     Raises:
       ValueError: if a size is out of range or there are too few distinct stories.
+
+    Example:
+      >>> stories = [f"story {i}." for i in range(10)] + ["story 0."]  # one duplicate
+      >>> splits = split_stories(stories, n_test=2, n_generator=3, n_student=None, seed=0)
+      >>> type(splits).__name__, len(splits.test), len(splits.generator), len(splits.student)
+      ('RealSplits', 2, 3, 5)
     """
     for name, v in (("n_test", n_test), ("n_generator", n_generator), ("n_student", n_student)):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
@@ -212,6 +247,13 @@ def bpe_tokenizer(
 
     Raises:
       ValueError: if ``vocab_size`` is out of range or ``train_stories`` is empty.
+
+    Example:
+      >>> from simcollapse.lm import default_grammar
+      >>> stories = default_grammar().sample(200, seed=0)
+      >>> tok = bpe_tokenizer(stories, vocab_size=300)
+      >>> len(tok.encode(stories[:1])[0]) < len(stories[0].encode())  # fewer tokens than bytes
+      True
     """
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
@@ -253,6 +295,11 @@ class Rows:
         a model reads ``tokens[:, :-1]`` and predicts ``tokens[:, 1:]``.
       n_valid: int32 array (n,): how many targets of each row count (story tokens + EOS, at most
         ``context``); later targets are padding and are masked out of every loss.
+
+    Example:
+      >>> rows = encode_rows([[5, 6], [7]], context=3, bos_id=0, eos_id=1)
+      >>> type(rows).__name__, rows.tokens.shape, rows.n_valid.tolist()
+      ('Rows', (2, 4), [3, 2])
     """
 
     tokens: np.ndarray
@@ -290,6 +337,11 @@ def encode_rows(
     Raises:
       ValueError: if ``token_lists`` is empty, ``context`` < 1, or ``context`` exceeds the longest
         story plus its EOS token (and ``allow_long_context`` is False).
+
+    Example:
+      >>> rows = encode_rows([[5, 6, 7], [8]], context=4, bos_id=0, eos_id=1)
+      >>> rows.tokens.tolist(), rows.n_valid.tolist()
+      ([[0, 5, 6, 7, 1], [0, 8, 1, 1, 1]], [4, 2])
     """
     if not isinstance(context, (int, np.integer)) or context < 1:
         raise ValueError(f"context must be an integer >= 1, got {context!r}")

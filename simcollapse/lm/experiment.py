@@ -78,6 +78,15 @@ class LMExperiment:
       temperature, top_p: generator sampling settings.
       filter_frac: fraction of samples dropped, highest generator perplexity first, in [0, 1).
       dropout, positions, bf16: model options shared by every model.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, sizes=("nano",))
+      >>> exp.corpus is None, exp.sizes, exp.p2s == PAPER_P2S
+      (True, ('nano',), True)
+      >>> LMExperiment(p2s=(1.5,))
+      Traceback (most recent call last):
+          ...
+      ValueError: p2 must be in [0, 1], got p2=1.5 in p2s=(1.5,)
     """
 
     corpus: str | None = None
@@ -178,6 +187,11 @@ class LMData:
       tokenizer: byte-level (grammar) or BPE (corpus).
       test, generator, student: their rows.
       entropy: the irreducible loss in nats/token (grammar), NaN for a user corpus.
+
+    Example:
+      >>> data = prepare_data(LMExperiment(n_test=8, n_generator=16, n_student=32, context=64))
+      >>> type(data).__name__, type(data.tokenizer).__name__, data.entropy > 0
+      ('LMData', 'ByteTokenizer', True)
     """
 
     splits: RealSplits
@@ -197,6 +211,12 @@ def prepare_data(exp: LMExperiment) -> LMData:
 
     Raises:
       FileNotFoundError / ValueError: a missing or empty corpus, too few stories.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64)
+      >>> data = prepare_data(exp)
+      >>> data.test.tokens.shape[0], data.generator.tokens.shape[0], data.student.tokens.shape[0]
+      (8, 16, 32)
     """
     if exp.corpus is None:
         g = default_grammar(exp.grammar_plots)
@@ -237,6 +257,15 @@ def run_generator(
       n_kept, kept_fraction (n_kept / samples drawn), perplexity_threshold (exp of the largest
       per-token NLL kept: every kept sample has a per-token perplexity at or below it), and
       mean_tokens).
+
+    Example:
+      >>> from simcollapse.lm import TrainConfig
+      >>> steps = TrainConfig(steps=2, batch_size=4, warmup_steps=1)
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, n_synthetic=8,
+      ...                generator_size="nano", generator_train=steps)
+      >>> synthetic, stats = run_generator(exp, prepare_data(exp))
+      >>> synthetic.tokens.shape[0], stats["n_kept"]  # no quality filter: all 8 kept
+      (8, 8)
     """
     key = exp.run_key("generator")
 
@@ -312,6 +341,13 @@ def run_lm_experiment(
       - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll, n_kept,
       kept_fraction, perplexity_threshold (the quality filter, see ``run_generator``),
       mean_tokens.
+
+    Example:
+      >>> from simcollapse.lm import quick_experiment
+      >>> exp = quick_experiment()
+      >>> len(exp.sizes) * len(exp.p2s) * len(exp.seeds)  # students to train: minutes on a CPU
+      8
+      >>> table = run_lm_experiment(exp, store=None)  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 

@@ -45,7 +45,13 @@ FILTER_FRAC = 0.1
 
 
 def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """The CPU-sized experiment behind ``figures --quick`` (weak generator, toy students)."""
+    """The CPU-sized experiment behind ``figures --quick`` (weak generator, toy students).
+
+    Example:
+      >>> exp = quick_experiment(seed=0)
+      >>> exp.sizes, exp.seeds
+      (('nano', 'toy'), (0,))
+    """
     recipe = TrainConfig(
         steps=64, batch_size=16, lr=1e-2, warmup_steps=6, eval_every=16, eval_batch=64
     )
@@ -74,6 +80,11 @@ def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment
 
     512 steps of 16 rows (about 0.85M tokens per student): the clean students are still
     improving at the end while the synthetic-heavy ones have levelled off near the generator.
+
+    Example:
+      >>> exp = default_experiment(seed=0)
+      >>> exp.p2s, exp.seeds, exp.student_train.steps
+      ((0.0, 0.02, 0.1, 0.2, 0.5, 1.0), (0, 1, 2), 512)
     """
     recipe = TrainConfig(
         steps=512, batch_size=16, lr=1e-2, warmup_steps=24, eval_every=32, eval_batch=64
@@ -90,7 +101,13 @@ def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment
 
 
 def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """Paper-like settings (GPU): sizes up to GPT-2 small, p2 in {0, .001, .01, .1, .5, 1}."""
+    """Paper-like settings (GPU): sizes up to GPT-2 small, p2 in {0, .001, .01, .1, .5, 1}.
+
+    Example:
+      >>> exp = full_experiment(seed=0)
+      >>> exp.p2s, exp.seeds
+      ((0.0, 0.001, 0.01, 0.1, 0.5, 1.0), (0, 1, 2))
+    """
     return LMExperiment(
         corpus=corpus,
         n_test=2000,

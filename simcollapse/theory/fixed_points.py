@@ -58,7 +58,13 @@ def df1(eigs: Array, t: Array) -> Array:
 
 
 def df2(eigs: Array, t: Array) -> Array:
-    """df_2(t) = sum_j (s_j / (s_j + t))^2, for t of shape (P,) -> (P,)."""
+    """df_2(t) = sum_j (s_j / (s_j + t))^2, for t of shape (P,) -> (P,).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> df2(jnp.ones(4), jnp.array([1.0, 3.0])).tolist()  # 4 / (1 + t)^2
+      [1.0, 0.25]
+    """
     r = eigs / (eigs + t[..., None])
     return jnp.sum(r * r, axis=-1)
 
@@ -151,6 +157,14 @@ def solve_monotone(
 
     Returns:
       FixedPoint(value, status, steps, residual) with arrays of shape (P,).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # x^2 = 2 on [0, 2]
+      ...     lo, hi, x0, done0 = jnp.zeros(1), jnp.full(1, 2.0), jnp.ones(1), jnp.zeros(1, bool)
+      ...     fp = solve_monotone(lambda x: x * x - 2.0, lo, hi, x0, done0, lambda x: x * x + 2.0)
+      >>> round(float(fp.value[0]), 12), fp.status.tolist()
+      (1.414213562373, [0])
     """
 
     def value_and_slope(x: Array) -> tuple[Array, Array]:
@@ -431,6 +445,13 @@ def rp_theta(
     Args:
       eigs: spectrum (d,). n, m, lam: shape (P,), float.
       table: a ``spectral_table(eigs, size)`` to share between calls; built here when None.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # lam = 0: df_1(theta) = min(m, n) = 50, theta = 100/50 - 1
+      ...     fp = rp_theta(jnp.ones(100), jnp.array([200.0]), jnp.array([50.0]), jnp.zeros(1))
+      >>> fp.value.round(6).tolist(), fp.status.tolist()
+      ([1.0], [0])
     """
     if table is None:
         table = spectral_table(eigs, table_size(n.shape[0]))

@@ -96,6 +96,15 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
 
     ``n``, ``m`` and ``lam`` must share a shape A; ``p2`` broadcasts against A. theta is solved
     once per (n, m, lam) point.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0, sigma2=1.0)
+      >>> n, m, lam = jnp.array([200.0]), jnp.array([30.0]), jnp.array([1e-3])
+      >>> with jax.enable_x64(True):
+      ...     terms = jax.jit(rp_terms)(prob, n, m, lam, 0.1)
+      >>> bool(np.isclose(terms.total[0], rp_error(prob, 200, 30, 1e-3, 0.1).total))
+      True
     """
     shape = jnp.shape(n)
     s = problem.eigs
