@@ -7,10 +7,16 @@ and one jitted kernel per setting evaluates one chunk. The table of df_1 that st
 point has a size that also depends only on d. So the first call for a given d compiles the table
 and the chunk kernel once, and any later call with the same d, whatever its number of points,
 only runs them (dispatches are asynchronous, so chunks run back to back).
+
+The table depends on the spectrum only: it is built once per spectrum (in chunks of nodes, so
+its temporaries stay in cache like the points') and kept in a small cache keyed by the
+spectrum's bytes, so that repeated calls on one problem pay for their points alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +24,12 @@ import jax
 import numpy as np
 
 from simcollapse.problem import Problem
-from simcollapse.theory.fixed_points import CHUNK_ELEMS, TABLE_MAX, spectral_table
+from simcollapse.theory.fixed_points import (
+    CHUNK_ELEMS,
+    TABLE_MAX,
+    SpectralTable,
+    spectral_table,
+)
 
 MIN_CHUNK = 16  # points per chunk, at least (large d)
 MAX_CHUNK = 4096  # and at most (small d)
@@ -51,7 +62,29 @@ def table_nodes(d: int) -> int:
     return int(np.clip(_floor_pow2(TABLE_ELEMS // max(d, 1)), TABLE_FLOOR, TABLE_MAX))
 
 
-_table_jit = jax.jit(spectral_table, static_argnums=1)
+TABLE_CACHE_SIZE = 16  # spectra whose tables are kept
+_table_jit = jax.jit(spectral_table, static_argnums=(1, 2))
+_tables: OrderedDict[tuple[Any, ...], SpectralTable] = OrderedDict()
+
+
+def cached_table(eigs: np.ndarray) -> SpectralTable:
+    """The df_1 table of a spectrum (``table_nodes(d)`` nodes), built on first use and cached.
+
+    The key is a digest of the spectrum's bytes, so equal spectra share a table whatever the
+    Problem object; the TABLE_CACHE_SIZE most recently used tables are kept.
+    """
+    eigs = np.ascontiguousarray(eigs)
+    key = (eigs.shape, eigs.dtype.str, hashlib.blake2b(eigs.tobytes(), digest_size=16).digest())
+    table = _tables.get(key)
+    if table is None:
+        d = eigs.shape[-1]
+        size, block = table_nodes(d), chunk_points(d, jax.default_backend())
+        table = _table_jit(jax.device_put(eigs), size, min(size, block))
+        _tables[key] = table
+        while len(_tables) > TABLE_CACHE_SIZE:
+            _tables.popitem(last=False)
+    _tables.move_to_end(key)
+    return table
 
 Kernel = Callable[..., tuple[Any, ...]]
 
@@ -77,8 +110,8 @@ def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.
     padded = [
         np.concatenate([a, np.full(total - size, a[-1] if size else 1.0, a.dtype)]) for a in flat
     ]
+    table = cached_table(np.asarray(problem.eigs))
     problem = jax.device_put(problem)
-    table = _table_jit(problem.eigs, table_nodes(d))
     outs = [
         kernel(problem, table, *(a[start : start + chunk] for a in padded))
         for start in range(0, total, chunk)
