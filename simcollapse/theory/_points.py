@@ -8,9 +8,10 @@ point has a size that also depends only on d. So the first call for a given d co
 and the chunk kernel once, and any later call with the same d, whatever its number of points,
 only runs them (dispatches are asynchronous, so chunks run back to back).
 
-The table depends on the spectrum only: it is built once per spectrum (in chunks of nodes, so
+The table depends on the spectrum only: it is built once per spectrum (in blocks of nodes, so
 its temporaries stay in cache like the points') and kept in a small cache keyed by the
-spectrum's bytes, so that repeated calls on one problem pay for their points alone.
+spectrum's bytes (the device copy of the problem likewise), so that repeated calls on one
+problem pay for their points alone.
 """
 
 from __future__ import annotations
@@ -62,29 +63,50 @@ def table_nodes(d: int) -> int:
     return int(np.clip(_floor_pow2(TABLE_ELEMS // max(d, 1)), TABLE_FLOOR, TABLE_MAX))
 
 
-TABLE_CACHE_SIZE = 16  # spectra whose tables are kept
+CACHE_SIZE = 16  # spectra (and problems) whose tables (and device copies) are kept
 _table_jit = jax.jit(spectral_table, static_argnums=(1, 2))
-_tables: OrderedDict[tuple[Any, ...], SpectralTable] = OrderedDict()
+_tables: OrderedDict[bytes, SpectralTable] = OrderedDict()
+_problems: OrderedDict[bytes, Problem] = OrderedDict()
+
+
+def _digest(*arrays: Any) -> bytes:
+    """A key for the values of ``arrays`` (shape, dtype and bytes of each)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.shape}{a.dtype.str}".encode())
+        h.update(a.tobytes())
+    return h.digest()
+
+
+def _cached(store: OrderedDict[bytes, Any], key: bytes, build: Callable[[], Any]) -> Any:
+    """``store[key]``, built on first use; the CACHE_SIZE most recently used entries are kept."""
+    if key not in store:
+        store[key] = build()
+        while len(store) > CACHE_SIZE:
+            store.popitem(last=False)
+    store.move_to_end(key)
+    return store[key]
 
 
 def cached_table(eigs: np.ndarray) -> SpectralTable:
     """The df_1 table of a spectrum (``table_nodes(d)`` nodes), built on first use and cached.
 
     The key is a digest of the spectrum's bytes, so equal spectra share a table whatever the
-    Problem object; the TABLE_CACHE_SIZE most recently used tables are kept.
+    Problem object.
     """
-    eigs = np.ascontiguousarray(eigs)
-    key = (eigs.shape, eigs.dtype.str, hashlib.blake2b(eigs.tobytes(), digest_size=16).digest())
-    table = _tables.get(key)
-    if table is None:
-        d = eigs.shape[-1]
-        size, block = table_nodes(d), chunk_points(d, jax.default_backend())
-        table = _table_jit(jax.device_put(eigs), size, min(size, block))
-        _tables[key] = table
-        while len(_tables) > TABLE_CACHE_SIZE:
-            _tables.popitem(last=False)
-    _tables.move_to_end(key)
-    return table
+    d = eigs.shape[-1]
+    size, block = table_nodes(d), chunk_points(d, jax.default_backend())
+    return _cached(
+        _tables, _digest(eigs), lambda: _table_jit(jax.device_put(eigs), size, min(size, block))
+    )
+
+
+def cached_problem(problem: Problem) -> Problem:
+    """``jax.device_put(problem)``, kept for the next call with an equal problem."""
+    leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(problem)]
+    return _cached(_problems, _digest(*leaves), lambda: jax.device_put(problem))
+
 
 Kernel = Callable[..., tuple[Any, ...]]
 
@@ -111,7 +133,7 @@ def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.
         np.concatenate([a, np.full(total - size, a[-1] if size else 1.0, a.dtype)]) for a in flat
     ]
     table = cached_table(np.asarray(problem.eigs))
-    problem = jax.device_put(problem)
+    problem = cached_problem(problem)
     outs = [
         kernel(problem, table, *(a[start : start + chunk] for a in padded))
         for start in range(0, total, chunk)
