@@ -38,7 +38,7 @@ MAX_CHUNK = 4096  # and at most (small d)
 # ACCEL_CHUNK_ELEMS (point, eigenvalue) pairs (10^7 points at d = 1000: about 600 dispatches).
 ACCEL_CHUNK_ELEMS = 1 << 24
 ACCEL_MAX_CHUNK = 1 << 20
-TABLE_ELEMS = 1 << 24  # (node, eigenvalue) pairs of the table, at most
+TABLE_ELEMS = 1 << 25  # (node, eigenvalue) pairs of the table, at most (built once per spectrum)
 TABLE_FLOOR = 256  # nodes, at least
 
 
