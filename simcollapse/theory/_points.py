@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from simcollapse.problem import Problem
@@ -109,16 +110,46 @@ def cached_problem(problem: Problem) -> Problem:
 
 
 Kernel = Callable[..., tuple[Any, ...]]
+HALVES = 2  # a chunk runs as this many blocks, only those holding points
+
+
+def chunk_kernel(parts: Kernel) -> Kernel:
+    """The jitted chunk kernel of ``parts(problem, table, *arrays (B,)) -> tuple of (B,)``.
+
+    It takes (problem, table, count, *arrays of shape (C,)) and evaluates ``parts`` on the first
+    ceil(count / B) blocks of B = C / HALVES points (a loop with a traced trip count, so one
+    program serves any count); outputs past those blocks are zero. A call with fewer points than
+    a chunk so pays for the blocks it fills, not for the whole chunk.
+    """
+
+    def kernel(problem: Problem, table: SpectralTable, count: Any, *arrays: Any) -> Any:
+        block = max(1, arrays[0].shape[0] // HALVES)
+        shapes = jax.eval_shape(parts, problem, table, *(a[:block] for a in arrays))
+        zeros = tuple(jnp.zeros(arrays[0].shape, x.dtype) for x in shapes)
+
+        def run_block(i: Any, outs: tuple[Any, ...]) -> tuple[Any, ...]:
+            start = i * block
+            cut = [jax.lax.dynamic_slice_in_dim(a, start, block) for a in arrays]
+            new = parts(problem, table, *cut)
+            return tuple(
+                jax.lax.dynamic_update_slice_in_dim(o, x, start, 0)
+                for o, x in zip(outs, new, strict=True)
+            )
+
+        return jax.lax.fori_loop(0, (count + block - 1) // block, run_block, zeros)
+
+    return jax.jit(kernel)
 
 
 def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Evaluate ``kernel(problem, table, *chunk)`` over flat point arrays, in fixed-size chunks.
+    """Evaluate ``kernel(problem, table, count, *chunk)`` over flat point arrays, in chunks.
 
     Must run with 64-bit types enabled when the theory needs float64 (``run_x64``).
 
     Args:
-      kernel: a jitted function of (problem, SpectralTable, *arrays of shape (C,)) returning a
-        tuple of arrays of shape (C,); C = ``chunk_points(d, backend)``.
+      kernel: a ``chunk_kernel``: a jitted function of (problem, SpectralTable, count, *arrays
+        of shape (C,)) returning a tuple of arrays of shape (C,), valid for the first ``count``
+        points; C = ``chunk_points(d, backend)``.
       problem: the problem (its spectrum has size d).
       *flat: point arrays, all of shape (P,), P >= 0.
 
@@ -135,7 +166,9 @@ def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.
     table = cached_table(np.asarray(problem.eigs))
     problem = cached_problem(problem)
     outs = [
-        kernel(problem, table, *(a[start : start + chunk] for a in padded))
+        kernel(
+            problem, table, min(chunk, size - start), *(a[start : start + chunk] for a in padded)
+        )
         for start in range(0, total, chunk)
     ]
     return tuple(

@@ -16,7 +16,7 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory._onepass import solve_and_sum
-from simcollapse.theory._points import run_chunks
+from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
     SpectralTable,
     finish,
@@ -112,7 +112,7 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     return rp_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
 
 
-_rp_parts_jit = jax.jit(rp_point_parts)
+_rp_parts_jit = chunk_kernel(rp_point_parts)
 
 
 def _rp_bucketed(

@@ -16,7 +16,7 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory._onepass import solve_and_sum
-from simcollapse.theory._points import run_chunks
+from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
     SpectralTable,
     finish,
@@ -94,7 +94,7 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     return ridge_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
 
 
-_ridge_parts_jit = jax.jit(ridge_point_parts)
+_ridge_parts_jit = chunk_kernel(ridge_point_parts)
 
 
 def _ridge_bucketed(problem: Problem, n: np.ndarray, lam: np.ndarray, p2: Any) -> ErrorTerms:
