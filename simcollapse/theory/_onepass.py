@@ -26,6 +26,7 @@ from simcollapse.theory.fixed_points import (
     STEP_RTOL,
     Root,
     SpectralTable,
+    newton_from,
     solve_root,
     table_start,
 )
@@ -87,18 +88,21 @@ def solve_and_sum(
             s2 - 2.0 * delta * third,
         )
 
-    def long_way() -> Sums:
-        return solve_then_sum(eigs, table, root, weights)
+    def long_way() -> Sums:  # the Newton loop from the same start, then a pass at the roots
+        x, steps, done = newton_from(eigs, equation, (lo_t, hi_t), x0t, done0, root.scale)
+        return sums_at(eigs, x, steps, done | done0, weights)
 
     return jax.lax.cond(jnp.all(accept), expanded, long_way)
+
+
+def sums_at(eigs: Array, x: Array, steps: Array, done: Array, weights: tuple[Array, Array]) -> Sums:
+    """(x, steps, done, w1 @ u, w2 @ u^2) with u = 1/(s + x): one exact pass at x."""
+    u = 1.0 / (eigs[:, None] + x[None, :])
+    return x, steps, done, weights[0] @ u, weights[1] @ (u * u)
 
 
 def solve_then_sum(
     eigs: Array, table: SpectralTable, root: Root, weights: tuple[Array, Array]
 ) -> Sums:
     """``solve_and_sum`` the long way: the safeguarded Newton loop, then a pass at the roots."""
-    w1, w2 = weights
-    x, steps, done = solve_root(eigs, table, root)
-    u = 1.0 / (eigs[:, None] + x[None, :])
-    return x, steps, done, w1 @ u, w2 @ (u * u)
-
+    return sums_at(eigs, *solve_root(eigs, table, root), weights)

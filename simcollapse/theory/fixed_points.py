@@ -314,12 +314,25 @@ def solve_with_table(
       (x, steps, done), arrays (P,); the caller computes the residual in its own final pass.
     """
     lo_t, hi_t, start = table_start(table, equation, lo, hi, x0, done0, positive)
+    return newton_from(eigs, equation, (lo_t, hi_t), start, done0, scale, max_steps)
+
+
+def newton_from(
+    eigs: Array,
+    equation: Equation,
+    bracket: tuple[Array, Array],
+    start: Array,
+    done0: Array,
+    scale: Callable[[Array], Array],
+    max_steps: int = MAX_STEPS,
+) -> tuple[Array, Array, Array]:
+    """The safeguarded Newton loop of ``solve_with_table`` from its bracket and start."""
 
     def value_and_slope(t: Array) -> tuple[Array, Array]:
         f1, f1p = df1_and_slope(eigs, t)
         return jax.jvp(equation, (t, f1), (jnp.ones_like(t), f1p))
 
-    return _newton(value_and_slope, lo_t, hi_t, start, done0, scale, RTOL, FTOL, max_steps)
+    return _newton(value_and_slope, *bracket, start, done0, scale, RTOL, FTOL, max_steps)
 
 
 def ridge_equation(n: Array, lam: Array) -> Equation:
