@@ -9,11 +9,13 @@ x1 = x0 + delta follow from the pass at x0 by a first-order expansion (u' = -u^2
     sum_j a_j u_j(x1)^2 = sum_j a_j u0_j^2 - 2 delta sum_j a_j u0_j^3,     u0_j = 1/(s_j + x0),
 
 with relative error at most 3 (delta u0_j)^2 <= 3 (delta / x0)^2 for weights a_j >= 0: below
-1e-17 when the step is below STEP_RTOL (docs/theory.md, "Fixed points"). A chunk in which some
-point's step is larger (a start outside the table, a closed-form bracket end) runs the full
-safeguarded Newton loop and an exact pass at its roots instead, so every point's result is the
-root to rounding either way; so does every chunk when the table is too coarse for one step
-(fewer than ONEPASS_MIN_NODES nodes: small traced grids, very large d).
+1e-17 when the step is below STEP_RTOL (docs/theory.md, "Fixed points"). So the safeguarded Newton
+loop here carries the sums: each step is one pass that gives F, F' and the sums, and a point whose
+step is below STEP_RTOL takes that step with its sums expanded to it; a point that stops on
+another criterion (the bracket, or |F| at the rounding floor) keeps x and the sums at x. From the
+table's start nearly every point stops after its first pass. A table too coarse for that (fewer
+than ONEPASS_MIN_NODES nodes: small traced grids, very large d) gets the plain loop with its
+cheaper steps, then one pass at the roots.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import jax.numpy as jnp
 from jax import Array
 
 from simcollapse.theory.fixed_points import (
+    FTOL,
+    MAX_STEPS,
+    RTOL,
     STEP_RTOL,
     Root,
     SpectralTable,
-    newton_from,
     solve_root,
     table_start,
 )
@@ -66,33 +70,47 @@ def solve_and_sum(
         return solve_then_sum(eigs, table, root, weights)
     equation, lo, hi, x0, done0 = root[:5]
     w1, w2 = weights
-    lo_t, hi_t, x0t = table_start(table, equation, lo, hi, x0, done0, root.positive)
-    u = 1.0 / (eigs[:, None] + x0t[None, :])  # (d, C): the one division pass
-    u2 = u * u
-    s1 = w1 @ u
-    first = jnp.concatenate([w1, w2]) @ u2  # rows: -d df_1/dt, w1 u^2, w2 u^2
-    s2 = first[w1.shape[0] :]
-    g, slope = jax.jvp(equation, (x0t, s1[0]), (jnp.ones_like(x0t), -first[0]))
-    x1 = x0t - g / slope
-    inside = jnp.isfinite(x1) & (x1 >= lo_t) & (x1 <= hi_t)
-    accept = done0 | (inside & (jnp.abs(x1 - x0t) <= STEP_RTOL * jnp.abs(x1)))
+    rows = w1.shape[0]
+    lo_t, hi_t, start = table_start(table, equation, lo, hi, x0, done0, root.positive)
 
-    def expanded() -> Sums:
-        delta = jnp.where(done0, 0.0, x1 - x0t)
-        third = w2 @ (u2 * u)
+    def body(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        x, lo, hi, steps, done, s1, s2 = state
+        u = 1.0 / (eigs[:, None] + x[None, :])  # (d, C): one division pass per step
+        u2 = u * u
+        first = jnp.concatenate([w1, w2]) @ u2  # rows: -d df_1/dt, w1 u^2, w2 u^2
+        a1 = w1 @ u
+        g, slope = jax.jvp(equation, (x, a1[0]), (jnp.ones_like(x), -first[0]))
+        below = g < 0
+        lo, hi = jnp.where(below, x, lo), jnp.where(below, hi, x)
+        newton = x - g / slope
+        inside = jnp.isfinite(newton) & (newton >= lo) & (newton <= hi)
+        small = inside & (jnp.abs(newton - x) <= STEP_RTOL * jnp.abs(newton)) & ~done0
+        converged = small | done0 | (jnp.abs(g) <= FTOL * root.scale(x)) | (hi - lo <= RTOL * hi)
+        delta = jnp.where(small, newton - x, 0.0)  # the last step: applied only when small
+        mid = jnp.where(lo > 0, jnp.sqrt(lo * hi), 0.5 * (lo + hi))
+        x_next = jnp.where(converged, x + delta, jnp.where(inside, newton, mid))
+        new_s1 = a1 - delta * first[:rows]
+        new_s2 = first[rows:] - 2.0 * delta * (w2 @ (u2 * u))
+        active = ~done
         return (
-            x0t + delta,
-            jnp.where(done0, 0, 1).astype(jnp.int32),
-            jnp.ones_like(done0),
-            s1 - delta * first[: w1.shape[0]],
-            s2 - 2.0 * delta * third,
+            jnp.where(active, x_next, x),
+            lo,
+            hi,
+            steps + (active & ~done0).astype(steps.dtype),
+            done | converged,
+            jnp.where(active, new_s1, s1),
+            jnp.where(active, new_s2, s2),
         )
 
-    def long_way() -> Sums:  # the Newton loop from the same start, then a pass at the roots
-        x, steps, done = newton_from(eigs, equation, (lo_t, hi_t), x0t, done0, root.scale)
-        return sums_at(eigs, x, steps, done | done0, weights)
+    def cond(state: tuple[Array, ...]) -> Array:
+        return jnp.any(~state[4]) & (jnp.max(state[3]) < MAX_STEPS)
 
-    return jax.lax.cond(jnp.all(accept), expanded, long_way)
+    size = start.shape[0]
+    zeros = (jnp.zeros((rows, size), start.dtype), jnp.zeros((w2.shape[0], size), start.dtype))
+    steps0 = jnp.zeros(start.shape, jnp.int32)
+    state = (start, lo_t, hi_t, steps0, jnp.zeros_like(done0), *zeros)
+    x, _, _, steps, done, s1, s2 = jax.lax.while_loop(cond, body, state)
+    return x, steps, done, s1, s2
 
 
 def sums_at(eigs: Array, x: Array, steps: Array, done: Array, weights: tuple[Array, Array]) -> Sums:
