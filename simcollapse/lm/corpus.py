@@ -3,9 +3,10 @@
 Two sources of real stories (paper Section 5 trains on TinyStories/BabiStories):
 
 * a user corpus: a plain-text file, one story per line, or stories separated by a marker the
-  user names (``separator``), read by ``load_corpus``; it is tokenised with a byte-level BPE
-  tokenizer (the ``tokenizers`` package) trained on the real training split only and cached
-  beside the data (``bpe_tokenizer``);
+  user names (``separator``; ``<|endoftext|>`` is recognised by itself), read by
+  ``load_corpus``; it is tokenised with a byte-level BPE tokenizer (the ``tokenizers``
+  package) trained on the real training split only and cached beside the data
+  (``bpe_tokenizer``);
 * the built-in story grammar (``grammar.py``), tokenised byte by byte (``ByteTokenizer``), so the
   per-token entropy of the stream is known exactly.
 
@@ -27,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 __all__ = [
+    "END_OF_TEXT",
     "BPETokenizer",
     "ByteTokenizer",
     "RealSplits",
@@ -37,6 +39,10 @@ __all__ = [
     "load_corpus",
     "split_stories",
 ]
+
+
+#: The story separator of the TinyStories text files; ``load_corpus`` splits on it when it is there.
+END_OF_TEXT = "<|endoftext|>"
 
 
 class Tokenizer(Protocol):
@@ -87,8 +93,10 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
 
     Args:
       path: a UTF-8 text file.
-      separator: the marker between stories (e.g. ``"<|endoftext|>"``); None: one story per line.
-        Each story is stripped of surrounding white space; empty stories are dropped.
+      separator: the marker between stories (e.g. ``"<|endoftext|>"``); None: ``END_OF_TEXT``
+        (``"<|endoftext|>"``, as in the TinyStories text files) if the file holds it, else one
+        story per line. Each story is stripped of surrounding white space; empty stories are
+        dropped.
 
     Returns:
       The stories, in file order.
@@ -104,6 +112,8 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
     if separator is not None and separator == "":
         raise ValueError("separator must be a non-empty string or None (one story per line)")
     text = _read_text(p)
+    if separator is None and END_OF_TEXT in text:
+        separator = END_OF_TEXT
     pieces = text.splitlines() if separator is None else text.split(separator)
     stories = [s.strip() for s in pieces if s.strip()]
     if not stories:

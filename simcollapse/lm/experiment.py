@@ -2,11 +2,13 @@
 
 Follows the paper's Section 5 (GPT-2 on BabiStories): a *generator* GPT is trained on a subset of
 the real stories that is then held out of the students' data; it samples synthetic stories
-(temperature and top-p configurable, 1 and 1 by default), optionally filtered by dropping the
-``filter_frac`` of samples the generator itself finds least likely (highest per-token NLL); its
-test loss on real text is recorded as the synthetic data's quality. *Students* of several sizes
-are then trained from scratch on the same token budget, each batch row synthetic with
-probability p2, and their test loss on held-out real stories is logged against tokens seen.
+(temperature and top-p configurable, 1 and 1 by default) and filters them for quality as the paper
+does: the ``filter_frac`` of samples with the highest per-token perplexity under the generator (the
+model trained on real stories) are dropped, and the fraction kept and the perplexity threshold are
+recorded with every run; its test loss on real text is recorded as the synthetic data's quality.
+*Students* of several sizes are then trained from scratch on the same token budget, each batch
+row synthetic with probability p2, and their test loss on held-out real stories is logged against
+tokens seen.
 
 Every student run (size, p2, seed) is a point of a sweep: with a ``ResultStore`` a finished
 run is cached as one parquet table and a rerun resumes where it stopped (an unfinished run
@@ -59,7 +61,8 @@ class LMExperiment:
     Attributes:
       corpus: a user corpus file; None: the built-in story grammar (byte tokens).
       grammar_plots: the grammar's distribution of the number of plot sentences.
-      separator: story separator of the corpus; None: one story per line.
+      separator: story separator of the corpus; None: "<|endoftext|>" if the file holds it,
+        else one story per line.
       bpe_vocab: BPE vocabulary size for a user corpus.
       n_test, n_generator, n_student: sizes of the three disjoint real sets (``n_student``
         None: every remaining story of a corpus).
@@ -231,7 +234,9 @@ def run_generator(
     Returns:
       (synthetic rows kept after the filter, info dict with generator_test_loss,
       synthetic_nll (mean per-token NLL of the kept samples under the generator),
-      n_kept, mean_tokens).
+      n_kept, kept_fraction (n_kept / samples drawn), perplexity_threshold (exp of the largest
+      per-token NLL kept: every kept sample has a per-token perplexity at or below it), and
+      mean_tokens).
     """
     key = exp.run_key("generator")
 
@@ -277,11 +282,11 @@ def run_generator(
         "generator_test_loss": float(table["generator_test_loss"].iloc[0]),
         "synthetic_nll": float(kept["nll"].mean()),
         "n_kept": len(kept),
+        "kept_fraction": len(kept) / len(table),
+        "perplexity_threshold": float(np.exp(kept["nll"].max())),
         "mean_tokens": float(np.mean([len(t) for t in kept["tokens"]])),
     }
     return rows, info
-
-
 
 
 def run_lm_experiment(
@@ -304,7 +309,9 @@ def run_lm_experiment(
     Returns:
       A tidy DataFrame, one row per (size, p2, seed, evaluation): size, layers, width, heads,
       n_params, p2, seed, step, tokens, train_loss, test_loss, entropy, excess_loss (test_loss
-      - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll.
+      - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll, n_kept,
+      kept_fraction, perplexity_threshold (the quality filter, see ``run_generator``),
+      mean_tokens.
     """
     from tqdm.auto import tqdm
 
@@ -373,6 +380,8 @@ def run_lm_experiment(
         "generator_test_loss",
         "synthetic_nll",
         "n_kept",
+        "kept_fraction",
+        "perplexity_threshold",
         "mean_tokens",
     ]
     return out[cols]

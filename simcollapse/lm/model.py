@@ -77,7 +77,8 @@ class GPTConfig:
         return self.width // self.heads
 
 
-#: Model sizes by (layers, width, heads): from a 2-layer toy to GPT-2 small (12/768/12).
+#: Model sizes by (layers, width, heads): from a 2-layer toy to GPT-2 small (12/768/12), and
+#: narrow models from 1 to 24 layers.
 SIZES: dict[str, tuple[int, int, int]] = {
     "nano": (2, 16, 2),
     "toy": (2, 32, 2),
@@ -86,6 +87,15 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "small": (6, 256, 8),
     "medium": (8, 512, 8),
     "gpt2-small": (12, 768, 12),
+    "gpt2-18": (18, 768, 12),
+    "gpt2-24": (24, 768, 12),
+    # Deep and narrow (nano's width): the paper's 12-, 18- and 24-layer comparison at a width a
+    # CPU trains, and shallow ones of the same width for a fast look.
+    "narrow-1": (1, 16, 2),
+    "narrow-4": (4, 16, 2),
+    "narrow-12": (12, 16, 2),
+    "narrow-18": (18, 16, 2),
+    "narrow-24": (24, 16, 2),
 }
 
 
