@@ -31,9 +31,14 @@ A TOML file has four tables (every key optional except ``problem.d`` and at leas
     n = {start = 100, stop = 100000, num = 13, scale = "log"}   # (rounds, generations), c2, sigma2
     lam = [0.0, 1e-3]
     p2 = [0.0, 0.001, 0.01, 0.1]
+    # zipped = [["p2", "alpha"]]  # axes that vary together: explicit points, not a product
 
 An axis is a list of values or a range table {start, stop, num, scale = "log" | "linear"}; integer
-parameters (n, m, rounds, ...) are rounded. The grid is the full product of the axes.
+parameters (n, m, rounds, ...) are rounded. The grid is the product of the axes, except that the
+axes of a ``zipped`` group move together: their value lists have equal lengths and position i of
+each goes with position i of the others (so a group gives a list of explicit points). Any grid
+axis of the setting other than n may be zipped; a sweep with zipped axes runs point by point
+(the generic path), for ridge and random projections too.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ from simcollapse.sweep.axes import (
     axis_names,
     axis_values,
     check_params,
+    check_zipped,
+    grid_groups,
     model_name,
     resolve_setting,
     wrap,
@@ -98,6 +105,9 @@ class Sweep:
       method: "theory", "simulate" or "both". reps, seed, dtype: the Monte Carlo settings.
       axes: name -> values (lists or range dicts): the setting's axes (n, m, lam, p2, alpha...),
         its length (rounds, generations: entry t does not depend on the largest T), c2, sigma2.
+      zipped: groups of axes (other than n, the length, c2 and sigma2) that vary together
+        instead of forming a product: ``[("p2", "alpha")]`` with p2 = [0.5, 0.5, 0.0] and
+        alpha = [0.1, 1.0, 0.0] gives three (p2, alpha) points.
 
     Example:
       >>> spec = Sweep(d=200, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
@@ -105,6 +115,9 @@ class Sweep:
       4
       >>> Sweep(d=50, setting="iterative", axes={"n": [100], "rounds": [1, 3]}).size
       2
+      >>> Sweep(d=50, setting="weighted", axes={"n": [100, 200], "p2": [0.5, 0.5, 0.0],
+      ...       "alpha": [0.1, 1.0, 0.0]}, zipped=[("p2", "alpha")]).size
+      6
     """
 
     d: int
@@ -125,6 +138,7 @@ class Sweep:
     setting: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     path: str | None = None
+    zipped: Any = ()
 
     def __post_init__(self) -> None:
         name = resolve_setting(self.model, self.setting)
@@ -137,10 +151,15 @@ class Sweep:
         if name == "ridge" and "m" in dict(self.axes):
             raise SpecError("axis 'm' only applies to model 'rp'")
         setting = settings.get(name)
+        zipped = check_zipped(self.zipped, setting, dict(self.axes), sizes=False)
+        object.__setattr__(self, "zipped", zipped)
+        in_group = {a for group in zipped for a in group}
         grid = {
-            a: axis_values(a, v, axis_limits(setting, a)) for a, v in dict(self.axes).items()
+            a: axis_values(a, v, axis_limits(setting, a), keep_order=a in in_group)
+            for a, v in dict(self.axes).items()
         }
         object.__setattr__(self, "axes", grid)
+        check_zipped(zipped, setting, grid)  # equal lengths once ranges are expanded
         self.validate()
 
     @property
@@ -150,8 +169,9 @@ class Sweep:
 
     @property
     def is_generic(self) -> bool:
-        """True for settings other than ridge and random_projection (run by ``sweep.generic``)."""
-        return self.setting not in ("ridge", "random_projection")
+        """True when run point by point by ``sweep.generic``: settings other than ridge and
+        random_projection, and any sweep with zipped axes."""
+        return bool(self.zipped) or self.setting not in ("ridge", "random_projection")
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
@@ -176,6 +196,8 @@ class Sweep:
             raise SpecError("axes must include n (the sample sizes)")
         if self.model == "rp" and "m" not in self.axes and self.m is None:
             raise SpecError("model 'rp' needs a width: set m, or give an m axis")
+        if self.zipped and self.model == "rp" and "m" not in self.axes:
+            raise SpecError("zipped: model 'rp' with zipped axes needs m as an axis")
         if self.is_generic:
             self._validate_setting()
         if self.teacher_n0 is not None and "c2" in self.axes:
@@ -207,7 +229,7 @@ class Sweep:
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
                             "use method = 'simulate'")  # fmt: skip
-        check_params(setting, self.params, self.axes)
+        check_params(setting, self.params, self.axes, self.zipped)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -236,9 +258,11 @@ class Sweep:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Grid shape over outer_axes + inner_axes (generic settings: over every sweep axis)."""
+        """Grid shape over outer_axes + inner_axes (generic: over every sweep axis, a zipped
+        group counting as one)."""
         if self.is_generic:
-            return tuple(self.values(a).size for a in axis_names(self.setting_obj))
+            groups = grid_groups(axis_names(self.setting_obj), self.zipped)
+            return tuple(self.values(g[0]).size for g in groups)
         return tuple(self.values(a).size for a in (*self.outer_axes, *self.inner_axes))
 
     @property
@@ -271,8 +295,12 @@ class Sweep:
         """Plain data (axes as value lists): what the hash and the stored spec are made of."""
         out = dataclasses.asdict(self)
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
-        if not self.is_generic and not self.params:
+        if self.setting in ("ridge", "random_projection") and not self.params:
             del out["setting"], out["params"]  # the hash of ridge and rp sweeps is unchanged
+        if self.zipped:
+            out["zipped"] = [list(group) for group in self.zipped]
+        else:
+            del out["zipped"]  # nor that of sweeps without zipped axes
         if self.path is None:
             del out["path"]
         else:  # an edited problem file is a new sweep
@@ -346,6 +374,8 @@ class Sweep:
         if chosen:
             kwargs["params"] = chosen
         kwargs["axes"] = dict(data.get("axes", {}))
+        if "zipped" in kwargs["axes"]:
+            kwargs["zipped"] = kwargs["axes"].pop("zipped")
         if "d" not in kwargs:
             raise SpecError(f"{source}: missing required key 'problem.d'")
         try:
@@ -353,7 +383,7 @@ class Sweep:
         except SpecError as err:
             key = _key_in_message(str(err))
             section = next((s for s, keys in SECTIONS.items() if key in keys), None)
-            if key in kwargs.get("axes", {}):
+            if key in kwargs.get("axes", {}) or key == "zipped":
                 section = "axes"
             elif key in kwargs.get("params", {}) or key == "setting":
                 section = "setting"
