@@ -45,8 +45,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,21 +69,9 @@ from simcollapse.sweep.axes import (
     wrap,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 __all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
 
 AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0", "path"),
-    "setting": ("kind",),  # plus the parameters of the chosen setting
-    "model": ("kind", "m"),
-    "run": ("method", "reps", "seed", "dtype"),
-    "axes": AXES,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,80 +301,34 @@ class Sweep:
     # ------------------------------------------------------------------ TOML
     @classmethod
     def from_toml(cls, path: str | Path) -> Sweep:
-        """Read a TOML specification; errors name the key and its line."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise SpecError(f"cannot read sweep spec {path}: {err.strerror}") from err
-        except UnicodeDecodeError as err:
-            raise SpecError(
-                f"{path}: not a UTF-8 text file (byte {err.start}: {err.reason}); "
-                "a sweep spec must be TOML, which is UTF-8"
-            ) from None
-        return cls.from_toml_text(text, source=str(path))
+        """Read a TOML specification (see the module doc); errors name the key and its line.
+
+        Raises:
+          SpecError: an unreadable or invalid file, or a spec that cannot run.
+        """
+        from simcollapse.sweep.toml_spec import read_toml
+
+        return cls.from_toml_text(*read_toml(path))
 
     @classmethod
     def from_toml_text(cls, text: str, source: str = "<toml>") -> Sweep:
-        """Parse a TOML specification given as text."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise SpecError(f"{source}: invalid TOML: {err}") from err
-        return cls.from_mapping(data, source=source, text=text)
+        """Parse a TOML specification given as text (``source`` names it in errors)."""
+        from simcollapse.sweep.toml_spec import parse_toml
+
+        return cls.from_mapping(parse_toml(text, source), source=source, text=text)
 
     @classmethod
     def from_mapping(
         cls, data: Mapping[str, Any], source: str = "<spec>", text: str | None = None
     ) -> Sweep:
         """Build a Sweep from the nested tables of a TOML file (see the module doc)."""
-        kwargs: dict[str, Any] = {}
-        for section, table in data.items():
-            if section not in SECTIONS:
-                raise SpecError(
-                    f"{_where(source, text, None, section)}unknown section [{section}]; "
-                    f"known: {', '.join(SECTIONS)}"
-                )
-            if not isinstance(table, Mapping):
-                raise SpecError(f"{_where(source, text, None, section)}[{section}] must be a table")
-            for key in table:
-                if (section == "setting" and key != "kind") or section == "axes":
-                    continue  # the setting's parameters and axes: checked once it is known
-                if key not in SECTIONS[section]:
-                    raise SpecError(
-                        f"{_where(source, text, section, key)}unknown key '{section}.{key}'; "
-                        f"known keys in [{section}]: {', '.join(SECTIONS[section])}"
-                    )
-        problem = dict(data.get("problem", {}))
-        model = dict(data.get("model", {}))
-        run = dict(data.get("run", {}))
-        kwargs.update(problem)
-        if "kind" in model:
-            kwargs["model"] = model["kind"]
-        if "m" in model:
-            kwargs["m"] = model["m"]
-        kwargs.update(run)
-        chosen = dict(data.get("setting", {}))
-        if "kind" in chosen:
-            kwargs["setting"] = chosen.pop("kind")
-        if chosen:
-            kwargs["params"] = chosen
-        kwargs["axes"] = dict(data.get("axes", {}))
-        if "zipped" in kwargs["axes"]:
-            kwargs["zipped"] = kwargs["axes"].pop("zipped")
-        if "d" not in kwargs:
-            raise SpecError(f"{source}: missing required key 'problem.d'")
+        from simcollapse.sweep.toml_spec import sweep_keywords, with_location
+
+        kwargs = sweep_keywords(data, source, text)
         try:
             return cls(**kwargs)
         except SpecError as err:
-            key = _key_in_message(str(err))
-            section = next((s for s, keys in SECTIONS.items() if key in keys), None)
-            if key in kwargs.get("axes", {}) or key == "zipped":
-                section = "axes"
-            elif key in kwargs.get("params", {}) or key == "setting":
-                section = "setting"
-                key = "kind" if key == "setting" else key
-            raise SpecError(f"{_where(source, text, section, key)}{err}") from None
+            raise with_location(err, kwargs, source, text) from None
 
 
 def problem_of_row(row: Any) -> Problem:
@@ -405,29 +345,3 @@ def problem_of_row(row: Any) -> Problem:
         teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]}, path=path,
     )  # fmt: skip
     return spec.problem(c2=row.c2, sigma2=row.sigma2)
-
-
-def _key_in_message(message: str) -> str | None:
-    match = re.match(r"(?:axis ')?([a-z_0-9]+)", message)
-    return match.group(1) if match else None
-
-
-def _where(source: str, text: str | None, section: str | None, key: str | None) -> str:
-    """'file:line: ' for a key (or a section header) found in the TOML text, else 'file: '."""
-    line = _find_line(text, section, key) if text else None
-    return f"{source}:{line}: " if line else f"{source}: "
-
-
-def _find_line(text: str, section: str | None, key: str | None) -> int | None:
-    current = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = re.match(r"\[([^\]]+)\]", line)
-        if header:
-            current = header.group(1).strip()
-            if section is None and key == current:
-                return number
-            continue
-        if key and current == section and re.match(rf"{re.escape(key)}\s*=", line):
-            return number
-    return None
