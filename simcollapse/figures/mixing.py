@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, plot_weighted
 from simcollapse.figures.registry import Figure, FigureContext, register
-from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
 from simcollapse.sweep import Sweep, run_sweep
 from simcollapse.theory.generations import accumulate_reference
@@ -179,28 +179,6 @@ def weighted_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.
     return pd.concat([*blocks, floor], ignore_index=True)
 
 
-def _plot_weighted(table: pd.DataFrame) -> Any:
-    fig, ax = new_figure(width=6.0, height=4.4)
-    th = table[table.source == "theory"]
-    curves = [c for c in th.curve.unique()]
-    colours = dict(zip(curves, palette(len(curves)), strict=True))
-    for c in curves:
-        t = th[th.curve == c]
-        style = dict(lw=2.5, color="k", ls="--") if c.startswith("clean") else {}
-        if c == "best alpha":
-            style = dict(lw=2.5, color=colours[c], ls=":")
-        ax.plot(t.n, t.total, label=c, **({"color": colours[c]} | style))
-        s = table[(table.source == "simulation") & (table.curve == c)]
-        if len(s):
-            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2,
-                        color=style.get("color", colours[c]))  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlabel="n (total rows, p2 = 1/2)",
-           ylabel="test error on real data",
-           title="Weighted mixing: every fixed alpha flattens")  # fmt: skip
-    ax.legend(fontsize=8, ncol=2)
-    return fig
-
-
 # --------------------------------------------------------------------------------------------
 # iterative_mixing
 # --------------------------------------------------------------------------------------------
@@ -273,48 +251,6 @@ def _isotropic_blocks(cfg: dict[str, Any], ctx: FigureContext | None) -> list[pd
     return blocks
 
 
-def _plot_iterative(table: pd.DataFrame) -> Any:
-    fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
-    for ax, panel, title in zip(
-        axes[:2], ("fresh", "reused"), ("fresh rows every round", "real rows reused"), strict=True
-    ):
-        sub = table[table.panel == panel]
-        rounds = sorted(int(t) for t in sub.t.unique() if t > 0)
-        colours = dict(zip(rounds, palette(len(rounds)), strict=True))
-        for t in rounds:
-            th = sub[(sub.source == "theory") & (sub.t == t)]
-            if len(th):
-                ax.plot(th.n, th.total, color=colours[t], lw=1.5, label=f"t = {t}")
-            s = sub[(sub.source == "simulation") & (sub.t == t)]
-            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[t],
-                        label=None if len(th) else f"t = {t} (sim)")  # fmt: skip
-        for c, ls in (("clean (real half)", "--"), ("clean (n real)", ":")):
-            th = sub[(sub.source == "theory") & (sub.curve == c)]
-            ax.plot(th.n, th.total, color="k", ls=ls, lw=2, label=c)
-        ax.set(xscale="log", yscale="log", xlabel="n (p1 = p2 = 1/2)", ylabel="test error",
-               title=f"Iterative mixing, {title}")  # fmt: skip
-        ax.legend(fontsize=7, ncol=2)
-    ax = axes[2]
-    sub = table[table.panel == "isotropic"]
-    curves = list(sub.curve.unique())
-    colours = dict(zip(curves, palette(len(curves)), strict=True))
-    for c in curves:
-        th = sub[(sub.source == "theory") & (sub.curve == c)]
-        ref = sub[(sub.source == "reference") & (sub.curve == c)]
-        lim = float(ref.total.iloc[0])
-        label = f"{c}: limit {lim:.3g}" if np.isfinite(lim) else f"{c}: diverges"
-        ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=label)
-        if np.isfinite(lim):
-            ax.axhline(lim, color=colours[c], ls=":", lw=1)
-        s = sub[(sub.source == "simulation") & (sub.curve == c)]
-        if len(s):
-            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c])
-    ax.set(yscale="log", xlabel="round t", ylabel="test error",
-           title="Isotropic, fresh rows: diverges for phi >= 3/4")  # fmt: skip
-    ax.legend(fontsize=7)
-    return fig
-
-
 # --------------------------------------------------------------------------------------------
 # generations
 # --------------------------------------------------------------------------------------------
@@ -356,37 +292,13 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
     return pd.concat(blocks, ignore_index=True)
 
 
-def _plot_generations(table: pd.DataFrame) -> Any:
-    panels = list(table.panel.unique())
-    fig, axes = new_figure(ncols=len(panels), width=5.0, height=4.0)
-    curves = ["replace", "accumulate", "accumulate-subsample"]
-    colours = dict(zip(curves, palette(3), strict=True))
-    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
-        sub = table[table.panel == panel]
-        n = int(sub.n.iloc[0])
-        for c in curves:
-            th = sub[(sub.curve == c) & (sub.source == "theory")]
-            if len(th):
-                ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=f"{c} (theory)")
-            ref = sub[(sub.curve == c) & (sub.source == "reference")]
-            if len(ref):
-                ax.plot(ref.t, ref.total, color=colours[c], ls=":", lw=1.5,
-                        label=f"{c} (n >> d reference)")  # fmt: skip
-            s = sub[(sub.curve == c) & (sub.source == "simulation")]
-            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c],
-                        label=f"{c} (sim)")  # fmt: skip
-        ax.set(xlabel="generation k", ylabel="test error", title=f"{panel}, n = {n} per generation")
-        ax.legend(fontsize=7)
-    return fig
-
-
 register(
     Figure(
         "weighted_mixing",
         "Weighted mixing (Corollary 2): test error vs n for fixed synthetic loss shares alpha, "
         "the best alpha per n and the clean curve; every fixed alpha > 0 flattens at alpha^2 c^2.",
         lambda ctx: _figure(ctx, "weighted_mixing", weighted_table),
-        _plot_weighted,
+        plot_weighted,
         group="mixing",
         paper="Figure 9",
     )
@@ -397,7 +309,7 @@ register(
         "Iterative mixing (Figure 10): test error vs n after t rounds, fresh and reused real rows, "
         "against the real-half and all-real clean curves; isotropic divergence for phi >= 3/4.",
         lambda ctx: _figure(ctx, "iterative_mixing", iterative_table),
-        _plot_iterative,
+        plot_iterative,
         group="mixing",
         paper="Figure 10",
     )
@@ -408,7 +320,7 @@ register(
         "Multi-generation loops: test error vs generation for replace (grows), accumulate "
         "(bounded) and accumulate-subsample.",
         lambda ctx: _figure(ctx, "generations", generations_table),
-        _plot_generations,
+        plot_generations,
         group="mixing",
     )
 )
