@@ -166,7 +166,8 @@ def typed_command() -> list[str]:
         return list(json.loads(os.environ[COMMAND_ENV]))
     program = Path(sys.argv[0]).name
     if program in ("__main__.py", "-m"):
-        return ["python", "-m", "simcollapse.bench"] + sys.argv[1:]
+        package = "simcollapse.bench" if Path(sys.argv[0]).parent.name == "bench" else "simcollapse"
+        return ["python", "-m", package] + sys.argv[1:]
     return [program] + sys.argv[1:]
 
 

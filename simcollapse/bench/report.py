@@ -17,7 +17,7 @@ def _key(case: dict[str, Any]) -> str:
 
 
 def _short(params: dict[str, Any]) -> str:
-    keep = ("d", "n", "m", "points", "reps", "dtype")
+    keep = ("size", "params", "context", "batch", "d", "n", "m", "points", "reps", "dtype")
     return " ".join(f"{k}={params[k]}" for k in keep if k in params)
 
 
