@@ -19,7 +19,13 @@ def default_cache_dir() -> str:
 
 
 def compilation_cache_dir() -> str | None:
-    """The folder JAX's persistent compilation cache uses in this process (None when off)."""
+    """The folder JAX's persistent compilation cache uses in this process (None when off).
+
+    Example:
+      >>> import simcollapse as sc
+      >>> sc.compilation_cache_dir() is None  # off unless enable_compilation_cache() was called
+      True
+    """
     return jax.config.jax_compilation_cache_dir or None
 
 

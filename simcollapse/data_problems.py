@@ -54,7 +54,16 @@ DEFAULT_RTOL = 1e-10
 
 
 class DroppedDirectionsWarning(UserWarning):
-    """Eigenvalues of Sigma below the relative cutoff were dropped from the problem."""
+    """Eigenvalues of Sigma below the relative cutoff were dropped from the problem.
+
+    Example:
+      >>> import warnings, numpy as np
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     p = problem_from_covariance(np.diag([1.0, 1e-14]), np.ones(2))
+      >>> p.d, caught[0].category.__name__
+      (1, 'DroppedDirectionsWarning')
+    """
 
 
 def _check_square(name: str, matrix: Any) -> np.ndarray:
@@ -202,6 +211,15 @@ class DataProblem:
       n_pool: number of inputs N the moments were estimated from.
       n_outputs: number of target columns k (moments are summed over them).
       dim: number of features before dropping tiny directions (``problem.d`` kept).
+
+    Example:
+      >>> import numpy as np
+      >>> rng = np.random.default_rng(0)
+      >>> x = rng.standard_normal((20_000, 3))
+      >>> y = x @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(20_000)
+      >>> dp = data_problem(x, y)
+      >>> type(dp).__name__, dp.n_pool, dp.n_outputs, dp.dim, round(float(dp.problem.sigma2), 2)
+      ('DataProblem', 20000, 1, 3, 0.01)
     """
 
     problem: Problem

@@ -21,6 +21,13 @@ class Status(enum.IntEnum):
     limit of the error diverges: the value is ``inf`` by design, not a failed solve, so
     ``throw=True`` does not raise for it. A point on a threshold whose error stays finite (no
     noise and no synthetic term to amplify) keeps CONVERGED.
+
+    Example:
+      >>> from simcollapse import Status
+      >>> [s.name for s in Status]
+      ['CONVERGED', 'MAX_STEPS', 'NONFINITE', 'RESIDUAL', 'THRESHOLD']
+      >>> Status(0) is Status.CONVERGED
+      True
     """
 
     CONVERGED = 0
@@ -31,7 +38,16 @@ class Status(enum.IntEnum):
 
 
 class FixedPoint(NamedTuple):
-    """A solved one-dimensional fixed point, as data (value, status, steps taken, residual)."""
+    """A solved one-dimensional fixed point, as data (value, status, steps taken, residual).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> from simcollapse.theory import ridge_kappa
+      >>> with jax.enable_x64(True):
+      ...     fp = ridge_kappa(jnp.ones(100), jnp.array([50.0]), jnp.zeros(1))
+      >>> isinstance(fp, FixedPoint), fp.value.round(6).tolist(), Status(int(fp.status[0])).name
+      (True, [1.0], 'CONVERGED')
+    """
 
     value: Any
     status: Any
@@ -124,4 +140,10 @@ def import_xarray() -> Any:
 
 
 class FixedPointError(RuntimeError):
-    """Raised when a fixed point did not converge and the caller asked for ``throw=True``."""
+    """Raised when a fixed point did not converge and the caller asked for ``throw=True``.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> issubclass(sc.FixedPointError, RuntimeError)
+      True
+    """

@@ -41,7 +41,18 @@ __all__ = [
 
 
 class StoreWarning(UserWarning):
-    """A stored result could not be used (corrupt, truncated, unexpected) and will be recomputed."""
+    """A stored result could not be used (corrupt, truncated, unexpected) and will be recomputed.
+
+    Example:
+      >>> import pathlib, tempfile, warnings
+      >>> bad = pathlib.Path(tempfile.mkdtemp()) / "table.parquet"
+      >>> _ = bad.write_bytes(b"not parquet")
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     table = read_verified(bad)
+      >>> table is None, caught[0].category is StoreWarning
+      (True, True)
+    """
 
 
 @contextlib.contextmanager
@@ -63,7 +74,13 @@ def one_line_warnings(prefix: str) -> Iterator[None]:
 
 
 def file_mode() -> int:
-    """The mode a new file gets under the current umask (0666 & ~umask)."""
+    """The mode a new file gets under the current umask (0666 & ~umask).
+
+    Example:
+      >>> mode = file_mode()
+      >>> oct(mode & 0o111), mode & ~0o666 == 0  # read/write bits only: never executable
+      ('0o0', True)
+    """
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -80,6 +97,16 @@ def quarantine(
 
     Returns:
       The new path, or None if the file could not be moved (it is then left in place).
+
+    Example:
+      >>> import pathlib, tempfile, warnings
+      >>> bad = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> _ = bad.write_text("truncated")
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore", StoreWarning)
+      ...     moved = quarantine(bad, "truncated")
+      >>> moved.name, bad.exists()
+      ('t.parquet.corrupt', False)
     """
     path = Path(path)
     target = Path(aside) if aside is not None else path.with_name(path.name + ".corrupt")
@@ -107,6 +134,15 @@ def read_verified(
     Verified: the parquet footer (a truncated file has none), the number of rows (when ``rows``
     is given) and that ``columns`` are present; then the data pages are read. A file that fails
     is quarantined (one StoreWarning) and None is returned, so the caller recomputes it.
+
+    Example:
+      >>> import pandas as pd, pathlib, tempfile
+      >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> path = atomic_write_parquet(pd.DataFrame({"x": [1, 2]}), target)
+      >>> read_verified(path, rows=2, columns=["x"]).x.tolist()
+      [1, 2]
+      >>> read_verified(path.with_name("missing.parquet")) is None
+      True
     """
     import pyarrow.parquet as pq
 
@@ -145,13 +181,27 @@ def _canonical(obj: Any) -> Any:
 
 
 def config_hash(config: Any, length: int = 16) -> str:
-    """A stable hex digest of a JSON-like config (dict key order does not matter)."""
+    """A stable hex digest of a JSON-like config (dict key order does not matter).
+
+    Example:
+      >>> config_hash({"n": 100, "lam": 0.1}) == config_hash({"lam": 0.1, "n": 100})
+      True
+      >>> len(config_hash({"n": 100})), len(config_hash({"n": 100}, length=8))
+      (16, 8)
+    """
     text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def atomic_write_parquet(table: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed."""
+    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed.
+
+    Example:
+      >>> import pandas as pd, pathlib, tempfile
+      >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+      >>> atomic_write_parquet(pd.DataFrame({"x": [1.0]}), target) == target, target.exists()
+      (True, True)
+    """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -176,8 +226,16 @@ class ResultStore:
       root: the folder; created on first write. An unwritable place raises a clear error there.
 
     Example:
-      >>> store = ResultStore("out/store")                                  # doctest: +SKIP
-      >>> df = store.get_or_compute("mnist", {"n": 100}, lambda: run(100))  # doctest: +SKIP
+      >>> import pandas as pd, tempfile
+      >>> store = ResultStore(tempfile.mkdtemp())
+      >>> calls = []
+      >>> def run():
+      ...     calls.append(1)
+      ...     return pd.DataFrame({"n": [100], "total": [0.5]})
+      >>> first = store.get_or_compute("demo", {"n": 100}, run)
+      >>> again = store.get_or_compute("demo", {"n": 100}, run)  # loaded, not recomputed
+      >>> len(calls), again.equals(first)
+      (1, True)
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -221,7 +279,15 @@ class ResultStore:
 
 def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A data source as it enters a cache key: the resolved path and a SHA-256 of its bytes
-    (an edited or replaced file gives a new key, whatever its time stamp)."""
+    (an edited or replaced file gives a new key, whatever its time stamp).
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.txt"
+      >>> _ = path.write_text("abc")
+      >>> file_fingerprint(path)["sha256"][:12]
+      'ba7816bf8f01'
+    """
     path = Path(path).resolve()
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -232,7 +298,13 @@ def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def experiment_key(config: Mapping[str, Any], source: Any = None) -> dict[str, Any]:
     """The cache key of one experiment run: the fully resolved configuration (every setting
-    the result depends on, defaults included), the library version and the data source."""
+    the result depends on, defaults included), the library version and the data source.
+
+    Example:
+      >>> key = experiment_key({"n": 100, "lam": 0.1}, source="builtin")
+      >>> sorted(key)
+      ['config', 'source', 'version']
+    """
     from simcollapse import __version__
 
     return {"config": dict(config), "version": __version__, "source": source}

@@ -82,7 +82,15 @@ def _count(name: str, value: Any) -> int:
 
 
 class Strategy:
-    """Base of the strategies: the fields are the parameters of the setting ``setting_name``."""
+    """Base of the strategies: the fields are the parameters of the setting ``setting_name``.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> from simcollapse.strategies import Strategy, Weighted
+      >>> s = Weighted(p2=0.5, alpha=0.1)
+      >>> isinstance(s, Strategy), s.setting.name, s.params()
+      (True, 'weighted', {'p2': 0.5, 'alpha': 0.1})
+    """
 
     setting_name: ClassVar[str]
 
@@ -256,6 +264,14 @@ class Accumulate(_Generations):
 
     Args:
       generations: G, an integer >= 1.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> Accumulate(generations=3).reference(prob, 400).round(4).tolist()  # (d/n) sum_{j<=k} 1/j^2
+      [0.05, 0.0625, 0.0681]
+      >>> Accumulate(generations=3).simulate(prob, 400, 0.0, key=0, reps=8).total.shape
+      (3,)
     """
 
     setting_name: ClassVar[str] = "accumulate"
@@ -274,6 +290,13 @@ class AccumulateSubsample(Strategy):
 
     Args:
       generations: G, an integer >= 1.  sample_size: None (= n) or an integer >= 1.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> loop = AccumulateSubsample(generations=3, sample_size=100)
+      >>> loop.simulate(prob, 200, 1e-3, key=0, reps=8).total.shape
+      (3,)
     """
 
     generations: int

@@ -69,12 +69,18 @@ def test_unknown_estimator():
 
 
 @pytest.mark.parametrize("n", [5, 64, 97])
-def test_blocked_shift_gram_equals_masked_products(n):
+def test_blocked_tail_products_equal_masked_products(n):
     rng = np.random.default_rng(n)
-    fv, x, dl = rng.standard_normal((n, 6)), rng.standard_normal((n, 9)), rng.random(9)
+    f, x, dl = rng.standard_normal((n, 6)), rng.standard_normal((n, 9)), rng.random(9)
+    basis = np.linalg.qr(rng.standard_normal((6, 6)))[0]
     starts = np.array([0, 1, n // 2, n - 1, n])
     with jax.enable_x64(True):
-        got = np.asarray(conditional.shift_gram(*map(jnp.asarray, (fv, x, dl, starts))))
+        total, tails = conditional.tail_products(*map(jnp.asarray, (f, x, starts)))
+        h = conditional.shift_gram(tails, jnp.asarray(basis), jnp.asarray(dl), n)
+    np.testing.assert_allclose(np.asarray(total), f.T @ x, rtol=1e-10, atol=1e-12)
     for q, start in enumerate(starts):
-        j = fv[start:].T @ x[start:] / n
-        np.testing.assert_allclose(got[q], (j * dl) @ j.T, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(
+            np.asarray(tails[q]), f[start:].T @ x[start:], rtol=1e-10, atol=1e-12
+        )
+        j = basis.T @ f[start:].T @ x[start:] / n
+        np.testing.assert_allclose(np.asarray(h[q]), (j * dl) @ j.T, rtol=1e-10, atol=1e-14)

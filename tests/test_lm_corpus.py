@@ -33,6 +33,8 @@ def test_lines_and_separator(tmp_path):
     assert load_corpus(path) == ["one story", "two"]
     path.write_text("a b\nc<|endoftext|>d\n<|endoftext|>  <|endoftext|>e")
     assert load_corpus(path, "<|endoftext|>") == ["a b\nc", "d", "e"]
+    assert load_corpus(path) == ["a b\nc", "d", "e"]  # TinyStories' marker is found by itself
+    assert load_corpus(path, "\n") == ["a b", "c<|endoftext|>d", "<|endoftext|>  <|endoftext|>e"]
     with pytest.raises(ValueError, match="separator"):
         load_corpus(path, "")
 

@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import simcollapse.lm.experiment as experiment
@@ -32,6 +33,12 @@ def test_sweep_is_stored_and_a_rerun_only_loads(tmp_path, monkeypatch):
     assert np.all(np.isfinite(df[["test_loss", "excess_loss", "generator_test_loss"]]))
     np.testing.assert_allclose(df["excess_loss"], df["test_loss"] - df["entropy"])
     assert (df["n_kept"] == 12).all()  # filter_frac 0.25 of 16 samples dropped
+    assert (df["kept_fraction"] == 0.75).all()
+    # the threshold separates the kept samples from the dropped ones (perplexity per token)
+    gen = pd.read_parquet(next((tmp_path / "lm_generator").glob("*.parquet")))
+    threshold = df["perplexity_threshold"].iloc[0]
+    assert np.exp(gen["nll"][gen["kept"]]).max() == pytest.approx(threshold, rel=1e-6)
+    assert np.exp(gen["nll"][~gen["kept"]]).min() >= threshold
     assert len(list((tmp_path / "lm_student").glob("*.parquet"))) == 2
     assert not list((tmp_path / "lm_checkpoints").glob("*")), "finished runs leave no checkpoint"
 

@@ -52,6 +52,11 @@ def test_an_alias_and_its_name_select_the_figure_once() -> None:
     ]
 
 
+def test_figure8_selects_both_halves_and_not_the_new_size_figure() -> None:
+    assert [f.name for f in select(["fig8"])] == ["lm_synthetic_fraction", "lm_depth"]
+    assert registry()["lm_model_size"].paper == NEW
+
+
 def test_unknown_paper_figure_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["figures", "--only", "fig99", "--list"]) == 2
     err = capsys.readouterr().err

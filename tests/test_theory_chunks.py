@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import simcollapse as sc
-from simcollapse.theory import random_projection, ridge
+from simcollapse.theory import _points, random_projection, ridge
 from simcollapse.theory._points import chunk_points, table_nodes
 
 PROB = sc.Problem.power_law(d=120, alpha=1.5, source=1.5, c2=0.5, sigma2=1.0)
@@ -60,3 +60,32 @@ def test_sizes_depend_on_d_only():
         c, t = chunk_points(d), table_nodes(d)
         assert c & (c - 1) == 0 and t & (t - 1) == 0
         assert 16 <= c <= 4096 and 256 <= t <= 4096
+
+
+@pytest.mark.parametrize("setting", ["ridge", "rp"])
+def test_chunk_with_a_root_off_the_table_equals_one_program(setting):
+    # lam far above the spectrum puts the root above the table: that chunk takes the Newton loop
+    n, m, lam = _grid(9, 7)
+    lam[4] = 1e12
+    with jax.enable_x64(True):
+        if setting == "ridge":
+            chunked = sc.theory.ridge_error(PROB, n, lam, 0.4, throw=False)
+            whole = ridge._ridge_terms_jit(PROB, n, lam, 0.4)
+        else:
+            chunked = sc.theory.rp_error(PROB, n, m, lam, 0.4, throw=False)
+            whole = random_projection._rp_terms_jit(PROB, n, m, lam, 0.4)
+    assert np.all(chunked.status == sc.Status.CONVERGED)
+    for got, want in zip(chunked, whole, strict=True):
+        # atol: at lam = 1e12 the response term is a difference of O(1) terms, zero to rounding
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-12, atol=1e-15)
+
+
+def test_table_built_once_per_spectrum():
+    probs = [sc.Problem.isotropic(61, c2=c2) for c2 in (0.1, 0.2, 0.3)]  # one spectrum
+    key = _points._digest(np.asarray(probs[0].eigs))
+    tables = []
+    for prob in probs:
+        sc.theory.ridge_error(prob, np.geomspace(10, 1e4, 5), 1e-3, 0.1)
+        tables.append(_points._tables[key])
+    assert tables[0] is tables[1] is tables[2]
+    assert tables[0].t.shape == (_points.table_nodes(61),)

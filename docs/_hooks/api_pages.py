@@ -15,8 +15,10 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:
+    from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = [
     ("simcollapse", "simcollapse", "The public layer: everything users call is re-exported here."),
     ("simcollapse.problem", "Problem", "The spectrum, teacher, shift and noise of a problem."),
+    ("simcollapse.data_problems", "Problems from data", "Problems from a covariance or data."),
     ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
     ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
     ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),
@@ -48,10 +51,41 @@ def _present() -> list[tuple[str, str, str]]:
     return [m for m in MODULES if importlib.util.find_spec(m[0]) is not None]
 
 
+# Public objects rendered on a module's page besides the module itself: names re-exported only by
+# the top-level package, the NumPy/SciPy baselines the benchmarks time against, and names that
+# mkdocstrings cannot render from ``__all__``.
+EXTRA = {
+    "simcollapse": [
+        "simcollapse.MonteCarlo",
+        "simcollapse.enable_compilation_cache",
+        "simcollapse.compilation_cache_dir",
+    ],
+    "simcollapse.bench": ["simcollapse.bench.baselines"],
+    # A name that is both a submodule and the function it exports: griffe sees the module.
+    "simcollapse.figures": ["simcollapse.figures.registry.registry"],
+    "simcollapse.lm": ["simcollapse.lm.train.train"],
+}
+# The top-level package re-exports names documented on their own pages: show its docstring only.
+DOCSTRING_ONLY = {"simcollapse"}
+
+
+def directives(module: str) -> list[tuple[str, dict[str, object]]]:
+    """The ``:::`` directives of a module's page: (identifier, mkdocstrings options)."""
+    options: dict[str, object] = {"members": False} if module in DOCSTRING_ONLY else {}
+    return [(module, options)] + [(name, {}) for name in EXTRA.get(module, [])]
+
+
+def _directive(identifier: str, options: dict[str, object]) -> str:
+    lines = [f"::: {identifier}"]
+    if options:
+        lines.append("    options:")
+        lines += [f"      {key}: {str(value).lower()}" for key, value in options.items()]
+    return "\n".join(lines)
+
+
 def _page(module: str, title: str, blurb: str) -> str:
-    # The top-level package re-exports names documented on their own pages: show its docstring.
-    options = "\n    options:\n      members: false" if module == "simcollapse" else ""
-    return f"# {title}\n\n{blurb}\n\n::: {module}{options}\n"
+    body = "\n\n".join(_directive(*d) for d in directives(module))
+    return f"# {title}\n\n{blurb}\n\n{body}\n"
 
 
 def _nav_files(nav: object) -> set[str]:
@@ -88,6 +122,8 @@ def on_config(config):  # noqa: ANN001, ANN201 (MkDocs hook signature)
 
 
 def on_files(files: Files, config) -> Files:  # noqa: ANN001
+    from mkdocs.structure.files import File
+
     present = _present()
     index = ["# API reference\n", "Generated from the docstrings of every public module.\n"]
     index += [f"* [`{m}`]({m}.md): {blurb}" for m, _, blurb in present]

@@ -33,6 +33,14 @@ class FitStatus:
     * ``too_few_points``: fewer than 4 distinct x values (only with ``throw=False``).
     * ``not_identifiable``: no decaying part (A = 0: the curve is flat within its noise) or the
       exponent ran to an end of its range [0.02, 6] (no curvature to separate a from E_inf).
+
+    Example:
+      >>> import numpy as np, pandas as pd
+      >>> n = np.geomspace(10, 1e5, 12)
+      >>> flat = pd.DataFrame({"n": n, "total": np.full(12, 0.5)})
+      >>> status = fit_power_law(flat, bootstrap=0).fits.status.iloc[0]
+      >>> FitStatus.OK, status == FitStatus.NOT_IDENTIFIABLE
+      ('ok', True)
     """
 
     OK = "ok"
@@ -51,6 +59,13 @@ class PowerLawFits:
       points: one row per input row: the ``by`` columns, x, y, fitted, and residual
         (log y - log fitted).
       x, y: the names of the columns that were fitted.
+
+    Example:
+      >>> import numpy as np, pandas as pd
+      >>> n = np.geomspace(10, 1e5, 12)
+      >>> fits = fit_power_law(pd.DataFrame({"n": n, "total": 0.01 + 2.0 * n**-0.7}), bootstrap=0)
+      >>> fits.x, fits.y, len(fits.fits), len(fits.points)
+      ('n', 'total', 1, 12)
     """
 
     fits: pd.DataFrame

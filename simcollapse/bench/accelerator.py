@@ -21,7 +21,7 @@ from simcollapse.bench import lm, mnist, peak, simulate, theory
 FULL: dict[str, Any] = {
     "peak": {"matmul_n": [4096, 8192], "eigh_n": [4096], "dtypes": ["float32", "float64"]},
     "theory": {"d": [1000], "sizes": [10**7], "baseline_points": 50, "max_elements": 1e11},
-    "simulate": {"d": [4096], "side": 16, "reps": 8, "baseline_max_solves": 8},
+    "simulate": {"d": [4096], "factorise_d": [], "side": 16, "reps": 8, "baseline_max_solves": 8},
     "dtypes": ["float32", "float64"],
     "mnist_widths": [1000, 4000, 16000],
     "lm_sizes": None,
@@ -29,7 +29,7 @@ FULL: dict[str, Any] = {
 REDUCED: dict[str, Any] = {
     "peak": {"matmul_n": [256], "eigh_n": [128], "dtypes": ["float32", "float64"]},
     "theory": {"d": [100], "sizes": [10**4], "baseline_points": 20},
-    "simulate": {"d": [64], "side": 4, "reps": 2, "baseline_max_solves": 16},
+    "simulate": {"d": [64], "factorise_d": [], "side": 4, "reps": 2, "baseline_max_solves": 16},
     "dtypes": ["float32", "float64"],
     "mnist_widths": [256],
     "lm_sizes": ["nano"],

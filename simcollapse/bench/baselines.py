@@ -25,7 +25,15 @@ def _df(eigs: np.ndarray, t: float) -> tuple[float, float]:
 
 
 def ridge_point(prob: Any, n: float, lam: float, p2: float) -> tuple[float, float, float, float]:
-    """(bias, variance, zeta, total) of Theorem 1 at one point, kappa by brentq."""
+    """(bias, variance, zeta, total) of Theorem 1 at one point, kappa by brentq.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0, sigma2=1.0)
+      >>> ref = ridge_point(prob, 100.0, 1e-2, 0.1)
+      >>> bool(np.isclose(ref[3], sc.theory.ridge_error(prob, 100, 1e-2, 0.1).total, rtol=1e-10))
+      True
+    """
     s, w2, dl, sigma2 = (
         np.asarray(v, float) for v in (prob.eigs, prob.w1_sq, prob.delta_sq, prob.sigma2)
     )
@@ -54,7 +62,15 @@ def ridge_point(prob: Any, n: float, lam: float, p2: float) -> tuple[float, floa
 def rp_point(
     prob: Any, n: float, m: float, lam: float, p2: float
 ) -> tuple[float, float, float, float]:
-    """(bias, variance, zeta, total) of Theorem 2 at one point, theta_0 and theta by brentq."""
+    """(bias, variance, zeta, total) of Theorem 2 at one point, theta_0 and theta by brentq.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0, sigma2=1.0)
+      >>> ref = rp_point(prob, 200.0, 30.0, 1e-3, 0.1)
+      >>> bool(np.isclose(ref[3], sc.theory.rp_error(prob, 200, 30, 1e-3, 0.1).total, rtol=1e-10))
+      True
+    """
     s, w2, dl, sigma2 = (
         np.asarray(v, float) for v in (prob.eigs, prob.w1_sq, prob.delta_sq, prob.sigma2)
     )
@@ -92,7 +108,17 @@ def rp_point(
 
 
 def theory_loop(prob: Any, points: dict[str, np.ndarray], model: str = "ridge") -> np.ndarray:
-    """The SciPy loop over flat points (keys n, lam, p2 and m for "rp"): (P, 4) float64."""
+    """The SciPy loop over flat points (keys n, lam, p2 and m for "rp"): (P, 4) float64.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0)
+      >>> points = {"n": np.array([100.0, 400.0]), "lam": np.full(2, 1e-2), "p2": np.full(2, 0.1)}
+      >>> table = theory_loop(prob, points)
+      >>> th = sc.theory.ridge_error(prob, [100, 400], 1e-2, 0.1)
+      >>> table.shape, bool(np.allclose(table[:, 3], th.total))
+      ((2, 4), True)
+    """
     out = np.empty((points["n"].size, 4))
     for i in range(points["n"].size):
         if model == "ridge":
@@ -105,7 +131,14 @@ def theory_loop(prob: Any, points: dict[str, np.ndarray], model: str = "ridge") 
 
 
 def draw_numpy(prob: Any, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """X (n x d) ~ N(0, diag(eigs)), eps ~ N(0, sigma^2), delta ~ N(0, diag(delta_sq))."""
+    """X (n x d) ~ N(0, diag(eigs)), eps ~ N(0, sigma^2), delta ~ N(0, diag(delta_sq)).
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> x, eps, delta = draw_numpy(sc.Problem.isotropic(5), 8, np.random.default_rng(0))
+      >>> x.shape, eps.shape, delta.shape
+      ((8, 5), (8,), (5,))
+    """
     d = prob.eigs.shape[-1]
     x = rng.standard_normal((n, d)) * np.sqrt(prob.eigs)
     eps = rng.standard_normal(n) * np.sqrt(prob.sigma2)
@@ -129,6 +162,15 @@ def simulate_loop(
     (a list of (X, eps, delta)) to reproduce the project's numbers exactly; by default the
     draws come from ``np.random.default_rng(seed)`` inside the timed loop. Needs n >= d or
     lam > 0 (a solve, not the min-norm interpolator).
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> errors = simulate_loop(prob, 100, np.array([1e-2]), np.array([20]), reps=200)
+      >>> th = sc.theory.ridge_error(prob, 100, 1e-2, 0.2).total  # n2 = 20 of 100 rows: p2 = 0.2
+      >>> stderr = errors.std(axis=0) / np.sqrt(200)
+      >>> errors.shape, bool(abs(errors.mean(axis=0)[0] - th) < 4 * stderr[0])
+      ((200, 1), True)
     """
     rng = np.random.default_rng(seed)
     s = np.asarray(prob.eigs, float)

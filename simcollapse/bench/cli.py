@@ -31,7 +31,7 @@ COMMAND_ENV = "SIMCOLLAPSE_BENCH_COMMAND"  # the command as typed, passed to the
 STANDARD: dict[str, dict[str, Any]] = {
     "peak": {"matmul_n": [1024, 2048], "eigh_n": [1024], "dtypes": ["float64"]},
     "theory": {"d": [1000], "sizes": [1000, 10_000, 100_000], "baseline_points": 200},
-    "simulate": {"d": [256]},
+    "simulate": {"d": [256], "factorise_d": []},
     "sweep": {},
     "fits": {"curves": [10_000], "baseline_curves": 500},
     "scaling": {

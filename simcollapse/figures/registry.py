@@ -50,6 +50,11 @@ class FigureContext:
       corpus: a user text corpus, or None (the built-in story grammar).
       progress: show progress bars.
       seed: base seed for every random draw.
+
+    Example:
+      >>> ctx = FigureContext()
+      >>> ctx.mode, ctx.store is None, ctx.seed
+      ('quick', True, 0)
     """
 
     mode: Mode = "quick"
@@ -72,6 +77,13 @@ class Figure:
       group: which part of the project it belongs to (theory, mixing, mnist, lm).
       paper: the figure of the paper it reproduces ("Figure 1", "Figure 7, left") or
         ``NEW`` ("new: not in the paper").
+
+    Example:
+      >>> import pandas as pd
+      >>> fig = Figure("demo", "a demo figure", compute=lambda ctx: pd.DataFrame({"x": [ctx.seed]}),
+      ...          plot=lambda table: None, paper="Figure 1")
+      >>> fig.paper_number, fig.compute(FigureContext(seed=3)).x.tolist()
+      (1, [3])
     """
 
     name: str
@@ -99,7 +111,19 @@ _REGISTRY: dict[str, Figure] = {}
 
 
 def register(figure: Figure) -> Figure:
-    """Add a figure to the registry (a name registered twice is an error)."""
+    """Add a figure to the registry (a name registered twice is an error).
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> pareto = get("pareto")
+      >>> register(pareto) is pareto  # registering the same figure again is harmless
+      True
+      >>> register(Figure("pareto", "another", compute=pareto.compute, plot=pareto.plot))
+      Traceback (most recent call last):
+          ...
+      ValueError: a figure named 'pareto' is already registered
+    """
     if figure.name in _REGISTRY and _REGISTRY[figure.name] is not figure:
         raise ValueError(f"a figure named {figure.name!r} is already registered")
     _REGISTRY[figure.name] = figure
@@ -107,11 +131,27 @@ def register(figure: Figure) -> Figure:
 
 
 def registry() -> dict[str, Figure]:
-    """All registered figures, in registration order."""
+    """All registered figures, in registration order.
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> figures = registry()
+      >>> figures["pareto"].paper, list(figures) == names()
+      ('Figure 1', True)
+    """
     return dict(_REGISTRY)
 
 
 def names() -> list[str]:
+    """The names of the registered figures, in registration order.
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> "pareto" in names()
+      True
+    """
     return list(_REGISTRY)
 
 
@@ -126,7 +166,18 @@ def _paper_number(alias: str) -> int | None:
 
 
 def get(name: str) -> Figure:
-    """The figure called ``name``; an unknown name raises a KeyError listing the known ones."""
+    """The figure called ``name``; an unknown name raises a KeyError listing the known ones.
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> get("pareto").group
+      'theory'
+      >>> get("nope")  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+          ...
+      KeyError: "unknown figure 'nope'; known figures: ..."
+    """
     try:
         return _REGISTRY[name]
     except KeyError:

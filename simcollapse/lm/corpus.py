@@ -3,9 +3,10 @@
 Two sources of real stories (paper Section 5 trains on TinyStories/BabiStories):
 
 * a user corpus: a plain-text file, one story per line, or stories separated by a marker the
-  user names (``separator``), read by ``load_corpus``; it is tokenised with a byte-level BPE
-  tokenizer (the ``tokenizers`` package) trained on the real training split only and cached
-  beside the data (``bpe_tokenizer``);
+  user names (``separator``; ``<|endoftext|>`` is recognised by itself), read by
+  ``load_corpus``; it is tokenised with a byte-level BPE tokenizer (the ``tokenizers``
+  package) trained on the real training split only and cached beside the data
+  (``bpe_tokenizer``);
 * the built-in story grammar (``grammar.py``), tokenised byte by byte (``ByteTokenizer``), so the
   per-token entropy of the stream is known exactly.
 
@@ -27,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 __all__ = [
+    "END_OF_TEXT",
     "BPETokenizer",
     "ByteTokenizer",
     "RealSplits",
@@ -37,6 +39,10 @@ __all__ = [
     "load_corpus",
     "split_stories",
 ]
+
+
+#: The story separator of the TinyStories text files; ``load_corpus`` splits on it when it is there.
+END_OF_TEXT = "<|endoftext|>"
 
 
 class Tokenizer(Protocol):
@@ -52,7 +58,14 @@ class Tokenizer(Protocol):
 
 
 class ByteTokenizer:
-    """UTF-8 bytes as tokens 0..255, plus BOS = 256 and EOS = 257 (vocabulary 258)."""
+    """UTF-8 bytes as tokens 0..255, plus BOS = 256 and EOS = 257 (vocabulary 258).
+
+    Example:
+      >>> tok = ByteTokenizer()
+      >>> ids = tok.encode(["héllo"])[0]
+      >>> tok.vocab_size, len(ids), tok.decode(ids + [tok.eos_id])
+      (258, 6, 'héllo')
+    """
 
     vocab_size = 258
     bos_id = 256
@@ -66,7 +79,17 @@ class ByteTokenizer:
 
 
 class BPETokenizer:
-    """A trained ``tokenizers.Tokenizer`` (byte-level BPE) with ``<|bos|>``/``<|eos|>`` specials."""
+    """A trained ``tokenizers.Tokenizer`` (byte-level BPE) with ``<|bos|>``/``<|eos|>`` specials.
+
+    Example:
+      >>> from simcollapse.lm import default_grammar
+      >>> tok = bpe_tokenizer(default_grammar().sample(200, seed=0), vocab_size=300)
+      >>> isinstance(tok, BPETokenizer), tok.vocab_size <= 300, tok.eos_id != tok.bos_id
+      (True, True, True)
+      >>> story = "the cat sat."
+      >>> tok.decode(tok.encode([story])[0]) == story
+      True
+    """
 
     def __init__(self, tokenizer: object) -> None:
         self._tok = tokenizer
@@ -87,8 +110,10 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
 
     Args:
       path: a UTF-8 text file.
-      separator: the marker between stories (e.g. ``"<|endoftext|>"``); None: one story per line.
-        Each story is stripped of surrounding white space; empty stories are dropped.
+      separator: the marker between stories (e.g. ``"<|endoftext|>"``); None: ``END_OF_TEXT``
+        (``"<|endoftext|>"``, as in the TinyStories text files) if the file holds it, else one
+        story per line. Each story is stripped of surrounding white space; empty stories are
+        dropped.
 
     Returns:
       The stories, in file order.
@@ -97,6 +122,13 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
       FileNotFoundError: if ``path`` does not exist or is not a file.
       ValueError: if ``separator`` is the empty string, the file is binary or not UTF-8, or it
         holds no story.
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "stories.txt"
+      >>> _ = path.write_text("Once there was a cat.\\n\\nThe end came soon.\\n")
+      >>> load_corpus(path)
+      ['Once there was a cat.', 'The end came soon.']
     """
     p = Path(path)
     if not p.is_file():
@@ -104,6 +136,8 @@ def load_corpus(path: str | os.PathLike[str], separator: str | None = None) -> l
     if separator is not None and separator == "":
         raise ValueError("separator must be a non-empty string or None (one story per line)")
     text = _read_text(p)
+    if separator is None and END_OF_TEXT in text:
+        separator = END_OF_TEXT
     pieces = text.splitlines() if separator is None else text.split(separator)
     stories = [s.strip() for s in pieces if s.strip()]
     if not stories:
@@ -138,6 +172,11 @@ class RealSplits:
       test: held-out real stories, on which every model's loss is measured.
       generator: the generator's real training subset (never shown to the students).
       student: the students' real pool.
+
+    Example:
+      >>> splits = split_stories([f"s{i}." for i in range(6)], 2, 2, 2, seed=0)
+      >>> type(splits).__name__, len(set(splits.test) | set(splits.generator) | set(splits.student))
+      ('RealSplits', 6)
     """
 
     test: list[str]
@@ -164,6 +203,12 @@ def split_stories(
 
     Raises:
       ValueError: if a size is out of range or there are too few distinct stories.
+
+    Example:
+      >>> stories = [f"story {i}." for i in range(10)] + ["story 0."]  # one duplicate
+      >>> splits = split_stories(stories, n_test=2, n_generator=3, n_student=None, seed=0)
+      >>> type(splits).__name__, len(splits.test), len(splits.generator), len(splits.student)
+      ('RealSplits', 2, 3, 5)
     """
     for name, v in (("n_test", n_test), ("n_generator", n_generator), ("n_student", n_student)):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
@@ -202,6 +247,13 @@ def bpe_tokenizer(
 
     Raises:
       ValueError: if ``vocab_size`` is out of range or ``train_stories`` is empty.
+
+    Example:
+      >>> from simcollapse.lm import default_grammar
+      >>> stories = default_grammar().sample(200, seed=0)
+      >>> tok = bpe_tokenizer(stories, vocab_size=300)
+      >>> len(tok.encode(stories[:1])[0]) < len(stories[0].encode())  # fewer tokens than bytes
+      True
     """
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
@@ -243,6 +295,11 @@ class Rows:
         a model reads ``tokens[:, :-1]`` and predicts ``tokens[:, 1:]``.
       n_valid: int32 array (n,): how many targets of each row count (story tokens + EOS, at most
         ``context``); later targets are padding and are masked out of every loss.
+
+    Example:
+      >>> rows = encode_rows([[5, 6], [7]], context=3, bos_id=0, eos_id=1)
+      >>> type(rows).__name__, rows.tokens.shape, rows.n_valid.tolist()
+      ('Rows', (2, 4), [3, 2])
     """
 
     tokens: np.ndarray
@@ -280,6 +337,11 @@ def encode_rows(
     Raises:
       ValueError: if ``token_lists`` is empty, ``context`` < 1, or ``context`` exceeds the longest
         story plus its EOS token (and ``allow_long_context`` is False).
+
+    Example:
+      >>> rows = encode_rows([[5, 6, 7], [8]], context=4, bos_id=0, eos_id=1)
+      >>> rows.tokens.tolist(), rows.n_valid.tolist()
+      ([[0, 5, 6, 7, 1], [0, 8, 1, 1, 1]], [4, 2])
     """
     if not isinstance(context, (int, np.integer)) or context < 1:
         raise ValueError(f"context must be an integer >= 1, got {context!r}")

@@ -2,11 +2,13 @@
 
 Follows the paper's Section 5 (GPT-2 on BabiStories): a *generator* GPT is trained on a subset of
 the real stories that is then held out of the students' data; it samples synthetic stories
-(temperature and top-p configurable, 1 and 1 by default), optionally filtered by dropping the
-``filter_frac`` of samples the generator itself finds least likely (highest per-token NLL); its
-test loss on real text is recorded as the synthetic data's quality. *Students* of several sizes
-are then trained from scratch on the same token budget, each batch row synthetic with
-probability p2, and their test loss on held-out real stories is logged against tokens seen.
+(temperature and top-p configurable, 1 and 1 by default) and filters them for quality as the paper
+does: the ``filter_frac`` of samples with the highest per-token perplexity under the generator (the
+model trained on real stories) are dropped, and the fraction kept and the perplexity threshold are
+recorded with every run; its test loss on real text is recorded as the synthetic data's quality.
+*Students* of several sizes are then trained from scratch on the same token budget, each batch
+row synthetic with probability p2, and their test loss on held-out real stories is logged against
+tokens seen.
 
 Every student run (size, p2, seed) is a point of a sweep: with a ``ResultStore`` a finished
 run is cached as one parquet table and a rerun resumes where it stopped (an unfinished run
@@ -59,7 +61,8 @@ class LMExperiment:
     Attributes:
       corpus: a user corpus file; None: the built-in story grammar (byte tokens).
       grammar_plots: the grammar's distribution of the number of plot sentences.
-      separator: story separator of the corpus; None: one story per line.
+      separator: story separator of the corpus; None: "<|endoftext|>" if the file holds it,
+        else one story per line.
       bpe_vocab: BPE vocabulary size for a user corpus.
       n_test, n_generator, n_student: sizes of the three disjoint real sets (``n_student``
         None: every remaining story of a corpus).
@@ -75,6 +78,15 @@ class LMExperiment:
       temperature, top_p: generator sampling settings.
       filter_frac: fraction of samples dropped, highest generator perplexity first, in [0, 1).
       dropout, positions, bf16: model options shared by every model.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, sizes=("nano",))
+      >>> exp.corpus is None, exp.sizes, exp.p2s == PAPER_P2S
+      (True, ('nano',), True)
+      >>> LMExperiment(p2s=(1.5,))
+      Traceback (most recent call last):
+          ...
+      ValueError: p2 must be in [0, 1], got p2=1.5 in p2s=(1.5,)
     """
 
     corpus: str | None = None
@@ -175,6 +187,11 @@ class LMData:
       tokenizer: byte-level (grammar) or BPE (corpus).
       test, generator, student: their rows.
       entropy: the irreducible loss in nats/token (grammar), NaN for a user corpus.
+
+    Example:
+      >>> data = prepare_data(LMExperiment(n_test=8, n_generator=16, n_student=32, context=64))
+      >>> type(data).__name__, type(data.tokenizer).__name__, data.entropy > 0
+      ('LMData', 'ByteTokenizer', True)
     """
 
     splits: RealSplits
@@ -194,6 +211,12 @@ def prepare_data(exp: LMExperiment) -> LMData:
 
     Raises:
       FileNotFoundError / ValueError: a missing or empty corpus, too few stories.
+
+    Example:
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64)
+      >>> data = prepare_data(exp)
+      >>> data.test.tokens.shape[0], data.generator.tokens.shape[0], data.student.tokens.shape[0]
+      (8, 16, 32)
     """
     if exp.corpus is None:
         g = default_grammar(exp.grammar_plots)
@@ -231,7 +254,18 @@ def run_generator(
     Returns:
       (synthetic rows kept after the filter, info dict with generator_test_loss,
       synthetic_nll (mean per-token NLL of the kept samples under the generator),
-      n_kept, mean_tokens).
+      n_kept, kept_fraction (n_kept / samples drawn), perplexity_threshold (exp of the largest
+      per-token NLL kept: every kept sample has a per-token perplexity at or below it), and
+      mean_tokens).
+
+    Example:
+      >>> from simcollapse.lm import TrainConfig
+      >>> steps = TrainConfig(steps=2, batch_size=4, warmup_steps=1)
+      >>> exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, n_synthetic=8,
+      ...                generator_size="nano", generator_train=steps)
+      >>> synthetic, stats = run_generator(exp, prepare_data(exp))
+      >>> synthetic.tokens.shape[0], stats["n_kept"]  # no quality filter: all 8 kept
+      (8, 8)
     """
     key = exp.run_key("generator")
 
@@ -277,11 +311,11 @@ def run_generator(
         "generator_test_loss": float(table["generator_test_loss"].iloc[0]),
         "synthetic_nll": float(kept["nll"].mean()),
         "n_kept": len(kept),
+        "kept_fraction": len(kept) / len(table),
+        "perplexity_threshold": float(np.exp(kept["nll"].max())),
         "mean_tokens": float(np.mean([len(t) for t in kept["tokens"]])),
     }
     return rows, info
-
-
 
 
 def run_lm_experiment(
@@ -304,7 +338,16 @@ def run_lm_experiment(
     Returns:
       A tidy DataFrame, one row per (size, p2, seed, evaluation): size, layers, width, heads,
       n_params, p2, seed, step, tokens, train_loss, test_loss, entropy, excess_loss (test_loss
-      - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll.
+      - entropy; NaN for a user corpus), generator_test_loss, synthetic_nll, n_kept,
+      kept_fraction, perplexity_threshold (the quality filter, see ``run_generator``),
+      mean_tokens.
+
+    Example:
+      >>> from simcollapse.lm import quick_experiment
+      >>> exp = quick_experiment()
+      >>> len(exp.sizes) * len(exp.p2s) * len(exp.seeds)  # students to train: minutes on a CPU
+      8
+      >>> table = run_lm_experiment(exp, store=None)  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 
@@ -373,6 +416,8 @@ def run_lm_experiment(
         "generator_test_loss",
         "synthetic_nll",
         "n_kept",
+        "kept_fraction",
+        "perplexity_threshold",
         "mean_tokens",
     ]
     return out[cols]

@@ -1,15 +1,21 @@
 """Registered figures of the language-model experiment (paper Section 5).
 
-* ``lm_synthetic_fraction``: real test loss against tokens seen, one curve per p2, one panel per
-  student size (the paper's loss-versus-training-tokens curves for GPT-2 on BabiStories).
-* ``lm_model_size``: final real test loss against the number of parameters, one curve per p2.
+* ``lm_synthetic_fraction`` (paper Figure 8, left): real test loss against tokens seen, one curve
+  per p2, one panel per student size (mean over seeds, standard-error band);
+* ``lm_model_size`` (not in the paper): final real test loss against the number of parameters,
+  one curve per p2, from the same students;
+* ``lm_depth`` (paper Figure 8, right, in ``lm.depth``): students of three depths at p2 = 1.
 
-On the built-in grammar both plot the *excess* loss over the grammar's exact per-token entropy
-(the irreducible loss); on a user corpus, the raw test loss. ``quick`` mode: short one-plot
-grammar stories, two toy sizes, p2 in {0, 0.1, 0.5, 1}, 64 steps of 16 rows (about 1.5 minutes
-on a 2-core CPU for both figures; they share one experiment). ``default``: five of the paper's p2,
-three seeds and four times the steps of ``quick``. ``full`` mode: the full grammar
-(or ``--corpus``), sizes from 2 to 12 layers, the paper's p2 grid, three seeds (a GPU job).
+Generated stories are filtered for quality at every level: the ``FILTER_FRAC`` (10%) with the
+highest per-token perplexity under the generator are dropped; the tables carry the fraction kept
+and the perplexity threshold, and the figures print them.
+
+On the built-in grammar the figures plot the *excess* loss over the grammar's exact per-token
+entropy (the irreducible loss); on a user corpus (``figures --corpus FILE``), the raw test loss.
+``quick``: short one-plot grammar stories, two toy sizes (nano, toy), p2 in {0, 0.1, 0.5, 1},
+one seed, 64 steps of 16 rows. ``default``: p2 in {0, 0.02, 0.1, 0.2, 0.5, 1}, three seeds,
+512 steps (eight times quick). ``full``: sizes from 2 to 12 layers, the paper's p2 grid, three
+seeds (a GPU job).
 """
 
 from __future__ import annotations
@@ -20,15 +26,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
 
-__all__ = ["default_experiment", "full_experiment", "quick_experiment"]
+__all__ = [
+    "FILTER_FRAC",
+    "default_experiment",
+    "final_loss_rank_correlation",
+    "full_experiment",
+    "level_experiment",
+    "quick_experiment",
+]
+
+#: Quality filter of every level: the generated stories with the highest per-token perplexity
+#: under the generator (trained on real stories), this fraction of them, are dropped.
+FILTER_FRAC = 0.1
 
 
 def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """The CPU-sized experiment behind ``figures --quick`` (weak generator, toy students)."""
+    """The CPU-sized experiment behind ``figures --quick`` (weak generator, toy students).
+
+    Example:
+      >>> exp = quick_experiment(seed=0)
+      >>> exp.sizes, exp.seeds
+      (('nano', 'toy'), (0,))
+    """
     recipe = TrainConfig(
         steps=64, batch_size=16, lr=1e-2, warmup_steps=6, eval_every=16, eval_batch=64
     )
@@ -48,17 +71,27 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
         student_train=recipe,
         generator_train=recipe,  # the same recipe and size as nano: one compiled step for both
         n_synthetic=256,
+        filter_frac=FILTER_FRAC,
     )
 
 
 def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """The hour-budget CPU level: five of the paper's p2, three seeds, four times the steps."""
+    """The hour-budget CPU level: six of the paper's p2, three seeds, eight times the steps.
+
+    512 steps of 16 rows (about 0.85M tokens per student): the clean students are still
+    improving at the end while the synthetic-heavy ones have levelled off near the generator.
+
+    Example:
+      >>> exp = default_experiment(seed=0)
+      >>> exp.p2s, exp.seeds, exp.student_train.steps
+      ((0.0, 0.02, 0.1, 0.2, 0.5, 1.0), (0, 1, 2), 512)
+    """
     recipe = TrainConfig(
-        steps=256, batch_size=16, lr=1e-2, warmup_steps=24, eval_every=32, eval_batch=64
+        steps=512, batch_size=16, lr=1e-2, warmup_steps=24, eval_every=32, eval_batch=64
     )
     return dataclasses.replace(
         quick_experiment(seed, corpus),
-        p2s=(0.0, 0.01, 0.1, 0.5, 1.0),
+        p2s=(0.0, 0.02, 0.1, 0.2, 0.5, 1.0),
         seeds=(seed, seed + 1, seed + 2),
         n_student=4000,
         student_train=recipe,
@@ -68,7 +101,13 @@ def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment
 
 
 def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
-    """Paper-like settings (GPU): sizes up to GPT-2 small, p2 in {0, .001, .01, .1, .5, 1}."""
+    """Paper-like settings (GPU): sizes up to GPT-2 small, p2 in {0, .001, .01, .1, .5, 1}.
+
+    Example:
+      >>> exp = full_experiment(seed=0)
+      >>> exp.p2s, exp.seeds
+      ((0.0, 0.001, 0.01, 0.1, 0.5, 1.0), (0, 1, 2))
+    """
     return LMExperiment(
         corpus=corpus,
         n_test=2000,
@@ -99,17 +138,40 @@ def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
             checkpoint_every=1000,
         ),
         n_synthetic=50_000,
+        filter_frac=FILTER_FRAC,
         dropout=0.1,
         bf16=True,
     )
 
 
+def level_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LMExperiment:
+    """The experiment of a figure level: ``quick_experiment``, ``default_experiment`` or
+    ``full_experiment``.
+
+    Args:
+      mode: "quick", "default" or "full".
+      seed: the data seed and first student seed.
+      corpus: a user corpus file (``figures --corpus``), or None (the built-in grammar).
+
+    Returns:
+      An ``LMExperiment``.
+
+    Raises:
+      ValueError: an unknown mode.
+
+    Example:
+      >>> level_experiment("default").p2s
+      (0.0, 0.02, 0.1, 0.2, 0.5, 1.0)
+    """
+    make = {"quick": quick_experiment, "default": default_experiment, "full": full_experiment}
+    if mode not in make:
+        raise ValueError(f"mode must be one of {', '.join(make)}, got {mode!r}")
+    return make[mode](seed, corpus)
+
+
 def _experiment(ctx: FigureContext) -> LMExperiment:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
-    make = {"quick": quick_experiment, "default": default_experiment, "full": full_experiment}[
-        ctx.mode
-    ]
-    return make(ctx.seed, corpus)
+    return level_experiment(ctx.mode, ctx.seed, corpus)
 
 
 def _compute_curves(ctx: FigureContext) -> pd.DataFrame:
@@ -122,14 +184,73 @@ def _compute_sizes(ctx: FigureContext) -> pd.DataFrame:
     keys = ["size", "n_params", "p2"]
     agg = last.groupby(keys, as_index=False).agg(
         test_loss=("test_loss", "mean"),
-        test_loss_sd=("test_loss", "std"),
+        test_loss_se=("test_loss", "sem"),
         excess_loss=("excess_loss", "mean"),
         n_seeds=("seed", "nunique"),
         tokens=("tokens", "mean"),
         entropy=("entropy", "first"),
         generator_test_loss=("generator_test_loss", "first"),
+        kept_fraction=("kept_fraction", "first"),
+        perplexity_threshold=("perplexity_threshold", "first"),
     )
-    return agg.fillna({"test_loss_sd": 0.0}).sort_values(["p2", "n_params"])
+    return agg.fillna({"test_loss_se": 0.0}).sort_values(["p2", "n_params"])
+
+
+def final_loss_rank_correlation(df: pd.DataFrame) -> pd.Series:
+    """Spearman rank correlation of the synthetic fraction p2 with the final real test loss.
+
+    The paper's Figure 8 (left) claim: at the largest token budget the real test loss rises with
+    p2. Per student size, the test loss at the last evaluation step is averaged over seeds, and
+    the Spearman correlation of those means with p2 is returned (1: the loss rises with every
+    step in p2; at least 0.8 is the claim the figure tests), rounded to 12 decimals.
+
+    Args:
+      df: a ``run_lm_experiment`` table (columns size, p2, seed, step, test_loss), such as
+        ``lm_synthetic_fraction.csv``.
+
+    Returns:
+      A Series indexed by size.
+
+    Raises:
+      ValueError: if a size has fewer than three p2 values (no rank correlation to speak of).
+
+    Example:
+      >>> df = pd.DataFrame({"size": "nano", "p2": [0.0, 0.0, 0.5, 0.5, 1.0, 1.0],
+      ...                    "seed": [0, 1] * 3, "step": 64,
+      ...                    "test_loss": [2.5, 2.7, 2.9, 2.8, 3.0, 3.1]})
+      >>> float(final_loss_rank_correlation(df)["nano"])
+      1.0
+    """
+    from scipy.stats import spearmanr
+
+    out = {}
+    for size, sub in df.groupby("size", sort=False):
+        last = sub[sub["step"] == sub["step"].max()]
+        means = last.groupby("p2")["test_loss"].mean()
+        if len(means) < 3:
+            raise ValueError(
+                f"size {size!r} has {len(means)} p2 values at its last step; need at least 3"
+            )
+        # rounded: a correlation that is exactly 0.8 in exact arithmetic stays 0.8
+        out[size] = round(float(spearmanr(means.index, means.to_numpy()).statistic), 12)
+    return pd.Series(out, name="spearman_p2_final_loss")
+
+
+def _filter_note(df: pd.DataFrame) -> str:
+    """The quality filter in words, for a title: fraction kept and perplexity threshold."""
+    kept, ppl = df["kept_fraction"].iloc[0], df["perplexity_threshold"].iloc[0]
+    return (
+        f"synthetic stories kept: {kept:.0%} (per-token perplexity <= {ppl:.3g} "
+        "under the generator)"
+    )
+
+
+def _mean_se(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+    """Means over seeds of ``col`` and tokens; the standard error of ``col`` (0 for one seed)."""
+    g = df.groupby(by)
+    out = g.agg(tokens=("tokens", "mean"), mean=(col, "mean"), n=(col, "count")).reset_index()
+    out["se"] = (g[col].std(ddof=1).fillna(0.0) / np.sqrt(g[col].count())).to_numpy()
+    return out
 
 
 def _loss_column(df: pd.DataFrame) -> tuple[str, str]:
@@ -168,8 +289,11 @@ def _plot_curves(df: pd.DataFrame) -> Any:
     for ax, size in zip(axes[0], sizes, strict=True):
         sub = df[df["size"] == size]
         for color, p2 in zip(colors, p2s, strict=True):
-            g = sub[sub["p2"] == p2].groupby("step", as_index=False)[["tokens", col]].mean()
-            ax.plot(g["tokens"], g[col], marker="o", ms=3, color=color, label=_p2_label(p2))
+            g = _mean_se(sub[sub["p2"] == p2], ["step"], col)
+            ax.plot(g["tokens"], g["mean"], marker="o", ms=3, color=color, label=_p2_label(p2))
+            ax.fill_between(
+                g["tokens"], g["mean"] - g["se"], g["mean"] + g["se"], color=color, alpha=0.25
+            )
         gen = sub["generator_test_loss"].iloc[0] - (
             sub["entropy"].iloc[0] if col == "excess_loss" else 0.0
         )
@@ -188,6 +312,10 @@ def _plot_curves(df: pd.DataFrame) -> Any:
         bbox_to_anchor=(1.02, 1.0),
         fontsize="small",
     )
+    seeds = df["seed"].nunique()
+    fig.suptitle(
+        f"mean over {seeds} seed(s), band: standard error; {_filter_note(df)}", fontsize="small"
+    )
     return fig
 
 
@@ -204,7 +332,7 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
         ax.errorbar(
             g["n_params"],
             g[col],
-            yerr=g["test_loss_sd"],
+            yerr=g["test_loss_se"],
             marker="o",
             ms=4,
             capsize=3,
@@ -223,7 +351,12 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
     ax.set_xlabel("student size and parameters")
     ax.set_ylabel(f"final {ylabel}")
     tokens = float(np.mean(df["tokens"]))
-    ax.set_title(f"same budget: about {tokens / 1e3:.0f}k tokens per student")
+    seeds = int(df["n_seeds"].max())
+    ax.set_title(
+        f"same budget: about {tokens / 1e3:.0f}k tokens per student; {seeds} seed(s), "
+        f"bars: standard error\n{_filter_note(df)}",
+        fontsize="small",
+    )
     ax.legend(
         title="synthetic\nfraction p2",
         loc="upper left",
@@ -237,7 +370,8 @@ register(
     Figure(
         name="lm_synthetic_fraction",
         caption="GPT students on real + synthetic stories: real test loss against tokens seen, "
-        "one curve per synthetic fraction p2 (paper Section 5).",
+        "one curve per synthetic fraction p2, mean and standard error over seeds; the 10% of "
+        "generated stories with the highest perplexity are filtered out (paper Section 5).",
         compute=_compute_curves,
         plot=_plot_curves,
         group="lm",
@@ -248,10 +382,11 @@ register(
     Figure(
         name="lm_model_size",
         caption="Final real test loss of GPT students against model size, one curve per "
-        "synthetic fraction p2, at a fixed token budget (paper Section 5).",
+        "synthetic fraction p2, at a fixed token budget (the students of "
+        "lm_synthetic_fraction).",
         compute=_compute_sizes,
         plot=_plot_sizes,
         group="lm",
-        paper="Figure 8, right",
+        paper=NEW,
     )
 )

@@ -40,6 +40,11 @@ class GPTConfig:
       positions: "learned" (GPT-2) or "rope" (rotary).
       mlp_ratio: MLP hidden width / ``width`` (>= 1).
       bf16: compute in bfloat16 (parameters and loss stay float32); meant for accelerators.
+
+    Example:
+      >>> cfg = GPTConfig(vocab_size=258, layers=2, width=32, heads=2, context=64)
+      >>> cfg.positions, cfg.width // cfg.heads
+      ('rope', 16)
     """
 
     vocab_size: int
@@ -77,7 +82,8 @@ class GPTConfig:
         return self.width // self.heads
 
 
-#: Model sizes by (layers, width, heads): from a 2-layer toy to GPT-2 small (12/768/12).
+#: Model sizes by (layers, width, heads): from a 2-layer toy to GPT-2 small (12/768/12), and
+#: narrow models from 1 to 24 layers.
 SIZES: dict[str, tuple[int, int, int]] = {
     "nano": (2, 16, 2),
     "toy": (2, 32, 2),
@@ -86,12 +92,32 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "small": (6, 256, 8),
     "medium": (8, 512, 8),
     "gpt2-small": (12, 768, 12),
+    "gpt2-18": (18, 768, 12),
+    "gpt2-24": (24, 768, 12),
+    # Deep and narrow (nano's width): the paper's 12-, 18- and 24-layer comparison at a width a
+    # CPU trains, and shallow ones of the same width for a fast look.
+    "narrow-1": (1, 16, 2),
+    "narrow-4": (4, 16, 2),
+    "narrow-12": (12, 16, 2),
+    "narrow-18": (18, 16, 2),
+    "narrow-24": (24, 16, 2),
 }
 
 
 @dataclasses.dataclass
 class KVCache:
-    """Keys and values of every layer, shape (layers, batch, context, heads, head_dim)."""
+    """Keys and values of every layer, shape (layers, batch, context, heads, head_dim).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from flax import nnx
+      >>> cfg = GPTConfig(vocab_size=258, layers=2, width=32, heads=2, context=16)
+      >>> model = GPT(cfg, rngs=nnx.Rngs(0))
+      >>> empty = jnp.zeros((cfg.layers, 1, cfg.context, cfg.heads, cfg.width // cfg.heads))
+      >>> logits, cache = model(jnp.zeros((1, 4), jnp.int32), cache=KVCache(empty, empty))
+      >>> logits.shape, cache.k.shape
+      ((1, 4, 258), (2, 1, 16, 2, 16))
+    """
 
     k: jax.Array
     v: jax.Array
@@ -242,7 +268,14 @@ class GPT(nnx.Module):
 
 
 def count_params(model: nnx.Module) -> int:
-    """Number of trainable parameters (tied embedding counted once)."""
+    """Number of trainable parameters (tied embedding counted once).
+
+    Example:
+      >>> from flax import nnx
+      >>> cfg = GPTConfig(vocab_size=258, layers=2, width=32, heads=2, context=64)
+      >>> count_params(GPT(cfg, rngs=nnx.Rngs(0)))
+      33728
+    """
     return int(sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param))))
 
 
@@ -258,6 +291,13 @@ def token_nll(logits: jax.Array, targets: jax.Array, n_valid: jax.Array) -> tupl
       (sum of -log p(target) over valid positions, number of valid positions), float32 scalars.
       Their ratio is the token-averaged loss in nats, the quantity bounded below by the
       grammar's ``entropy_per_token``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> logits = jnp.zeros((1, 3, 4))  # uniform over 4 tokens: log 4 nats each
+      >>> total, count = token_nll(logits, jnp.array([[1, 2, 3]]), jnp.array([2]))
+      >>> round(float(total / count), 4), int(count)  # log 4 = 1.3863, the last target is padding
+      (1.3863, 2)
     """
     logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
     nll = -jnp.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]

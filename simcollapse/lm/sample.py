@@ -50,6 +50,12 @@ def top_p_mask(logits: jax.Array, top_p: float) -> jax.Array:
 
     Raises:
       ValueError: if ``top_p`` is outside (0, 1].
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> logits = jnp.log(jnp.array([[0.5, 0.3, 0.2]]))
+      >>> top_p_mask(logits, 0.7).tolist(), top_p_mask(logits, 0.9).tolist()
+      ([[True, True, False]], [[True, True, True]])
     """
     _check(1.0, top_p)
     probs = jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
@@ -77,6 +83,12 @@ def sample_logits(
 
     Raises:
       ValueError: if ``temperature`` < 0 or ``top_p`` is outside (0, 1].
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> logits = jnp.array([[0.0, 5.0, 0.0], [3.0, 0.0, 0.0]])
+      >>> sample_logits(jax.random.key(0), logits, temperature=0.0).tolist()  # greedy: the argmax
+      [1, 0]
     """
     _check(temperature, top_p)
     if temperature == 0.0:
@@ -145,6 +157,16 @@ def generate(
 
     Raises:
       ValueError: on any argument out of range.
+
+    Example:
+      >>> import jax
+      >>> from flax import nnx
+      >>> from simcollapse.lm import GPT, GPTConfig
+      >>> cfg = GPTConfig(vocab_size=258, layers=1, width=16, heads=2, context=16)
+      >>> params = nnx.state(GPT(cfg, rngs=nnx.Rngs(0)), nnx.Param)
+      >>> stories, nll = generate(cfg, params, jax.random.key(0), 3, 8, bos_id=256, eos_id=257)
+      >>> len(stories), all(len(s) <= 8 for s in stories), nll.shape
+      (3, True, (3,))
     """
     _check(temperature, top_p)
     if not isinstance(n, (int, np.integer)) or n < 1:

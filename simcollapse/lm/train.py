@@ -61,6 +61,11 @@ class TrainConfig:
       eval_every: evaluate the test loss every this many steps (and at the last step).
       eval_batch: rows per evaluation batch.
       checkpoint_every: save a checkpoint every this many steps (when a directory is given).
+
+    Example:
+      >>> cfg = TrainConfig(steps=100, warmup_steps=10)
+      >>> cfg.lr, cfg.batch_size
+      (0.003, 16)
     """
 
     steps: int = 200
@@ -108,6 +113,13 @@ def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
 
     lr(t) = lr * t / warmup for t < warmup, then
     lr * (r + (1 - r) * (1 + cos(pi * (t - warmup) / (steps - warmup))) / 2), r = min_lr_ratio.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> opt = make_optimizer(TrainConfig(steps=10, warmup_steps=2))
+      >>> state = opt.init({"w": jnp.ones((2, 2))})
+      >>> type(opt).__name__
+      'GradientTransformationExtraArgs'
     """
     schedule = optax.warmup_cosine_decay_schedule(
         init_value=0.0,
@@ -216,6 +228,16 @@ def evaluate(
 
     Returns:
       sum of -log p(target) / number of valid targets.
+
+    Example:
+      >>> import jax, math
+      >>> from flax import nnx
+      >>> from simcollapse.lm import GPT, GPTConfig, encode_rows
+      >>> rows = encode_rows([[5, 6, 7, 8]] * 4, context=4, bos_id=0, eos_id=1)
+      >>> cfg = GPTConfig(vocab_size=16, layers=1, width=16, heads=2, context=8)
+      >>> params = nnx.state(GPT(cfg, rngs=nnx.Rngs(0)), nnx.Param)
+      >>> abs(evaluate(cfg, params, rows) - math.log(16)) < 0.5  # untrained: about log(vocab)
+      True
     """
     *_, eval_fn = _compiled(model_cfg, train_cfg or TrainConfig())
     n = len(rows)
@@ -240,6 +262,16 @@ class TrainResult:
         (mean over the steps since the last evaluation), test_loss.
       n_params: number of parameters.
       resumed_from: step a checkpoint was restored from (0 for a fresh run).
+
+    Example:
+      >>> import jax
+      >>> from simcollapse.lm import GPTConfig, encode_rows
+      >>> rows = encode_rows([[2, 3, 4], [5, 6]] * 4, context=3, bos_id=0, eos_id=1)
+      >>> cfg = GPTConfig(vocab_size=8, layers=1, width=8, heads=2, context=4)
+      >>> result = train(cfg, TrainConfig(steps=2, batch_size=2, warmup_steps=0), rows, rows,
+      ...                jax.random.key(1))
+      >>> list(result.history.columns)[:3], type(result.model()).__name__
+      (['step', 'tokens', 'train_loss'], 'GPT')
     """
 
     params: Any
@@ -320,6 +352,16 @@ def train(
     Raises:
       ValueError: p2 outside [0, 1], p2 > 0 without synthetic rows, empty rows, or rows whose
         context differs from each other or exceeds the model's.
+
+    Example:
+      >>> import jax
+      >>> from simcollapse.lm import GPTConfig, encode_rows
+      >>> rows = encode_rows([[5, 6, 7, 8]] * 8, context=4, bos_id=0, eos_id=1)
+      >>> cfg = GPTConfig(vocab_size=16, layers=1, width=16, heads=2, context=8)
+      >>> opt = TrainConfig(steps=3, batch_size=4, warmup_steps=1)
+      >>> result = train(cfg, opt, rows, rows, jax.random.key(0))
+      >>> type(result).__name__, len(result.history) > 0, result.n_params > 0
+      ('TrainResult', True, True)
     """
     if not isinstance(p2, (int, float, np.floating)) or not 0.0 <= float(p2) <= 1.0:
         raise ValueError(f"p2 must be a number in [0, 1], got {p2!r}")

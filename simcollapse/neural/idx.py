@@ -29,7 +29,18 @@ _KINDS = {(dt.kind, dt.itemsize): code for code, dt in _CODES.items()}
 
 
 class IDXError(ValueError):
-    """A file that is not a well-formed IDX file (bad magic number, truncated, trailing bytes)."""
+    """A file that is not a well-formed IDX file (bad magic number, truncated, trailing bytes).
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad-idx1-ubyte"
+      >>> _ = bad.write_bytes(bytes([0, 0, 8]))
+      >>> try:
+      ...     read_idx(bad)
+      ... except IDXError as err:
+      ...     print(type(err).__name__)
+      IDXError
+    """
 
 
 def _open(path: Path, mode: str):
@@ -51,8 +62,13 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
         the data; the message names the file and what was expected.
 
     Example:
+      >>> import numpy as np, pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "images-idx3-ubyte.gz"
+      >>> images = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+      >>> back = read_idx(write_idx(path, images))
+      >>> back.shape, back.dtype, bool((back == images).all())
+      ((2, 3, 3), dtype('uint8'), True)
       >>> images = read_idx("mnist/train-images-idx3-ubyte.gz")  # doctest: +SKIP
-      >>> images.shape                                           # doctest: +SKIP
       (60000, 28, 28)
     """
     path = Path(path)
@@ -103,6 +119,13 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
 
     Raises:
       ValueError: an element type or a number of dimensions the format cannot hold.
+
+    Example:
+      >>> import numpy as np, pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels-idx1-ubyte.gz"
+      >>> labels = np.array([3, 1, 4], np.uint8)
+      >>> bool((read_idx(write_idx(path, labels)) == labels).all())
+      True
     """
     arr = np.asarray(array)
     key = (arr.dtype.kind, arr.dtype.itemsize)

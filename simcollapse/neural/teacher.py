@@ -33,7 +33,12 @@ TeacherKind = Literal["pixels", "random_features"]
 
 
 def n_synthetic(n: int, p2: float) -> int:
-    """Number of teacher-labelled images, round(p2 n) (Python's round: half to even)."""
+    """Number of teacher-labelled images, round(p2 n) (Python's round: half to even).
+
+    Example:
+      >>> n_synthetic(10, 0.25), n_synthetic(10, 0.75)  # round(2.5) = 2, round(7.5) = 8
+      (2, 8)
+    """
     check_range("n", n, 1, integer=True)
     check_range("p2", p2, 0.0, 1.0)
     return int(round(p2 * n))
@@ -48,6 +53,11 @@ class MixedSplit:
       val: (n_val,) held-out real images (early stopping); may be empty.
       train: (n,) training images; ``train[:round(p2 n)]`` get teacher labels (``mixed_targets``).
       seed: the seed of the permutation.
+
+    Example:
+      >>> split = draw_split(n_pool=100, n=20, n0=10, seed=0, n_val=5)
+      >>> type(split).__name__, len(split.teacher), len(split.val), len(split.train)
+      ('MixedSplit', 10, 5, 20)
     """
 
     teacher: np.ndarray
@@ -68,6 +78,16 @@ def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> Mixed
 
     Raises:
       ValueError: a size out of range, or n0 + n_val + n > n_pool (message gives all four).
+
+    Example:
+      >>> import numpy as np
+      >>> split = draw_split(n_pool=100, n=20, n0=10, seed=0)
+      >>> len(np.intersect1d(split.teacher, split.train))  # disjoint
+      0
+      >>> draw_split(n_pool=100, n=95, n0=10, seed=0)  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+          ...
+      ValueError: n0 + n_val + n must not exceed the pool of 100 images; ...
     """
     check_range("n", n, 1, integer=True)
     check_range("n0", n0, 1, integer=True)
@@ -89,7 +109,16 @@ def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> Mixed
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Teacher:
-    """A fitted teacher: ``predict(x)`` gives its (continuous) labels; ``test_mse`` is c^2."""
+    """A fitted teacher: ``predict(x)`` gives its (continuous) labels; ``test_mse`` is c^2.
+
+    Example:
+      >>> import numpy as np
+      >>> x = np.random.default_rng(1).standard_normal((50, 5)).astype(np.float32)
+      >>> y = np.eye(2, dtype=np.float32)[(x[:, 0] > 0).astype(int)]  # two one-hot classes
+      >>> teacher = fit_teacher(x[:40], y[:40], x[40:], y[40:])
+      >>> type(teacher).__name__, teacher.kind, teacher.predict(x[40:]).shape
+      ('Teacher', 'pixels', (10, 2))
+    """
 
     kind: str
     n0: int
@@ -141,6 +170,15 @@ def fit_teacher(
 
     Raises:
       ValueError: unknown kind, lam <= 0, mismatched shapes.
+
+    Example:
+      >>> import numpy as np
+      >>> rng = np.random.default_rng(0)
+      >>> x = rng.standard_normal((50, 5)).astype(np.float32)
+      >>> y = x @ rng.standard_normal((5, 2)).astype(np.float32)
+      >>> teacher = fit_teacher(x[:40], y[:40], x[40:], y[40:], lam=1e-3)
+      >>> teacher.test_mse < 1e-3  # a linear target: the pixel teacher is almost exact (c^2 ~ 0)
+      True
     """
     check_range("lam", lam, 0.0, low_open=True)
     if kind not in ("pixels", "random_features"):
@@ -188,6 +226,13 @@ def mixed_targets(
 
     Raises:
       ValueError: p2 outside [0, 1], label_noise < 0, shapes that differ.
+
+    Example:
+      >>> import numpy as np
+      >>> y_real, y_teacher = np.zeros((4, 2)), np.ones((4, 2))
+      >>> targets = mixed_targets(y_real, y_teacher, [0.0, 0.5])
+      >>> targets.shape, targets[1, :, 0].tolist()  # the first round(p2 n) rows from the teacher
+      ((2, 4, 2), [1.0, 1.0, 0.0, 0.0])
     """
     p2s = np.atleast_1d(np.asarray(p2s, dtype=np.float64))
     check_range("p2", p2s, 0.0, 1.0)

@@ -109,7 +109,16 @@ def register(setting: Setting, *, replace: bool = False) -> Setting:
 
 
 def unregister(name: str) -> None:
-    """Remove a setting from the registry (a ValueError if there is none of that name)."""
+    """Remove a setting from the registry (a ValueError if there is none of that name).
+
+    Example:
+      >>> import dataclasses, simcollapse as sc
+      >>> sc.settings.register(dataclasses.replace(sc.settings.get("ridge"), name="tmp_ridge")).name
+      'tmp_ridge'
+      >>> sc.settings.unregister("tmp_ridge")
+      >>> "tmp_ridge" in sc.settings.names()
+      False
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(names())}")
     del _REGISTRY[name]

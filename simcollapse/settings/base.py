@@ -24,7 +24,17 @@ REQUIRED = object()
 
 
 class SimulationOnly(NotImplementedError):
-    """The setting (at these options) has no deterministic equivalent: simulate it instead."""
+    """The setting (at these options) has no deterministic equivalent: simulate it instead.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> acc = sc.settings.get("accumulate")
+      >>> try:
+      ...     acc.theory(sc.Problem.isotropic(10), n=100, lam=1e-2, generations=2)
+      ... except sc.SimulationOnly as err:
+      ...     print(type(err).__name__)
+      SimulationOnly
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +112,15 @@ class Setting:
         tests, where theory and Monte Carlo must agree.
       ridge_case: (n, lam) -> (params, p2): parameters at which the setting is plain ridge at
         (n, lam, p2), checked draw for draw by the conformance tests (None: no such case).
+
+    Example:
+      >>> import simcollapse as sc
+      >>> ridge = sc.settings.get("ridge")
+      >>> ridge.name, [p.name for p in ridge.params]
+      ('ridge', ['n', 'lam', 'p2'])
+      >>> prob = sc.Problem.isotropic(50, c2=1.0)
+      >>> ridge.theory(prob, n=[100, 400], lam=1e-2, p2=0.1).total.shape
+      (2,)
     """
 
     name: str

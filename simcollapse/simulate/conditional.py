@@ -38,18 +38,18 @@ from simcollapse.simulate.engine import draw_data, features, inverse_eigs
 ROW_BLOCKS = 32  # row blocks of the tail sums of the shift term
 
 
-def shift_gram(fv: Array, x: Array, delta_sq: Array, starts: Array) -> Array:
-    """H_q = J_q Delta J_q' for each first synthetic row starts[q]: (Q, k, k).
+def tail_products(feats: Array, x: Array, starts: Array) -> tuple[Array, Array]:
+    """F'X (k, d) and the tail products F_s'X_s over the rows i >= starts[q], (Q, k, d).
 
-    J_q = (F V)_s' X_s / n sums the rows i >= starts[q]. The rows are cut into ROW_BLOCKS
-    blocks: one product per block (2 n k d flops in all), cumulative sums from the last block,
+    The rows are cut into ROW_BLOCKS blocks: one product per block (2 n k d flops in all, for
+    ridge the Gram itself), cumulative sums from the last block (the first of them is F'X),
     then per q the whole blocks after its start plus its own block, masked (2 (n/ROW_BLOCKS) k d
     flops per distinct n2).
     """
-    n, k = fv.shape
+    n, k = feats.shape
     size = -(-n // ROW_BLOCKS)
     pad = size * ROW_BLOCKS - n
-    fb = jnp.pad(fv, ((0, pad), (0, 0))).reshape(ROW_BLOCKS, size, k)
+    fb = jnp.pad(feats, ((0, pad), (0, 0))).reshape(ROW_BLOCKS, size, k)
     xb = jnp.pad(x, ((0, pad), (0, 0))).reshape(ROW_BLOCKS, size, x.shape[1])
     blocks = jnp.einsum("bik,bid->bkd", fb, xb)
     after = jnp.cumsum(blocks[::-1], axis=0)[::-1]  # after[b] = sum of blocks b.. end
@@ -59,11 +59,15 @@ def shift_gram(fv: Array, x: Array, delta_sq: Array, starts: Array) -> Array:
         block = jnp.minimum(start // size, ROW_BLOCKS - 1)  # start = n: the last block, masked
         rows = block * size + jnp.arange(size)
         mask = (rows >= start).astype(x.dtype)[:, None]
-        part = jnp.einsum("ik,id->kd", fb[block] * mask, xb[block])
-        j = (after[block + 1] + part) / n
-        return (j * delta_sq) @ j.T
+        return after[block + 1] + jnp.einsum("ik,id->kd", fb[block] * mask, xb[block])
 
-    return jax.vmap(one)(jnp.clip(starts, 0, n))
+    return after[0], jax.vmap(one)(jnp.clip(starts, 0, n))
+
+
+def shift_gram(tails: Array, basis: Array, delta_sq: Array, n: int) -> Array:
+    """H_q = J_q Delta J_q', J_q = V' F_s'X_s / n (``tails`` from ``tail_products``): (Q, k, k)."""
+    j = jnp.einsum("ck,qcd->qkd", basis, tails) / n
+    return jnp.einsum("qkd,qjd->qkj", j * delta_sq, j)
 
 
 def one_draw(
@@ -83,8 +87,10 @@ def one_draw(
 
     Same arguments as ``engine.one_draw`` and the same design X (and projection S) for the same
     key; eps and delta are not used but integrated out (module doc). Point p is
-    (lam[lam_index[p]], n2[n2_index[p]]). Costs per draw: the Gram and its eigendecomposition,
-    the tail products of the shift term (``shift_gram``), and (k x k) products per lam.
+    (lam[lam_index[p]], n2[n2_index[p]]). Costs per draw: the products F_b'X_b of row blocks
+    (``tail_products``: for ridge they sum to the Gram, for random projections F'F = F'X T
+    follows from them), the eigendecomposition, and per distinct n2 a masked block and two
+    (k x k x d) products.
     """
     lam_index = jnp.arange(lam.shape[0]) if lam_index is None else lam_index
     n2_index = jnp.arange(n2.shape[0]) if n2_index is None else n2_index
@@ -92,17 +98,18 @@ def one_draw(
     s = jnp.asarray(problem.eigs, dtype)
     w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
     feats, back = features(x, key, m, dtype)
-    e, basis = jnp.linalg.eigh(feats.T @ feats / n)
-    fv = feats @ basis  # (n, k)
+    fx, tails = tail_products(feats, x, n - n2)  # F'X (k, d), (Q, k, d)
+    gram = fx if back is None else fx @ back  # F'F = F'X T
+    e, basis = jnp.linalg.eigh(gram / n)
     c = basis if back is None else back @ basis  # T V, (d, k)
     c = jnp.sqrt(s)[:, None] * c
     cc = c.T @ c
     inv = inverse_eigs(e, lam.astype(dtype), max(feats.shape))  # (L, k)
-    a = fv.T @ (x @ w1) / n
+    a = basis.T @ (fx @ w1) / n
     resid = (inv * a) @ c.T - jnp.sqrt(s) * w1  # (L, d)
     bias = jnp.sum(resid * resid, axis=-1)
     variance = jnp.asarray(problem.sigma2, dtype) / n * ((inv * inv) @ (e * jnp.diag(cc)))
-    h = shift_gram(fv, x, jnp.asarray(problem.delta_sq, dtype), n - n2)  # (Q, k, k)
+    h = shift_gram(tails, basis, jnp.asarray(problem.delta_sq, dtype), n)  # (Q, k, k)
     zeta = jnp.einsum("lk,qkj,lj->lq", inv, cc[None] * h, inv)  # (L, Q)
     parts = jnp.stack([bias[lam_index], variance[lam_index], zeta[lam_index, n2_index]], axis=-1)
     return jnp.concatenate([parts, jnp.sum(parts, axis=-1, keepdims=True)], axis=-1)

@@ -301,8 +301,12 @@ def draws(
 
 def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values (padded with the last one to a power of two, so that grids of
-    similar size share a compile) and the index of each value among them."""
+    similar size share a compile) and the index of each value among them.
+
+    No minimum size: the per-draw work of the kernels grows with the number of distinct values
+    (one shift term per n2, one set of weights per lam), so a few points pad to a few values.
+    """
     values = np.asarray(values)
     uniq, index = np.unique(values, return_inverse=True)
-    size = driver.bucket(uniq.size)
+    size = 1 << max(0, int(uniq.size - 1).bit_length())
     return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)

@@ -97,6 +97,14 @@ def weighted_error(
 
     Raises:
       ValueError: as the theory, plus n not an integer, reps < 1, bad dtype.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> mc = weighted_error(prob, 100, 1e-2, 0.2, [0.1, 0.2], key=0, reps=32)
+      >>> th = sc.theory.weighted_error(prob, 100, 1e-2, 0.2, [0.1, 0.2])
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((2,), True)
     """
     check_common(problem, n=n, lam=lam, p2=p2)
     check_weights(p2, alpha)
@@ -142,6 +150,14 @@ def iterative_error(
 
     Raises:
       ValueError: as the theory, plus n not an integer, reps < 1, bad dtype.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> mc = iterative_error(prob, 100, 1e-2, 0.5, rounds=3, key=0, reps=32)
+      >>> th = sc.theory.iterative_error(prob, 100, 1e-2, 0.5, rounds=3)
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((3,), True)
     """
     check_common(problem, n=n, lam=lam, p2=p2)
     rounds = check_count("rounds", rounds)
@@ -202,6 +218,14 @@ def replace_error(
 
     Returns:
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> mc = replace_error(prob, 200, 0.0, generations=3, key=0, reps=32)
+      >>> th = sc.theory.replace_error(prob, 200, 0.0, 3)  # k d/(n - d - 1) sigma^2
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((3,), True)
     """
     return _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
 
@@ -226,6 +250,14 @@ def accumulate_error(
 
     Returns:
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> mc = accumulate_error(prob, 400, 0.0, generations=3, key=0, reps=32)
+      >>> ref = sc.theory.accumulate_reference(prob, 400, 3)  # (d/n) sum_{j<=k} 1/j^2
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - ref) < 0.2 * ref))
+      ((3,), True)
     """
     return _loop(problem, n, lam, generations, key, reps, dtype, batch, "accumulate", None)
 
@@ -254,6 +286,13 @@ def accumulate_subsample_error(
     Raises:
       ValueError: sample_size < 1 or above n (generation 1's pool), and as
         ``accumulate_error``. Without ``sample_size`` each n uses n rows.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
+      >>> err = accumulate_subsample_error(prob, 200, 1e-3, generations=3, key=0, reps=16)
+      >>> err.total.shape, bool(err.total[-1] > err.total[0])  # a fixed sample: errors pile up
+      ((3,), True)
     """
     if sample_size is not None:
         check_range("sample_size", sample_size, 1, integer=True)

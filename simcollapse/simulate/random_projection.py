@@ -39,8 +39,10 @@ def rp_error(
       key: a ``jax.random`` key or an int seed.  reps: repetitions.
       dtype: "float64" or "float32".  batch: repetitions vmapped at once (None: as in
         ``simulate.ridge_error``).
-      estimator: "plain" or "conditional" (X and S sampled, eps and delta integrated out), as
-        in ``simulate.ridge_error``.
+      estimator: "plain" (default) or "conditional" (X and S sampled, eps and delta
+        integrated out), as in ``simulate.ridge_error``. With m well below d the projection S
+        carries much of the spread and a conditional draw costs several plain ones, so plain is
+        the cheaper for a given precision unless p2 is large.
 
     Returns:
       ErrorTerms with the broadcast shape of (n, m, lam, p2).
@@ -50,7 +52,8 @@ def rp_error(
       >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
       >>> mc = sc.simulate.rp_error(prob, n=100, m=40, lam=1e-2, p2=[0.0, 0.2], key=0, reps=32)
       >>> th = sc.theory.rp_error(prob, n=100, m=40, lam=1e-2, p2=[0.0, 0.2])
-      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      >>> gap = np.abs(mc.total - th.total)  # theory: an equivalent, a few % off at d = 20
+      >>> mc.total.shape, bool(np.all(gap < 4 * mc.stderr + 0.05 * th.total))
       ((2,), True)
     """
     return run_grid(

@@ -22,7 +22,7 @@ def ridge_error(
     *,
     dtype: str = "float64",
     batch: int | None = None,
-    estimator: str = "plain",
+    estimator: str = "conditional",
 ) -> ErrorTerms:
     """Monte Carlo counterpart of ``theory.ridge_error``: same arguments, same result type.
 
@@ -43,10 +43,11 @@ def ridge_error(
       dtype: "float64" (default; 64-bit switched on for this call only) or "float32".
       batch: repetitions vmapped at once; None picks it: one at a time on a CPU (fastest
         there), else as many as a memory budget allows. Lower it to bound memory.
-      estimator: "plain" samples X, eps and delta per repetition; "conditional" samples X only
-        and takes the expectation over eps and delta given X in closed form (same mean, smaller
-        standard error, most of all for the synthetic term on power-law spectra; see
-        ``simcollapse.simulate.conditional``).
+      estimator: "conditional" (default) samples X only and takes the expectation over eps
+        and delta given X in closed form: same mean, a standard error smaller by one to three
+        orders of magnitude on power-law spectra, for a draw that costs one to two plain ones,
+        so far less time for a given precision (``simcollapse.simulate.conditional``).
+        "plain" samples X, eps and delta per repetition and records each draw's own error.
 
     Returns:
       ErrorTerms with the broadcast shape of (n, lam, p2): means over repetitions of bias,
@@ -60,7 +61,8 @@ def ridge_error(
       >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
       >>> mc = sc.simulate.ridge_error(prob, n=100, lam=1e-2, p2=[0.0, 0.2], key=0, reps=32)
       >>> th = sc.theory.ridge_error(prob, n=100, lam=1e-2, p2=[0.0, 0.2])
-      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      >>> gap = np.abs(mc.total - th.total)  # theory: an equivalent, a few % off at d = 20
+      >>> mc.total.shape, bool(np.all(gap < 4 * mc.stderr + 0.05 * th.total))
       ((2,), True)
     """
     return run_grid(

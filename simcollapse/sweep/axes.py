@@ -18,7 +18,15 @@ MODELS = {"ridge": "ridge", "rp": "random_projection"}
 
 
 class SpecError(ValueError):
-    """A sweep specification that cannot run; the message names the key (and TOML line)."""
+    """A sweep specification that cannot run; the message names the key (and TOML line).
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> Sweep(d=50, axes={"n": [100], "p2": [1.5]})
+      Traceback (most recent call last):
+          ...
+      simcollapse.sweep.axes.SpecError: axis 'p2' must hold values in [0, 1]; got 1.5
+    """
 
 
 def wrap(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -73,6 +73,13 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
 
     Raises:
       ValueError: one Monte Carlo draw alone does not fit the budget.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> chunks = plan(spec)
+      >>> len(chunks), sum(c.rows for c in chunks)
+      (1, 4)
     """
     budget = int(memory_budget or default_memory_budget())
     if spec.is_generic:
@@ -128,7 +135,14 @@ def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
 
 
 def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
-    """A few lines for --dry-run: grid size, chunk plan, estimated memory, devices."""
+    """A few lines for --dry-run: grid size, chunk plan, estimated memory, devices.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> describe_plan(spec).splitlines()[1:3]
+      ['axes: n[2], p2[2]', 'grid: 4 points per method']
+    """
     budget = int(memory_budget or default_memory_budget())
     chunks = plan(spec, budget)
     lines = [

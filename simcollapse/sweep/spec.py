@@ -336,6 +336,13 @@ def problem_of_row(row: Any) -> Problem:
 
     ``row`` is anything with the table's columns as attributes (a ``DataFrame.itertuples()``
     row, for example).
+
+    Example:
+      >>> from simcollapse.sweep import run_sweep
+      >>> table = run_sweep(Sweep(d=50, axes={"n": [100], "c2": [0.5]}, method="theory"))
+      >>> row = next(table.itertuples())
+      >>> problem_of_row(row).d, round(float(problem_of_row(row).c2), 12)
+      (50, 0.5)
     """
     teacher = int(row.teacher_n0)
     decay = getattr(row, "problem_alpha", row.alpha)  # weighted tables: alpha is the loss share

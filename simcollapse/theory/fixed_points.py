@@ -58,7 +58,13 @@ def df1(eigs: Array, t: Array) -> Array:
 
 
 def df2(eigs: Array, t: Array) -> Array:
-    """df_2(t) = sum_j (s_j / (s_j + t))^2, for t of shape (P,) -> (P,)."""
+    """df_2(t) = sum_j (s_j / (s_j + t))^2, for t of shape (P,) -> (P,).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> df2(jnp.ones(4), jnp.array([1.0, 3.0])).tolist()  # 4 / (1 + t)^2
+      [1.0, 0.25]
+    """
     r = eigs / (eigs + t[..., None])
     return jnp.sum(r * r, axis=-1)
 
@@ -151,6 +157,14 @@ def solve_monotone(
 
     Returns:
       FixedPoint(value, status, steps, residual) with arrays of shape (P,).
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # x^2 = 2 on [0, 2]
+      ...     lo, hi, x0, done0 = jnp.zeros(1), jnp.full(1, 2.0), jnp.ones(1), jnp.zeros(1, bool)
+      ...     fp = solve_monotone(lambda x: x * x - 2.0, lo, hi, x0, done0, lambda x: x * x + 2.0)
+      >>> round(float(fp.value[0]), 12), fp.status.tolist()
+      (1.414213562373, [0])
     """
 
     def value_and_slope(x: Array) -> tuple[Array, Array]:
@@ -182,21 +196,30 @@ def table_size(points: int) -> int:
     return int(min(TABLE_MAX, max(TABLE_MIN, 1 << max(0, int(points - 1).bit_length()))))
 
 
-def spectral_table(eigs: Array, size: int) -> SpectralTable:
+def spectral_table(eigs: Array, size: int, block: int | None = None) -> SpectralTable:
     """df_1 and its log-slope at ``size`` nodes over the spectrum widened by TABLE_MARGIN.
 
     Costs size x d once; every point then finds its bracket by binary search in the table and its
     initial guess by cubic Hermite interpolation of df_1 in log t (error about h^4/384 relative
-    for node spacing h), so that one or two exact Newton steps finish it.
+    for node spacing h), so that one or two exact Newton steps finish it. With ``block`` (a
+    divisor of ``size``) the nodes are evaluated ``block`` at a time, so that the (d x block)
+    temporaries stay in cache; the numbers are the same.
     """
     log_lo = jnp.log(jnp.min(eigs)) - TABLE_MARGIN
     log_hi = jnp.log(jnp.max(eigs)) + TABLE_MARGIN
     log_t = jnp.linspace(log_lo, log_hi, size)
     t = jnp.exp(log_t)
-    u = 1.0 / (eigs[:, None] + t[None, :])
-    f1 = eigs @ u
-    f2 = (eigs * eigs) @ (u * u)
-    return SpectralTable(log_t, t, f1, f2 - f1)
+
+    def nodes(t: Array) -> tuple[Array, Array]:
+        u = 1.0 / (eigs[:, None] + t[None, :])
+        f1 = eigs @ u
+        return f1, (eigs * eigs) @ (u * u) - f1
+
+    if block is None or block >= size:
+        f1, slope = nodes(t)
+    else:
+        f1, slope = jax.lax.map(nodes, t.reshape(-1, block))
+    return SpectralTable(log_t, t, f1.reshape(-1), slope.reshape(-1))
 
 
 def _first_positive(table: SpectralTable, positive: Callable[[Array, Array], Array]) -> Array:
@@ -252,6 +275,32 @@ def _model_guess(table: SpectralTable, equation: Equation, i: Array) -> Array:
     return jnp.exp(jnp.where(jnp.isfinite(x), x, xb))
 
 
+def table_start(
+    table: SpectralTable,
+    equation: Equation,
+    lo: Array,
+    hi: Array,
+    x0: Array,
+    done0: Array,
+    positive: Callable[[Array, Array], Array] | None = None,
+) -> tuple[Array, Array, Array]:
+    """(lo_t, hi_t, start) per point: the bracket and start of ``solve_with_table``."""
+    if positive is None:
+
+        def positive(t: Array, f1: Array) -> Array:
+            return equation(t, f1) >= 0
+
+    size = table.t.shape[0]
+    i = _first_positive(table, positive)
+    interior = (i > 0) & (i < size)
+    left = table.t[jnp.clip(i - 2, 0, size - 1)]
+    right = table.t[jnp.clip(i + 1, 0, size - 1)]
+    lo_t = jnp.where(i >= 2, jnp.maximum(lo, left), lo)
+    hi_t = jnp.where(i < size - 1, jnp.minimum(hi, right), hi)
+    guess = jnp.where(interior, _model_guess(table, equation, i), jnp.where(i == 0, hi_t, x0))
+    return lo_t, hi_t, jnp.where(done0, x0, jnp.clip(guess, lo_t, hi_t))
+
+
 def solve_with_table(
     eigs: Array,
     table: SpectralTable,
@@ -278,26 +327,26 @@ def solve_with_table(
     Returns:
       (x, steps, done), arrays (P,); the caller computes the residual in its own final pass.
     """
-    if positive is None:
+    lo_t, hi_t, start = table_start(table, equation, lo, hi, x0, done0, positive)
+    return newton_from(eigs, equation, (lo_t, hi_t), start, done0, scale, max_steps)
 
-        def positive(t: Array, f1: Array) -> Array:
-            return equation(t, f1) >= 0
 
-    size = table.t.shape[0]
-    i = _first_positive(table, positive)
-    interior = (i > 0) & (i < size)
-    left = table.t[jnp.clip(i - 2, 0, size - 1)]
-    right = table.t[jnp.clip(i + 1, 0, size - 1)]
-    lo_t = jnp.where(i >= 2, jnp.maximum(lo, left), lo)
-    hi_t = jnp.where(i < size - 1, jnp.minimum(hi, right), hi)
-    guess = jnp.where(interior, _model_guess(table, equation, i), jnp.where(i == 0, hi_t, x0))
-    start = jnp.where(done0, x0, jnp.clip(guess, lo_t, hi_t))
+def newton_from(
+    eigs: Array,
+    equation: Equation,
+    bracket: tuple[Array, Array],
+    start: Array,
+    done0: Array,
+    scale: Callable[[Array], Array],
+    max_steps: int = MAX_STEPS,
+) -> tuple[Array, Array, Array]:
+    """The safeguarded Newton loop of ``solve_with_table`` from its bracket and start."""
 
     def value_and_slope(t: Array) -> tuple[Array, Array]:
         f1, f1p = df1_and_slope(eigs, t)
         return jax.jvp(equation, (t, f1), (jnp.ones_like(t), f1p))
 
-    return _newton(value_and_slope, lo_t, hi_t, start, done0, scale, RTOL, FTOL, max_steps)
+    return _newton(value_and_slope, *bracket, start, done0, scale, RTOL, FTOL, max_steps)
 
 
 def ridge_equation(n: Array, lam: Array) -> Equation:
@@ -305,22 +354,49 @@ def ridge_equation(n: Array, lam: Array) -> Equation:
     return lambda k, f1: k * (1.0 - f1 / n) - lam
 
 
-def ridge_kappa_iterate(
-    eigs: Array, table: SpectralTable, n: Array, lam: Array
-) -> tuple[Array, Array, Array, Callable[[Array], Array]]:
-    """kappa per point without its residual: (x, steps, done, scale) for ``finish``."""
-    d = eigs.shape[-1]
+class Root(NamedTuple):
+    """One fixed-point equation per point, as ``solve_with_table`` takes it.
+
+    Attributes:
+      equation: F(t, df_1(t)), increasing through zero on [lo, hi].  lo, hi: the bracket (P,).
+      x0: start used where the table does not hold the root; done0: points already solved (x0 is
+        the root).  scale: bound on the size of F's terms.  positive: the sign-monotone
+        predicate on table nodes (None: F >= 0).
+    """
+
+    equation: Equation
+    lo: Array
+    hi: Array
+    x0: Array
+    done0: Array
+    scale: Callable[[Array], Array]
+    positive: Callable[[Array, Array], Array] | None = None
+
+
+def ridge_root(eigs: Array, n: Array, lam: Array) -> Root:
+    """Ridge's kappa as a ``Root``: bracket [0, lam + tr(Sigma)/n], kappa = 0 at lam = 0, n >= d."""
     hi = lam + jnp.sum(eigs) / n
-    ridgeless_full_rank = (lam == 0) & (n >= d)
-    x0 = jnp.where(ridgeless_full_rank, 0.0, hi)
+    ridgeless_full_rank = (lam == 0) & (n >= eigs.shape[-1])
 
     def scale(k: Array) -> Array:
         return 2.0 * k + lam
 
-    x, steps, done = solve_with_table(
-        eigs, table, ridge_equation(n, lam), jnp.zeros_like(hi), hi, x0, ridgeless_full_rank, scale
-    )
-    return x, steps, done | ridgeless_full_rank, scale
+    x0 = jnp.where(ridgeless_full_rank, 0.0, hi)
+    return Root(ridge_equation(n, lam), jnp.zeros_like(hi), hi, x0, ridgeless_full_rank, scale)
+
+
+def solve_root(eigs: Array, table: SpectralTable, root: Root) -> tuple[Array, Array, Array]:
+    """``solve_with_table`` on a ``Root``: (x, steps, done), done including ``root.done0``."""
+    x, steps, done = solve_with_table(eigs, table, *root[:6], root.positive)
+    return x, steps, done | root.done0
+
+
+def ridge_kappa_iterate(
+    eigs: Array, table: SpectralTable, n: Array, lam: Array
+) -> tuple[Array, Array, Array, Callable[[Array], Array]]:
+    """kappa per point without its residual: (x, steps, done, scale) for ``finish``."""
+    root = ridge_root(eigs, n, lam)
+    return (*solve_root(eigs, table, root), root.scale)
 
 
 def finish(
@@ -364,36 +440,21 @@ def ridge_kappa(
     return finish(x, steps, done, residual, scale)
 
 
-def rp_theta_iterate(
-    eigs: Array, table: SpectralTable, n: Array, m: Array, lam: Array
-) -> tuple[Array, Array, Array, Callable[[Array], Array], FixedPoint]:
-    """theta per point without its final residual: (x, steps, done, scale, theta_0)."""
-    d = eigs.shape[-1]
+def rp_theta0_root(eigs: Array, n: Array, m: Array) -> Root:
+    """theta_0 as a ``Root``: df_1(theta_0) = q = min(m, n) (q - df_1 increases, concave)."""
     q = jnp.minimum(m, n)
-    trace = jnp.sum(eigs)
-
-    # theta_0: df_1(theta_0) = q, i.e. q - df_1 (increasing, concave) crosses zero.
-    full = q >= d
 
     def scale0(t: Array) -> Array:
         return 2.0 * q
 
-    x0, steps0, done0 = solve_with_table(
-        eigs,
-        table,
-        lambda t, f1: q - f1,
-        jnp.zeros_like(q),
-        trace / q,
-        jnp.zeros_like(q),
-        full,
-        scale0,
-    )
-    # theta_0's residual, exact (one more pass over the spectrum).
-    f1_0 = df1_and_slope(eigs, x0)[0]
-    res0 = jnp.where(full, 0.0, jnp.abs(q - f1_0))
-    theta0 = FixedPoint(x0, _status(x0, done0 | full, res0, scale0(x0)), steps0, res0)
-    lo = theta0.value
-    target = lam * d / m
+    zero = jnp.zeros_like(q)
+    return Root(lambda t, f1: q - f1, zero, jnp.sum(eigs) / q, zero, q >= eigs.shape[-1], scale0)
+
+
+def rp_theta_root(eigs: Array, n: Array, m: Array, lam: Array, theta0: Array) -> Root:
+    """theta as a ``Root`` above theta_0 (see ``rp_theta``); theta = theta_0 at lam = 0."""
+    q = jnp.minimum(m, n)
+    target = lam * eigs.shape[-1] / m
 
     def equation(t: Array, f1: Array) -> Array:
         return t * (1.0 - f1 / m) * (1.0 - f1 / n) - target
@@ -404,12 +465,29 @@ def rp_theta_iterate(
     def scale(t: Array) -> Array:
         return 2.0 * t + target
 
-    hi = lo + jnp.maximum(4.0 * target, 2.0 * trace / q)
+    hi = theta0 + jnp.maximum(4.0 * target, 2.0 * jnp.sum(eigs) / q)
     ridgeless = lam == 0
-    x, steps, done = solve_with_table(
-        eigs, table, equation, lo, hi, jnp.where(ridgeless, lo, hi), ridgeless, scale, positive
-    )
-    return x, steps + theta0.steps, done | ridgeless, scale, theta0
+    x0 = jnp.where(ridgeless, theta0, hi)
+    return Root(equation, theta0, hi, x0, ridgeless, scale, positive)
+
+
+def theta0_point(root: Root, x: Array, steps: Array, done: Array, f1: Array) -> FixedPoint:
+    """theta_0's FixedPoint from the solve and df_1 at x (the residual |q - df_1|)."""
+    res0 = jnp.where(root.done0, 0.0, jnp.abs(root.equation(x, f1)))
+    return FixedPoint(x, _status(x, done, res0, root.scale(x)), steps, res0)
+
+
+def rp_theta_iterate(
+    eigs: Array, table: SpectralTable, n: Array, m: Array, lam: Array
+) -> tuple[Array, Array, Array, Callable[[Array], Array], FixedPoint]:
+    """theta per point without its final residual: (x, steps, done, scale, theta_0)."""
+    root0 = rp_theta0_root(eigs, n, m)
+    x0, steps0, done0 = solve_root(eigs, table, root0)
+    # theta_0's residual, exact (one more pass over the spectrum).
+    theta0 = theta0_point(root0, x0, steps0, done0, df1_and_slope(eigs, x0)[0])
+    root = rp_theta_root(eigs, n, m, lam, theta0.value)
+    x, steps, done = solve_root(eigs, table, root)
+    return x, steps + theta0.steps, done, root.scale, theta0
 
 
 def rp_equation(n: Array, m: Array, lam: Array, d: int) -> Equation:
@@ -431,6 +509,13 @@ def rp_theta(
     Args:
       eigs: spectrum (d,). n, m, lam: shape (P,), float.
       table: a ``spectral_table(eigs, size)`` to share between calls; built here when None.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # lam = 0: df_1(theta) = min(m, n) = 50, theta = 100/50 - 1
+      ...     fp = rp_theta(jnp.ones(100), jnp.array([200.0]), jnp.array([50.0]), jnp.zeros(1))
+      >>> fp.value.round(6).tolist(), fp.status.tolist()
+      ([1.0], [0])
     """
     if table is None:
         table = spectral_table(eigs, table_size(n.shape[0]))

@@ -25,7 +25,18 @@ __all__ = ["accumulate_reference", "replace_error", "replace_ols_error", "replac
 
 
 def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> ErrorTerms:
-    """Replace loop as a pure, jittable function (see ``replace_error``); shape A + (G,)."""
+    """Replace loop as a pure, jittable function (see ``replace_error``); shape A + (G,).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
+      >>> with jax.enable_x64(True):
+      ...     terms = replace_terms(prob, jnp.array([400.0]), jnp.array([0.0]), 3)
+      >>> terms.total.shape
+      (1, 3)
+      >>> bool(np.allclose(terms.total[0], replace_error(prob, 400, 0.0, 3).total))
+      True
+    """
     deq = recursion_terms(problem, n, lam, jnp.ones_like(n), generations, shift=False)
     d = problem.eigs.shape[-1]
     k = jnp.arange(1, generations + 1, dtype=deq.total.dtype)

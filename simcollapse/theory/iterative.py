@@ -101,7 +101,18 @@ def recursion_terms(
 
 
 def iterative_terms(problem: Problem, n: Array, lam: Array, p2: Array, rounds: int) -> ErrorTerms:
-    """Iterative mixing with fresh rows as a pure, jittable function (see ``iterative_error``)."""
+    """Iterative mixing with fresh rows as a pure, jittable function (see ``iterative_error``).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(100, c2=1.0, sigma2=1.0)
+      >>> args = jnp.array([400.0]), jnp.array([0.0]), jnp.array([0.5])
+      >>> with jax.enable_x64(True):
+      ...     terms = iterative_terms(prob, *args, 30)
+      >>> ref = iterative_error(prob, 400, 0.0, 0.5, rounds=30)
+      >>> bool(np.isclose(terms.total[0, -1], ref.total[-1]))
+      True
+    """
     return recursion_terms(problem, n, lam, p2, rounds, shift=True)
 
 

@@ -15,16 +15,18 @@ from simcollapse._validate import check_common, is_traced
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
-from simcollapse.theory._points import run_chunks
+from simcollapse.theory._onepass import solve_and_sum
+from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
     SpectralTable,
     finish,
     map_points,
     on_threshold,
-    rp_equation,
-    rp_theta_iterate,
+    rp_theta0_root,
+    rp_theta_root,
     spectral_table,
     table_size,
+    theta0_point,
     threshold_status,
     zero_safe_product,
 )
@@ -43,18 +45,23 @@ def rp_point_parts(
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
     d = s.shape[-1]
     c2 = jnp.sum(s * dl)
-    # The final sums in u = 1/(s + theta): r = s u, q = theta u; two products over the spectrum.
+    # The final sums in u = 1/(s + theta): r = s u, q = theta u (non-negative weights).
     w_u = jnp.stack([s, s * dl])
     w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
     # lam -> 0+ at m = n = d: theta -> 0 and 1 - gam ~ 3 theta sum(1/s)/(2d), so Epop(v)/(1 - gam)
     # -> d sum(v) / (3 sum(1/s)) (finite; it is the whole error when sigma^2 = 0, p2 in {0, 1}).
     square_w, square_d = d * jnp.stack([jnp.sum(w2), jnp.sum(dl)]) / (3.0 * jnp.sum(1.0 / s))
-    t, steps, done, scale, theta0 = rp_theta_iterate(s, table, n, m, lam)
-    u = 1.0 / (s[:, None] + t[None, :])  # (d, C): eigenvalue axis first
-    f1, sdu = w_u @ u
-    f2, sw_u2, ssw_u2, sd_u2, ssd_u2 = w_u2 @ (u * u)
-    residual = jnp.where(lam == 0, 0.0, jnp.abs(rp_equation(n, m, lam, d)(t, f1)))
-    status = jnp.maximum(finish(t, steps, done, residual, scale).status, theta0.status)
+    root0 = rp_theta0_root(s, n, m)
+    no_sums = jnp.zeros((0, d), s.dtype)
+    t0, steps0, done0, (f1_0,), _ = solve_and_sum(s, table, root0, (s[None], no_sums))
+    theta0 = theta0_point(root0, t0, steps0, done0, f1_0)
+    root = rp_theta_root(s, n, m, lam, t0)
+    t, steps, done, (f1, sdu), (f2, sw_u2, ssw_u2, sd_u2, ssd_u2) = solve_and_sum(
+        s, table, root, (w_u, w_u2)
+    )
+    residual = jnp.where(lam == 0, 0.0, jnp.abs(root.equation(t, f1)))
+    status = finish(t, steps + steps0, done, residual, root.scale).status
+    status = jnp.maximum(status, theta0.status)
     # Ridgeless with m >= d and n > d gives theta = 0: the features span the inputs (OLS),
     # df2C -> d and Epop -> 0; written out, since at m = d both are 0/0 there.
     ols = t == 0
@@ -96,6 +103,15 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
 
     ``n``, ``m`` and ``lam`` must share a shape A; ``p2`` broadcasts against A. theta is solved
     once per (n, m, lam) point.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0, sigma2=1.0)
+      >>> n, m, lam = jnp.array([200.0]), jnp.array([30.0]), jnp.array([1e-3])
+      >>> with jax.enable_x64(True):
+      ...     terms = jax.jit(rp_terms)(prob, n, m, lam, 0.1)
+      >>> bool(np.isclose(terms.total[0], rp_error(prob, 200, 30, 1e-3, 0.1).total))
+      True
     """
     shape = jnp.shape(n)
     s = problem.eigs
@@ -105,7 +121,7 @@ def rp_terms(problem: Problem, n: Array, m: Array, lam: Array, p2: Array) -> Err
     return rp_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
 
 
-_rp_parts_jit = jax.jit(rp_point_parts)
+_rp_parts_jit = chunk_kernel(rp_point_parts)
 
 
 def _rp_bucketed(

@@ -15,13 +15,14 @@ from simcollapse._validate import check_common, check_range, is_traced
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
-from simcollapse.theory._points import run_chunks
+from simcollapse.theory._onepass import solve_and_sum
+from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
     SpectralTable,
     finish,
     map_points,
     on_threshold,
-    ridge_kappa_iterate,
+    ridge_root,
     spectral_table,
     table_size,
     threshold_status,
@@ -41,15 +42,13 @@ def ridge_point_parts(
     """
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
     d = s.shape[-1]
-    k, steps, done, scale = ridge_kappa_iterate(s, table, n, lam)
-    # Every final sum is sum_j a_j u_j^2 with u = 1/(s + kappa): one (4, d) x (d, C) product.
-    weights = jnp.stack([s * s, s * w2, s * s * s * dl, s * dl])
-    u = 1.0 / (s[:, None] + k[None, :])  # (d, C): eigenvalue axis first
-    f1 = s @ u  # df_1(kappa), for the residual
-    f2, sw, d3, sd = weights @ (u * u)
-    residual = jnp.where((lam == 0) & (n >= d), 0.0, jnp.abs(k * (1.0 - f1 / n) - lam))
+    root = ridge_root(s, n, lam)
+    # The final sums: df_1 = sum s u and sum_j a_j u_j^2 for four weights a, u = 1/(s + kappa).
+    weights = (s[None], jnp.stack([s * s, s * w2, s * s * s * dl, s * dl]))
+    k, steps, done, (f1,), (f2, sw, d3, sd) = solve_and_sum(s, table, root, weights)
+    residual = jnp.where(root.done0, 0.0, jnp.abs(root.equation(k, f1)))
     threshold = on_threshold(lam, n, d)
-    status = threshold_status(finish(k, steps, done, residual, scale).status, threshold)
+    status = threshold_status(finish(k, steps, done, residual, root.scale).status, threshold)
     shrink = jnp.where(threshold, 0.0, 1.0 - f2 / n)  # 1 - df2/n
     g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
     # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
@@ -95,7 +94,7 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     return ridge_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
 
 
-_ridge_parts_jit = jax.jit(ridge_point_parts)
+_ridge_parts_jit = chunk_kernel(ridge_point_parts)
 
 
 def _ridge_bucketed(problem: Problem, n: np.ndarray, lam: np.ndarray, p2: Any) -> ErrorTerms:

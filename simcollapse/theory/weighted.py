@@ -86,6 +86,15 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
 
     ``n``, ``lam``, ``p2`` and ``alpha`` must already share one shape (all enter the fixed point).
     See ``weighted_error`` for the formulas.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, c2=1.0, sigma2=1.0)
+      >>> n, lam, p2, alpha = (jnp.array([v]) for v in (400.0, 1e-2, 0.2, 0.5))
+      >>> with jax.enable_x64(True):
+      ...     terms = jax.jit(weighted_terms)(prob, n, lam, p2, alpha)
+      >>> bool(np.isclose(terms.total[0], weighted_error(prob, 400, 1e-2, 0.2, alpha=0.5).total))
+      True
     """
     shape = jnp.shape(n)
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
