@@ -138,8 +138,8 @@ def test_claims_on_small_tables(name: str) -> None:
 
 def test_plots_draw_from_small_tables(tmp_path) -> None:
     for name, plot in (
-        ("weighted_mixing", fm._plot_weighted),
-        ("generations", fm._plot_generations),
+        ("weighted_mixing", fm.plot_weighted),
+        ("generations", fm.plot_generations),
     ):
         table = TABLES[name](TINY[name])
         fig = plot(table)

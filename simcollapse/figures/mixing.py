@@ -1,7 +1,9 @@
 """Figures for the mixing strategies and multi-generation loops (Section 5 of the paper).
 
 Registers three figures (group "mixing"), each a tidy table of theory lines and simulation
-points (mean and standard error) computed through ``ctx.store`` when one is given:
+points (mean and standard error) computed by sweeps (``simcollapse.sweep``) kept in ``ctx.store``
+when one is given. Sample sizes are integers from the start (``integer_grid``), so every theory
+line is the deterministic equivalent at a realisable n:
 
 * ``weighted_mixing``: test error against n for fixed synthetic loss shares alpha, the best alpha
   at each n and the clean curve (Corollary 2): every fixed alpha > 0 flattens at alpha^2 c^2.
@@ -18,26 +20,25 @@ t (round or generation; 0 where none), phi, total, stderr.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.registry import Figure, FigureContext, cached_table, register
-from simcollapse.figures.style import new_figure, palette
+from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, plot_weighted
+from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.problem import Problem
-from simcollapse.simulate import mixing as sim
-from simcollapse.theory.generations import accumulate_reference, replace_error
-from simcollapse.theory.iterative import (
-    isotropic_iterative_error,
-    isotropic_iterative_limit,
-    iterative_error,
-)
-from simcollapse.theory.ridge import ridge_error
-from simcollapse.theory.weighted import weighted_error
+from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.theory.generations import accumulate_reference
+from simcollapse.theory.iterative import isotropic_iterative_error, isotropic_iterative_limit
 
-__all__ = ["CONFIGS", "generations_table", "iterative_table", "weighted_table"]
+__all__ = [
+    "CONFIGS",
+    "generations_table",
+    "integer_grid",
+    "iterative_table",
+    "weighted_table",
+]
 
 COLUMNS = ["figure", "panel", "curve", "source", "n", "alpha", "t", "phi", "total", "stderr"]
 
@@ -87,213 +88,208 @@ def _rows(**cols: Any) -> pd.DataFrame:
     return pd.DataFrame(out)[COLUMNS[1:]]
 
 
-def _cached(ctx: FigureContext, name: str, compute: Callable[[dict], pd.DataFrame]) -> pd.DataFrame:
-    cfg = dict(CONFIGS[name][ctx.mode], seed=ctx.seed)
-    return cached_table(ctx, "figures-mixing", name, cfg, compute)
+def _sweep(cfg: dict[str, Any], ctx: FigureContext | None, **spec: Any) -> pd.DataFrame:
+    """One sweep of a figure at the config's seed, kept in the context's store (if any)."""
+    spec.setdefault("seed", cfg["seed"])
+    store, progress = (None, False) if ctx is None else (ctx.store, ctx.progress)
+    return run_sweep(Sweep(**spec), store, progress=progress)
+
+
+def _where(table: pd.DataFrame, **where: Any) -> pd.DataFrame:
+    """The rows of a sweep table whose columns equal ``where`` (floats compared with isclose)."""
+    mask = np.ones(len(table), bool)
+    for k, v in where.items():
+        mask &= np.isclose(table[k].to_numpy(float), float(v))
+    return table[mask]
+
+
+def integer_grid(start: float, stop: float, num: int, step: int = 1) -> np.ndarray:
+    """About ``num`` log-spaced sample sizes from start to stop, multiples of ``step``.
+
+    Sample sizes are integers, so the theory lines are drawn at integer n (the honest value of
+    the deterministic equivalent at a realisable n; a sweep would round a real n anyway).
+
+    Example:
+      >>> integer_grid(50, 2e5, 5).tolist()
+      [50, 398, 3162, 25149, 200000]
+      >>> integer_grid(150, 1e3, 3, step=2).tolist()
+      [150, 388, 1000]
+    """
+    n = np.round(np.geomspace(start, stop, int(num)) / step) * step
+    return np.unique(n).astype(np.int64)
+
+
+def _figure(ctx: FigureContext, name: str, table: Any) -> pd.DataFrame:
+    """The table of figure ``name`` at the context's level, with its "figure" column."""
+    out = table(dict(CONFIGS[name][ctx.mode], seed=ctx.seed), ctx)
+    out.insert(0, "figure", name)
+    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
 # weighted_mixing
 # --------------------------------------------------------------------------------------------
-def weighted_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """Tidy table of the weighted-mixing figure for one config (see ``CONFIGS``)."""
-    prob = Problem.power_law(cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
+def weighted_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.DataFrame:
+    """Tidy table of the weighted-mixing figure for one config (see ``CONFIGS``).
+
+    Two sweeps of the ``weighted`` setting, each with (p2, alpha) zipped into explicit points:
+    theory over the integer n grid at p2 with the fixed alphas and a fine alpha grid (the best
+    alpha per n), plus p2 = alpha = 0 (the clean curve: all n rows real); simulation at the
+    fixed alphas and at p2 = alpha = 0, on the same draws.
+
+    Args:
+      cfg: one level of ``CONFIGS["weighted_mixing"]`` with its seed.
+      ctx: the figure context whose store keeps the sweeps (None: nothing stored).
+
+    Returns:
+      The figure's rows (columns ``COLUMNS`` without "figure").
+    """
+    prob = dict(d=cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"], setting="weighted")
     p2, lam = cfg["p2"], cfg["lam"]
-    n = np.geomspace(*cfg["n_theory"][:2], int(cfg["n_theory"][2]))
-    blocks = []
     alphas = np.asarray(cfg["alphas"], float)
-    th = weighted_error(prob, n[:, None], lam, p2, alphas[None, :])
-    for i, a in enumerate(alphas):
-        blocks.append(_rows(panel="n", curve=f"alpha={a:g}", source="theory", n=n, alpha=a,
-                            total=th.total[:, i]))  # fmt: skip
-    grid = np.unique(np.concatenate([np.geomspace(1e-5, 1.0, 120), np.linspace(0, 1, 101)]))
-    best = weighted_error(prob, n[:, None], lam, p2, grid[None, :])
-    i_best = np.argmin(best.total, axis=1)
-    blocks.append(_rows(panel="n", curve="best alpha", source="theory", n=n, alpha=grid[i_best],
-                        total=best.total[np.arange(n.size), i_best]))  # fmt: skip
-    clean = ridge_error(prob, n, lam, 0.0)
-    blocks.append(_rows(panel="n", curve="clean (n real)", source="theory", n=n,
+    fine = np.unique(np.concatenate([np.geomspace(1e-5, 1.0, 120), np.linspace(0, 1, 101)]))
+    grid = np.union1d(alphas, fine)
+    th = _sweep(cfg, ctx, **prob, method="theory", zipped=[("p2", "alpha")],
+                axes={"n": integer_grid(*cfg["n_theory"]), "lam": [lam],
+                      "p2": [*np.full(grid.size, p2), 0.0], "alpha": [*grid, 0.0]})  # fmt: skip
+    mixed = _where(th, p2=p2)
+    blocks = []
+    for a in alphas:
+        t = _where(mixed, alpha=a)
+        blocks.append(_rows(panel="n", curve=f"alpha={a:g}", source="theory", n=t.n, alpha=a,
+                            total=t.total))  # fmt: skip
+    best = mixed.loc[mixed.groupby("n").total.idxmin()].sort_values("n")
+    blocks.append(_rows(panel="n", curve="best alpha", source="theory", n=best.n,
+                        alpha=best.alpha, total=best.total))  # fmt: skip
+    clean = _where(th, p2=0.0)
+    blocks.append(_rows(panel="n", curve="clean (n real)", source="theory", n=clean.n,
                         total=clean.total))  # fmt: skip
-    # One simulation call per n: the fixed alphas at p2, and the clean curve (p2 = alpha = 0).
-    n_sim = np.asarray(cfg["n_sim"])
-    p2s = np.append(np.full(alphas.size, p2), 0.0)
-    ms = sim.weighted_error(prob, n_sim[:, None], lam, p2s, np.append(alphas, 0.0),
-                            key=cfg["seed"], reps=cfg["reps"])  # fmt: skip
-    for i, a in enumerate(alphas):
-        blocks.append(_rows(panel="n", curve=f"alpha={a:g}", source="simulation", n=n_sim,
-                            alpha=a, total=ms.total[:, i], stderr=ms.stderr[:, i]))  # fmt: skip
-    blocks.append(_rows(panel="n", curve="clean (n real)", source="simulation", n=n_sim,
-                        total=ms.total[:, -1], stderr=ms.stderr[:, -1]))  # fmt: skip
-    floor = _rows(panel="n", curve="floor alpha^2 c^2", source="reference", n=n[-1],
-                  alpha=alphas, total=alphas**2 * prob.c2)  # fmt: skip
+    ms = _sweep(cfg, ctx, **prob, method="simulate", reps=cfg["reps"], zipped=[("p2", "alpha")],
+                axes={"n": cfg["n_sim"], "lam": [lam], "p2": [*np.full(alphas.size, p2), 0.0],
+                      "alpha": [*alphas, 0.0]})  # fmt: skip
+    for a in alphas:
+        s = _where(_where(ms, p2=p2), alpha=a)
+        blocks.append(_rows(panel="n", curve=f"alpha={a:g}", source="simulation", n=s.n,
+                            alpha=a, total=s.total, stderr=s.stderr))  # fmt: skip
+    s = _where(ms, p2=0.0)
+    blocks.append(_rows(panel="n", curve="clean (n real)", source="simulation", n=s.n,
+                        total=s.total, stderr=s.stderr))  # fmt: skip
+    floor = _rows(panel="n", curve="floor alpha^2 c^2", source="reference", n=clean.n.max(),
+                  alpha=alphas, total=alphas**2 * cfg["c2"])  # fmt: skip
     return pd.concat([*blocks, floor], ignore_index=True)
-
-
-def _plot_weighted(table: pd.DataFrame) -> Any:
-    fig, ax = new_figure(width=6.0, height=4.4)
-    th = table[table.source == "theory"]
-    curves = [c for c in th.curve.unique()]
-    colours = dict(zip(curves, palette(len(curves)), strict=True))
-    for c in curves:
-        t = th[th.curve == c]
-        style = dict(lw=2.5, color="k", ls="--") if c.startswith("clean") else {}
-        if c == "best alpha":
-            style = dict(lw=2.5, color=colours[c], ls=":")
-        ax.plot(t.n, t.total, label=c, **({"color": colours[c]} | style))
-        s = table[(table.source == "simulation") & (table.curve == c)]
-        if len(s):
-            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2,
-                        color=style.get("color", colours[c]))  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlabel="n (total rows, p2 = 1/2)",
-           ylabel="test error on real data",
-           title="Weighted mixing: every fixed alpha flattens")  # fmt: skip
-    ax.legend(fontsize=8, ncol=2)
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
 # iterative_mixing
 # --------------------------------------------------------------------------------------------
-def iterative_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """Tidy table of the iterative-mixing figure for one config (see ``CONFIGS``)."""
-    prob = Problem.power_law(cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
-    lam, rounds = cfg["lam"], cfg["rounds"]
-    n = np.geomspace(*cfg["n_theory"][:2], int(cfg["n_theory"][2]))
-    n = np.unique(np.concatenate([n, np.asarray(cfg["n_sim"], float)]))  # theory at the sim n too
-    t_axis = np.arange(1, rounds + 1)
-    blocks = []
-    th = iterative_error(prob, n, lam, 0.5, rounds)
-    for t in t_axis:
-        blocks.append(_rows(panel="fresh", curve=f"t={t}", source="theory", n=n, t=t,
-                            total=th.total[:, t - 1]))  # fmt: skip
-    half = ridge_error(prob, n / 2, lam, 0.0)
-    full = ridge_error(prob, n, lam, 0.0)
+def iterative_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.DataFrame:
+    """Tidy table of the iterative-mixing figure for one config (see ``CONFIGS``).
+
+    Sweeps: the ``iterative`` setting's theory (fresh rows) over an even integer n grid (so the
+    real half n/2 is a whole number of rows) and the rounds, its simulation with fresh and with
+    reused real rows, ``ridge`` theory at n and n/2 for the clean curves, and the isotropic
+    ridgeless simulation; the isotropic closed form and its limit are evaluated directly.
+
+    Args:
+      cfg: one level of ``CONFIGS["iterative_mixing"]`` with its seed.
+      ctx: the figure context whose store keeps the sweeps (None: nothing stored).
+
+    Returns:
+      The figure's rows (columns ``COLUMNS`` without "figure").
+    """
+    prob = dict(d=cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
+    n = np.union1d(integer_grid(*cfg["n_theory"], step=2), cfg["n_sim"])  # theory at sim n too
+    fixed = {"lam": [cfg["lam"]], "p2": [0.5], "rounds": np.arange(1, cfg["rounds"] + 1)}
+    th = _sweep(cfg, ctx, **prob, setting="iterative", method="theory", axes={"n": n, **fixed})
+    blocks = _per_round(th, "fresh", "theory")
+    ridge = _sweep(cfg, ctx, **prob, method="theory",
+                   axes={"n": np.union1d(n, n // 2), "lam": fixed["lam"], "p2": [0.0]})  # fmt: skip
+    clean = ridge.set_index("n").total
     for panel in ("fresh", "reused"):
         blocks.append(_rows(panel=panel, curve="clean (real half)", source="theory", n=n,
-                            total=half.total))  # fmt: skip
+                            total=clean.loc[n // 2].to_numpy()))  # fmt: skip
         blocks.append(_rows(panel=panel, curve="clean (n real)", source="theory", n=n,
-                            total=full.total))  # fmt: skip
-    n_sim = np.asarray(cfg["n_sim"])
+                            total=clean.loc[n].to_numpy()))  # fmt: skip
     for panel, reuse in (("fresh", False), ("reused", True)):
-        ms = sim.iterative_error(prob, n_sim, lam, 0.5, rounds, key=cfg["seed"],
-                                 reps=cfg["reps"], reuse_real=reuse)  # fmt: skip
-        for t in t_axis:
-            blocks.append(_rows(panel=panel, curve=f"t={t}", source="simulation", n=n_sim, t=t,
-                                total=ms.total[:, t - 1], stderr=ms.stderr[:, t - 1]))  # fmt: skip
-    # Isotropic, ridgeless, p2 = 1/2: the closed form against the round, for several phi.
-    iso = Problem.isotropic(cfg["iso_d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
+        ms = _sweep(cfg, ctx, **prob, setting="iterative", method="simulate", reps=cfg["reps"],
+                    params={"reuse_real": reuse}, axes={"n": cfg["n_sim"], **fixed})  # fmt: skip
+        blocks += _per_round(ms, panel, "simulation")
+    return pd.concat([*blocks, *_isotropic_blocks(cfg, ctx)], ignore_index=True)
+
+
+def _per_round(table: pd.DataFrame, panel: str, source: str) -> list[pd.DataFrame]:
+    """One block per round t of an iterative sweep table: its curve against n."""
+    blocks = []
+    for t in np.unique(table.rounds):
+        r = _where(table, rounds=t).sort_values("n")
+        blocks.append(_rows(panel=panel, curve=f"t={t}", source=source, n=r.n, t=t,
+                            total=r.total, stderr=r.stderr))  # fmt: skip
+    return blocks
+
+
+def _isotropic_blocks(cfg: dict[str, Any], ctx: FigureContext | None) -> list[pd.DataFrame]:
+    """Isotropic, ridgeless, p2 = 1/2: the closed form against the round, for several phi."""
+    d, rounds = cfg["iso_d"], cfg["rounds"]
+    t_axis = np.arange(1, rounds + 1)
     phis = np.asarray(cfg["phis"], float)
     closed = isotropic_iterative_error(phis, 0.5, cfg["c2"], cfg["sigma2"], rounds)
     limit = isotropic_iterative_limit(phis, 0.5, cfg["sigma2"])
+    blocks = []
     for i, phi in enumerate(phis):
         blocks.append(_rows(panel="isotropic", curve=f"phi={phi:g}", source="theory",
-                            n=cfg["iso_d"] / phi, t=t_axis, phi=phi, total=closed[i]))  # fmt: skip
+                            n=d / phi, t=t_axis, phi=phi, total=closed[i]))  # fmt: skip
         blocks.append(_rows(panel="isotropic", curve=f"phi={phi:g}", source="reference",
-                            n=cfg["iso_d"] / phi, t=0, phi=phi, total=limit[i]))  # fmt: skip
-    iso_n = np.asarray(cfg["iso_sim_n"])
-    mi = sim.iterative_error(iso, iso_n, 0.0, 0.5, rounds, key=cfg["seed"], reps=cfg["iso_reps"])
-    for j, nj in enumerate(iso_n):
-        phi = cfg["iso_d"] / nj
-        blocks.append(_rows(panel="isotropic", curve=f"phi={phi:g}", source="simulation", n=nj,
-                            t=t_axis, phi=phi, total=mi.total[j], stderr=mi.stderr[j]))  # fmt: skip
-    return pd.concat(blocks, ignore_index=True)
-
-
-def _plot_iterative(table: pd.DataFrame) -> Any:
-    fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
-    for ax, panel, title in zip(
-        axes[:2], ("fresh", "reused"), ("fresh rows every round", "real rows reused"), strict=True
-    ):
-        sub = table[table.panel == panel]
-        rounds = sorted(int(t) for t in sub.t.unique() if t > 0)
-        colours = dict(zip(rounds, palette(len(rounds)), strict=True))
-        for t in rounds:
-            th = sub[(sub.source == "theory") & (sub.t == t)]
-            if len(th):
-                ax.plot(th.n, th.total, color=colours[t], lw=1.5, label=f"t = {t}")
-            s = sub[(sub.source == "simulation") & (sub.t == t)]
-            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[t],
-                        label=None if len(th) else f"t = {t} (sim)")  # fmt: skip
-        for c, ls in (("clean (real half)", "--"), ("clean (n real)", ":")):
-            th = sub[(sub.source == "theory") & (sub.curve == c)]
-            ax.plot(th.n, th.total, color="k", ls=ls, lw=2, label=c)
-        ax.set(xscale="log", yscale="log", xlabel="n (p1 = p2 = 1/2)", ylabel="test error",
-               title=f"Iterative mixing, {title}")  # fmt: skip
-        ax.legend(fontsize=7, ncol=2)
-    ax = axes[2]
-    sub = table[table.panel == "isotropic"]
-    curves = list(sub.curve.unique())
-    colours = dict(zip(curves, palette(len(curves)), strict=True))
-    for c in curves:
-        th = sub[(sub.source == "theory") & (sub.curve == c)]
-        ref = sub[(sub.source == "reference") & (sub.curve == c)]
-        lim = float(ref.total.iloc[0])
-        label = f"{c}: limit {lim:.3g}" if np.isfinite(lim) else f"{c}: diverges"
-        ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=label)
-        if np.isfinite(lim):
-            ax.axhline(lim, color=colours[c], ls=":", lw=1)
-        s = sub[(sub.source == "simulation") & (sub.curve == c)]
-        if len(s):
-            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c])
-    ax.set(yscale="log", xlabel="round t", ylabel="test error",
-           title="Isotropic, fresh rows: diverges for phi >= 3/4")  # fmt: skip
-    ax.legend(fontsize=7)
-    return fig
+                            n=d / phi, t=0, phi=phi, total=limit[i]))  # fmt: skip
+    mi = _sweep(cfg, ctx, d=d, family="isotropic", c2=cfg["c2"], sigma2=cfg["sigma2"],
+                setting="iterative", method="simulate", reps=cfg["iso_reps"],
+                axes={"n": cfg["iso_sim_n"], "lam": [0.0], "p2": [0.5], "rounds": t_axis})
+    for nj in cfg["iso_sim_n"]:
+        r = _where(mi, n=nj).sort_values("rounds")
+        blocks.append(_rows(panel="isotropic", curve=f"phi={d / nj:g}", source="simulation",
+                            n=nj, t=r.rounds, phi=d / nj, total=r.total,
+                            stderr=r.stderr))  # fmt: skip
+    return blocks
 
 
 # --------------------------------------------------------------------------------------------
 # generations
 # --------------------------------------------------------------------------------------------
-def generations_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """Tidy table of the generations figure for one config (see ``CONFIGS``)."""
+def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.DataFrame:
+    """Tidy table of the generations figure for one config (see ``CONFIGS``).
+
+    Sweeps: the ``replace`` setting's theory, and the ``replace``, ``accumulate`` and
+    ``accumulate_subsample`` simulations, over the generations; the accumulate n >> d reference
+    is evaluated directly.
+
+    Args:
+      cfg: one level of ``CONFIGS["generations"]`` with its seed.
+      ctx: the figure context whose store keeps the sweeps (None: nothing stored).
+
+    Returns:
+      The figure's rows (columns ``COLUMNS`` without "figure").
+    """
     g = cfg["generations"]
     k = np.arange(1, g + 1)
     blocks = []
     panels = (
-        ("OLS, isotropic", Problem.isotropic(cfg["ols_d"], c2=cfg["c2"], sigma2=cfg["sigma2"]),
-         cfg["ols_n"], 0.0),
-        ("ridge, power law", Problem.power_law(cfg["ridge_d"], c2=cfg["c2"], sigma2=cfg["sigma2"]),
-         cfg["ridge_n"], cfg["ridge_lam"]),
-    )  # fmt: skip
-    for panel, prob, n, lam in panels:
-        th = replace_error(prob, n, lam, g)
+        ("OLS, isotropic", "isotropic", cfg["ols_d"], cfg["ols_n"], 0.0),
+        ("ridge, power law", "power_law", cfg["ridge_d"], cfg["ridge_n"], cfg["ridge_lam"]),
+    )
+    for panel, family, d, n, lam in panels:
+        prob = dict(d=d, family=family, c2=cfg["c2"], sigma2=cfg["sigma2"])
+        axes = {"n": [n], "lam": [lam], "generations": k}
+        th = _sweep(cfg, ctx, **prob, setting="replace", method="theory", axes=axes)
         blocks.append(_rows(panel=panel, curve="replace", source="theory", n=n, t=k,
-                            total=th.total))  # fmt: skip
+                            total=th.sort_values("generations").total))  # fmt: skip
+        problem = Problem.from_family(family, d, c2=cfg["c2"], sigma2=cfg["sigma2"])
         blocks.append(_rows(panel=panel, curve="accumulate", source="reference", n=n, t=k,
-                            total=accumulate_reference(prob, n, g)))  # fmt: skip
-        for curve, fn in (
-            ("replace", sim.replace_error),
-            ("accumulate", sim.accumulate_error),
-            ("accumulate-subsample", sim.accumulate_subsample_error),
-        ):
-            ms = fn(prob, n, lam, g, key=cfg["seed"], reps=cfg["reps"])
+                            total=accumulate_reference(problem, n, g)))  # fmt: skip
+        for curve in ("replace", "accumulate", "accumulate-subsample"):
+            ms = _sweep(cfg, ctx, **prob, setting=curve.replace("-", "_"), method="simulate",
+                        reps=cfg["reps"], axes=axes).sort_values("generations")  # fmt: skip
             blocks.append(_rows(panel=panel, curve=curve, source="simulation", n=n, t=k,
                                 total=ms.total, stderr=ms.stderr))  # fmt: skip
     return pd.concat(blocks, ignore_index=True)
-
-
-def _plot_generations(table: pd.DataFrame) -> Any:
-    panels = list(table.panel.unique())
-    fig, axes = new_figure(ncols=len(panels), width=5.0, height=4.0)
-    curves = ["replace", "accumulate", "accumulate-subsample"]
-    colours = dict(zip(curves, palette(3), strict=True))
-    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
-        sub = table[table.panel == panel]
-        n = int(sub.n.iloc[0])
-        for c in curves:
-            th = sub[(sub.curve == c) & (sub.source == "theory")]
-            if len(th):
-                ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=f"{c} (theory)")
-            ref = sub[(sub.curve == c) & (sub.source == "reference")]
-            if len(ref):
-                ax.plot(ref.t, ref.total, color=colours[c], ls=":", lw=1.5,
-                        label=f"{c} (n >> d reference)")  # fmt: skip
-            s = sub[(sub.curve == c) & (sub.source == "simulation")]
-            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c],
-                        label=f"{c} (sim)")  # fmt: skip
-        ax.set(xlabel="generation k", ylabel="test error", title=f"{panel}, n = {n} per generation")
-        ax.legend(fontsize=7)
-    return fig
 
 
 register(
@@ -301,8 +297,8 @@ register(
         "weighted_mixing",
         "Weighted mixing (Corollary 2): test error vs n for fixed synthetic loss shares alpha, "
         "the best alpha per n and the clean curve; every fixed alpha > 0 flattens at alpha^2 c^2.",
-        lambda ctx: _cached(ctx, "weighted_mixing", weighted_table),
-        _plot_weighted,
+        lambda ctx: _figure(ctx, "weighted_mixing", weighted_table),
+        plot_weighted,
         group="mixing",
         paper="Figure 9",
     )
@@ -312,8 +308,8 @@ register(
         "iterative_mixing",
         "Iterative mixing (Figure 10): test error vs n after t rounds, fresh and reused real rows, "
         "against the real-half and all-real clean curves; isotropic divergence for phi >= 3/4.",
-        lambda ctx: _cached(ctx, "iterative_mixing", iterative_table),
-        _plot_iterative,
+        lambda ctx: _figure(ctx, "iterative_mixing", iterative_table),
+        plot_iterative,
         group="mixing",
         paper="Figure 10",
     )
@@ -323,8 +319,8 @@ register(
         "generations",
         "Multi-generation loops: test error vs generation for replace (grows), accumulate "
         "(bounded) and accumulate-subsample.",
-        lambda ctx: _cached(ctx, "generations", generations_table),
-        _plot_generations,
+        lambda ctx: _figure(ctx, "generations", generations_table),
+        plot_generations,
         group="mixing",
     )
 )

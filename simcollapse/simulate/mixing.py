@@ -12,7 +12,8 @@ repetitions of each part's test error ||.||^2_Sigma beside that of the total (as
 Test errors are exact: ||w_hat - w1||^2_Sigma = sum_j s_j (w_hat - w1)_j^2, no test sample.
 
 Everything is jit-compiled per static (n, rounds, reps, dtype, strategy); lam, the synthetic
-row count and the weights are traced, so a sweep over them at one n compiles once.
+row count and the weights are traced, so a sweep over them at one n compiles once. The per-draw
+kernels live in ``simcollapse.simulate.mixing_draws`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
@@ -29,211 +28,20 @@ from simcollapse._validate import check_broadcast, check_common, check_count, ch
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
+from simcollapse.simulate.mixing_draws import fit_columns, iterative_draw, loop_draw, weighted_draw
 from simcollapse.theory.weighted import check_weights
 
 __all__ = [
     "accumulate_error",
     "accumulate_subsample_error",
+    "fit_columns",
+    "iterative_draw",
     "iterative_error",
+    "loop_draw",
     "replace_error",
+    "weighted_draw",
     "weighted_error",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# One ridge fit, several label columns
-# --------------------------------------------------------------------------------------------
-def fit_columns(feats: Array, labels: Array, lam: Array, norm: Any = None) -> Array:
-    """Ridge weights (X'X/N + lam_p)^+ X'y/N for every point p and label column k.
-
-    One factorisation of ``feats`` (``engine.factorise``: primal n >= d, dual n < d) serves all
-    points and columns; directions outside the row space get 0 (the min-norm solution, exact at
-    lam = 0). ``norm`` is N (default: the number of rows); rows of zeros are allowed (they drop
-    out of the fit).
-
-    Args:
-      feats: (n, d).  labels: (P, n, K).  lam: (P,).  norm: N, a number or a traced scalar.
-
-    Returns:
-      (P, K, d) weights.
-    """
-    n, d = feats.shape
-    norm = n if norm is None else norm
-    e, basis, primal = engine.factorise(feats)
-    e = e * (n / norm)  # eigenvalues of the Gram divided by N instead of n
-    inv = engine.inverse_eigs(e, lam, max(n, d))  # (P, r)
-    if primal:
-        coef = jnp.einsum("dr,pdk->prk", basis, jnp.einsum("nd,pnk->pdk", feats, labels)) / norm
-        span = basis
-    else:
-        coef = jnp.einsum("nr,pnk->prk", basis, labels)
-        span = feats.T @ basis / norm  # (d, n)
-    return jnp.einsum("dr,prk->pkd", span, inv[:, :, None] * coef)
-
-
-def _errors(s: Array, w1: Array, parts: Array) -> Array:
-    """(3, d) weight parts [bias, noise, shift] -> (4,) [bias, variance, zeta, total] errors."""
-    return engine.test_errors(s, w1, parts[0] - w1, parts[1], parts[2])
-
-
-def _round_key(rep_key: Array, t: Array) -> Array:
-    """Round t >= 1: the repetition key itself for t = 1, fold_in(rep_key, t) after."""
-    return jax.lax.cond(t == 1, lambda: rep_key, lambda: jax.random.fold_in(rep_key, t))
-
-
-# --------------------------------------------------------------------------------------------
-# Per-draw kernels (one repetition, all points of one sample size)
-# --------------------------------------------------------------------------------------------
-def weighted_draw(
-    problem: Problem,
-    rep_key: Array,
-    lam: Array,
-    n2: Array,
-    a1: Array,
-    a2: Array,
-    *,
-    n: int,
-    dtype: Any,
-) -> Array:
-    """Weighted ridge at every point (lam, n2, a1, a2): (P, 1, 4); one factorisation per point."""
-    x, eps, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
-    rows = jnp.arange(n)
-    u = x @ delta
-    yt = x @ w1
-
-    def point(lam: Array, n2: Array, a1: Array, a2: Array) -> Array:
-        syn = rows >= n - n2
-        root = jnp.sqrt(jnp.where(syn, a2, a1))
-        labels = root[:, None] * jnp.stack([yt, eps, jnp.where(syn, u, 0.0)], axis=1)
-        parts = fit_columns(root[:, None] * x, labels[None], lam[None])[0]
-        return _errors(s, w1, parts)[None]
-
-    return jax.vmap(point)(lam, n2, a1, a2)
-
-
-def iterative_draw(
-    problem: Problem,
-    rep_key: Array,
-    lam: Array,
-    n2: Array,
-    *,
-    n: int,
-    rounds: int,
-    reuse: bool,
-    dtype: Any,
-) -> Array:
-    """Iterative mixing at every point (lam, n2): (P, rounds, 4).
-
-    Round t: rows [0, n - n2) real (x.w1 + eps), rows [n - n2, n) synthetic (x.w_{t-1} + eps),
-    w_0 = w1 + delta. Fresh rows: a new X and eps every round, one factorisation per round shared
-    by all points. Reused real rows: the real rows of round 1 are kept (X and eps), only the
-    synthetic rows are new; the factorisation then depends on n2, one per point and round.
-    """
-    x0, eps0, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
-    rows = jnp.arange(n)
-    npts = lam.shape[0]
-    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (npts, 3, w1.shape[0]))
-
-    def labels_for(x: Array, eps: Array, syn: Array, parts: Array) -> Array:
-        prev = x @ parts.T  # (n, 3): x.b, x.v, x.z of the previous model
-        real = jnp.stack([x @ w1, eps, jnp.zeros_like(eps)], axis=1)
-        synth = prev + jnp.stack([jnp.zeros_like(eps), eps, jnp.zeros_like(eps)], axis=1)
-        return jnp.where(syn[:, None], synth, real)
-
-    def body(state: Array, t: Array) -> tuple[Array, Array]:
-        x, eps, _ = engine.draw_data(problem, _round_key(rep_key, t), n, dtype)
-
-        def point(lam: Array, n2: Array, parts: Array) -> Array:
-            syn = rows >= n - n2
-            if reuse:
-                xt = jnp.where(syn[:, None], x, x0)
-                et = jnp.where(syn, eps, eps0)
-            else:
-                xt, et = x, eps
-            return fit_columns(xt, labels_for(xt, et, syn, parts)[None], lam[None])[0]
-
-        if reuse:
-            new = jax.vmap(point)(lam, n2, state)
-        else:
-            new = _shared_fit(x, eps, lam, n2, state, rows, n, labels_for)
-        return new, jax.vmap(lambda p: _errors(s, w1, p))(new)
-
-    _, errs = jax.lax.scan(body, start, jnp.arange(1, rounds + 1))
-    return jnp.moveaxis(errs, 0, 1)
-
-
-def _shared_fit(
-    x: Array,
-    eps: Array,
-    lam: Array,
-    n2: Array,
-    state: Array,
-    rows: Array,
-    n: int,
-    labels_for: Callable[[Array, Array, Array, Array], Array],
-) -> Array:
-    """Fresh rows: one factorisation of X serves every point's labels and penalty."""
-    labels = jax.vmap(lambda n2, p: labels_for(x, eps, rows >= n - n2, p))(n2, state)
-    return fit_columns(x, labels, lam)
-
-
-def loop_draw(
-    problem: Problem,
-    rep_key: Array,
-    lam: Array,
-    *,
-    n: int,
-    generations: int,
-    mode: str,
-    sample: int,
-    dtype: Any,
-) -> Array:
-    """Replace / accumulate / accumulate-subsample at every penalty: (P, generations, 4).
-
-    Generation k draws n fresh rows labelled x.w_{k-1} + eps (w_0 = w1: generation 1's rows are
-    real). replace fits on those n rows; accumulate on all k n rows so far (the loss averaged over
-    them); subsample on ``sample`` rows drawn without replacement from those k n rows.
-    """
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
-    d = w1.shape[0]
-    npts = lam.shape[0]
-    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1)]), (npts, 2, d))
-    pool_rows = n * generations if mode != "replace" else n
-    pool_x = jnp.zeros((pool_rows, d), dtype)
-    pool_y = jnp.zeros((npts, pool_rows, 2), dtype)  # labels depend on each point's models
-
-    def body(carry: tuple[Array, Array, Array], k: Array) -> tuple[tuple[Array, ...], Array]:
-        parts, pool_x, pool_y = carry
-        key = _round_key(rep_key, k)
-        x, eps, _ = engine.draw_data(problem, key, n, dtype)
-        new_y = jax.vmap(lambda p: jnp.stack([x @ p[0], eps + x @ p[1]], axis=1))(parts)
-        offset = 0 if mode == "replace" else (k - 1) * n
-        pool_x = jax.lax.dynamic_update_slice(pool_x, x, (offset, 0))
-        pool_y = jax.lax.dynamic_update_slice(pool_y, new_y, (0, offset, 0))
-        valid = jnp.arange(pool_rows) < k * n if mode == "accumulate" else None
-        if mode == "replace":
-            fx, fy, norm = x, new_y, n
-        elif mode == "accumulate":
-            fx = jnp.where(valid[:, None], pool_x, 0.0)
-            fy = jnp.where(valid[None, :, None], pool_y, 0.0)
-            norm = (k * n).astype(dtype)
-        else:
-            u = jax.random.uniform(jax.random.fold_in(key, 7_919), (pool_rows,))
-            u = jnp.where(jnp.arange(pool_rows) < k * n, u, 2.0)
-            _, idx = jax.lax.top_k(-u, sample)
-            fx, fy, norm = pool_x[idx], pool_y[:, idx], sample
-        new = fit_columns(fx, fy, lam, norm)  # (P, 2, d): one factorisation for all points
-        full = jnp.concatenate([new, jnp.zeros_like(new[:, :1])], axis=1)
-        errs = jax.vmap(lambda p: _errors(s, w1, p))(full)
-        return (new, pool_x, pool_y), errs
-
-    _, errs = jax.lax.scan(body, (start, pool_x, pool_y), jnp.arange(1, generations + 1))
-    return jnp.moveaxis(errs, 0, 1)
 
 
 def _run(

@@ -84,8 +84,14 @@ def axis_limits(setting: settings.Setting, name: str) -> dict[str, Any]:
     return dict(low=p.low, high=p.high, integer=p.integer)
 
 
-def axis_values(name: str, spec: Any, limits: Mapping[str, Any]) -> np.ndarray:
-    """The values of an axis given as a list or a range table {start, stop, num, scale}."""
+def axis_values(
+    name: str, spec: Any, limits: Mapping[str, Any], keep_order: bool = False
+) -> np.ndarray:
+    """The values of an axis given as a list or a range table {start, stop, num, scale}.
+
+    Integer parameters are rounded, sorted and made unique, unless ``keep_order`` (a zipped axis,
+    whose position i pairs with position i of its partners).
+    """
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"start", "stop", "num", "scale"}
         if unknown or not {"start", "stop", "num"} <= set(spec):
@@ -111,14 +117,17 @@ def axis_values(name: str, spec: Any, limits: Mapping[str, Any]) -> np.ndarray:
     if values.size == 0:
         raise SpecError(f"axis '{name}' is empty")
     limits = dict(limits)
-    if limits.pop("integer", False):
-        values = np.unique(np.round(values))  # rounded: only the range is left to check
+    if limits.pop("integer", False):  # rounded: only the range is left to check
+        values = np.round(values) if keep_order else np.unique(np.round(values))
     wrap(check_range, f"axis '{name}'", values, **limits)
     return values
 
 
 def check_params(
-    setting: settings.Setting, params: Mapping[str, Any], axes: Mapping[str, np.ndarray]
+    setting: settings.Setting,
+    params: Mapping[str, Any],
+    axes: Mapping[str, np.ndarray],
+    zipped: tuple[tuple[str, ...], ...] = (),
 ) -> None:
     """Fixed parameters known and in range, required ones given, and the grid valid as a whole.
 
@@ -134,8 +143,7 @@ def check_params(
         if name in axes:
             raise SpecError(f"{name} is both a fixed value and an axis: give one")
     grid_names = [a for a in setting.names() if a in axes and setting.param(a).is_axis]
-    mesh = np.meshgrid(*(axes[a] for a in grid_names), indexing="ij")
-    values: dict[str, Any] = {a: v.ravel() for a, v in zip(grid_names, mesh, strict=True)}
+    values: dict[str, Any] = grid_points(grid_names, axes, zipped)
     for name, v in params.items():
         p = setting.param(name)
         values[name] = v if p.role == OPTION else wrap(p.check, v)
@@ -143,3 +151,80 @@ def check_params(
         if name in axes:
             values[name] = int(np.max(axes[name]))
     wrap(setting.resolve, values)
+
+
+def check_zipped(
+    zipped: Any, setting: settings.Setting, axes: Mapping[str, Any], sizes: bool = True
+) -> tuple[tuple[str, ...], ...]:
+    """Groups of axes that vary together (position i of each with position i of the others).
+
+    Args:
+      zipped: a list of groups, each a list of at least two axis names.
+      setting: the sweep's setting: a group may hold its grid axes other than n.
+      axes: the sweep's axes; every zipped name must be one of them.
+      sizes: also check that the axes of a group have equal lengths (resolved axes only).
+
+    Returns:
+      The groups as tuples of names.
+
+    Raises:
+      SpecError: naming the group or axis: not a list of names, an unknown or missing axis, n,
+        a length or problem axis, an axis in two groups, or axes of unequal lengths.
+    """
+    if isinstance(zipped, str) or not isinstance(zipped, list | tuple):
+        raise SpecError(f"zipped must be a list of axis-name lists, got {zipped!r}")
+    allowed = tuple(a for a in setting.axes if a != "n")
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for group in zipped:
+        if isinstance(group, str) or not isinstance(group, list | tuple) or len(group) < 2:
+            raise SpecError(f"zipped: each group must list two or more axes, got {group!r}")
+        for name in group:
+            if name not in allowed:
+                raise SpecError(
+                    f"zipped: {name!r} cannot be zipped for setting '{setting.name}'; "
+                    f"zippable axes: {', '.join(allowed)}"
+                )
+            if name not in axes:
+                raise SpecError(f"zipped: {name!r} is not an axis of this sweep")
+            if name in seen:
+                raise SpecError(f"zipped: axis {name!r} is in two groups")
+            seen.add(name)
+        lengths = {name: int(np.size(axes[name])) for name in group}
+        if sizes and len(set(lengths.values())) != 1:
+            raise SpecError(f"zipped: axes {list(group)} need equal lengths, got {lengths}")
+        groups.append(tuple(group))
+    return tuple(groups)
+
+
+def grid_points(
+    names: Any, values: Mapping[str, Any], zipped: tuple[tuple[str, ...], ...] = ()
+) -> dict[str, np.ndarray]:
+    """Flat arrays over the grid of ``names`` (C order): the product of the axes, in which each
+    zipped group moves as one axis.
+
+    Example:
+      >>> pts = grid_points(["lam", "p2", "alpha"], {"lam": [0, 1], "p2": [0.5, 0.0],
+      ...                   "alpha": [0.1, 0.0]}, zipped=(("p2", "alpha"),))
+      >>> pts["lam"].tolist(), pts["p2"].tolist(), pts["alpha"].tolist()
+      ([0.0, 0.0, 1.0, 1.0], [0.5, 0.0, 0.5, 0.0], [0.1, 0.0, 0.1, 0.0])
+    """
+    names = list(names)
+    groups = grid_groups(names, zipped)
+    index = np.meshgrid(*(np.arange(np.size(values[g[0]])) for g in groups), indexing="ij")
+    out: dict[str, np.ndarray] = {}
+    for group, i in zip(groups, index, strict=True):
+        for name in group:
+            out[name] = np.asarray(values[name], dtype=np.float64)[i.ravel()]
+    return {name: out[name] for name in names}
+
+
+def grid_groups(names: Any, zipped: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """``names`` grouped into the grid's dimensions: a zipped group is one, any other axis one."""
+    groups: list[tuple[str, ...]] = []
+    for name in names:
+        group = next((g for g in zipped if name in g), (name,))
+        group = tuple(n for n in group if n in names)
+        if group not in groups:
+            groups.append(group)
+    return groups

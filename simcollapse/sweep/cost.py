@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from simcollapse.sweep.run import COMPUTE, Chunk, _shapes, plan
+from simcollapse.sweep.plan import Chunk, plan, shapes
+from simcollapse.sweep.run import COMPUTE
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["chunk_cost", "estimate_seconds"]
@@ -34,7 +35,7 @@ def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
     if chunk.method == "theory":
         outer = chunk.outer[1] - chunk.outer[0]
         return outer * spec.d * THEORY_PASSES + chunk.rows * ROW_FLOPS
-    n, m = (float(v) for v in _shapes(spec)[chunk.outer[0]])
+    n, m = (float(v) for v in shapes(spec)[chunk.outer[0]])
     d = float(spec.d)
     k = m if spec.model == "rp" else d
     points = spec.values("lam").size * spec.values("p2").size

@@ -15,6 +15,7 @@ process 0 writes files.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -109,24 +110,33 @@ def to_host(x: jax.Array) -> np.ndarray:
         raise _peer_lost(err) from err
 
 
-def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray) -> Any:
-    """fn(*arrays) with the leading (point) axis split over all devices.
+@functools.cache
+def _jitted(fn: Callable[..., Any]) -> Any:
+    """One ``jax.jit`` wrapper per function object, so repeated calls reuse its compiles."""
+    return jax.jit(fn)
+
+
+def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray, const: Any = None) -> Any:
+    """fn(*arrays), or fn(const, *arrays), with the leading (point) axis split over all devices.
 
     ``fn`` maps arrays of shape (P,) to a pytree of arrays with leading axis P, each point
     independent of the others. The points are padded (with the last point) to a multiple of the
-    device count, and the padding is dropped from the result (NumPy arrays).
+    device count, and the padding is dropped from the result (NumPy arrays). ``const`` (a pytree,
+    for example the Problem) is passed whole to every device; with it, a ``fn`` that is the same
+    object from call to call compiles once per shape on a single device.
     """
     size = arrays[0].shape[0]
     ndev = jax.device_count()
     pad = (-size) % ndev
     padded = [np.concatenate([a, np.repeat(a[-1:], pad)]) if pad else a for a in arrays]
     if ndev == 1:
-        out = jax.jit(fn)(*padded)
+        out = _jitted(fn)(const, *padded) if const is not None else jax.jit(fn)(*padded)
     else:
+        body = fn if const is None else functools.partial(fn, const)
         m = mesh()
         sharding = NamedSharding(m, P(AXIS))
         inputs = [_global(a, sharding) for a in padded]
-        mapped = jax.shard_map(fn, mesh=m, in_specs=P(AXIS), out_specs=P(AXIS), check_vma=False)
+        mapped = jax.shard_map(body, mesh=m, in_specs=P(AXIS), out_specs=P(AXIS), check_vma=False)
         out = jax.jit(mapped)(*inputs)
     return jax.tree_util.tree_map(lambda x: to_host(x)[:size], out)
 

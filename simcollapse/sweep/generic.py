@@ -9,14 +9,17 @@ devices), at the sweep's seed, so a table does not depend on the chunking or the
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse import settings
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.sweep import devices as dev
+from simcollapse.sweep.axes import grid_groups, grid_points
 from simcollapse.sweep.spec import Sweep
 
 ROW_BYTES = 256  # a stored row, with pandas overhead
@@ -27,10 +30,16 @@ def other_axes(spec: Sweep) -> tuple[str, ...]:
     return tuple(a for a in spec.setting_obj.axes if a != "n")
 
 
+def points_per_n(spec: Sweep) -> int:
+    """Grid points of the other axes at one sample size (a zipped group counts once)."""
+    groups = grid_groups(other_axes(spec), spec.zipped)
+    return int(np.prod([spec.values(g[0]).size for g in groups]))
+
+
 def rows_per_n(spec: Sweep) -> int:
-    """Rows one sample size produces: the other axes x lengths x c2 x sigma2."""
-    names = (*other_axes(spec), *spec.setting_obj.names("length"), "c2", "sigma2")
-    return int(np.prod([spec.values(a).size for a in names]))
+    """Rows one sample size produces: the other axes' points x lengths x c2 x sigma2."""
+    names = (*spec.setting_obj.names("length"), "c2", "sigma2")
+    return points_per_n(spec) * int(np.prod([spec.values(a).size for a in names]))
 
 
 def draw_bytes(spec: Sweep, n: int) -> int:
@@ -38,15 +47,15 @@ def draw_bytes(spec: Sweep, n: int) -> int:
     d = spec.d
     item = 8 if spec.dtype == "float64" else 4
     length = int(spec.values(spec.setting_obj.length).max()) if spec.setting_obj.length else 1
-    points = int(np.prod([spec.values(a).size for a in other_axes(spec)]))
+    points = points_per_n(spec)
     return item * (4 * n * d + 3 * d * d + 8 * points * (d + min(n, d)) * max(1, length // 4))
 
 
 def _points(spec: Sweep, n: float) -> dict[str, np.ndarray]:
-    """Flat arrays of the setting's axes at one n (C order over the other axes)."""
+    """Flat arrays of the setting's axes at one n (C order over the other axes, zipped groups
+    moving together)."""
     names = other_axes(spec)
-    mesh = np.meshgrid(*(spec.values(a) for a in names), indexing="ij")
-    flat = {a: v.ravel() for a, v in zip(names, mesh, strict=True)}
+    flat = grid_points(names, {a: spec.values(a) for a in names}, spec.zipped)
     size = next(iter(flat.values())).size if flat else 1
     return {"n": np.full(size, float(n)), **flat}
 
@@ -61,16 +70,22 @@ def _options(spec: Sweep) -> dict[str, Any]:
     return {k: spec.params.get(k, setting.param(k).default) for k in setting.names("option")}
 
 
-def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
-    setting = spec.setting_obj
-    names = tuple(points)
+@functools.cache
+def _terms_fn(name: str, names: tuple[str, ...], length: int) -> Any:
+    """The setting's pure terms as fn(problem, *arrays), one object per (setting, axes, T)."""
+    setting = settings.get(name)
     static = {setting.length: length} if setting.length else {}
 
-    def fn(*arrays: Any) -> Any:
+    def fn(problem: Any, *arrays: Any) -> Any:
         return setting.terms(problem, **dict(zip(names, arrays, strict=True)), **static)
 
+    return fn
+
+
+def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
+    fn = _terms_fn(spec.setting, tuple(points), length)
     with jax.enable_x64(True):
-        return dev.sharded_points(fn, *points.values())
+        return dev.sharded_points(fn, *points.values(), const=problem)
 
 
 def _simulate(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:

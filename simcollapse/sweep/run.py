@@ -1,8 +1,9 @@
 """Run a sweep: plan chunks from a memory budget, compute them sharded over devices, store them.
 
-Data flow: ``Sweep`` -> ``plan`` (chunks) -> per chunk: theory (fixed points solved once per
-(n, m, lam), then combined with every c2, sigma2, p2) or simulation (one factorisation per draw
-and (n, m), every (lam, p2) from it) -> a tidy DataFrame per chunk written atomically under
+Data flow: ``Sweep`` -> ``plan`` (chunks, ``sweep.plan``) -> per chunk: theory (fixed points
+solved once per (n, m, lam), then combined with every c2, sigma2, p2) or simulation (one
+factorisation per draw and (n, m), every (lam, p2) from it) -> a tidy DataFrame per chunk written
+atomically under
 ``DIR/sweeps/<spec hash>/`` -> the concatenated table.
 
 A rerun skips every finished chunk (the file exists), so a sweep killed at any moment loses at most
@@ -12,7 +13,6 @@ and new results never mix.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -27,159 +27,19 @@ from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
 from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
 from simcollapse.sweep import devices as dev
+from simcollapse.sweep.plan import (
+    Chunk,
+    default_memory_budget,
+    describe_plan,
+    outer_grid,
+    plan,
+    shapes,
+)
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["Chunk", "plan", "describe_plan", "run_sweep", "default_memory_budget"]
 
 TERMS = ("bias", "variance", "zeta", "total", "stderr", "status")
-ROW_BYTES = 256  # a stored row, with pandas overhead
-MAX_THEORY_ROWS = 1 << 21  # at most ~2M rows per theory chunk (resume granularity, progress)
-
-
-@dataclasses.dataclass(frozen=True)
-class Chunk:
-    """One stored piece of a sweep.
-
-    Attributes:
-      method: "theory" or "simulate".
-      index: position in the plan (files are named by it).
-      outer: for theory, the [start, stop) range of flat outer-grid indices; for simulation the
-        flat index of one (n, m) shape.
-      rows: rows it produces. memory: estimated peak bytes per device.
-    """
-
-    method: str
-    index: int
-    outer: tuple[int, int]
-    rows: int
-    memory: int
-
-
-def default_memory_budget() -> int:
-    """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
-    from simcollapse.simulate.driver import memory_budget
-
-    return memory_budget(fraction=0.5, cap=None)
-
-
-def _outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
-    """Flat arrays over the product of the outer axes (C order)."""
-    mesh = np.meshgrid(*(spec.values(a) for a in spec.outer_axes), indexing="ij")
-    return {a: v.ravel() for a, v in zip(spec.outer_axes, mesh, strict=True)}
-
-
-def _shapes(spec: Sweep) -> np.ndarray:
-    """The distinct (n, m) shapes of a simulation, one row each (m = 0 for ridge)."""
-    n = spec.values("n")
-    m = spec.values("m") if spec.model == "rp" else np.zeros(1)
-    return np.stack(np.meshgrid(n, m, indexing="ij"), axis=-1).reshape(-1, 2)
-
-
-def draw_bytes(spec: Sweep, n: int, m: int, points: int) -> int:
-    """Estimated bytes for one Monte Carlo draw at (n, m) evaluating ``points`` points."""
-    d = spec.d
-    k = m if spec.model == "rp" else d
-    r = min(n, k)
-    item = 8 if spec.dtype == "float64" else 4
-    return item * (3 * n * d + 4 * n * max(k, r) + 3 * max(k, r) ** 2 + 4 * points * (d + r))
-
-
-def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
-    """Split the sweep into chunks that each fit the memory budget (bytes).
-
-    Raises:
-      ValueError: one Monte Carlo draw alone does not fit the budget.
-
-    Example:
-      >>> from simcollapse.sweep import Sweep
-      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
-      >>> chunks = plan(spec)
-      >>> len(chunks), sum(c.rows for c in chunks)
-      (1, 4)
-    """
-    budget = int(memory_budget or default_memory_budget())
-    if spec.is_generic:
-        return _plan_per_n(spec, budget)
-    chunks: list[Chunk] = []
-    inner = int(np.prod([spec.values(a).size for a in spec.inner_axes]))
-    if spec.method in ("theory", "both"):
-        n_outer = int(np.prod([spec.values(a).size for a in spec.outer_axes]))
-        per_outer = inner * ROW_BYTES + 64 * spec.d
-        step = max(1, min(budget // per_outer, max(1, MAX_THEORY_ROWS // inner)))
-        for start in range(0, n_outer, step):
-            stop = min(n_outer, start + step)
-            rows = (stop - start) * inner
-            chunks.append(
-                Chunk("theory", len(chunks), (start, stop), rows, (stop - start) * per_outer)
-            )
-    if spec.method in ("simulate", "both"):
-        points = spec.values("lam").size * spec.values("p2").size
-        combos = spec.values("c2").size * spec.values("sigma2").size
-        for i, (n, m) in enumerate(_shapes(spec)):
-            one = draw_bytes(spec, int(n), int(m), points)
-            if one > budget:
-                raise ValueError(
-                    f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at n={n:g}"
-                    f"{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d} "
-                    f"(needs about {one / 2**20:.1f} MiB): raise --memory-budget"
-                )
-            rows = points * combos
-            chunks.append(Chunk("simulate", len(chunks), (i, i + 1), rows, one))
-    return chunks
-
-
-def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
-    """A setting other than ridge/rp: one chunk per sample size and method."""
-    from simcollapse.sweep import generic
-
-    chunks: list[Chunk] = []
-    rows = generic.rows_per_n(spec)
-    methods = ("theory", "simulate") if spec.method == "both" else (spec.method,)
-    for method in methods:
-        for i, n in enumerate(spec.values("n")):
-            one = rows * ROW_BYTES
-            if method == "simulate":
-                one = generic.draw_bytes(spec, int(n))
-                if one > budget:
-                    raise ValueError(
-                        f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at "
-                        f"n={n:g}, d={spec.d} (needs about {one / 2**20:.1f} MiB): "
-                        "raise --memory-budget"
-                    )
-            chunks.append(Chunk(method, len(chunks), (i, i + 1), rows, one))
-    return chunks
-
-
-def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
-    """A few lines for --dry-run: grid size, chunk plan, estimated memory, devices.
-
-    Example:
-      >>> from simcollapse.sweep import Sweep
-      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
-      >>> describe_plan(spec).splitlines()[1:3]
-      ['axes: n[2], p2[2]', 'grid: 4 points per method']
-    """
-    budget = int(memory_budget or default_memory_budget())
-    chunks = plan(spec, budget)
-    lines = [
-        f"spec {spec.hash}: {spec.setting}, method {spec.method}, d={spec.d}",
-        "axes: " + ", ".join(f"{a}[{spec.values(a).size}]" for a in spec.axes),
-        f"grid: {spec.size:,} points per method",
-        f"devices: {jax.device_count()} ({jax.devices()[0].platform}), "
-        f"memory budget {budget / 2**30:.2f} GiB",
-    ]
-    for method in ("theory", "simulate"):
-        mine = [c for c in chunks if c.method == method]
-        if mine:
-            peak = max(c.memory for c in mine)
-            extra = ""
-            if method == "simulate":
-                extra = f", {spec.reps} draws each, one at a time per device"
-            lines.append(
-                f"{method}: {len(mine)} chunk(s) of up to {max(c.rows for c in mine):,} rows"
-                f"{extra}; estimated peak {peak / 2**20:.1f} MiB"
-            )
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- computing
@@ -188,7 +48,7 @@ def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
 def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     from simcollapse.theory import ridge_terms, rp_terms
 
-    grid = _outer_grid(spec)
+    grid = outer_grid(spec)
     start, stop = chunk.outer
     outer = {a: v[start:stop] for a, v in grid.items()}
     p2 = spec.values("p2")
@@ -233,7 +93,7 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
 def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     from simcollapse.simulate import driver, engine
 
-    n, m = (int(v) for v in _shapes(spec)[chunk.outer[0]])
+    n, m = (int(v) for v in shapes(spec)[chunk.outer[0]])
     dt = driver.DTYPES[spec.dtype]
     static = {"m": m if spec.model == "rp" else None, "dtype": dt, "prng": engine.check_prng(None)}
     lam = spec.values("lam")
@@ -310,8 +170,17 @@ def frame(
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
-# Columns a stored chunk must have to be reused (with the chunk's row count).
+# Columns a stored ridge / random-projection chunk must have to be reused (with its row count).
 CHUNK_COLUMNS = ("method", "n", "lam", "p2", *TERMS, "config_hash")
+
+
+def chunk_columns(spec: Sweep) -> tuple[str, ...]:
+    """The columns a stored chunk of ``spec`` must have to be reused: the method, the setting's
+    grid axes and length (replace and accumulate have no p2), the terms and the spec hash."""
+    if not spec.is_generic:
+        return CHUNK_COLUMNS
+    setting = spec.setting_obj
+    return ("method", *setting.axes, *setting.names("length"), *TERMS, "config_hash")
 
 
 def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
@@ -394,7 +263,7 @@ def _chunks(
     if folder is not None and not force and dev.is_writer():
         # Verified reads: a truncated or foreign chunk is quarantined and recomputed.
         stored = [
-            read_verified(p, rows=c.rows, columns=CHUNK_COLUMNS)
+            read_verified(p, rows=c.rows, columns=chunk_columns(spec))
             for c, p in zip(chunks, paths, strict=True)
         ]
     # Every process follows process 0's view of the store (they must compute the same chunks).

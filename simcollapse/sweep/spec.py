@@ -31,17 +31,20 @@ A TOML file has four tables (every key optional except ``problem.d`` and at leas
     n = {start = 100, stop = 100000, num = 13, scale = "log"}   # (rounds, generations), c2, sigma2
     lam = [0.0, 1e-3]
     p2 = [0.0, 0.001, 0.01, 0.1]
+    # zipped = [["p2", "alpha"]]  # axes that vary together: explicit points, not a product
 
 An axis is a list of values or a range table {start, stop, num, scale = "log" | "linear"}; integer
-parameters (n, m, rounds, ...) are rounded. The grid is the full product of the axes.
+parameters (n, m, rounds, ...) are rounded. The grid is the product of the axes, except that the
+axes of a ``zipped`` group move together: their value lists have equal lengths and position i of
+each goes with position i of the others (so a group gives a list of explicit points). Any grid
+axis of the setting other than n may be zipped; a sweep with zipped axes runs point by point
+(the generic path), for ridge and random projections too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,26 +62,16 @@ from simcollapse.sweep.axes import (
     axis_names,
     axis_values,
     check_params,
+    check_zipped,
+    grid_groups,
     model_name,
     resolve_setting,
     wrap,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 __all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
 
 AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "problem": ("family", "d", "alpha", "source", "signal", "sigma2", "c2", "teacher_n0", "path"),
-    "setting": ("kind",),  # plus the parameters of the chosen setting
-    "model": ("kind", "m"),
-    "run": ("method", "reps", "seed", "dtype"),
-    "axes": AXES,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +91,9 @@ class Sweep:
       method: "theory", "simulate" or "both". reps, seed, dtype: the Monte Carlo settings.
       axes: name -> values (lists or range dicts): the setting's axes (n, m, lam, p2, alpha...),
         its length (rounds, generations: entry t does not depend on the largest T), c2, sigma2.
+      zipped: groups of axes (other than n, the length, c2 and sigma2) that vary together
+        instead of forming a product: ``[("p2", "alpha")]`` with p2 = [0.5, 0.5, 0.0] and
+        alpha = [0.1, 1.0, 0.0] gives three (p2, alpha) points.
 
     Example:
       >>> spec = Sweep(d=200, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
@@ -105,6 +101,9 @@ class Sweep:
       4
       >>> Sweep(d=50, setting="iterative", axes={"n": [100], "rounds": [1, 3]}).size
       2
+      >>> Sweep(d=50, setting="weighted", axes={"n": [100, 200], "p2": [0.5, 0.5, 0.0],
+      ...       "alpha": [0.1, 1.0, 0.0]}, zipped=[("p2", "alpha")]).size
+      6
     """
 
     d: int
@@ -125,6 +124,7 @@ class Sweep:
     setting: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     path: str | None = None
+    zipped: Any = ()
 
     def __post_init__(self) -> None:
         name = resolve_setting(self.model, self.setting)
@@ -137,10 +137,15 @@ class Sweep:
         if name == "ridge" and "m" in dict(self.axes):
             raise SpecError("axis 'm' only applies to model 'rp'")
         setting = settings.get(name)
+        zipped = check_zipped(self.zipped, setting, dict(self.axes), sizes=False)
+        object.__setattr__(self, "zipped", zipped)
+        in_group = {a for group in zipped for a in group}
         grid = {
-            a: axis_values(a, v, axis_limits(setting, a)) for a, v in dict(self.axes).items()
+            a: axis_values(a, v, axis_limits(setting, a), keep_order=a in in_group)
+            for a, v in dict(self.axes).items()
         }
         object.__setattr__(self, "axes", grid)
+        check_zipped(zipped, setting, grid)  # equal lengths once ranges are expanded
         self.validate()
 
     @property
@@ -150,8 +155,9 @@ class Sweep:
 
     @property
     def is_generic(self) -> bool:
-        """True for settings other than ridge and random_projection (run by ``sweep.generic``)."""
-        return self.setting not in ("ridge", "random_projection")
+        """True when run point by point by ``sweep.generic``: settings other than ridge and
+        random_projection, and any sweep with zipped axes."""
+        return bool(self.zipped) or self.setting not in ("ridge", "random_projection")
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
@@ -176,6 +182,8 @@ class Sweep:
             raise SpecError("axes must include n (the sample sizes)")
         if self.model == "rp" and "m" not in self.axes and self.m is None:
             raise SpecError("model 'rp' needs a width: set m, or give an m axis")
+        if self.zipped and self.model == "rp" and "m" not in self.axes:
+            raise SpecError("zipped: model 'rp' with zipped axes needs m as an axis")
         if self.is_generic:
             self._validate_setting()
         if self.teacher_n0 is not None and "c2" in self.axes:
@@ -207,7 +215,7 @@ class Sweep:
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
                             "use method = 'simulate'")  # fmt: skip
-        check_params(setting, self.params, self.axes)
+        check_params(setting, self.params, self.axes, self.zipped)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -236,9 +244,11 @@ class Sweep:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Grid shape over outer_axes + inner_axes (generic settings: over every sweep axis)."""
+        """Grid shape over outer_axes + inner_axes (generic: over every sweep axis, a zipped
+        group counting as one)."""
         if self.is_generic:
-            return tuple(self.values(a).size for a in axis_names(self.setting_obj))
+            groups = grid_groups(axis_names(self.setting_obj), self.zipped)
+            return tuple(self.values(g[0]).size for g in groups)
         return tuple(self.values(a).size for a in (*self.outer_axes, *self.inner_axes))
 
     @property
@@ -271,8 +281,12 @@ class Sweep:
         """Plain data (axes as value lists): what the hash and the stored spec are made of."""
         out = dataclasses.asdict(self)
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
-        if not self.is_generic and not self.params:
+        if self.setting in ("ridge", "random_projection") and not self.params:
             del out["setting"], out["params"]  # the hash of ridge and rp sweeps is unchanged
+        if self.zipped:
+            out["zipped"] = [list(group) for group in self.zipped]
+        else:
+            del out["zipped"]  # nor that of sweeps without zipped axes
         if self.path is None:
             del out["path"]
         else:  # an edited problem file is a new sweep
@@ -287,78 +301,34 @@ class Sweep:
     # ------------------------------------------------------------------ TOML
     @classmethod
     def from_toml(cls, path: str | Path) -> Sweep:
-        """Read a TOML specification; errors name the key and its line."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise SpecError(f"cannot read sweep spec {path}: {err.strerror}") from err
-        except UnicodeDecodeError as err:
-            raise SpecError(
-                f"{path}: not a UTF-8 text file (byte {err.start}: {err.reason}); "
-                "a sweep spec must be TOML, which is UTF-8"
-            ) from None
-        return cls.from_toml_text(text, source=str(path))
+        """Read a TOML specification (see the module doc); errors name the key and its line.
+
+        Raises:
+          SpecError: an unreadable or invalid file, or a spec that cannot run.
+        """
+        from simcollapse.sweep.toml_spec import read_toml
+
+        return cls.from_toml_text(*read_toml(path))
 
     @classmethod
     def from_toml_text(cls, text: str, source: str = "<toml>") -> Sweep:
-        """Parse a TOML specification given as text."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise SpecError(f"{source}: invalid TOML: {err}") from err
-        return cls.from_mapping(data, source=source, text=text)
+        """Parse a TOML specification given as text (``source`` names it in errors)."""
+        from simcollapse.sweep.toml_spec import parse_toml
+
+        return cls.from_mapping(parse_toml(text, source), source=source, text=text)
 
     @classmethod
     def from_mapping(
         cls, data: Mapping[str, Any], source: str = "<spec>", text: str | None = None
     ) -> Sweep:
         """Build a Sweep from the nested tables of a TOML file (see the module doc)."""
-        kwargs: dict[str, Any] = {}
-        for section, table in data.items():
-            if section not in SECTIONS:
-                raise SpecError(
-                    f"{_where(source, text, None, section)}unknown section [{section}]; "
-                    f"known: {', '.join(SECTIONS)}"
-                )
-            if not isinstance(table, Mapping):
-                raise SpecError(f"{_where(source, text, None, section)}[{section}] must be a table")
-            for key in table:
-                if (section == "setting" and key != "kind") or section == "axes":
-                    continue  # the setting's parameters and axes: checked once it is known
-                if key not in SECTIONS[section]:
-                    raise SpecError(
-                        f"{_where(source, text, section, key)}unknown key '{section}.{key}'; "
-                        f"known keys in [{section}]: {', '.join(SECTIONS[section])}"
-                    )
-        problem = dict(data.get("problem", {}))
-        model = dict(data.get("model", {}))
-        run = dict(data.get("run", {}))
-        kwargs.update(problem)
-        if "kind" in model:
-            kwargs["model"] = model["kind"]
-        if "m" in model:
-            kwargs["m"] = model["m"]
-        kwargs.update(run)
-        chosen = dict(data.get("setting", {}))
-        if "kind" in chosen:
-            kwargs["setting"] = chosen.pop("kind")
-        if chosen:
-            kwargs["params"] = chosen
-        kwargs["axes"] = dict(data.get("axes", {}))
-        if "d" not in kwargs:
-            raise SpecError(f"{source}: missing required key 'problem.d'")
+        from simcollapse.sweep.toml_spec import sweep_keywords, with_location
+
+        kwargs = sweep_keywords(data, source, text)
         try:
             return cls(**kwargs)
         except SpecError as err:
-            key = _key_in_message(str(err))
-            section = next((s for s, keys in SECTIONS.items() if key in keys), None)
-            if key in kwargs.get("axes", {}):
-                section = "axes"
-            elif key in kwargs.get("params", {}) or key == "setting":
-                section = "setting"
-                key = "kind" if key == "setting" else key
-            raise SpecError(f"{_where(source, text, section, key)}{err}") from None
+            raise with_location(err, kwargs, source, text) from None
 
 
 def problem_of_row(row: Any) -> Problem:
@@ -382,29 +352,3 @@ def problem_of_row(row: Any) -> Problem:
         teacher_n0=None if teacher < 0 else teacher, axes={"n": [row.n]}, path=path,
     )  # fmt: skip
     return spec.problem(c2=row.c2, sigma2=row.sigma2)
-
-
-def _key_in_message(message: str) -> str | None:
-    match = re.match(r"(?:axis ')?([a-z_0-9]+)", message)
-    return match.group(1) if match else None
-
-
-def _where(source: str, text: str | None, section: str | None, key: str | None) -> str:
-    """'file:line: ' for a key (or a section header) found in the TOML text, else 'file: '."""
-    line = _find_line(text, section, key) if text else None
-    return f"{source}:{line}: " if line else f"{source}: "
-
-
-def _find_line(text: str, section: str | None, key: str | None) -> int | None:
-    current = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = re.match(r"\[([^\]]+)\]", line)
-        if header:
-            current = header.group(1).strip()
-            if section is None and key == current:
-                return number
-            continue
-        if key and current == section and re.match(rf"{re.escape(key)}\s*=", line):
-            return number
-    return None

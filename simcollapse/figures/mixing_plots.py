@@ -1,0 +1,100 @@
+"""The drawings of the mixing figures (``simcollapse.figures.mixing``), each from its tidy table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcollapse.figures.style import new_figure, palette
+
+__all__ = ["plot_generations", "plot_iterative", "plot_weighted"]
+
+
+def plot_weighted(table: pd.DataFrame) -> Any:
+    fig, ax = new_figure(width=6.0, height=4.4)
+    th = table[table.source == "theory"]
+    curves = [c for c in th.curve.unique()]
+    colours = dict(zip(curves, palette(len(curves)), strict=True))
+    for c in curves:
+        t = th[th.curve == c]
+        style = dict(lw=2.5, color="k", ls="--") if c.startswith("clean") else {}
+        if c == "best alpha":
+            style = dict(lw=2.5, color=colours[c], ls=":")
+        ax.plot(t.n, t.total, label=c, **({"color": colours[c]} | style))
+        s = table[(table.source == "simulation") & (table.curve == c)]
+        if len(s):
+            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2,
+                        color=style.get("color", colours[c]))  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="n (total rows, p2 = 1/2)",
+           ylabel="test error on real data",
+           title="Weighted mixing: every fixed alpha flattens")  # fmt: skip
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def plot_iterative(table: pd.DataFrame) -> Any:
+    fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
+    for ax, panel, title in zip(
+        axes[:2], ("fresh", "reused"), ("fresh rows every round", "real rows reused"), strict=True
+    ):
+        sub = table[table.panel == panel]
+        rounds = sorted(int(t) for t in sub.t.unique() if t > 0)
+        colours = dict(zip(rounds, palette(len(rounds)), strict=True))
+        for t in rounds:
+            th = sub[(sub.source == "theory") & (sub.t == t)]
+            if len(th):
+                ax.plot(th.n, th.total, color=colours[t], lw=1.5, label=f"t = {t}")
+            s = sub[(sub.source == "simulation") & (sub.t == t)]
+            ax.errorbar(s.n, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[t],
+                        label=None if len(th) else f"t = {t} (sim)")  # fmt: skip
+        for c, ls in (("clean (real half)", "--"), ("clean (n real)", ":")):
+            th = sub[(sub.source == "theory") & (sub.curve == c)]
+            ax.plot(th.n, th.total, color="k", ls=ls, lw=2, label=c)
+        ax.set(xscale="log", yscale="log", xlabel="n (p1 = p2 = 1/2)", ylabel="test error",
+               title=f"Iterative mixing, {title}")  # fmt: skip
+        ax.legend(fontsize=7, ncol=2)
+    ax = axes[2]
+    sub = table[table.panel == "isotropic"]
+    curves = list(sub.curve.unique())
+    colours = dict(zip(curves, palette(len(curves)), strict=True))
+    for c in curves:
+        th = sub[(sub.source == "theory") & (sub.curve == c)]
+        ref = sub[(sub.source == "reference") & (sub.curve == c)]
+        lim = float(ref.total.iloc[0])
+        label = f"{c}: limit {lim:.3g}" if np.isfinite(lim) else f"{c}: diverges"
+        ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=label)
+        if np.isfinite(lim):
+            ax.axhline(lim, color=colours[c], ls=":", lw=1)
+        s = sub[(sub.source == "simulation") & (sub.curve == c)]
+        if len(s):
+            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c])
+    ax.set(yscale="log", xlabel="round t", ylabel="test error",
+           title="Isotropic, fresh rows: diverges for phi >= 3/4")  # fmt: skip
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_generations(table: pd.DataFrame) -> Any:
+    panels = list(table.panel.unique())
+    fig, axes = new_figure(ncols=len(panels), width=5.0, height=4.0)
+    curves = ["replace", "accumulate", "accumulate-subsample"]
+    colours = dict(zip(curves, palette(3), strict=True))
+    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
+        sub = table[table.panel == panel]
+        n = int(sub.n.iloc[0])
+        for c in curves:
+            th = sub[(sub.curve == c) & (sub.source == "theory")]
+            if len(th):
+                ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=f"{c} (theory)")
+            ref = sub[(sub.curve == c) & (sub.source == "reference")]
+            if len(ref):
+                ax.plot(ref.t, ref.total, color=colours[c], ls=":", lw=1.5,
+                        label=f"{c} (n >> d reference)")  # fmt: skip
+            s = sub[(sub.curve == c) & (sub.source == "simulation")]
+            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c],
+                        label=f"{c} (sim)")  # fmt: skip
+        ax.set(xlabel="generation k", ylabel="test error", title=f"{panel}, n = {n} per generation")
+        ax.legend(fontsize=7)
+    return fig
