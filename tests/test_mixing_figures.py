@@ -159,3 +159,11 @@ def test_quick_figures_claims_plot_and_cache(name: str, tmp_path) -> None:
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     again = fig.compute(ctx)  # from the store
     pd.testing.assert_frame_equal(table, again)
+
+
+@pytest.mark.parametrize("level", ["quick", "default", "full"])
+def test_every_simulated_isotropic_phi_has_a_theory_curve(level: str) -> None:
+    cfg = fm.CONFIGS["iterative_mixing"][level]
+    phis = {float(f"{p:g}") for p in cfg["phis"]}
+    simulated = {float(f"{cfg['iso_d'] / n:g}") for n in cfg["iso_sim_n"]}
+    assert simulated <= phis, f"{level}: simulated phi {sorted(simulated - phis)} has no theory"

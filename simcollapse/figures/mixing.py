@@ -63,7 +63,7 @@ CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
                       iso_sim_n=[120, 75], iso_reps=32),
         "default": dict(d=100, c2=1.0, sigma2=1.0, lam=1e-3, rounds=10, n_theory=(150, 4e5, 60),
                         n_sim=[600, 2400, 4800], reps=32, iso_d=100,
-                        phis=[0.25, 0.5, 0.7, 0.75, 0.8], iso_sim_n=[400, 200, 143], iso_reps=64),
+                        phis=[0.25, 0.5, 0.7, 0.75, 0.8], iso_sim_n=[400, 200, 125], iso_reps=64),
         "full": dict(d=200, c2=1.0, sigma2=1.0, lam=1e-3, rounds=10, n_theory=(300, 1e6, 80),
                      n_sim=[1200, 4800, 19200], reps=48, iso_d=200,
                      phis=[0.25, 0.5, 0.7, 0.75, 0.8], iso_sim_n=[800, 400, 250], iso_reps=64),

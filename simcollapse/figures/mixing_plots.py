@@ -57,7 +57,7 @@ def plot_iterative(table: pd.DataFrame) -> Any:
         ax.legend(fontsize=7, ncol=2)
     ax = axes[2]
     sub = table[table.panel == "isotropic"]
-    curves = list(sub.curve.unique())
+    curves = list(sub[sub.source == "theory"].curve.unique())  # simulated phis sit on these
     colours = dict(zip(curves, palette(len(curves)), strict=True))
     for c in curves:
         th = sub[(sub.source == "theory") & (sub.curve == c)]
