@@ -15,24 +15,17 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from simcollapse.theory.newton import (  # noqa: F401 (re-exported)
-    CHUNK_ELEMS,
+from simcollapse.theory.newton import (
     FTOL,
     MAX_STEPS,
     MODEL_STEPS,
-    RESIDUAL_CHECK,
     RTOL,
-    STEP_RTOL,
     TABLE_MARGIN,
     TABLE_MAX,
     TABLE_MIN,
     Equation,
     _newton,
-    _status,
-    df1,
     df1_and_slope,
-    df2,
-    solve_monotone,
 )
 
 
