@@ -28,6 +28,34 @@ __all__ = [
     "plot_two_layer",
 ]
 
+
+def _paper_random_features(ns: list[int]) -> dict:
+    """Random-feature settings at the paper's widths (up to 10^5) and fractions, for sizes ns."""
+    return dict(
+        ns=ns,
+        ms=[100, 1000, 10000, 100000],
+        p2s=[0.0, 0.01, 0.05, 0.2],
+        n_seeds=5,
+        n0=200,
+        lam=1e-3,
+    )
+
+
+def _paper_two_layer(n: int, n_seeds: int, n_val: int, epochs: int, batch_size: int) -> dict:
+    """Two-layer settings at the paper's widths (up to 2,000) and fractions."""
+    return dict(
+        n=n,
+        widths=[8, 32, 128, 512, 2000],
+        p2s=[0.0, 0.05, 0.2, 0.5],
+        n_seeds=n_seeds,
+        n0=200,
+        n_val=n_val,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=3e-3,
+    )
+
+
 SETTINGS = {
     "quick": {
         "rf": dict(
@@ -54,46 +82,12 @@ SETTINGS = {
     # random features, as in the paper. The dual form never builds the n x 10^5 feature matrix:
     # it streams blocks of 2,048 features into the n x n kernel (about 0.6 GB at n = 3,200).
     "default": {
-        "rf": dict(
-            ns=[200, 400, 800, 1600, 3200],
-            ms=[100, 1000, 10000, 100000],
-            p2s=[0.0, 0.01, 0.05, 0.2],
-            n_seeds=5,
-            n0=200,
-            lam=1e-3,
-        ),
-        "two_layer": dict(
-            n=3000,
-            widths=[8, 32, 128, 512, 2000],
-            p2s=[0.0, 0.05, 0.2, 0.5],
-            n_seeds=3,
-            n0=200,
-            n_val=1000,
-            epochs=20,
-            batch_size=100,
-            lr=3e-3,
-        ),
+        "rf": _paper_random_features(ns=[200, 400, 800, 1600, 3200]),
+        "two_layer": _paper_two_layer(n=3000, n_seeds=3, n_val=1000, epochs=20, batch_size=100),
     },
     "full": {
-        "rf": dict(
-            ns=[500, 1000, 2000, 5000, 10000, 20000, 30000],
-            ms=[100, 1000, 10000, 100000],
-            p2s=[0.0, 0.01, 0.05, 0.2],
-            n_seeds=5,
-            n0=200,
-            lam=1e-3,
-        ),
-        "two_layer": dict(
-            n=20000,
-            widths=[8, 32, 128, 512, 2000],
-            p2s=[0.0, 0.05, 0.2, 0.5],
-            n_seeds=5,
-            n0=200,
-            n_val=5000,
-            epochs=40,
-            batch_size=128,
-            lr=3e-3,
-        ),
+        "rf": _paper_random_features(ns=[500, 1000, 2000, 5000, 10000, 20000, 30000]),
+        "two_layer": _paper_two_layer(n=20000, n_seeds=5, n_val=5000, epochs=40, batch_size=128),
     },
 }
 
