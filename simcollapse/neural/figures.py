@@ -96,22 +96,20 @@ def _seeds(ctx: FigureContext, k: int) -> list[int]:
     return [ctx.seed + i for i in range(k)]
 
 
+def _run_sweep(sweep, ctx: FigureContext, digits, sizes, widths, s: dict) -> pd.DataFrame:
+    """``sweep(digits, sizes, widths, p2s, seeds, ...)`` with the rest of the settings ``s``."""
+    seeds = _seeds(ctx, s.pop("n_seeds"))
+    p2s = s.pop("p2s")
+    return sweep(digits, sizes, widths, p2s, seeds, store=ctx.store, progress=ctx.progress, **s)
+
+
 def compute_random_features(ctx: FigureContext) -> pd.DataFrame:
     """Test MSE of random-feature ridge against n, for each p2 and width (``SETTINGS[mode]``)."""
     s = dict(SETTINGS[ctx.mode]["rf"])
     digits = load_digits(ctx.data_dir)
     room = digits.n_pool - s["n0"]
     ns = [n for n in s.pop("ns") if n <= room] or [room]
-    return random_feature_sweep(
-        digits,
-        ns,
-        s.pop("ms"),
-        s.pop("p2s"),
-        _seeds(ctx, s.pop("n_seeds")),
-        store=ctx.store,
-        progress=ctx.progress,
-        **s,
-    )
+    return _run_sweep(random_feature_sweep, ctx, digits, ns, s.pop("ms"), s)
 
 
 def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
@@ -119,16 +117,7 @@ def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
     s = dict(SETTINGS[ctx.mode]["two_layer"])
     digits = load_digits(ctx.data_dir)
     n = min(s.pop("n"), digits.n_pool - s["n0"] - s["n_val"])
-    return two_layer_sweep(
-        digits,
-        n,
-        s.pop("widths"),
-        s.pop("p2s"),
-        _seeds(ctx, s.pop("n_seeds")),
-        store=ctx.store,
-        progress=ctx.progress,
-        **s,
-    )
+    return _run_sweep(two_layer_sweep, ctx, digits, n, s.pop("widths"), s)
 
 
 def _summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
@@ -155,6 +144,21 @@ def _plain_log_ticks(ax, xticks) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
 
 
+def _errorbar_p2(ax, s: pd.DataFrame, x: str, colour, p2: float, **style) -> None:
+    """Mean with standard-error bars (rows of ``_summary``) against column x, labelled by p2."""
+    ax.errorbar(
+        s[x],
+        s["mean"],
+        yerr=s["se"],
+        color=colour,
+        marker="o",
+        ms=4,
+        capsize=2,
+        label=f"{p2:g}",
+        **style,
+    )
+
+
 def plot_random_features(df: pd.DataFrame):
     """One panel per width m: test MSE against n (log-log), one line per p2, SE bars over seeds."""
     widths = sorted(df["m"].unique())
@@ -165,16 +169,7 @@ def plot_random_features(df: pd.DataFrame):
     for ax, m in zip(axes[0], widths, strict=True):
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[(summ["m"] == m) & (summ["p2"] == p2)].sort_values("n")
-            ax.errorbar(
-                s["n"],
-                s["mean"],
-                yerr=s["se"],
-                color=colour,
-                marker="o",
-                ms=4,
-                capsize=2,
-                label=f"{p2:g}",
-            )
+            _errorbar_p2(ax, s, "n", colour, p2)
         _plain_log_ticks(ax, sorted(df["n"].unique()))
         ax.set_title(f"width m = {m:,}")
         ax.set_xlabel("training images n")
@@ -202,16 +197,7 @@ def plot_two_layer(df: pd.DataFrame):
         summ = _summary(df, ["p2", "m"], col)
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[summ["p2"] == p2].sort_values("m")
-            ax.errorbar(
-                s["m"],
-                s["mean"],
-                yerr=s["se"],
-                color=colour,
-                marker="o",
-                ms=4,
-                capsize=2,
-                label=f"{p2:g}",
-            )
+            _errorbar_p2(ax, s, "m", colour, p2)
         _plain_log_ticks(ax, sorted(df["m"].unique()))
         ax.set_xlabel("hidden width m")
         ax.set_ylabel(label)
