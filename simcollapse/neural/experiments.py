@@ -321,8 +321,8 @@ def random_feature_sweep(
     p2s = _floats01("p2s", p2s)
     check_range("lam", lam, 0.0, low_open=True)
     _check_teacher_arguments(teacher, teacher_lam, label_noise)
-    key = _sweep_config("random_features", digits, n0, teacher, teacher_lam, label_noise, p2s)
-    key.update(lam=float(lam), dtype=str(jnp.dtype(dtype)), n_max=max(ns))
+    store_key = _sweep_config("random_features", digits, n0, teacher, teacher_lam, label_noise, p2s)
+    store_key.update(lam=float(lam), dtype=str(jnp.dtype(dtype)), n_max=max(ns))
     splits = {s: draw_split(digits.n_pool, max(ns), n0, s) for s in seeds}  # validates sizes
     teachers = _Teachers(digits, splits, teacher, teacher_lam)
     group = _RandomFeatureGroup(digits, teachers, p2s, n0, teacher, lam, label_noise, dtype)
@@ -330,7 +330,7 @@ def random_feature_sweep(
     groups = [(s, m, n) for s in seeds for m in ms for n in ns]
     for seed, m, n in tqdm(groups, desc="mnist random features", disable=not progress):
         compute = functools.partial(group, seed, splits[seed], m, n)
-        group_key = {**key, "seed": seed, "m": m, "n": n}
+        group_key = {**store_key, "seed": seed, "m": m, "n": n}
         tables.append(
             cached_run(store, "mnist_random_features", group_key, compute, source=digits.source)
         )
@@ -389,9 +389,9 @@ def two_layer_sweep(
     for w in widths:
         TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
     splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}
-    key = _sweep_config("two_layer", digits, n0, teacher, teacher_lam, label_noise, p2s)
-    key.update(n=int(n), n_val=int(n_val), seeds=seeds, epochs=int(epochs), lr=float(lr))
-    key.update(weight_decay=float(weight_decay), batch_size=batch_size)
+    store_key = _sweep_config("two_layer", digits, n0, teacher, teacher_lam, label_noise, p2s)
+    store_key.update(n=int(n), n_val=int(n_val), seeds=seeds, epochs=int(epochs), lr=float(lr))
+    store_key.update(weight_decay=float(weight_decay), batch_size=batch_size)
     teachers = _Teachers(digits, splits, teacher, teacher_lam)
     config = TrainConfig(widths[0], epochs, lr, weight_decay, batch_size)
     group = _TwoLayerGroup(digits, teachers, n, p2s, seeds, n0, n_val, teacher, label_noise, config)
@@ -399,6 +399,8 @@ def two_layer_sweep(
     for width in tqdm(widths, desc="mnist two-layer", disable=not progress):
         compute = functools.partial(group, width)
         tables.append(
-            cached_run(store, "mnist_two_layer", {**key, "m": width}, compute, source=digits.source)
+            cached_run(
+                store, "mnist_two_layer", {**store_key, "m": width}, compute, source=digits.source
+            )
         )
     return pd.concat(tables, ignore_index=True)
