@@ -82,15 +82,11 @@ def _floats01(name: str, values: Sequence[float]) -> list[float]:
     return values
 
 
-def _check_teacher(teacher: str) -> None:
-    if teacher not in ("pixels", "random_features"):
-        raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
-
-
 def _check_teacher_arguments(teacher: str, teacher_lam: float, label_noise: float) -> None:
     check_range("label_noise", label_noise, 0.0)
     check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
-    _check_teacher(teacher)
+    if teacher not in ("pixels", "random_features"):
+        raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
 
 
 def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
