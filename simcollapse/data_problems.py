@@ -312,6 +312,17 @@ def _check_inputs(x: Any, y: Any, teacher: Any) -> tuple[np.ndarray, np.ndarray,
     return x, y, teacher
 
 
+def _kept_directions(ff: np.ndarray, rtol: float, n_pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kept eigenpairs of the feature covariance; fewer than ``n_pool`` of them, or an error."""
+    eigs, vecs = eigenbasis(ff, rtol=rtol, name="feature covariance")
+    if n_pool <= eigs.size:
+        raise ValueError(
+            f"X must hold more inputs than kept directions to estimate the teacher: "
+            f"N = {n_pool}, kept {eigs.size}"
+        )
+    return eigs, vecs
+
+
 def data_problem(
     x: Any,
     y: Any,
@@ -372,13 +383,8 @@ def data_problem(
     if center:
         x = x - x.mean(axis=0, keepdims=True)
     mom = _moments(x, y, teacher, features, int(block_rows))
-    eigs, vecs = eigenbasis(mom["ff"], rtol=rtol, name="feature covariance")
-    n_pool, rank = x.shape[0], eigs.size
-    if n_pool <= rank:
-        raise ValueError(
-            f"X must hold more inputs than kept directions to estimate the teacher: "
-            f"N = {n_pool}, kept {rank}"
-        )
+    n_pool = x.shape[0]
+    eigs, vecs = _kept_directions(mom["ff"], rtol, n_pool)
     sigma2, syn_sigma2, w1_sq, delta_sq = _teacher_moments(mom, eigs, vecs, n_pool, finite_pool)
     if teacher is None:
         syn_sigma2, delta_sq = sigma2, np.zeros_like(eigs)

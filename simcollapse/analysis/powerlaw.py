@@ -85,6 +85,22 @@ def power_law(x: Any, e_inf: Any, amp: Any, a: Any) -> np.ndarray:
     return e_inf + amp * x ** (-a)
 
 
+def _resamples_seeds(table: pd.DataFrame, seed_column: str, by: list[str], x: str) -> bool:
+    """Whether the bootstrap resamples seeds (a seed column with several seeds) or rows."""
+    use_seeds = seed_column in table.columns and seed_column not in by and seed_column != x
+    # One seed (a sweep table's single seed) leaves nothing to resample: rows are resampled.
+    return bool(use_seeds and table[seed_column].nunique() > 1)
+
+
+def _raise_too_few_points(curves, few: np.ndarray, x: str) -> None:
+    """The ValueError for the first curve with fewer than ``MIN_POINTS`` distinct x values."""
+    i = int(np.argmax(few))
+    raise ValueError(
+        f"curve {curves.label(i)} has {curves.n_distinct[i]} distinct {x} values; fitting "
+        f"E_inf, A and a needs at least {MIN_POINTS}"
+    )
+
+
 def fit_power_law(
     table: pd.DataFrame,
     x: str = "n",
@@ -140,18 +156,12 @@ def fit_power_law(
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_options(huber, bootstrap, level)
-    use_seeds = seed_column in table.columns and seed_column not in by and seed_column != x
-    # One seed (a sweep table's single seed) leaves nothing to resample: rows are resampled.
-    use_seeds = use_seeds and table[seed_column].nunique() > 1
+    use_seeds = _resamples_seeds(table, seed_column, by, x)
     check_columns(table, x, y, by, stderr)
     curves = pad_curves(table, x, y, by, stderr, seed_column if use_seeds else None)
     few = curves.n_distinct < MIN_POINTS
     if throw and few.any():
-        i = int(np.argmax(few))
-        raise ValueError(
-            f"curve {curves.label(i)} has {curves.n_distinct[i]} distinct {x} values; fitting "
-            f"E_inf, A and a needs at least {MIN_POINTS}"
-        )
+        _raise_too_few_points(curves, few, x)
     with jax.enable_x64(True):
         params, boot = _fit_arrays(curves, huber, bootstrap, seed)
     return _assemble(curves, params, boot, level, few, x, y)

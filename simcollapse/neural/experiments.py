@@ -17,6 +17,8 @@ Each group is one ``ResultStore`` entry, so an interrupted sweep resumes where i
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 
@@ -80,7 +82,9 @@ def _floats01(name: str, values: Sequence[float]) -> list[float]:
     return values
 
 
-def _check_teacher(teacher: str) -> None:
+def _check_teacher_arguments(teacher: str, teacher_lam: float, label_noise: float) -> None:
+    check_range("label_noise", label_noise, 0.0)
+    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
     if teacher not in ("pixels", "random_features"):
         raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
 
@@ -96,6 +100,171 @@ def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: 
         key=jax.random.key(10_000 + seed),
     )
 
+
+class _Teachers:
+    """The teacher of each seed, fitted on first use (a fully cached sweep fits none)."""
+
+    def __init__(self, digits: Digits, splits: dict, teacher: str, teacher_lam: float) -> None:
+        self.digits, self.splits = digits, splits
+        self.teacher, self.teacher_lam = teacher, teacher_lam
+        self._fitted: dict[int, Teacher] = {}
+
+    def __getitem__(self, seed: int) -> Teacher:
+        if seed not in self._fitted:
+            self._fitted[seed] = _teacher_for(
+                self.digits, self.splits[seed], self.teacher, self.teacher_lam, seed
+            )
+        return self._fitted[seed]
+
+
+def _sweep_config(
+    model: str,
+    digits: Digits,
+    n0: int,
+    teacher: str,
+    teacher_lam: float,
+    label_noise: float,
+    p2s: list[float],
+) -> dict:
+    """The store-key entries both sweeps share (data, teacher and synthetic fractions)."""
+    return dict(
+        model=model,
+        version=_VERSION,
+        source=digits.source,
+        n_pool=digits.n_pool,
+        n0=int(n0),
+        teacher=teacher,
+        teacher_lam=float(teacher_lam),
+        label_noise=float(label_noise),
+        p2s=p2s,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _RandomFeatureGroup:
+    """One (seed, m, n) group of ``random_feature_sweep``: every p2 from one factorisation."""
+
+    digits: Digits
+    teachers: _Teachers
+    p2s: list[float]
+    n0: int
+    teacher: str
+    lam: float
+    label_noise: float
+    dtype: object
+
+    def targets(self, seed: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The images ``idx`` and their mixed targets, one block of k columns per p2: (n, P k)."""
+        x = self.digits.x_train[idx]
+        y_real = one_hot(self.digits.y_train[idx])
+        y_teacher = np.asarray(self.teachers[seed].predict(x))
+        ys = mixed_targets(y_real, y_teacher, self.p2s, label_noise=self.label_noise, seed=seed)
+        return x, np.transpose(ys, (1, 0, 2)).reshape(len(idx), len(self.p2s) * y_real.shape[1])
+
+    def __call__(self, seed: int, split, m: int, n: int) -> pd.DataFrame:
+        x, y = self.targets(seed, split.train[:n])
+        k = y.shape[1] // len(self.p2s)
+        t0 = time.perf_counter()
+        model = fit_random_features(
+            jax.random.key(seed * 1_000_003 + m), x, y, m, self.lam, dtype=self.dtype
+        )
+        pred = model.predict(self.digits.x_test).reshape(-1, len(self.p2s), k)
+        mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), self.digits.y_test)
+        secs = time.perf_counter() - t0
+        return pd.DataFrame(
+            {
+                "model": "random_features",
+                "n": n,
+                "m": m,
+                "p2": self.p2s,
+                "n_synthetic": [n_synthetic(n, p) for p in self.p2s],
+                "seed": seed,
+                "test_mse": mse.astype(float),
+                "test_acc": acc.astype(float),
+                "teacher_mse": self.teachers[seed].test_mse,
+                "n0": self.n0,
+                "teacher": self.teacher,
+                "lam": float(self.lam),
+                "label_noise": float(self.label_noise),
+                "method": model.method,
+                "data_source": self.digits.source,
+                "fit_seconds": secs,
+            }
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _TwoLayerGroup:
+    """One width of ``two_layer_sweep``: every (seed, p2) run trained together (vmapped)."""
+
+    digits: Digits
+    teachers: _Teachers
+    n: int
+    p2s: list[float]
+    seeds: list[int]
+    n0: int
+    n_val: int
+    teacher: str
+    label_noise: float
+    config: TrainConfig  # its width is replaced by the group's
+
+    def stacked_runs(self) -> tuple[list[tuple[int, float]], dict[str, np.ndarray | None]]:
+        """The (seed, p2) of each run and the stacked training (and validation) sets."""
+        xs, ys, xv, yv, runs = [], [], [], [], []
+        for seed in self.seeds:
+            split = self.teachers.splits[seed]
+            x = self.digits.x_train[split.train]
+            y_real = one_hot(self.digits.y_train[split.train])
+            y_teacher = np.asarray(self.teachers[seed].predict(x))
+            y_mix = mixed_targets(
+                y_real, y_teacher, self.p2s, label_noise=self.label_noise, seed=seed
+            )
+            for j, p2 in enumerate(self.p2s):
+                xs.append(x)
+                ys.append(y_mix[j])
+                if self.n_val:
+                    xv.append(self.digits.x_train[split.val])
+                    yv.append(one_hot(self.digits.y_train[split.val]))
+                runs.append((seed, p2))
+        data = dict(
+            x=np.stack(xs),
+            y=np.stack(ys),
+            x_val=np.stack(xv) if self.n_val else None,
+            y_val=np.stack(yv) if self.n_val else None,
+        )
+        return runs, data
+
+    def __call__(self, width: int) -> pd.DataFrame:
+        runs, data = self.stacked_runs()
+        keys = jnp.stack([jax.random.fold_in(jax.random.key(s), width) for s, _ in runs])
+        cfg = dataclasses.replace(self.config, width=width)
+        t0 = time.perf_counter()
+        fit = train_two_layer(
+            keys, data["x"], data["y"], cfg, x_val=data["x_val"], y_val=data["y_val"]
+        )
+        mse, acc = mse_and_accuracy(fit.predict(self.digits.x_test), self.digits.y_test)
+        secs = time.perf_counter() - t0
+        return pd.DataFrame(
+            {
+                "model": "two_layer",
+                "n": self.n,
+                "m": width,
+                "p2": [p for _, p in runs],
+                "n_synthetic": [n_synthetic(self.n, p) for _, p in runs],
+                "seed": [s for s, _ in runs],
+                "test_mse": mse.astype(float),
+                "test_acc": acc.astype(float),
+                "teacher_mse": [self.teachers[s].test_mse for s, _ in runs],
+                "n0": self.n0,
+                "teacher": self.teacher,
+                "epochs": cfg.epochs,
+                "best_epoch": fit.best_epoch.astype(int),
+                "final_train_loss": fit.train_loss[:, -1].astype(float),
+                "label_noise": float(self.label_noise),
+                "data_source": self.digits.source,
+                "fit_seconds": secs,
+            }
+        )
 
 
 def random_feature_sweep(
@@ -147,81 +316,19 @@ def random_feature_sweep(
     ns, ms, seeds = _ints("ns", ns, 1), _ints("ms", ms, 1), _ints("seeds", seeds, 0)
     p2s = _floats01("p2s", p2s)
     check_range("lam", lam, 0.0, low_open=True)
-    check_range("label_noise", label_noise, 0.0)
-    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
-    _check_teacher(teacher)
-    base = dict(
-        model="random_features",
-        version=_VERSION,
-        source=digits.source,
-        n_pool=digits.n_pool,
-        n0=int(n0),
-        teacher=teacher,
-        teacher_lam=float(teacher_lam),
-        lam=float(lam),
-        label_noise=float(label_noise),
-        p2s=p2s,
-        dtype=str(jnp.dtype(dtype)),
-        n_max=max(ns),
-    )
+    _check_teacher_arguments(teacher, teacher_lam, label_noise)
+    store_key = _sweep_config("random_features", digits, n0, teacher, teacher_lam, label_noise, p2s)
+    store_key.update(lam=float(lam), dtype=str(jnp.dtype(dtype)), n_max=max(ns))
     splits = {s: draw_split(digits.n_pool, max(ns), n0, s) for s in seeds}  # validates sizes
+    teachers = _Teachers(digits, splits, teacher, teacher_lam)
+    group = _RandomFeatureGroup(digits, teachers, p2s, n0, teacher, lam, label_noise, dtype)
     tables = []
     groups = [(s, m, n) for s in seeds for m in ms for n in ns]
-    teachers: dict[int, Teacher] = {}
     for seed, m, n in tqdm(groups, desc="mnist random features", disable=not progress):
-        split = splits[seed]
-
-        def compute(seed=seed, m=m, n=n, split=split) -> pd.DataFrame:
-            if seed not in teachers:
-                teachers[seed] = _teacher_for(digits, split, teacher, teacher_lam, seed)
-            tch = teachers[seed]
-            idx = split.train[:n]
-            x = digits.x_train[idx]
-            y_real = one_hot(digits.y_train[idx])
-            y_teacher = np.asarray(tch.predict(x))
-            ys = mixed_targets(y_real, y_teacher, p2s, label_noise=label_noise, seed=seed)
-            k = y_real.shape[1]
-            t0 = time.perf_counter()
-            model = fit_random_features(
-                jax.random.key(seed * 1_000_003 + m),
-                x,
-                np.transpose(ys, (1, 0, 2)).reshape(n, len(p2s) * k),
-                m,
-                lam,
-                dtype=dtype,
-            )
-            pred = model.predict(digits.x_test).reshape(-1, len(p2s), k)
-            mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), digits.y_test)
-            secs = time.perf_counter() - t0
-            return pd.DataFrame(
-                {
-                    "model": "random_features",
-                    "n": n,
-                    "m": m,
-                    "p2": p2s,
-                    "n_synthetic": [n_synthetic(n, p) for p in p2s],
-                    "seed": seed,
-                    "test_mse": mse.astype(float),
-                    "test_acc": acc.astype(float),
-                    "teacher_mse": tch.test_mse,
-                    "n0": n0,
-                    "teacher": teacher,
-                    "lam": float(lam),
-                    "label_noise": float(label_noise),
-                    "method": model.method,
-                    "data_source": digits.source,
-                    "fit_seconds": secs,
-                }
-            )
-
+        compute = functools.partial(group, seed, splits[seed], m, n)
+        group_key = {**store_key, "seed": seed, "m": m, "n": n}
         tables.append(
-            cached_run(
-                store,
-                "mnist_random_features",
-                {**base, "seed": seed, "m": m, "n": n},
-                compute,
-                source=digits.source,
-            )
+            cached_run(store, "mnist_random_features", group_key, compute, source=digits.source)
         )
     return pd.concat(tables, ignore_index=True)
 
@@ -274,94 +381,22 @@ def two_layer_sweep(
     check_range("n", n, 1, integer=True)
     widths, seeds = _ints("widths", widths, 1), _ints("seeds", seeds, 0)
     p2s = _floats01("p2s", p2s)
-    check_range("label_noise", label_noise, 0.0)
-    check_range("teacher_lam", teacher_lam, 0.0, low_open=True)
-    _check_teacher(teacher)
+    _check_teacher_arguments(teacher, teacher_lam, label_noise)
     for w in widths:
         TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
     splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}
-    base = dict(
-        model="two_layer",
-        version=_VERSION,
-        source=digits.source,
-        n_pool=digits.n_pool,
-        n=int(n),
-        n0=int(n0),
-        n_val=int(n_val),
-        teacher=teacher,
-        teacher_lam=float(teacher_lam),
-        label_noise=float(label_noise),
-        p2s=p2s,
-        seeds=seeds,
-        epochs=int(epochs),
-        lr=float(lr),
-        weight_decay=float(weight_decay),
-        batch_size=batch_size,
-    )
-    teachers: dict[int, Teacher] = {}
+    store_key = _sweep_config("two_layer", digits, n0, teacher, teacher_lam, label_noise, p2s)
+    store_key.update(n=int(n), n_val=int(n_val), seeds=seeds, epochs=int(epochs), lr=float(lr))
+    store_key.update(weight_decay=float(weight_decay), batch_size=batch_size)
+    teachers = _Teachers(digits, splits, teacher, teacher_lam)
+    config = TrainConfig(widths[0], epochs, lr, weight_decay, batch_size)
+    group = _TwoLayerGroup(digits, teachers, n, p2s, seeds, n0, n_val, teacher, label_noise, config)
     tables = []
     for width in tqdm(widths, desc="mnist two-layer", disable=not progress):
-
-        def compute(width=width) -> pd.DataFrame:
-            xs, ys, xv, yv, runs = [], [], [], [], []
-            for seed in seeds:
-                split = splits[seed]
-                if seed not in teachers:
-                    teachers[seed] = _teacher_for(digits, split, teacher, teacher_lam, seed)
-                x = digits.x_train[split.train]
-                y_real = one_hot(digits.y_train[split.train])
-                y_mix = mixed_targets(
-                    y_real,
-                    np.asarray(teachers[seed].predict(x)),
-                    p2s,
-                    label_noise=label_noise,
-                    seed=seed,
-                )
-                for j, p2 in enumerate(p2s):
-                    xs.append(x)
-                    ys.append(y_mix[j])
-                    if n_val:
-                        xv.append(digits.x_train[split.val])
-                        yv.append(one_hot(digits.y_train[split.val]))
-                    runs.append((seed, p2))
-            keys = jnp.stack([jax.random.fold_in(jax.random.key(s), width) for s, _ in runs])
-            cfg = TrainConfig(width, epochs, lr, weight_decay, batch_size)
-            t0 = time.perf_counter()
-            fit = train_two_layer(
-                keys,
-                np.stack(xs),
-                np.stack(ys),
-                cfg,
-                x_val=np.stack(xv) if n_val else None,
-                y_val=np.stack(yv) if n_val else None,
-            )
-            mse, acc = mse_and_accuracy(fit.predict(digits.x_test), digits.y_test)
-            secs = time.perf_counter() - t0
-            return pd.DataFrame(
-                {
-                    "model": "two_layer",
-                    "n": n,
-                    "m": width,
-                    "p2": [p for _, p in runs],
-                    "n_synthetic": [n_synthetic(n, p) for _, p in runs],
-                    "seed": [s for s, _ in runs],
-                    "test_mse": mse.astype(float),
-                    "test_acc": acc.astype(float),
-                    "teacher_mse": [teachers[s].test_mse for s, _ in runs],
-                    "n0": n0,
-                    "teacher": teacher,
-                    "epochs": epochs,
-                    "best_epoch": fit.best_epoch.astype(int),
-                    "final_train_loss": fit.train_loss[:, -1].astype(float),
-                    "label_noise": float(label_noise),
-                    "data_source": digits.source,
-                    "fit_seconds": secs,
-                }
-            )
-
+        compute = functools.partial(group, width)
         tables.append(
             cached_run(
-                store, "mnist_two_layer", {**base, "m": width}, compute, source=digits.source
+                store, "mnist_two_layer", {**store_key, "m": width}, compute, source=digits.source
             )
         )
     return pd.concat(tables, ignore_index=True)

@@ -28,6 +28,34 @@ __all__ = [
     "plot_two_layer",
 ]
 
+
+def _paper_random_features(ns: list[int]) -> dict:
+    """Random-feature settings at the paper's widths (up to 10^5) and fractions, for sizes ns."""
+    return dict(
+        ns=ns,
+        ms=[100, 1000, 10000, 100000],
+        p2s=[0.0, 0.01, 0.05, 0.2],
+        n_seeds=5,
+        n0=200,
+        lam=1e-3,
+    )
+
+
+def _paper_two_layer(n: int, n_seeds: int, n_val: int, epochs: int, batch_size: int) -> dict:
+    """Two-layer settings at the paper's widths (up to 2,000) and fractions."""
+    return dict(
+        n=n,
+        widths=[8, 32, 128, 512, 2000],
+        p2s=[0.0, 0.05, 0.2, 0.5],
+        n_seeds=n_seeds,
+        n0=200,
+        n_val=n_val,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=3e-3,
+    )
+
+
 SETTINGS = {
     "quick": {
         "rf": dict(
@@ -54,46 +82,12 @@ SETTINGS = {
     # random features, as in the paper. The dual form never builds the n x 10^5 feature matrix:
     # it streams blocks of 2,048 features into the n x n kernel (about 0.6 GB at n = 3,200).
     "default": {
-        "rf": dict(
-            ns=[200, 400, 800, 1600, 3200],
-            ms=[100, 1000, 10000, 100000],
-            p2s=[0.0, 0.01, 0.05, 0.2],
-            n_seeds=5,
-            n0=200,
-            lam=1e-3,
-        ),
-        "two_layer": dict(
-            n=3000,
-            widths=[8, 32, 128, 512, 2000],
-            p2s=[0.0, 0.05, 0.2, 0.5],
-            n_seeds=3,
-            n0=200,
-            n_val=1000,
-            epochs=20,
-            batch_size=100,
-            lr=3e-3,
-        ),
+        "rf": _paper_random_features(ns=[200, 400, 800, 1600, 3200]),
+        "two_layer": _paper_two_layer(n=3000, n_seeds=3, n_val=1000, epochs=20, batch_size=100),
     },
     "full": {
-        "rf": dict(
-            ns=[500, 1000, 2000, 5000, 10000, 20000, 30000],
-            ms=[100, 1000, 10000, 100000],
-            p2s=[0.0, 0.01, 0.05, 0.2],
-            n_seeds=5,
-            n0=200,
-            lam=1e-3,
-        ),
-        "two_layer": dict(
-            n=20000,
-            widths=[8, 32, 128, 512, 2000],
-            p2s=[0.0, 0.05, 0.2, 0.5],
-            n_seeds=5,
-            n0=200,
-            n_val=5000,
-            epochs=40,
-            batch_size=128,
-            lr=3e-3,
-        ),
+        "rf": _paper_random_features(ns=[500, 1000, 2000, 5000, 10000, 20000, 30000]),
+        "two_layer": _paper_two_layer(n=20000, n_seeds=5, n_val=5000, epochs=40, batch_size=128),
     },
 }
 
@@ -102,22 +96,20 @@ def _seeds(ctx: FigureContext, k: int) -> list[int]:
     return [ctx.seed + i for i in range(k)]
 
 
+def _run_sweep(sweep, ctx: FigureContext, digits, sizes, widths, s: dict) -> pd.DataFrame:
+    """``sweep(digits, sizes, widths, p2s, seeds, ...)`` with the rest of the settings ``s``."""
+    seeds = _seeds(ctx, s.pop("n_seeds"))
+    p2s = s.pop("p2s")
+    return sweep(digits, sizes, widths, p2s, seeds, store=ctx.store, progress=ctx.progress, **s)
+
+
 def compute_random_features(ctx: FigureContext) -> pd.DataFrame:
     """Test MSE of random-feature ridge against n, for each p2 and width (``SETTINGS[mode]``)."""
     s = dict(SETTINGS[ctx.mode]["rf"])
     digits = load_digits(ctx.data_dir)
     room = digits.n_pool - s["n0"]
     ns = [n for n in s.pop("ns") if n <= room] or [room]
-    return random_feature_sweep(
-        digits,
-        ns,
-        s.pop("ms"),
-        s.pop("p2s"),
-        _seeds(ctx, s.pop("n_seeds")),
-        store=ctx.store,
-        progress=ctx.progress,
-        **s,
-    )
+    return _run_sweep(random_feature_sweep, ctx, digits, ns, s.pop("ms"), s)
 
 
 def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
@@ -125,16 +117,7 @@ def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
     s = dict(SETTINGS[ctx.mode]["two_layer"])
     digits = load_digits(ctx.data_dir)
     n = min(s.pop("n"), digits.n_pool - s["n0"] - s["n_val"])
-    return two_layer_sweep(
-        digits,
-        n,
-        s.pop("widths"),
-        s.pop("p2s"),
-        _seeds(ctx, s.pop("n_seeds")),
-        store=ctx.store,
-        progress=ctx.progress,
-        **s,
-    )
+    return _run_sweep(two_layer_sweep, ctx, digits, n, s.pop("widths"), s)
 
 
 def _summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
@@ -161,6 +144,21 @@ def _plain_log_ticks(ax, xticks) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
 
 
+def _errorbar_p2(ax, s: pd.DataFrame, x: str, colour, p2: float, **style) -> None:
+    """Mean with standard-error bars (rows of ``_summary``) against column x, labelled by p2."""
+    ax.errorbar(
+        s[x],
+        s["mean"],
+        yerr=s["se"],
+        color=colour,
+        marker="o",
+        ms=4,
+        capsize=2,
+        label=f"{p2:g}",
+        **style,
+    )
+
+
 def plot_random_features(df: pd.DataFrame):
     """One panel per width m: test MSE against n (log-log), one line per p2, SE bars over seeds."""
     widths = sorted(df["m"].unique())
@@ -171,16 +169,7 @@ def plot_random_features(df: pd.DataFrame):
     for ax, m in zip(axes[0], widths, strict=True):
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[(summ["m"] == m) & (summ["p2"] == p2)].sort_values("n")
-            ax.errorbar(
-                s["n"],
-                s["mean"],
-                yerr=s["se"],
-                color=colour,
-                marker="o",
-                ms=4,
-                capsize=2,
-                label=f"{p2:g}",
-            )
+            _errorbar_p2(ax, s, "n", colour, p2)
         _plain_log_ticks(ax, sorted(df["n"].unique()))
         ax.set_title(f"width m = {m:,}")
         ax.set_xlabel("training images n")
@@ -208,16 +197,7 @@ def plot_two_layer(df: pd.DataFrame):
         summ = _summary(df, ["p2", "m"], col)
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[summ["p2"] == p2].sort_values("m")
-            ax.errorbar(
-                s["m"],
-                s["mean"],
-                yerr=s["se"],
-                color=colour,
-                marker="o",
-                ms=4,
-                capsize=2,
-                label=f"{p2:g}",
-            )
+            _errorbar_p2(ax, s, "m", colour, p2)
         _plain_log_ticks(ax, sorted(df["m"].unique()))
         ax.set_xlabel("hidden width m")
         ax.set_ylabel(label)

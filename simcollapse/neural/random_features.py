@@ -203,6 +203,60 @@ class RandomFeatureRidge:
         return out
 
 
+def _checked_fit_inputs(x, y, m, lam, method, block_size, row_block, dtype):
+    """Validate the arguments of ``fit_random_features``; x (n, d) and y (n, k) in its dtype."""
+    check_range("m", m, 1, integer=True)
+    check_range("lam", lam, 0.0, low_open=True)
+    check_range("block_size", block_size, 1, integer=True)
+    check_range("row_block", row_block, 1, integer=True)
+    if method not in ("auto", "primal", "dual"):
+        raise ValueError(f"method must be 'auto', 'primal' or 'dual', got {method!r}")
+    dt = _check_dtype(dtype)
+    x = jnp.asarray(x, dt)
+    y = jnp.asarray(y, dt)
+    if x.ndim != 2:
+        raise ValueError(f"x must be a (n, d) matrix, got shape {x.shape}")
+    y = y[:, None] if y.ndim == 1 else y
+    if y.ndim != 2 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have shape (n,) or (n, k) with n = {x.shape[0]}, got {y.shape}")
+    return x, y, dt
+
+
+def _fit_primal(x: jax.Array, y: jax.Array, w: jax.Array, lam: jax.Array, rb: int) -> jax.Array:
+    """v_hat = (Z'Z/n + lam I)^{-1} Z'Y/n, Z'Z and Z'Y accumulated over row blocks of rb rows."""
+    n = x.shape[0]
+    m = w.shape[0]
+    n_pad = _n_blocks(n, rb) * rb  # fixed block shape: one compilation per width, whatever n
+    # zero rows of X give zero features (relu(0) = 0) and zero targets: they add nothing.
+    # Blocks are cut on the host (NumPy) so that one compilation serves every block.
+    xp = np.pad(np.asarray(x), ((0, n_pad - n), (0, 0)))
+    yp = np.pad(np.asarray(y), ((0, n_pad - n), (0, 0)))
+    g = jnp.zeros((m, m), x.dtype)
+    r = jnp.zeros((m, y.shape[1]), x.dtype)
+    for i in range(0, n_pad, rb):
+        g, r = _primal_accumulate(g, r, xp[i : i + rb], yp[i : i + rb], w)
+    return _chol_solve(g, r / n, 1.0 / n, lam)
+
+
+def _fit_dual(
+    key: jax.Array, x: jax.Array, y: jax.Array, m: int, block: int, lam: jax.Array
+) -> jax.Array:
+    """v_hat = Z'(ZZ'/n + lam I)^{-1} Y/n, ZZ' and then Z'alpha accumulated over weight blocks."""
+    n, d = x.shape
+    dt = x.dtype
+    nb = _n_blocks(m, block)
+    kmat = jnp.zeros((n, n), dt)
+    for b in range(nb):
+        w = _weight_block(key, b, block, d, dt)
+        kmat = _dual_accumulate(kmat, x, w, _block_mask(b, block, m, dt))
+    alpha = _chol_solve(kmat, y, 1.0 / n, lam)
+    parts = []
+    for b in range(nb):
+        w = _weight_block(key, b, block, d, dt)
+        parts.append(_dual_coef(x, w, _block_mask(b, block, m, dt), alpha))
+    return jnp.concatenate(parts)[:m]
+
+
 def fit_random_features(
     key: jax.Array,
     x: np.ndarray | jax.Array,
@@ -248,52 +302,18 @@ def fit_random_features(
       >>> bool(np.allclose(primal.predict(x), dual.predict(x), atol=1e-4))  # the same ridge
       True
     """
-    check_range("m", m, 1, integer=True)
-    check_range("lam", lam, 0.0, low_open=True)
-    check_range("block_size", block_size, 1, integer=True)
-    check_range("row_block", row_block, 1, integer=True)
-    if method not in ("auto", "primal", "dual"):
-        raise ValueError(f"method must be 'auto', 'primal' or 'dual', got {method!r}")
-    dt = _check_dtype(dtype)
-    x = jnp.asarray(x, dt)
-    y = jnp.asarray(y, dt)
-    if x.ndim != 2:
-        raise ValueError(f"x must be a (n, d) matrix, got shape {x.shape}")
-    squeeze = y.ndim == 1
-    y = y[:, None] if squeeze else y
-    if y.ndim != 2 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have shape (n,) or (n, k) with n = {x.shape[0]}, got {y.shape}")
+    x, y, dt = _checked_fit_inputs(x, y, m, lam, method, block_size, row_block, dtype)
     n, d = x.shape
     m = int(m)
     if method == "auto":
         method = "primal" if m <= n else "dual"
     block = min(int(block_size), m)
-    nb = _n_blocks(m, block)
     lam_n = jnp.asarray(lam, dt)
     if method == "primal":
         w = random_feature_weights(key, m, d, block_size=block, dtype=dt)
-        rb = int(row_block)  # fixed block shape: one compilation per width, whatever n
-        n_pad = _n_blocks(n, rb) * rb
-        # zero rows of X give zero features (relu(0) = 0) and zero targets: they add nothing.
-        # Blocks are cut on the host (NumPy) so that one compilation serves every block.
-        xp = np.pad(np.asarray(x), ((0, n_pad - n), (0, 0)))
-        yp = np.pad(np.asarray(y), ((0, n_pad - n), (0, 0)))
-        g = jnp.zeros((m, m), dt)
-        r = jnp.zeros((m, y.shape[1]), dt)
-        for i in range(0, n_pad, rb):
-            g, r = _primal_accumulate(g, r, xp[i : i + rb], yp[i : i + rb], w)
-        coef = _chol_solve(g, r / n, 1.0 / n, lam_n)
+        coef = _fit_primal(x, y, w, lam_n, int(row_block))
     else:
-        kmat = jnp.zeros((n, n), dt)
-        for b in range(nb):
-            w = _weight_block(key, b, block, d, dt)
-            kmat = _dual_accumulate(kmat, x, w, _block_mask(b, block, m, dt))
-        alpha = _chol_solve(kmat, y, 1.0 / n, lam_n)
-        parts = []
-        for b in range(nb):
-            w = _weight_block(key, b, block, d, dt)
-            parts.append(_dual_coef(x, w, _block_mask(b, block, m, dt), alpha))
-        coef = jnp.concatenate(parts)[:m]
+        coef = _fit_dual(key, x, y, m, block, lam_n)
     return RandomFeatureRidge(
         key=key, m=m, d=d, coef=coef, lam=float(lam), method=method, block_size=block
     )

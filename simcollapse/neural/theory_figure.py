@@ -16,7 +16,7 @@ import pandas as pd
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.neural.experiments import random_feature_sweep
-from simcollapse.neural.figures import _plain_log_ticks, _summary
+from simcollapse.neural.figures import _errorbar_p2, _plain_log_ticks, _summary
 from simcollapse.neural.mnist import load_digits
 from simcollapse.neural.mnist_theory import pixel_ridge_sweep, relative_gaps, theory_curves
 from simcollapse.store import cached_run
@@ -107,17 +107,7 @@ def plot_theory_vs_experiment(df: pd.DataFrame):
         for colour, p2 in zip(colours, p2s, strict=True):
             pick = (summ["model"] == model) & (summ["m"] == m) & (summ["p2"] == p2)
             pts = summ[pick].sort_values("n")
-            ax.errorbar(
-                pts["n"],
-                pts["mean"],
-                yerr=pts["se"],
-                color=colour,
-                marker="o",
-                ms=4,
-                ls="none",
-                capsize=2,
-                label=f"{p2:g}",
-            )
+            _errorbar_p2(ax, pts, "n", colour, p2, ls="none")
             pick = (theory["model"] == model) & (theory["m"] == m) & (theory["p2"] == p2)
             line = theory[pick].sort_values("n")
             ax.plot(line["n"], line["test_mse"], color=colour, lw=1.5)

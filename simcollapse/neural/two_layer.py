@@ -200,6 +200,41 @@ def _train(keys, x, y, x_val, y_val, *, cfg: TrainConfig, d: int, k: int, has_va
     ), graphdef
 
 
+def _checked_training_data(keys, x, y) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """keys (R,), x (n, d) or (R, n, d) and y (R, n, k) as float32, y broadcast over the runs."""
+    keys = jnp.asarray(keys)
+    if keys.ndim != 1:
+        raise ValueError(f"keys must be a 1-D array of PRNG keys (one per run), got {keys.shape}")
+    r = keys.shape[0]
+    x = jnp.asarray(x, jnp.float32)
+    y = jnp.asarray(y, jnp.float32)
+    if y.ndim == 2:
+        y = jnp.broadcast_to(y, (r,) + y.shape)
+    if x.ndim not in (2, 3) or y.ndim != 3 or y.shape[0] != r or x.shape[-2] != y.shape[1]:
+        raise ValueError(
+            f"x must be (n, d) or (R, n, d) and y (R, n, k) with R = {r} keys; "
+            f"got x {x.shape}, y {y.shape}"
+        )
+    if x.ndim == 3 and x.shape[0] != r:
+        raise ValueError(f"x has {x.shape[0]} runs but there are {r} keys")
+    return keys, x, y
+
+
+def _checked_validation_data(x_val, y_val, d: int, k: int) -> tuple[jax.Array, jax.Array, bool]:
+    """The held-out split as float32 and whether there is one (else a (1, d) / (1, k) dummy)."""
+    if (x_val is None) != (y_val is None):
+        raise ValueError("give both x_val and y_val, or neither")
+    if x_val is None:
+        return jnp.zeros((1, d), jnp.float32), jnp.zeros((1, k), jnp.float32), False
+    x_val = jnp.asarray(x_val, jnp.float32)
+    y_val = jnp.asarray(y_val, jnp.float32)
+    if x_val.shape[-1] != d or y_val.shape[-1] != k or x_val.shape[-2] != y_val.shape[-2]:
+        raise ValueError(
+            f"x_val must be (n_val, {d}) and y_val (n_val, {k}); got {x_val.shape}, {y_val.shape}"
+        )
+    return x_val, y_val, True
+
+
 def train_two_layer(
     keys: jax.Array,
     x,
@@ -237,37 +272,10 @@ def train_two_layer(
       >>> fit.predict(x).shape, bool((fit.train_loss[:, -1] < fit.train_loss[:, 0]).all())
       ((3, 32, 3), True)
     """
-    keys = jnp.asarray(keys)
-    if keys.ndim != 1:
-        raise ValueError(f"keys must be a 1-D array of PRNG keys (one per run), got {keys.shape}")
-    r = keys.shape[0]
-    x = jnp.asarray(x, jnp.float32)
-    y = jnp.asarray(y, jnp.float32)
-    if y.ndim == 2:
-        y = jnp.broadcast_to(y, (r,) + y.shape)
-    if x.ndim not in (2, 3) or y.ndim != 3 or y.shape[0] != r or x.shape[-2] != y.shape[1]:
-        raise ValueError(
-            f"x must be (n, d) or (R, n, d) and y (R, n, k) with R = {r} keys; "
-            f"got x {x.shape}, y {y.shape}"
-        )
-    if x.ndim == 3 and x.shape[0] != r:
-        raise ValueError(f"x has {x.shape[0]} runs but there are {r} keys")
+    keys, x, y = _checked_training_data(keys, x, y)
     n, d, k = y.shape[1], x.shape[-1], y.shape[-1]
     cfg.validate(n)
-    if (x_val is None) != (y_val is None):
-        raise ValueError("give both x_val and y_val, or neither")
-    has_val = x_val is not None
-    if has_val:
-        x_val = jnp.asarray(x_val, jnp.float32)
-        y_val = jnp.asarray(y_val, jnp.float32)
-        if x_val.shape[-1] != d or y_val.shape[-1] != k or x_val.shape[-2] != y_val.shape[-2]:
-            raise ValueError(
-                f"x_val must be (n_val, {d}) and y_val (n_val, {k}); "
-                f"got {x_val.shape}, {y_val.shape}"
-            )
-    else:
-        x_val = jnp.zeros((1, d), jnp.float32)
-        y_val = jnp.zeros((1, k), jnp.float32)
+    x_val, y_val, has_val = _checked_validation_data(x_val, y_val, d, k)
     (params, tl, vl, be), graphdef = _train(
         keys, x, y, x_val, y_val, cfg=cfg, d=d, k=k, has_val=has_val
     )

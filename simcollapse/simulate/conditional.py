@@ -33,7 +33,13 @@ import jax.numpy as jnp
 from jax import Array
 
 from simcollapse.problem import Problem
-from simcollapse.simulate.engine import draw_data, features, inverse_eigs
+from simcollapse.simulate.engine import (
+    draw_data,
+    features,
+    inverse_eigs,
+    point_indices,
+    spectrum_and_teacher,
+)
 
 ROW_BLOCKS = 32  # row blocks of the tail sums of the shift term
 
@@ -92,11 +98,9 @@ def one_draw(
     follows from them), the eigendecomposition, and per distinct n2 a masked block and two
     (k x k x d) products.
     """
-    lam_index = jnp.arange(lam.shape[0]) if lam_index is None else lam_index
-    n2_index = jnp.arange(n2.shape[0]) if n2_index is None else n2_index
+    lam_index, n2_index = point_indices(lam, n2, lam_index, n2_index)
     x = draw_data(problem, key, n, dtype, prng)[0]
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+    s, w1 = spectrum_and_teacher(problem, dtype)
     feats, back = features(x, key, m, dtype)
     fx, tails = tail_products(feats, x, n - n2)  # F'X (k, d), (Q, k, d)
     gram = fx if back is None else fx @ back  # F'F = F'X T

@@ -146,6 +146,20 @@ def features(x: Array, key: Array, m: int | None, dtype: Any) -> tuple[Array, Ar
     return x @ back, back
 
 
+def point_indices(
+    lam: Array, n2: Array, lam_index: Array | None, n2_index: Array | None
+) -> tuple[Array, Array]:
+    """Each point's index into the distinct lam and n2 values; the identity where not given."""
+    lam_index = jnp.arange(lam.shape[0]) if lam_index is None else lam_index
+    n2_index = jnp.arange(n2.shape[0]) if n2_index is None else n2_index
+    return lam_index, n2_index
+
+
+def spectrum_and_teacher(problem: Problem, dtype: Any) -> tuple[Array, Array]:
+    """The eigenvalues s_j and the teacher's coordinates w1_j = sqrt(w1_sq_j), in ``dtype``."""
+    return jnp.asarray(problem.eigs, dtype), jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+
+
 def one_draw(
     problem: Problem,
     key: Array,
@@ -168,11 +182,9 @@ def one_draw(
     parts, (N2 x n) x (n x k) for the tail sums of the shift part, and (2L + P, r) x (r, d) for
     the weights in input space.
     """
-    lam_index = jnp.arange(lam.shape[0]) if lam_index is None else lam_index
-    n2_index = jnp.arange(n2.shape[0]) if n2_index is None else n2_index
+    lam_index, n2_index = point_indices(lam, n2, lam_index, n2_index)
     x, eps, delta = draw_data(problem, key, n, dtype, prng)
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+    s, w1 = spectrum_and_teacher(problem, dtype)
     feats, back = features(x, key, m, dtype)
     e, basis, primal = factorise(feats)
     u = x @ delta  # synthetic label offset of every row

@@ -170,6 +170,14 @@ def check_weights(p2: Any, alpha: Any) -> None:
         )
 
 
+def _checked_points(problem: Problem, n: Any, lam: Any, p2: Any, alpha: Any) -> list[np.ndarray]:
+    """Validate the arguments of ``weighted_error``; (n, lam, p2, alpha) broadcast, as floats."""
+    check_common(problem, n=n, lam=lam, p2=p2)
+    check_weights(p2, alpha)
+    check_broadcast(n=n, lam=lam, p2=p2, alpha=alpha)
+    return np.broadcast_arrays(*(np.asarray(v, float) for v in (n, lam, p2, alpha)))
+
+
 def weighted_error(
     problem: Problem, n: Any, lam: Any, p2: Any, alpha: Any, *, throw: bool = True
 ) -> ErrorTerms:
@@ -227,11 +235,7 @@ def weighted_error(
       >>> float(weighted_error(prob, 1e7, 0.0, 0.5, 0.2).zeta)  # -> alpha^2 c^2 = 0.04
       0.04...
     """
-    check_common(problem, n=n, lam=lam, p2=p2)
-    check_weights(p2, alpha)
-    check_broadcast(n=n, lam=lam, p2=p2, alpha=alpha)
-    arrays = np.broadcast_arrays(*(np.asarray(v, float) for v in (n, lam, p2, alpha)))
-    out = run_x64(_weighted_terms_jit, problem, *arrays)
+    out = run_x64(_weighted_terms_jit, problem, *_checked_points(problem, n, lam, p2, alpha))
     if throw:
         raise_if_failed(out, "weighted tau", n=n, lam=lam, p2=p2, alpha=alpha)
     return out
