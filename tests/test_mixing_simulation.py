@@ -90,7 +90,7 @@ def test_weighted_at_alpha_p2_is_the_ridge_simulation_draw_for_draw() -> None:
     r = Unweighted(0.3).simulate(SMALL, 90, LAMS, key=3, reps=5)
     np.testing.assert_allclose(w.total, r.total, rtol=1e-9)
     w = sim.weighted_error(SMALL, 30, LAMS, P2S, P2S, key=4, reps=5)  # n < d: the dual path
-    r = sc.simulate.ridge_error(SMALL, 30, LAMS, P2S, key=4, reps=5)
+    r = sc.simulate.ridge_error(SMALL, 30, LAMS, P2S, key=4, reps=5, estimator="plain")
     np.testing.assert_allclose(w.total, r.total, rtol=1e-9)
 
 
@@ -99,8 +99,8 @@ def test_one_round_of_iterative_mixing_is_the_mixture_simulation(reuse: bool) ->
     for n in (30, 90):
         it = Iterative(0.5, 2, reuse_real=reuse).simulate(SMALL, n, LAMS, key=8, reps=5)
         it2 = sim.iterative_error(SMALL, n, LAMS, P2S, 2, key=8, reps=5, reuse_real=reuse)
-        r = sc.simulate.ridge_error(SMALL, n, LAMS, 0.5, key=8, reps=5)
-        r2 = sc.simulate.ridge_error(SMALL, n, LAMS, P2S, key=8, reps=5)
+        r = sc.simulate.ridge_error(SMALL, n, LAMS, 0.5, key=8, reps=5, estimator="plain")
+        r2 = sc.simulate.ridge_error(SMALL, n, LAMS, P2S, key=8, reps=5, estimator="plain")
         np.testing.assert_allclose(it.total[:, 0], r.total, rtol=1e-9)
         np.testing.assert_allclose(it2.total[:, 0], r2.total, rtol=1e-9)
         for part in ("bias", "variance", "zeta"):
@@ -110,7 +110,7 @@ def test_one_round_of_iterative_mixing_is_the_mixture_simulation(reuse: bool) ->
 
 
 def test_first_generation_of_every_loop_is_training_on_the_teacher_labels() -> None:
-    clean = sc.simulate.ridge_error(SMALL, 90, LAMS, 0.0, key=2, reps=5).total
+    clean = sc.simulate.ridge_error(SMALL, 90, LAMS, 0.0, key=2, reps=5, estimator="plain").total
     rep = Replace(3).simulate(SMALL, 90, LAMS, key=2, reps=5)
     acc = Accumulate(3).simulate(SMALL, 90, LAMS, key=2, reps=5)
     sub = sim.accumulate_subsample_error(SMALL, 90, LAMS, 3, key=2, reps=5)
