@@ -16,8 +16,14 @@ from simcollapse.sweep import problem_of_row
 NAMES = [*MAIN_FIGURES, "theory_vs_simulation"]
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory) -> Path:
+COMMITTED = Path(__file__).resolve().parents[1] / "figures"
+
+
+@pytest.fixture(scope="module", params=["quick", "committed"])
+def out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh ``--quick`` run, and the default level's output committed in figures/."""
+    if request.param == "committed":
+        return COMMITTED
     out = tmp_path_factory.mktemp("figures")
     assert (
         cli.main(["figures", "--quick", "--only", *NAMES, "--out", str(out), "--no-progress"]) == 0
@@ -30,17 +36,17 @@ def table(out: Path, name: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_figure_has_png_pdf_and_csv(quick: Path, name: str) -> None:
+def test_each_figure_has_png_pdf_and_csv(out: Path, name: str) -> None:
     for ext in ("png", "pdf", "csv"):
-        path = quick / f"{name}.{ext}"
+        path = out / f"{name}.{ext}"
         assert path.exists() and path.stat().st_size > 1000, path
-    assert (quick / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
-    assert (quick / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
 
 
 @pytest.mark.parametrize("name", MAIN_FIGURES)
-def test_theory_column_equals_direct_call(quick: Path, name: str) -> None:
-    rows = table(quick, name)
+def test_theory_column_equals_direct_call(out: Path, name: str) -> None:
+    rows = table(out, name)
     rows = rows[rows.method == "theory"].sample(5, random_state=1)
     for r in rows.itertuples():
         prob = problem_of_row(r)
@@ -51,8 +57,8 @@ def test_theory_column_equals_direct_call(quick: Path, name: str) -> None:
         np.testing.assert_allclose(r.total, direct, rtol=1e-9)
 
 
-def test_strong_collapse_plateau(quick: Path) -> None:
-    t = table(quick, "scaling_plateau")
+def test_strong_collapse_plateau(out: Path) -> None:
+    t = table(out, "scaling_plateau")
     th = t[t.method == "theory"]
     n_max = th.n.max()
     clean = th[(th.p2 == 0)].sort_values("n")
@@ -65,8 +71,8 @@ def test_strong_collapse_plateau(quick: Path) -> None:
     assert np.all(np.diff(tail) < 0), "the clean curve must keep decreasing"
 
 
-def test_width_double_descent_peaks_at_threshold(quick: Path) -> None:
-    t = table(quick, "width_double_descent")
+def test_width_double_descent_peaks_at_threshold(out: Path) -> None:
+    t = table(out, "width_double_descent")
     clean = t[(t.method == "theory") & (t.p2 == 0)]
     lam_min = clean.lam.min()
     clean = clean[clean.lam == lam_min]
@@ -74,10 +80,10 @@ def test_width_double_descent_peaks_at_threshold(quick: Path) -> None:
     assert 0.8 <= psi_peak <= 1.25
 
 
-def test_model_size_regimes_show_both_behaviours(quick: Path) -> None:
+def test_model_size_regimes_show_both_behaviours(out: Path) -> None:
     """Low quality: the widest model is worse by >= 15% at every n > 2 m_max (it amplifies) and
     better at every n < m_min (it mitigates); high quality: better at every n > 2 m_max."""
-    t = table(quick, "model_size_regimes")
+    t = table(out, "model_size_regimes")
     th = t[t.method == "theory"]
     ratio = {}
     for regime, part in th.groupby("regime"):
@@ -91,8 +97,8 @@ def test_model_size_regimes_show_both_behaviours(quick: Path) -> None:
     assert len(low[low.index > 2 * m_max]) >= 10
 
 
-def test_theory_vs_simulation_agree(quick: Path) -> None:
-    t = table(quick, "theory_vs_simulation")
+def test_theory_vs_simulation_agree(out: Path) -> None:
+    t = table(out, "theory_vs_simulation")
     assert len(t) >= 40
     assert np.median(np.abs(t.relative_difference)) < 0.05
     z = (t.total - t.theory) / t.stderr

@@ -16,8 +16,14 @@ from simcollapse.theory import rp_error
 NEW_FIGURES = ["pareto", "rp_error_terms", "rp_width"]
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory) -> Path:
+COMMITTED = Path(__file__).resolve().parents[1] / "figures"
+
+
+@pytest.fixture(scope="module", params=["quick", "committed"])
+def out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh ``--quick`` run, and the default level's output committed in figures/."""
+    if request.param == "committed":
+        return COMMITTED
     out = tmp_path_factory.mktemp("paper_figures")
     argv = ["figures", "--quick", "--only", "fig1", "fig2", "fig4", "--out", str(out)]
     assert cli.main([*argv, "--no-progress"]) == 0
@@ -91,13 +97,13 @@ def test_every_area_has_three_levels() -> None:
 
 
 @pytest.mark.parametrize("name", NEW_FIGURES)
-def test_png_pdf_and_csv_written(quick: Path, name: str) -> None:
+def test_png_pdf_and_csv_written(out: Path, name: str) -> None:
     for ext in ("png", "pdf", "csv"):
-        assert (quick / f"{name}.{ext}").stat().st_size > 1000
+        assert (out / f"{name}.{ext}").stat().st_size > 1000
 
 
-def test_figure1_mix_above_real_and_gap_grows_with_c2(quick: Path) -> None:
-    t = table(quick, "pareto")
+def test_figure1_mix_above_real_and_gap_grows_with_c2(out: Path) -> None:
+    t = table(out, "pareto")
     th = t[t.method == "theory"]
     for (p2, m), part in th.groupby(["p2", "m"]):
         part = part.sort_values("c2")
@@ -107,8 +113,8 @@ def test_figure1_mix_above_real_and_gap_grows_with_c2(quick: Path) -> None:
         assert np.all(np.diff(part.gap.to_numpy()) > 0), (p2, m)
 
 
-def test_figure1_gap_grows_with_width_below_threshold_and_shrinks_beyond(quick: Path) -> None:
-    t = table(quick, "pareto")
+def test_figure1_gap_grows_with_width_below_threshold_and_shrinks_beyond(out: Path) -> None:
+    t = table(out, "pareto")
     th = t[(t.method == "theory") & (t.c2 > 0)]
     for (p2, c2), part in th.groupby(["p2", "c2"]):
         part = part.sort_values("m")
@@ -120,8 +126,8 @@ def test_figure1_gap_grows_with_width_below_threshold_and_shrinks_beyond(quick: 
         assert np.all(beyond > 0), (p2, c2)
 
 
-def test_figure1_simulated_points_agree_with_theory(quick: Path) -> None:
-    t = table(quick, "pareto")
+def test_figure1_simulated_points_agree_with_theory(out: Path) -> None:
+    t = table(out, "pareto")
     sim = t[t.method == "simulate"]
     assert len(sim) >= 2
     for r in sim.itertuples():
@@ -134,8 +140,8 @@ def test_figure1_simulated_points_agree_with_theory(quick: Path) -> None:
             assert abs(value - expected) <= 4 * se, (r.m, r.c2, p2, value, expected, se)
 
 
-def test_figure2_every_term_peaks_at_the_threshold(quick: Path) -> None:
-    t = table(quick, "rp_error_terms")
+def test_figure2_every_term_peaks_at_the_threshold(out: Path) -> None:
+    t = table(out, "rp_error_terms")
     for lam, part in t.groupby("lam"):
         part = part.sort_values("psi")
         nearest = part.psi.to_numpy()[np.argmin(np.abs(np.log(part.psi.to_numpy())))]
@@ -149,8 +155,8 @@ def test_figure2_every_term_peaks_at_the_threshold(quick: Path) -> None:
         assert smallest[term].max() > 3 * larger[term].max(), term
 
 
-def test_figure4_error_rises_with_p2_and_most_near_the_threshold(quick: Path) -> None:
-    t = table(quick, "rp_width")
+def test_figure4_error_rises_with_p2_and_most_near_the_threshold(out: Path) -> None:
+    t = table(out, "rp_width")
     th = t[t.method == "theory"]
     for (c2, m), part in th.groupby(["c2", "m"]):
         assert np.all(np.diff(part.sort_values("p2").total.to_numpy()) > 0), (c2, m)
