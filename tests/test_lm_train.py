@@ -7,11 +7,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from simcollapse.lm.compiled_steps import _sample_batch
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.experiment import prepare_data
 from simcollapse.lm.figures import quick_experiment
 from simcollapse.lm.grammar import default_grammar
-from simcollapse.lm.train import TrainConfig, _sample_batch, train
+from simcollapse.lm.train import TrainConfig, train
 
 # The quick figures' setting (one-plot grammar stories, nano model, the quick recipe), so every
 # test in the process shares one compiled train step.

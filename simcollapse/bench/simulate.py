@@ -16,6 +16,7 @@ NumPy loop does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -111,48 +112,37 @@ def factorise_case(d: int, cfg: dict[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    """The cases at one d (n = 4d)."""
-    n = 4 * d
-    prob = problem(d)
-    lam, p2 = slice_axes(cfg["side"])
-    reps = cfg["reps"]
-    points = lam.size * p2.size
-    common = common_params(d, cfg)
-    fact_case = factorise_case(d, cfg)
-    fact = {"median_s": fact_case["median_s"]}
-    cases = [fact_case]
-
-    def sim(model: str, m: int | None = None) -> Any:
-        if model == "ridge":
-            return lambda: (
-                sc.simulate.ridge_error(
-                    prob,
-                    n,
-                    lam[:, None],
-                    p2[None, :],
-                    0,
-                    reps,
-                    dtype=cfg["dtype"],
-                    estimator="plain",
-                ).total
-            )
+def slice_call(
+    prob: sc.Problem,
+    n: int,
+    lam: np.ndarray,
+    p2: np.ndarray,
+    reps: int,
+    dtype: str,
+    m: int | None = None,
+) -> Callable[[], Any]:
+    """The Monte Carlo slice, ``reps`` draws at every (lam, p2), plain estimator: ridge, or
+    random projections of width ``m``."""
+    if m is None:
         return lambda: (
-            sc.simulate.rp_error(
-                prob,
-                n,
-                m,
-                lam[:, None],
-                p2[None, :],
-                0,
-                reps,
-                dtype=cfg["dtype"],
-                estimator="plain",
+            sc.simulate.ridge_error(
+                prob, n, lam[:, None], p2[None, :], 0, reps, dtype=dtype, estimator="plain"
             ).total
         )
+    return lambda: (
+        sc.simulate.rp_error(
+            prob, n, m, lam[:, None], p2[None, :], 0, reps, dtype=dtype, estimator="plain"
+        ).total
+    )
 
-    timing = h.time_call(sim("ridge"), cfg["repeats"])
-    # Baseline: all draws and points when the solves fit the budget, else a subset.
+
+def baseline_timing(
+    prob: sc.Problem, n: int, lam: np.ndarray, p2: np.ndarray, cfg: dict[str, Any]
+) -> dict[str, Any]:
+    """The NumPy loop's timing of the ridge slice: all draws and points when the solves fit
+    ``baseline_max_solves``, else a subset (its ``what`` says so; scaled per (draw, point))."""
+    reps = cfg["reps"]
+    points = lam.size * p2.size
     base_reps = max(1, min(reps, cfg["baseline_max_solves"] // points))
     base_pts = min(points, max(1, cfg["baseline_max_solves"] // base_reps))
     lam_f = np.repeat(lam, p2.size)[:: max(1, points // base_pts)][:base_pts]
@@ -175,28 +165,29 @@ def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
         "blas_threads": h.BASELINE_BLAS_THREADS,
         "work": float(base_reps * lam_f.size),
     }
-    params = common | {"sim_over_factorise": timing["median_s"] / fact["median_s"]}
-    cases.append(
-        h.case(
-            "simulate",
-            "ridge_slice",
-            params,
-            timing,
-            work=float(reps * points),
-            work_unit="draw-points",
-            baseline=base,
-        )
-    )
+    return base
+
+
+def run_d(d: int, cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cases at one d (n = 4d)."""
+    n = 4 * d
+    prob = problem(d)
+    lam, p2 = slice_axes(cfg["side"])
+    reps = cfg["reps"]
+    points = lam.size * p2.size
+    common = common_params(d, cfg)
+    fact_case = factorise_case(d, cfg)
+    timing = h.time_call(slice_call(prob, n, lam, p2, reps, cfg["dtype"]), cfg["repeats"])
+    base = baseline_timing(prob, n, lam, p2, cfg)
+    params = common | {"sim_over_factorise": timing["median_s"] / fact_case["median_s"]}
+    ridge_case = h.case(
+        "simulate", "ridge_slice", params, timing, work=float(reps * points),
+        work_unit="draw-points", baseline=base,
+    )  # fmt: skip
     m = d // 2
-    timing = h.time_call(sim("rp", m), cfg["repeats"])
-    cases.append(
-        h.case(
-            "simulate",
-            "rp_slice",
-            common | {"m": m},
-            timing,
-            work=float(reps * points),
-            work_unit="draw-points",
-        )
-    )
-    return cases
+    timing = h.time_call(slice_call(prob, n, lam, p2, reps, cfg["dtype"], m), cfg["repeats"])
+    rp_case = h.case(
+        "simulate", "rp_slice", common | {"m": m}, timing, work=float(reps * points),
+        work_unit="draw-points",
+    )  # fmt: skip
+    return [fact_case, ridge_case, rp_case]

@@ -1,0 +1,119 @@
+"""Ridge scaling figures: the error floor p2^2 c^2 against n (Theorem 1) and the isotropic
+ridgeless closed form against phi = d/n (Corollary 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simcollapse.figures.paper_common import _errorbars, _legend_note, _preset, _run
+from simcollapse.figures.registry import FigureContext
+from simcollapse.figures.style import new_figure, palette
+
+SCALING_P2 = (0.0, 0.001, 0.01, 0.1)
+
+
+# --------------------------------------------------------------------------- scaling_plateau
+
+
+def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
+    cfg = _preset(ctx, "scaling_plateau")
+    common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
+    theory = _run(
+        ctx,
+        **common,
+        method="theory",
+        axes={
+            "n": {"start": 10, "stop": 1e9, "num": cfg["n_line"], "scale": "log"},
+            "lam": [1e-6],
+            "p2": list(SCALING_P2),
+        },
+    )
+    sim = _run(
+        ctx,
+        **common,
+        method="simulate",
+        reps=cfg["reps"],
+        axes={
+            "n": cfg["n_sim"],
+            "lam": [1e-6],
+            "p2": list(SCALING_P2),
+        },
+    )
+    return pd.concat([theory, sim], ignore_index=True)
+
+
+def scaling_plateau_plot(table: pd.DataFrame) -> Any:
+    fig, ax = new_figure(width=6.2, height=4.4)
+    colors = palette(len(SCALING_P2))
+    c2 = float(table["c2"].iloc[0])
+    for color, p2 in zip(colors, SCALING_P2, strict=True):
+        th = table[(table.method == "theory") & np.isclose(table.p2, p2)]
+        ax.plot(th["n"], th["total"], color=color, lw=1.8, label=f"{p2:g}")
+        sim = table[(table.method == "simulate") & np.isclose(table.p2, p2)]
+        _errorbars(ax, sim, "n", color)
+        if p2 > 0:
+            ax.axhline(p2**2 * c2, color=color, ls="--", lw=1)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="sample size n",
+        ylabel="test error $E_{test}$",
+        title=f"Strong model collapse: floors at $p_2^2 c^2$ ($c^2$={c2:g}, dashed)",
+    )
+    ax.legend(title="synthetic fraction $p_2$", loc="upper right")
+    _legend_note(ax)
+    return fig
+
+
+# ----------------------------------------------------------------------- isotropic_corollary
+
+
+def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
+    from simcollapse.theory import isotropic_ridgeless_error
+
+    cfg = _preset(ctx, "isotropic_corollary")
+    d = cfg["d"]
+    p2s = [0.0, 0.1, 0.3, 0.5]
+    common = dict(d=d, family="isotropic", c2=1.0, sigma2=0.5)
+    phi_line = np.linspace(0.04, 0.92, cfg["phi_line"])
+    theory = _run(
+        ctx, **common, method="theory", axes={"n": np.round(d / phi_line), "lam": [0.0], "p2": p2s}
+    )
+    phi_sim = np.array(cfg["phi_sim"])
+    sim = _run(
+        ctx,
+        **common,
+        method="simulate",
+        reps=cfg["reps"],
+        axes={"n": np.round(d / phi_sim), "lam": [0.0], "p2": p2s},
+    )
+    table = pd.concat([theory, sim], ignore_index=True)
+    table["phi"] = table["d"] / table["n"]
+    table["closed_form"] = isotropic_ridgeless_error(
+        table["phi"].to_numpy(),
+        table["p2"].to_numpy(),
+        table["c2"].to_numpy(),
+        table["sigma2"].to_numpy(),
+    )
+    return table
+
+
+def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
+    fig, ax = new_figure(width=6.0, height=4.4)
+    p2s = sorted(table["p2"].unique())
+    for color, p2 in zip(palette(len(p2s)), p2s, strict=True):
+        th = table[(table.method == "theory") & np.isclose(table.p2, p2)].sort_values("phi")
+        ax.plot(th["phi"], th["closed_form"], color=color, lw=1.8, label=f"{p2:g}")
+        _errorbars(ax, table[(table.method == "simulate") & np.isclose(table.p2, p2)], "phi", color)
+    ax.set(
+        yscale="log",
+        xlabel=r"$\phi = d/n$",
+        ylabel="test error $E_{test}$",
+        title="Corollary 1: isotropic ridgeless regression",
+    )
+    ax.legend(title="$p_2$", loc="upper left")
+    _legend_note(ax)
+    return fig

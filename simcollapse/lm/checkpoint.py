@@ -1,0 +1,73 @@
+"""Checkpoints of a GPT run: resume from the newest one that restores, save as training goes.
+
+With a checkpoint folder, parameters, optimiser state, PRNG key, step, tokens seen and the loss
+log are saved with orbax every ``checkpoint_every`` steps, and ``train`` restarts from the latest
+checkpoint it finds there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+__all__ = ["resume", "save_checkpoint"]
+
+
+def _open_newest(checkpoint_dir: str | os.PathLike[str], target: dict[str, Any]) -> tuple[Any, Any]:
+    """(orbax CheckpointManager, the newest checkpoint that restores, or None).
+
+    Two checkpoints are kept; one that fails to restore (truncated, half-copied) is moved out of
+    the folder (``quarantine``: one StoreWarning) and the one before it is tried, then a fresh
+    start.
+    """
+    import orbax.checkpoint as ocp
+
+    from simcollapse.store import quarantine
+
+    folder = os.path.abspath(checkpoint_dir)
+    options = ocp.CheckpointManagerOptions(max_to_keep=2)
+    manager = ocp.CheckpointManager(folder, options=options)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    for step in sorted(manager.all_steps(), reverse=True):
+        try:
+            return manager, manager.restore(step, args=ocp.args.StandardRestore(abstract))
+        except Exception as err:  # noqa: BLE001 - any failure: fall back to an older one
+            manager.close()
+            why = f"checkpoint of step {step} does not restore: {str(err).splitlines()[0][:200]}"
+            quarantine(Path(folder) / str(step), why, f"{folder}.step{step}.corrupt")
+            manager = ocp.CheckpointManager(folder, options=options)
+    return manager, None
+
+
+def resume(
+    checkpoint_dir: str | os.PathLike[str], state: dict[str, Any], log: dict[str, np.ndarray]
+) -> tuple[Any, dict[str, Any], dict[str, np.ndarray], int]:
+    """Open the checkpoint folder and restore the newest checkpoint of a run, if any.
+
+    Args:
+      checkpoint_dir: the run's orbax checkpoint folder.
+      state: the fresh run's state (params, opt, key, step, tokens): the structure to restore.
+      log: the fresh run's loss log (step, tokens, train_loss, test_loss arrays).
+
+    Returns:
+      (orbax CheckpointManager, state, log, step to start from): the restored state, log and
+      step, or the fresh ones and 0 when no checkpoint restores.
+    """
+    manager, restored = _open_newest(checkpoint_dir, {**state, "log": log})
+    if restored is None:
+        return manager, state, log, 0
+    state = {k: restored[k] for k in state}
+    log = {k: np.asarray(v) for k, v in restored["log"].items()}
+    return manager, state, log, int(state["step"])
+
+
+def save_checkpoint(manager: Any, step: int, snapshot: dict[str, Any]) -> None:
+    """Save ``snapshot`` (the state and the loss log) as the checkpoint of ``step``, and wait."""
+    import orbax.checkpoint as ocp
+
+    manager.save(step, args=ocp.args.StandardSave(snapshot))
+    manager.wait_until_finished()
