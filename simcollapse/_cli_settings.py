@@ -83,7 +83,7 @@ def setting_grid(args: argparse.Namespace) -> tuple[Any, dict, dict]:
              if k.startswith("param__") and v is not None and v is not False}  # fmt: skip
     for dest in given:
         if dest not in own:
-            flag = "--" + dest[len("param__"):].replace("_", "-")
+            flag = "--" + dest[len("param__") :].replace("_", "-")
             raise ValueError(f"{flag} is not a parameter of setting '{setting.name}' "
                              f"(its parameters: {', '.join(setting.names())})")  # fmt: skip
     values = {own[k]: v for k, v in given.items()}
@@ -98,7 +98,7 @@ def setting_grid(args: argparse.Namespace) -> tuple[Any, dict, dict]:
         elif default is not REQUIRED:
             axes[name] = [default]
         else:
-            flag = "--" + args.setting_dests[setting.name][name][len("param__"):]
+            flag = "--" + args.setting_dests[setting.name][name][len("param__") :]
             raise ValueError(f"setting '{setting.name}' needs {flag.replace('_', '-')}")
     static = {k: v for k, v in values.items() if k not in setting.axes}
     mesh = np.meshgrid(*(np.asarray(v) for v in axes.values()), indexing="ij")

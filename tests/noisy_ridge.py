@@ -76,7 +76,8 @@ SETTING = Setting(
     terms_fn=terms,
     simulate_fn=simulate,
     kernels={"exact": kernel},
-    examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 1e-2], p2=[0.3, 0.5, 0.7],
-                   tau2=[0.5, 1.0, 2.0]),),  # fmt: skip
+    examples=(
+        dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 1e-2], p2=[0.3, 0.5, 0.7], tau2=[0.5, 1.0, 2.0]),
+    ),  # fmt: skip
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4, tau2=0.0), 0.4),
 )

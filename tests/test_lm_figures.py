@@ -34,11 +34,23 @@ def fake_table(layers=(2,), p2s=(0.0, 0.5, 1.0), seeds=(0, 1, 2), steps=(32, 64)
                 for step in steps:
                     loss = 3.0 / (1 + step / 32) + p2 - 0.01 * n_layers + 0.01 * rng.random()
                     rows.append(
-                        dict(size=f"L{n_layers}", layers=n_layers, width=16, heads=2,
-                             n_params=1000 * n_layers, p2=p2, seed=seed, step=step,
-                             tokens=100.0 * step, test_loss=loss, entropy=0.1,
-                             excess_loss=loss - 0.1, generator_test_loss=1.5,
-                             kept_fraction=0.9, perplexity_threshold=4.2)
+                        dict(
+                            size=f"L{n_layers}",
+                            layers=n_layers,
+                            width=16,
+                            heads=2,
+                            n_params=1000 * n_layers,
+                            p2=p2,
+                            seed=seed,
+                            step=step,
+                            tokens=100.0 * step,
+                            test_loss=loss,
+                            entropy=0.1,
+                            excess_loss=loss - 0.1,
+                            generator_test_loss=1.5,
+                            kept_fraction=0.9,
+                            perplexity_threshold=4.2,
+                        )
                     )
     return pd.DataFrame(rows)
 

@@ -47,7 +47,7 @@ def test_zipped_toml_matches_python_and_resumes(tmp_path: Path) -> None:
     toml = tmp_path / "spec.toml"
     toml.write_text(
         '[problem]\nd = 30\nc2 = 0.5\n[setting]\nkind = "weighted"\n[run]\nmethod = "simulate"\n'
-        'reps = 2\n[axes]\nn = [40]\nlam = [0.001]\np2 = [0.5, 0.5, 0.0]\n'
+        "reps = 2\n[axes]\nn = [40]\nlam = [0.001]\np2 = [0.5, 0.5, 0.0]\n"
         'alpha = [0.1, 1.0, 0.0]\nzipped = [["p2", "alpha"]]\n'
     )
     spec = Sweep.from_toml(toml)
@@ -71,8 +71,11 @@ def test_zipped_toml_matches_python_and_resumes(tmp_path: Path) -> None:
         ([("p2", "lam")], {"p2": [0.5]}, "'lam' is not an axis"),
         ([("p2",)], {"p2": [0.5]}, "two or more axes"),
         ("p2", {"p2": [0.5]}, "list of axis-name lists"),
-        ([("p2", "alpha"), ("alpha", "lam")], {"p2": [0.5], "alpha": [0.1], "lam": [0.0]},
-         "in two groups"),
+        (
+            [("p2", "alpha"), ("alpha", "lam")],
+            {"p2": [0.5], "alpha": [0.1], "lam": [0.0]},
+            "in two groups",
+        ),
     ],
 )
 def test_bad_zipped_axes_name_the_problem(zipped: object, axes: dict, match: str) -> None:

@@ -142,8 +142,26 @@ def test_threshold_does_not_raise_and_cli_prints_limit(capsys: pytest.CaptureFix
 
     out = sc.theory.rp_error(_problem(), D, D + 5, 0.0, 0.1)  # throw=True: no FixedPointError
     assert np.isinf(out.total) and out.status == Status.THRESHOLD
-    code = main(["theory", "--model", "rp", "--n", "1000", "--m", "300", "--lam", "0",
-                 "--p2", "0,0.1", "--json", "--d", "300", "--c2", "0.5"])
+    code = main(
+        [
+            "theory",
+            "--model",
+            "rp",
+            "--n",
+            "1000",
+            "--m",
+            "300",
+            "--lam",
+            "0",
+            "--p2",
+            "0,0.1",
+            "--json",
+            "--d",
+            "300",
+            "--c2",
+            "0.5",
+        ]
+    )
     assert code == 0
     import json
 

@@ -96,13 +96,44 @@ def scaling_fits_table(cfg: dict[str, Any]) -> pd.DataFrame:
     blocks = []
     for c2, part in fits.groupby("c2"):
         floor = part.p2**2 * c2
-        blocks.append(_rows(panel="floor", curve=f"c2={c2:g}", source="fit", p2=part.p2, c2=c2,
-                            x=floor, y=part.E_inf, lo=part.E_inf_lo, hi=part.E_inf_hi))
-        blocks.append(_rows(panel="exponent", curve=f"c2={c2:g}", source="fit", p2=part.p2,
-                            c2=c2, x=part.p2, y=part.a, lo=part.a_lo, hi=part.a_hi))
+        blocks.append(
+            _rows(
+                panel="floor",
+                curve=f"c2={c2:g}",
+                source="fit",
+                p2=part.p2,
+                c2=c2,
+                x=floor,
+                y=part.E_inf,
+                lo=part.E_inf_lo,
+                hi=part.E_inf_hi,
+            )
+        )
+        blocks.append(
+            _rows(
+                panel="exponent",
+                curve=f"c2={c2:g}",
+                source="fit",
+                p2=part.p2,
+                c2=c2,
+                x=part.p2,
+                y=part.a,
+                lo=part.a_lo,
+                hi=part.a_hi,
+            )
+        )
     floors = np.sort((fits.p2**2 * fits.c2).to_numpy())
-    blocks.append(_rows(panel="floor", curve="fitted = p2^2 c^2", source="reference", p2=np.nan,
-                        c2=np.nan, x=floors, y=floors))
+    blocks.append(
+        _rows(
+            panel="floor",
+            curve="fitted = p2^2 c^2",
+            source="reference",
+            p2=np.nan,
+            c2=np.nan,
+            x=floors,
+            y=floors,
+        )
+    )
     return pd.concat(blocks, ignore_index=True)  # fmt: skip
 
 

@@ -240,9 +240,18 @@ def _isotropic_blocks(cfg: dict[str, Any], ctx: FigureContext | None) -> list[pd
                             n=d / phi, t=t_axis, phi=phi, total=closed[i]))  # fmt: skip
         blocks.append(_rows(panel="isotropic", curve=f"phi={phi:g}", source="reference",
                             n=d / phi, t=0, phi=phi, total=limit[i]))  # fmt: skip
-    mi = _sweep(cfg, ctx, d=d, family="isotropic", c2=cfg["c2"], sigma2=cfg["sigma2"],
-                setting="iterative", method="simulate", reps=cfg["iso_reps"],
-                axes={"n": cfg["iso_sim_n"], "lam": [0.0], "p2": [0.5], "rounds": t_axis})
+    mi = _sweep(
+        cfg,
+        ctx,
+        d=d,
+        family="isotropic",
+        c2=cfg["c2"],
+        sigma2=cfg["sigma2"],
+        setting="iterative",
+        method="simulate",
+        reps=cfg["iso_reps"],
+        axes={"n": cfg["iso_sim_n"], "lam": [0.0], "p2": [0.5], "rounds": t_axis},
+    )
     for nj in cfg["iso_sim_n"]:
         r = _where(mi, n=nj).sort_values("rounds")
         blocks.append(_rows(panel="isotropic", curve=f"phi={d / nj:g}", source="simulation",

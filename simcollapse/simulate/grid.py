@@ -54,6 +54,4 @@ def run_grid(
     static = {"dtype": dt, "prng": engine.check_prng(None)}
     group_by = ("n",) if m is None else ("n", "m")
     kernel = conditional.kernel if estimator == "conditional" else engine.ridge_kernel
-    return driver.run(
-        kernel, problem, axes, mc, group_by=group_by, prepare=prepare, static=static
-    )
+    return driver.run(kernel, problem, axes, mc, group_by=group_by, prepare=prepare, static=static)

@@ -21,6 +21,7 @@ from simcollapse.simulate import engine
 
 __all__ = ["fit_columns", "iterative_draw", "loop_draw", "weighted_draw"]
 
+
 # --------------------------------------------------------------------------------------------
 # One ridge fit, several label columns
 # --------------------------------------------------------------------------------------------

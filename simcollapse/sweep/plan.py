@@ -148,8 +148,11 @@ def describe_plan(spec: Sweep, memory_budget: int | None = None) -> str:
     lines = [
         f"spec {spec.hash}: {spec.setting}, method {spec.method}, d={spec.d}",
         "axes: " + ", ".join(f"{a}[{spec.values(a).size}]" for a in spec.axes),
-        *(["zipped: " + ", ".join("(" + ", ".join(g) + ")" for g in spec.zipped)]
-          if spec.zipped else []),  # fmt: skip
+        *(
+            ["zipped: " + ", ".join("(" + ", ".join(g) + ")" for g in spec.zipped)]
+            if spec.zipped
+            else []
+        ),  # fmt: skip
         f"grid: {spec.size:,} points per method",
         f"devices: {jax.device_count()} ({jax.devices()[0].platform}), "
         f"memory budget {budget / 2**30:.2f} GiB",
