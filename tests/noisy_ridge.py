@@ -56,7 +56,7 @@ def kernel(problem: Any, key: Any, lam: Any, n2: Any, tau2: Any, *, n: int, dtyp
     noise = eps + syn * jnp.sqrt(tau2)[:, None] * xi
     labels = jnp.stack([teacher, noise, syn * (x @ delta)], axis=-1)  # (P, n, 3)
     w = fit_columns(x, labels, lam)  # (P, 3, d): one factorisation for every point
-    return engine.test_errors(s, w1, w[:, 0] - w1, w[:, 1], w[:, 2])
+    return engine.real_test_errors(s, w1, w[:, 0] - w1, w[:, 1], w[:, 2])
 
 
 def simulate(problem: Any, p: dict[str, Any], mc: driver.MonteCarlo) -> ErrorTerms:

@@ -112,7 +112,7 @@ def inverse_eigs(e: Array, lam: Array, size: int) -> Array:
     return jnp.where(keep, 1.0 / (jnp.where(keep, e, 1.0) + lam[:, None]), 0.0)
 
 
-def test_errors(s: Array, w1: Array, ab: Array, av: Array, az: Array) -> Array:
+def real_test_errors(s: Array, w1: Array, ab: Array, av: Array, az: Array) -> Array:
     """Test error on real data and its parts for input-space errors (P, d) -> (P, 4)."""
 
     def sq(a: Array) -> Array:
@@ -213,7 +213,7 @@ def one_draw(
     ab = weights[:n_lam][lam_index] - w1
     av = weights[n_lam : 2 * n_lam][lam_index]
     az = weights[2 * n_lam :]
-    return test_errors(s, w1, ab, av, az)
+    return real_test_errors(s, w1, ab, av, az)
 
 
 def default_batch(

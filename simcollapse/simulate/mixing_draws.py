@@ -55,7 +55,7 @@ def fit_columns(feats: Array, labels: Array, lam: Array, norm: Any = None) -> Ar
 
 def _errors(s: Array, w1: Array, parts: Array) -> Array:
     """(3, d) weight parts [bias, noise, shift] -> (4,) [bias, variance, zeta, total] errors."""
-    return engine.test_errors(s, w1, parts[0] - w1, parts[1], parts[2])
+    return engine.real_test_errors(s, w1, parts[0] - w1, parts[1], parts[2])
 
 
 def _round_key(rep_key: Array, t: Array) -> Array:
