@@ -3,6 +3,7 @@ conformance checks without touching the package."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import noisy_ridge
@@ -42,6 +43,32 @@ def test_sweep(registered: settings.Setting) -> None:
     th = table[table.method == "theory"].set_index(["n", "tau2"]).total
     # tau2 adds p2 tau2 x (variance gain) > 0
     assert np.all(th.xs(1.0, level="tau2").to_numpy() > th.xs(0.0, level="tau2").to_numpy())
+
+
+def test_a_setting_registered_again_sweeps_with_its_new_theory(
+    registered: settings.Setting,
+) -> None:
+    """A sweep after ``register(..., replace=True)`` uses the new theory, not a cached one."""
+
+    def spec(tau2: list[float]) -> Sweep:
+        return Sweep(d=30, setting="noisy_ridge", axes={"n": [60, 120], "tau2": tau2},
+                     params={"p2": 0.5}, method="theory")  # fmt: skip
+
+    run_sweep(spec([0.0, 1.0]))  # compiles and caches the first theory
+    order = registered.names(settings.SOLVE, settings.RECOMBINE, settings.LENGTH)
+    at = order.index("tau2")
+
+    def doubled_tau2(problem: object, *values: object) -> object:
+        values = list(values)
+        values[at] = 2 * values[at]
+        return registered.terms_fn(problem, *values)
+
+    settings.register(dataclasses.replace(registered, terms_fn=doubled_tau2), replace=True)
+    after = run_sweep(spec([0.0, 1.0])).total.to_numpy()
+    settings.register(registered, replace=True)
+    expected = run_sweep(spec([0.0, 2.0])).total.to_numpy()
+    np.testing.assert_allclose(after, expected, rtol=1e-12)
+    assert not np.allclose(after, run_sweep(spec([0.0, 1.0])).total.to_numpy())
 
 
 def test_cli(registered: settings.Setting, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,20 +70,28 @@ def _options(spec: Sweep) -> dict[str, Any]:
     return {k: spec.params.get(k, setting.param(k).default) for k in setting.names("option")}
 
 
-@functools.cache
-def _terms_fn(name: str, names: tuple[str, ...], length: int) -> Any:
-    """The setting's pure terms as fn(problem, *arrays), one object per (setting, axes, T)."""
-    setting = settings.get(name)
-    static = {setting.length: length} if setting.length else {}
+def _terms_fn(setting: settings.Setting, names: tuple[str, ...], length: int) -> Any:
+    """The setting's pure terms as fn(problem, *arrays), one object per (theory, axes, T), so
+    that repeated chunks reuse one compile; a setting registered again with another theory gets
+    a new function."""
+    order = setting.names(settings.SOLVE, settings.RECOMBINE, settings.LENGTH)
+    static = ((setting.length, length),) if setting.length else ()
+    return _pure_terms(setting.terms_fn, order, names, static)
 
+
+@functools.cache
+def _pure_terms(
+    terms_fn: Any, order: tuple[str, ...], names: tuple[str, ...], static: tuple[Any, ...]
+) -> Any:
     def fn(problem: Any, *arrays: Any) -> Any:
-        return setting.terms(problem, **dict(zip(names, arrays, strict=True)), **static)
+        params = {**dict(zip(names, arrays, strict=True)), **dict(static)}
+        return terms_fn(problem, *(params[k] for k in order))
 
     return fn
 
 
 def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
-    fn = _terms_fn(spec.setting, tuple(points), length)
+    fn = _terms_fn(spec.setting_obj, tuple(points), length)
     with jax.enable_x64(True):
         return dev.sharded_points(fn, *points.values(), const=problem)
 
