@@ -111,9 +111,16 @@ def to_host(x: jax.Array) -> np.ndarray:
 
 
 @functools.cache
-def _jitted(fn: Callable[..., Any]) -> Any:
-    """One ``jax.jit`` wrapper per function object, so repeated calls reuse its compiles."""
-    return jax.jit(fn)
+def _compiled(fn: Callable[..., Any], arrays: int, with_const: bool, devices: int) -> Any:
+    """One jitted program per function object and input layout, so repeated calls reuse its
+    compiles: ``fn`` itself on one device, else ``fn`` mapped over a mesh of all devices with
+    the constant replicated and the point axis split."""
+    if devices == 1:
+        return jax.jit(fn)
+    specs = (P(),) * with_const + (P(AXIS),) * arrays
+    return jax.jit(
+        jax.shard_map(fn, mesh=mesh(), in_specs=specs, out_specs=P(AXIS), check_vma=False)
+    )
 
 
 def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray, const: Any = None) -> Any:
@@ -122,22 +129,22 @@ def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray, const: Any = Non
     ``fn`` maps arrays of shape (P,) to a pytree of arrays with leading axis P, each point
     independent of the others. The points are padded (with the last point) to a multiple of the
     device count, and the padding is dropped from the result (NumPy arrays). ``const`` (a pytree,
-    for example the Problem) is passed whole to every device; with it, a ``fn`` that is the same
-    object from call to call compiles once per shape on a single device.
+    for example the Problem) is passed whole to every device. A ``fn`` that is the same object
+    from call to call compiles once per shape.
     """
     size = arrays[0].shape[0]
     ndev = jax.device_count()
     pad = (-size) % ndev
     padded = [np.concatenate([a, np.repeat(a[-1:], pad)]) if pad else a for a in arrays]
+    program = _compiled(fn, len(padded), const is not None, ndev)
     if ndev == 1:
-        out = _jitted(fn)(const, *padded) if const is not None else jax.jit(fn)(*padded)
+        inputs = padded
+        head = [] if const is None else [const]
     else:
-        body = fn if const is None else functools.partial(fn, const)
-        m = mesh()
-        sharding = NamedSharding(m, P(AXIS))
+        sharding = NamedSharding(mesh(), P(AXIS))
         inputs = [_global(a, sharding) for a in padded]
-        mapped = jax.shard_map(body, mesh=m, in_specs=P(AXIS), out_specs=P(AXIS), check_vma=False)
-        out = jax.jit(mapped)(*inputs)
+        head = [] if const is None else [_replicated(const)]
+    out = program(*head, *inputs)
     return jax.tree_util.tree_map(lambda x: to_host(x)[:size], out)
 
 
