@@ -77,7 +77,9 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for d in cfg["sim_ds"]:
         prob = sc.Problem.power_law(d, alpha=1.5, source=1.5, c2=0.5, sigma2=0.5)
         t = h.time_call(
-            lambda prob=prob, d=d: sc.simulate.ridge_error(prob, 4 * d, lam, p2, 0, reps).total,
+            lambda prob=prob, d=d: (
+                sc.simulate.ridge_error(prob, 4 * d, lam, p2, 0, reps, estimator="plain").total
+            ),
             cfg["repeats"],
         )
         cases.append(
