@@ -3,8 +3,8 @@
 Same draws as the ridge engine (``simulate.engine``): repetition r at sample size n uses the key
 ``draw_key(key, n, r)``, and its first round (or generation) uses exactly the X, eps and delta that
 ``engine.draw_data`` gives the plain ridge simulation. So weighted mixing at alpha = p2, round 1 of
-iterative mixing and generation 1 of every loop reproduce ``simulate.ridge_error`` on the same
-key draw for draw (common random numbers). Later rounds use ``fold_in(rep_key, t)``.
+iterative mixing and generation 1 of every loop reproduce ``simulate.ridge_error(...,
+estimator="plain")`` on the same key draw for draw (common random numbers). Later rounds use ``fold_in(rep_key, t)``.
 
 Each fitted model is linear in its label sources, so the simulation tracks three weight vectors
 per model, w - w1 = (bias part) + (noise part) + (shift part), and reports the mean over
@@ -90,7 +90,7 @@ def weighted_error(
     Per repetition: the engine's draw (X, eps, delta; the last n2 = round(p2 n) rows synthetic),
     row weights a1 = (1 - alpha)/p1 on the real rows and a2 = alpha/p2 on the synthetic rows, and
     w_hat = (X'AX/n + lam)^+ X'Ay/n solved exactly (ridge on sqrt(a_i) x_i, sqrt(a_i) y_i).
-    alpha = p2 reproduces ``simulate.ridge_error`` draw for draw.
+    alpha = p2 reproduces ``simulate.ridge_error(..., estimator="plain")`` draw for draw.
 
     Returns:
       ErrorTerms of shape broadcast(n, lam, p2, alpha), as the theory; ``stderr`` of ``total``.

@@ -26,9 +26,10 @@ def ridge_error(
 ) -> ErrorTerms:
     """Monte Carlo counterpart of ``theory.ridge_error``: same arguments, same result type.
 
-    For each repetition: X (n x d) Gaussian with covariance diag(problem.eigs), the first
+    The model: X (n x d) Gaussian with covariance diag(problem.eigs), the first
     n - round(p2 n) rows labelled y = x.w1 + eps (w1 = sqrt(w1_sq), fixed) and the last round(p2 n)
-    rows y = x.(w1 + delta) + eps, delta ~ N(0, diag(delta_sq)) drawn per repetition; ridge
+    rows y = x.(w1 + delta) + eps, delta ~ N(0, diag(delta_sq)) (each repetition draws X; the
+    plain estimator also draws eps and delta, the conditional one integrates them out); ridge
     w_hat = (X'X/n + lam I)^{-1} X'y/n solved exactly (min-norm interpolator at lam = 0); the test
     error on real data ||w_hat - w1||^2_Sigma computed exactly from Sigma.
 
