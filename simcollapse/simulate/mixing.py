@@ -4,7 +4,8 @@ Same draws as the ridge engine (``simulate.engine``): repetition r at sample siz
 ``draw_key(key, n, r)``, and its first round (or generation) uses exactly the X, eps and delta that
 ``engine.draw_data`` gives the plain ridge simulation. So weighted mixing at alpha = p2, round 1 of
 iterative mixing and generation 1 of every loop reproduce ``simulate.ridge_error(...,
-estimator="plain")`` on the same key draw for draw (common random numbers). Later rounds use ``fold_in(rep_key, t)``.
+estimator="plain")`` on the same key draw for draw (common random numbers). Later rounds use
+``fold_in(rep_key, t)``.
 
 Each fitted model is linear in its label sources, so the simulation tracks three weight vectors
 per model, w - w1 = (bias part) + (noise part) + (shift part), and reports the mean over
