@@ -9,7 +9,7 @@ x1 = x0 + delta follow from the pass at x0 by a first-order expansion (u' = -u^2
     sum_j a_j u_j(x1)^2 = sum_j a_j u0_j^2 - 2 delta sum_j a_j u0_j^3,     u0_j = 1/(s_j + x0),
 
 with relative error at most 3 (delta u0_j)^2 <= 3 (delta / x0)^2 for weights a_j >= 0: below
-1e-17 when the step is below STEP_RTOL (docs/theory.md, "Fixed points"). So the safeguarded Newton
+1e-17 when the step is below STEP_RTOL. So the safeguarded Newton
 loop here carries the sums: each step is one pass that gives F, F' and the sums, and a point whose
 step is below STEP_RTOL takes that step with its sums expanded to it; a point that stops on
 another criterion (the bracket, or |F| at the rounding floor) keeps x and the sums at x. From the
@@ -77,7 +77,7 @@ def solve_and_sum(
         x, lo, hi, steps, done, s1, s2 = state
         u = 1.0 / (eigs[:, None] + x[None, :])  # (d, C): one division pass per step
         u2 = u * u
-        first = jnp.concatenate([w1, w2]) @ u2  # rows: -d df_1/dt, w1 u^2, w2 u^2
+        first = jnp.concatenate([w1, w2]) @ u2  # w1 u^2 (row 0: -d df_1/dt), then w2 u^2
         a1 = w1 @ u
         g, slope = jax.jvp(equation, (x, a1[0]), (jnp.ones_like(x), -first[0]))
         below = g < 0

@@ -26,18 +26,11 @@ from jax import Array
 
 from simcollapse.results import FixedPoint, Status
 from simcollapse.theory.newton import (  # noqa: F401 (re-exported)
-    CHUNK_ELEMS,
     FTOL,
     MAX_STEPS,
-    MODEL_STEPS,
-    RESIDUAL_CHECK,
     RTOL,
     STEP_RTOL,
-    TABLE_MARGIN,
-    TABLE_MAX,
-    TABLE_MIN,
     Equation,
-    _newton,
     _status,
     df1,
     df1_and_slope,
@@ -45,15 +38,18 @@ from simcollapse.theory.newton import (  # noqa: F401 (re-exported)
     solve_monotone,
 )
 from simcollapse.theory.spectral_table import (  # noqa: F401 (re-exported)
+    TABLE_MAX,
     SpectralTable,
-    _first_positive,
-    _model_guess,
-    newton_from,
     solve_with_table,
     spectral_table,
     table_size,
     table_start,
 )
+
+# Points per chunk: the grid is swept in chunks of about CHUNK_ELEMS (point, eigenvalue) pairs so
+# that each chunk's (d x points) temporaries stay in cache (measured: 15x faster than one
+# reduction over 10^5 x 1000 elements on a 2-core CPU).
+CHUNK_ELEMS = 1 << 18
 
 
 def ridge_equation(n: Array, lam: Array) -> Equation:

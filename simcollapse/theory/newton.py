@@ -1,7 +1,7 @@
 """Safeguarded Newton for monotone scalar roots in float64 under jit, with per-point status.
 
 The fixed points of the deterministic equivalents (docs/theory.md, "Fixed points") are monotone
-roots of df_1 equations. ``solve_monotone`` runs Newton from the right end of a bracket that
+roots of df_1 equations. ``solve_monotone`` runs Newton from a start inside a bracket that
 provably holds the root; a step that leaves the bracket or is not finite becomes a bisection step
 (geometric midpoint once the lower end is positive). Each point reports its value, a ``Status``
 code, the steps taken and the residual, so a failed point is flagged, never silently a number.
@@ -25,17 +25,6 @@ STEP_RTOL = 1e-9
 RTOL = 1e-13  # bracket width (relative) at which bisection has converged
 FTOL = 1e-14  # |fn| below this times the size of fn's terms: at the rounding floor
 RESIDUAL_CHECK = 1e-9  # a stopped point whose residual exceeds this (relative) is flagged
-# Points per chunk: the grid is swept in chunks of about CHUNK_ELEMS (point, eigenvalue) pairs so
-# that each chunk's (d x points) temporaries stay in cache (measured: 15x faster than one
-# reduction over 10^5 x 1000 elements on a 2-core CPU).
-CHUNK_ELEMS = 1 << 18
-# Shared table of df_1 for the initial guesses: nodes equally spaced in log t over
-# [min(eigs) e^-TABLE_MARGIN, max(eigs) e^TABLE_MARGIN]; TABLE_MIN..TABLE_MAX nodes (more for more
-# points, so that the table never costs more than the points it serves).
-TABLE_MARGIN = 18.0  # about 8 decades either side of the spectrum
-TABLE_MIN = 64
-TABLE_MAX = 4096
-MODEL_STEPS = 3  # Newton steps on the interpolated (cheap) equation inside a table cell
 
 Equation = Callable[[Array, Array], Array]
 

@@ -18,15 +18,19 @@ from jax import Array
 from simcollapse.theory.newton import (
     FTOL,
     MAX_STEPS,
-    MODEL_STEPS,
     RTOL,
-    TABLE_MARGIN,
-    TABLE_MAX,
-    TABLE_MIN,
     Equation,
     _newton,
     df1_and_slope,
 )
+
+# Shared table of df_1 for the initial guesses: nodes equally spaced in log t over
+# [min(eigs) e^-TABLE_MARGIN, max(eigs) e^TABLE_MARGIN]; TABLE_MIN..TABLE_MAX nodes (more for more
+# points, so that the table never costs more than the points it serves).
+TABLE_MARGIN = 18.0  # about 8 decades either side of the spectrum
+TABLE_MIN = 64
+TABLE_MAX = 4096
+MODEL_STEPS = 3  # Newton steps on the interpolated (cheap) equation inside a table cell
 
 
 class SpectralTable(NamedTuple):
