@@ -94,14 +94,6 @@ def solve_root(eigs: Array, table: SpectralTable, root: Root) -> tuple[Array, Ar
     return x, steps, done | root.done0
 
 
-def ridge_kappa_iterate(
-    eigs: Array, table: SpectralTable, n: Array, lam: Array
-) -> tuple[Array, Array, Array, Callable[[Array], Array]]:
-    """kappa per point without its residual: (x, steps, done, scale) for ``finish``."""
-    root = ridge_root(eigs, n, lam)
-    return (*solve_root(eigs, table, root), root.scale)
-
-
 def finish(
     x: Array, steps: Array, done: Array, residual: Array, scale: Callable[[Array], Array]
 ) -> FixedPoint:
@@ -137,10 +129,10 @@ def ridge_kappa(
     """
     if table is None:
         table = spectral_table(eigs, table_size(n.shape[0]))
-    x, steps, done, scale = ridge_kappa_iterate(eigs, table, n, lam)
-    residual = jnp.abs(ridge_equation(n, lam)(x, df1(eigs, x)))
-    residual = jnp.where((lam == 0) & (n >= eigs.shape[-1]), 0.0, residual)
-    return finish(x, steps, done, residual, scale)
+    root = ridge_root(eigs, n, lam)
+    x, steps, done = solve_root(eigs, table, root)
+    residual = jnp.where(root.done0, 0.0, jnp.abs(root.equation(x, df1(eigs, x))))
+    return finish(x, steps, done, residual, root.scale)
 
 
 def rp_theta0_root(eigs: Array, n: Array, m: Array) -> Root:
@@ -180,24 +172,6 @@ def theta0_point(root: Root, x: Array, steps: Array, done: Array, f1: Array) -> 
     return FixedPoint(x, _status(x, done, res0, root.scale(x)), steps, res0)
 
 
-def rp_theta_iterate(
-    eigs: Array, table: SpectralTable, n: Array, m: Array, lam: Array
-) -> tuple[Array, Array, Array, Callable[[Array], Array], FixedPoint]:
-    """theta per point without its final residual: (x, steps, done, scale, theta_0)."""
-    root0 = rp_theta0_root(eigs, n, m)
-    x0, steps0, done0 = solve_root(eigs, table, root0)
-    # theta_0's residual, exact (one more pass over the spectrum).
-    theta0 = theta0_point(root0, x0, steps0, done0, df1_and_slope(eigs, x0)[0])
-    root = rp_theta_root(eigs, n, m, lam, theta0.value)
-    x, steps, done = solve_root(eigs, table, root)
-    return x, steps + theta0.steps, done, root.scale, theta0
-
-
-def rp_equation(n: Array, m: Array, lam: Array, d: int) -> Equation:
-    """theta (1 - df_1/m)(1 - df_1/n) - lam d/m: zero at random projections' theta (Theorem 2)."""
-    return lambda t, f1: t * (1.0 - f1 / m) * (1.0 - f1 / n) - lam * d / m
-
-
 def rp_theta(
     eigs: Array, n: Array, m: Array, lam: Array, table: SpectralTable | None = None
 ) -> FixedPoint:
@@ -222,11 +196,14 @@ def rp_theta(
     """
     if table is None:
         table = spectral_table(eigs, table_size(n.shape[0]))
-    x, steps, done, scale, theta0 = rp_theta_iterate(eigs, table, n, m, lam)
-    residual = jnp.where(
-        lam == 0, 0.0, jnp.abs(rp_equation(n, m, lam, eigs.shape[-1])(x, df1(eigs, x)))
-    )
-    fp = finish(x, steps, done, residual, scale)
+    root0 = rp_theta0_root(eigs, n, m)
+    x0, steps0, done0 = solve_root(eigs, table, root0)
+    # theta_0's residual, exact (one more pass over the spectrum).
+    theta0 = theta0_point(root0, x0, steps0, done0, df1_and_slope(eigs, x0)[0])
+    root = rp_theta_root(eigs, n, m, lam, theta0.value)
+    x, steps, done = solve_root(eigs, table, root)
+    residual = jnp.where(root.done0, 0.0, jnp.abs(root.equation(x, df1(eigs, x))))
+    fp = finish(x, steps + theta0.steps, done, residual, root.scale)
     return FixedPoint(
         fp.value,
         jnp.maximum(fp.status, theta0.status),
