@@ -38,6 +38,7 @@ from simcollapse.simulate.engine import (
     features,
     inverse_eigs,
     point_indices,
+    reverse_cumsum_rows,
     spectrum_and_teacher,
 )
 
@@ -58,8 +59,7 @@ def tail_products(feats: Array, x: Array, starts: Array) -> tuple[Array, Array]:
     fb = jnp.pad(feats, ((0, pad), (0, 0))).reshape(ROW_BLOCKS, size, k)
     xb = jnp.pad(x, ((0, pad), (0, 0))).reshape(ROW_BLOCKS, size, x.shape[1])
     blocks = jnp.einsum("bik,bid->bkd", fb, xb)
-    after = jnp.cumsum(blocks[::-1], axis=0)[::-1]  # after[b] = sum of blocks b.. end
-    after = jnp.concatenate([after, jnp.zeros_like(after[:1])])
+    after = reverse_cumsum_rows(blocks)  # after[b] = sum of blocks b.. end, after[B] = 0
 
     def one(start: Array) -> Array:
         block = jnp.minimum(start // size, ROW_BLOCKS - 1)  # start = n: the last block, masked

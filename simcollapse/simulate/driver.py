@@ -112,9 +112,9 @@ class MonteCarlo:
 MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compiled program
 
 
-def bucket(size: int) -> int:
-    """The next power of two >= size, at least MIN_BUCKET: padded sizes share a compile."""
-    return max(MIN_BUCKET, 1 << max(0, int(size - 1).bit_length()))
+def bucket(size: int, minimum: int = MIN_BUCKET) -> int:
+    """The next power of two >= size, at least ``minimum``: padded sizes share a compile."""
+    return max(minimum, 1 << max(0, int(size - 1).bit_length()))
 
 
 def memory_budget(

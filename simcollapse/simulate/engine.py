@@ -321,5 +321,5 @@ def distinct(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     values = np.asarray(values)
     uniq, index = np.unique(values, return_inverse=True)
-    size = 1 << max(0, int(uniq.size - 1).bit_length())
+    size = driver.bucket(uniq.size, minimum=1)
     return np.concatenate([uniq, np.repeat(uniq[-1:], size - uniq.size)]), index.astype(np.int32)

@@ -79,8 +79,7 @@ def weighted_draw(
 ) -> Array:
     """Weighted ridge at every point (lam, n2, a1, a2): (P, 1, 4); one factorisation per point."""
     x, eps, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+    s, w1 = engine.spectrum_and_teacher(problem, dtype)
     rows = jnp.arange(n)
     u = x @ delta
     yt = x @ w1
@@ -114,8 +113,7 @@ def iterative_draw(
     synthetic rows are new; the factorisation then depends on n2, one per point and round.
     """
     x0, eps0, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+    s, w1 = engine.spectrum_and_teacher(problem, dtype)
     rows = jnp.arange(n)
     npts = lam.shape[0]
     start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (npts, 3, w1.shape[0]))
@@ -180,8 +178,7 @@ def loop_draw(
     real). replace fits on those n rows; accumulate on all k n rows so far (the loss averaged over
     them); subsample on ``sample`` rows drawn without replacement from those k n rows.
     """
-    s = jnp.asarray(problem.eigs, dtype)
-    w1 = jnp.sqrt(jnp.asarray(problem.w1_sq, dtype))
+    s, w1 = engine.spectrum_and_teacher(problem, dtype)
     d = w1.shape[0]
     npts = lam.shape[0]
     start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1)]), (npts, 2, d))
