@@ -10,7 +10,7 @@ import pytest
 
 import simcollapse as sc
 from simcollapse import cli
-from simcollapse.figures.paper import MAIN_FIGURES
+from simcollapse.figures.theory_check import MAIN_FIGURES
 from simcollapse.sweep import problem_of_row
 
 NAMES = [*MAIN_FIGURES, "theory_vs_simulation"]

@@ -78,12 +78,12 @@ def test_list_shows_the_mapping(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_area_has_three_levels() -> None:
-    from simcollapse.figures import mixing, paper, pareto, width
+    from simcollapse.figures import mixing, paper_common, pareto, width
     from simcollapse.neural import figures as mnist
 
     tables = [
         pareto.PRESETS,
-        *paper.PRESETS.values(),
+        *paper_common.PRESETS.values(),
         *width.PRESETS.values(),
         *mixing.CONFIGS.values(),
         mnist.SETTINGS,

@@ -3,7 +3,8 @@
 Registers three figures (group "mixing"), each a tidy table of theory lines and simulation
 points (mean and standard error) computed by sweeps (``simcollapse.sweep``) kept in ``ctx.store``
 when one is given. Sample sizes are integers from the start (``integer_grid``), so every theory
-line is the deterministic equivalent at a realisable n:
+line against n is the deterministic equivalent at a realisable n (the isotropic closed form is a
+function of phi = d/n):
 
 * ``weighted_mixing``: test error against n for fixed synthetic loss shares alpha, the best alpha
   at each n and the clean curve (Corollary 2): every fixed alpha > 0 flattens at alpha^2 c^2.
@@ -42,9 +43,10 @@ __all__ = [
 
 COLUMNS = ["figure", "panel", "curve", "source", "n", "alpha", "t", "phi", "total", "stderr"]
 
-# Everything a table depends on, per mode (also the store key). The iterative figure simulates at
-# n1 = n/2 >= 3 d: the "reused rows stay above the real half" claim is a statement away from the
-# real half's interpolation threshold (near it, the extra synthetic rows regularise the fit).
+# Everything a table depends on, per mode (each sweep keys the store by its own spec). The
+# iterative figure simulates at n1 = n/2 >= 3 d: the "reused rows stay above the real half" claim
+# is a statement away from the real half's interpolation threshold (near it, the extra synthetic
+# rows regularise the fit).
 CONFIGS: dict[str, dict[str, dict[str, Any]]] = {
     "weighted_mixing": {
         "quick": dict(d=100, c2=1.0, sigma2=1.0, p2=0.5, lam=1e-3,

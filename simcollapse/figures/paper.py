@@ -12,10 +12,6 @@ shared settings and drawing in ``paper_common``); this module registers them, in
 
 from __future__ import annotations
 
-from simcollapse.figures.model_size import REGIME_C2 as REGIME_C2
-from simcollapse.figures.model_size import REGIME_P2 as REGIME_P2
-from simcollapse.figures.model_size import REGIME_WIDTHS as REGIME_WIDTHS
-from simcollapse.figures.model_size import WIDTH_P2 as WIDTH_P2
 from simcollapse.figures.model_size import (
     model_size_regimes_plot,
     model_size_regimes_table,
@@ -24,22 +20,13 @@ from simcollapse.figures.model_size import (
     width_double_descent_plot,
     width_double_descent_table,
 )
-from simcollapse.figures.paper_common import PRESETS as PRESETS
-from simcollapse.figures.paper_common import _errorbars as _errorbars
-from simcollapse.figures.paper_common import _legend_note as _legend_note
-from simcollapse.figures.paper_common import _preset as _preset
-from simcollapse.figures.paper_common import _run as _run
 from simcollapse.figures.registry import NEW, Figure, register
-from simcollapse.figures.ridge_scaling import SCALING_P2 as SCALING_P2
 from simcollapse.figures.ridge_scaling import (
     isotropic_corollary_plot,
     isotropic_corollary_table,
     scaling_plateau_plot,
     scaling_plateau_table,
 )
-from simcollapse.figures.theory_check import KEYS as KEYS
-from simcollapse.figures.theory_check import MAIN_FIGURES as MAIN_FIGURES
-from simcollapse.figures.theory_check import OTHER_SIMULATED as OTHER_SIMULATED
 from simcollapse.figures.theory_check import theory_vs_simulation_plot, theory_vs_simulation_table
 
 FIGURES = {

@@ -22,7 +22,6 @@ MAIN_FIGURES = (
 )
 # Figures of other modules whose tables are sweep tables too (their simulated points join in).
 OTHER_SIMULATED = ("rp_width",)
-KEYS = ["model", "family", "d", "n", "lam", "p2", "c2", "sigma2"]
 
 
 def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.paper import _errorbars, _legend_note, _run
+from simcollapse.figures.paper_common import _errorbars, _legend_note, _run
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 
