@@ -152,8 +152,11 @@ def _cached_student(
     store: ResultStore | None,
     bar: Any,
     run: tuple[str, float, int],
+    source: dict[str, Any] | str,
 ) -> pd.DataFrame:
     """Train (or load) one student run (size, p2, seed); its evaluations as a tidy table.
+
+    ``source`` is ``exp.source()``, computed once per experiment (it hashes the corpus file).
 
     An unfinished run resumes from its orbax checkpoint under ``store.root/lm_checkpoints``,
     removed once the run is stored.
@@ -193,9 +196,9 @@ def _cached_student(
             shutil.rmtree(ckpt, ignore_errors=True)
         return h
 
-    if store is not None and store.has("lm_student", experiment_key(key, exp.source())):
+    if store is not None and store.has("lm_student", experiment_key(key, source)):
         bar.update(exp.student_train.steps)
-    return cached_run(store, "lm_student", key, compute, source=exp.source())
+    return cached_run(store, "lm_student", key, compute, source=source)
 
 
 def run_lm_experiment(
@@ -235,9 +238,11 @@ def run_lm_experiment(
     generated = run_generator(exp, data, store)
     runs = [(s, p2, seed) for s in exp.sizes for p2 in exp.p2s for seed in exp.seeds]
     bar = tqdm(total=len(runs) * exp.student_train.steps, desc="lm students", disable=not progress)
+    source = exp.source()
     tables = []
     for size, p2, seed in runs:
-        tables.append(_cached_student(exp, data, generated, store, bar, (size, p2, seed)))
+        run = (size, p2, seed)
+        tables.append(_cached_student(exp, data, generated, store, bar, run, source))
         if on_run is not None:
             on_run({"size": size, "p2": p2, "seed": seed})
     bar.close()
