@@ -208,8 +208,10 @@ class _TwoLayerGroup:
     label_noise: float
     config: TrainConfig  # its width is replaced by the group's
 
+    @functools.cached_property
     def stacked_runs(self) -> tuple[list[tuple[int, float]], dict[str, np.ndarray | None]]:
-        """The (seed, p2) of each run and the stacked training (and validation) sets."""
+        """The (seed, p2) of each run and the stacked training (and validation) sets: the same
+        for every width, built once per group."""
         xs, ys, xv, yv, runs = [], [], [], [], []
         for seed in self.seeds:
             split = self.teachers.splits[seed]
@@ -235,7 +237,7 @@ class _TwoLayerGroup:
         return runs, data
 
     def __call__(self, width: int) -> pd.DataFrame:
-        runs, data = self.stacked_runs()
+        runs, data = self.stacked_runs
         keys = jnp.stack([jax.random.fold_in(jax.random.key(s), width) for s, _ in runs])
         cfg = dataclasses.replace(self.config, width=width)
         t0 = time.perf_counter()

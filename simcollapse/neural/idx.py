@@ -68,7 +68,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
       >>> back = read_idx(write_idx(path, images))
       >>> back.shape, back.dtype, bool((back == images).all())
       ((2, 3, 3), dtype('uint8'), True)
-      >>> images = read_idx("mnist/train-images-idx3-ubyte.gz")  # doctest: +SKIP
+      >>> read_idx("mnist/train-images-idx3-ubyte.gz").shape  # doctest: +SKIP
       (60000, 28, 28)
     """
     path = Path(path)
