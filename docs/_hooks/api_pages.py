@@ -64,7 +64,6 @@ EXTRA = {
     # A name that is both a submodule and the function it exports: griffe sees the module.
     "simcollapse.figures": ["simcollapse.figures.registry.registry"],
     "simcollapse.lm": ["simcollapse.lm.train.train"],
-    "simcollapse.sweep": ["simcollapse.sweep.plan.plan"],
 }
 # The top-level package re-exports names documented on their own pages: show its docstring only.
 DOCSTRING_ONLY = {"simcollapse"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from simcollapse.sweep.plan import Chunk, plan, shapes
+from simcollapse.sweep.planning import Chunk, plan, shapes
 from simcollapse.sweep.run import COMPUTE
 from simcollapse.sweep.spec import Sweep
 

@@ -1,6 +1,6 @@
 """Run a sweep: plan chunks from a memory budget, compute them sharded over devices, store them.
 
-Data flow: ``Sweep`` -> ``plan`` (chunks, ``sweep.plan``) -> per chunk: theory (fixed points
+Data flow: ``Sweep`` -> ``plan`` (chunks, ``sweep.planning``) -> per chunk: theory (fixed points
 solved once per (n, m, lam), then combined with every c2, sigma2, p2) or simulation (one
 factorisation per draw and (n, m), every (lam, p2) from it) -> a tidy DataFrame per chunk written
 atomically under
@@ -27,7 +27,7 @@ from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
 from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
 from simcollapse.sweep import devices as dev
-from simcollapse.sweep.plan import (
+from simcollapse.sweep.planning import (
     Chunk,
     default_memory_budget,
     describe_plan,
@@ -170,15 +170,11 @@ def frame(
 
 
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
-# Columns a stored ridge / random-projection chunk must have to be reused (with its row count).
-CHUNK_COLUMNS = ("method", "n", "lam", "p2", *TERMS, "config_hash")
 
 
 def chunk_columns(spec: Sweep) -> tuple[str, ...]:
     """The columns a stored chunk of ``spec`` must have to be reused: the method, the setting's
     grid axes and length (replace and accumulate have no p2), the terms and the spec hash."""
-    if not spec.is_generic:
-        return CHUNK_COLUMNS
     setting = spec.setting_obj
     return ("method", *setting.axes, *setting.names("length"), *TERMS, "config_hash")
 

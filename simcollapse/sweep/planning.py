@@ -12,6 +12,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["Chunk", "default_memory_budget", "describe_plan", "draw_bytes", "plan"]
@@ -48,8 +49,7 @@ def default_memory_budget() -> int:
 
 def outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
     """Flat arrays over the product of the outer axes (C order)."""
-    mesh = np.meshgrid(*(spec.values(a) for a in spec.outer_axes), indexing="ij")
-    return {a: v.ravel() for a, v in zip(spec.outer_axes, mesh, strict=True)}
+    return grid_points(spec.outer_axes, {a: spec.values(a) for a in spec.outer_axes})
 
 
 def shapes(spec: Sweep) -> np.ndarray:
