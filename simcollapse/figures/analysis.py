@@ -95,33 +95,15 @@ def scaling_fits_table(cfg: dict[str, Any]) -> pd.DataFrame:
     fits = fit_power_law(curves, "n", "total", ["p2", "c2"], bootstrap=cfg["bootstrap"]).fits
     blocks = []
     for c2, part in fits.groupby("c2"):
-        floor = part.p2**2 * c2
-        blocks.append(
-            _rows(
-                panel="floor",
-                curve=f"c2={c2:g}",
-                source="fit",
-                p2=part.p2,
-                c2=c2,
-                x=floor,
-                y=part.E_inf,
-                lo=part.E_inf_lo,
-                hi=part.E_inf_hi,
-            )
-        )
-        blocks.append(
-            _rows(
-                panel="exponent",
-                curve=f"c2={c2:g}",
-                source="fit",
-                p2=part.p2,
-                c2=c2,
-                x=part.p2,
-                y=part.a,
-                lo=part.a_lo,
-                hi=part.a_hi,
-            )
-        )
+        panels = {  # panel: x, then the fitted value and its interval
+            "floor": (part.p2**2 * c2, part.E_inf, part.E_inf_lo, part.E_inf_hi),
+            "exponent": (part.p2, part.a, part.a_lo, part.a_hi),
+        }
+        for panel, (x, y, lo, hi) in panels.items():
+            blocks.append(
+                _rows(panel=panel, curve=f"c2={c2:g}", source="fit", p2=part.p2, c2=c2,
+                      x=x, y=y, lo=lo, hi=hi)
+            )  # fmt: skip
     floors = np.sort((fits.p2**2 * fits.c2).to_numpy())
     blocks.append(
         _rows(
