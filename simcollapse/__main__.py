@@ -1,8 +1,6 @@
 """``python -m simcollapse``: the same command line as the ``simcollapse`` script."""
 
-import sys
-
-from simcollapse.cli import main
+from simcollapse.cli import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -23,7 +23,7 @@ from simcollapse._cli_parser import (
     version_text,
 )
 
-__all__ = ["EPILOG", "build_problem", "main", "make_parser", "version_text"]
+__all__ = ["EPILOG", "build_problem", "console", "main", "make_parser", "version_text"]
 
 
 def build_problem(args: argparse.Namespace) -> Any:
@@ -243,5 +243,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(args.command, err)
 
 
+def console(argv: Sequence[str] | None = None) -> None:
+    """The ``simcollapse`` command: ``main`` in a process of its own, ending with its exit code.
+
+    After Ctrl-C the process ends at once (``os._exit``, output flushed): the interrupted
+    computation may still be running on XLA's threads, and the interpreter's teardown under it
+    can crash the process (a segmentation fault instead of exit code 130). Everything a command
+    keeps is on disk before it returns, so nothing is lost.
+    """
+    code = main(argv)
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

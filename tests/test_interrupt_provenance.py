@@ -29,7 +29,7 @@ p2 = [0.0, 0.2]
 
 
 def _sweep(config: Path, out: Path) -> subprocess.Popen:
-    code = "import sys; from simcollapse.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from simcollapse.cli import console; console(sys.argv[1:])"
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
     args = [sys.executable, "-c", code, "sweep", str(config), "--out", str(out), "--no-progress"]
     pipe = subprocess.PIPE

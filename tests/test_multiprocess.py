@@ -45,7 +45,7 @@ def _free_port() -> int:
 
 
 def _cli(*args: str) -> list[str]:
-    code = "import sys; from simcollapse.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from simcollapse.cli import console; console(sys.argv[1:])"
     return [sys.executable, "-c", code, *args]
 
 
