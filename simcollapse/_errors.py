@@ -20,7 +20,6 @@ EXTRAS = {
     "orbax": "lm",
     "scipy": "bench",
     "psutil": "bench",
-    "threadpoolctl": "bench",
 }
 PACKAGE = Path(__file__).resolve().parent
 REPORT = (

@@ -148,20 +148,20 @@ SWEEP = [
         "from simcollapse import analysis\n\n"
         "spec = sc.Sweep.from_toml_text('''\n"
         "[problem]\n"
-        "family = \"power_law\"\n"
+        'family = "power_law"\n'
         "d = 100\n"
         "alpha = 1.5\n"
         "source = 1.5\n"
         "sigma2 = 0.1\n"
         "c2 = 0.5\n\n"
         "[model]\n"
-        "kind = \"ridge\"\n\n"
+        'kind = "ridge"\n\n'
         "[run]\n"
-        "method = \"both\"   # theory and Monte Carlo on the same grid\n"
+        'method = "both"   # theory and Monte Carlo on the same grid\n'
         "reps = 8\n"
         "seed = 0\n\n"
         "[axes]\n"
-        "n = {start = 100, stop = 12800, num = 8, scale = \"log\"}\n"
+        'n = {start = 100, stop = 12800, num = 8, scale = "log"}\n'
         "lam = [1e-3]\n"
         "p2 = [0.0, 0.1, 0.3]\n"
         "''')\n"
@@ -268,7 +268,7 @@ OWN_PROBLEM = [
         "from simcollapse.simulate import driver, engine\n"
         "from simcollapse.theory import ridge_terms\n\n\n"
         "def terms(problem, n, lam, p2, cap):\n"
-        "    \"\"\"Pure and jittable: Theorem 1 at the synthetic fraction actually used.\"\"\"\n"
+        '    """Pure and jittable: Theorem 1 at the synthetic fraction actually used."""\n'
         "    return ridge_terms(problem, n, lam, jnp.minimum(p2, cap / n))\n\n\n"
         "def theory(problem, p, throw):\n"
         "    n, p2, cap = (np.asarray(p[k], float) for k in ('n', 'p2', 'cap'))\n"

@@ -176,11 +176,10 @@ def with_blas_threads(fn: Callable[[], Any], threads: int | None = BASELINE_BLAS
 
 
 def blas_info() -> list[dict[str, Any]]:
-    """The BLAS/LAPACK libraries NumPy runs on (threadpoolctl), with kernel and threads."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return [{"error": "threadpoolctl not installed (pip install simcollapse[bench])"}]
+    """The BLAS/LAPACK libraries loaded (NumPy's, and SciPy's that XLA's CPU LAPACK calls), with
+    kernel and threads (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
     keep = ("user_api", "internal_api", "prefix", "version", "threading_layer", "architecture")
     return [
         {k: v for k, v in d.items() if k in keep} | {"num_threads": d.get("num_threads")}

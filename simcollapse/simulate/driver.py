@@ -35,6 +35,7 @@ from jax import Array
 
 from simcollapse._validate import check_range
 from simcollapse.results import ErrorTerms, Status
+from simcollapse.simulate.lapack_threads import lapack_threads
 
 __all__ = [
     "DTYPES",
@@ -196,7 +197,8 @@ def map_draws(
 
     One device: ``batch`` draws vmapped at once (None: ``lax.map`` one at a time). Several
     devices: the repetitions are split over a 1-D mesh of all of them, each device mapping its
-    own one at a time, so every draw is the same program whatever the device count.
+    own one at a time, so every draw is the same program whatever the device count. On the CPU,
+    small factorisations run with one LAPACK thread (``lapack_threads``).
     """
     static_items = tuple(sorted((static or {}).items()))
     arrays = tuple(jnp.asarray(a) for a in arrays)
@@ -211,12 +213,14 @@ def map_draws(
         batch = None  # one draw at a time per device: the same program on every device count
     else:
         ids = jnp.arange(reps, dtype=jnp.int32)
-    out = _map_draws(
-        kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
-        sharded=sharded, impl=impl,
-    )  # fmt: skip
-    host = devices.to_host(out) if sharded else out
-    return np.asarray(host[:reps], np.float64)
+    d = np.shape(getattr(problem, "eigs", np.empty(n)))[-1]
+    with lapack_threads(min(n, d)):
+        out = _map_draws(
+            kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
+            sharded=sharded, impl=impl,
+        )  # fmt: skip
+        host = devices.to_host(out) if sharded else out
+        return np.asarray(host[:reps], np.float64)
 
 
 def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:

@@ -92,6 +92,23 @@ def reverse_cumsum_rows(a: Array) -> Array:
     return jnp.concatenate([tail, jnp.zeros_like(a[:1])], axis=0)
 
 
+def gram(a: Array) -> Array:
+    """a'a for a (n x k), through an explicit copy of a' in float64 on the CPU.
+
+    XLA's CPU dot that contracts the leading axis of both operands ran 1.4-1.8x slower than a
+    copy of a' followed by an ordinary product (2-core CPU, float64, n x k from 300 x 300 to
+    16384 x 4096: 103 against 153-180 GFLOP/s); in float32 and on accelerators the copy gains
+    nothing, so a'a is taken as written there.
+
+    Example:
+      >>> float(gram(jnp.array([[1.0, 2.0], [3.0, 4.0]]))[0, 1])
+      14.0
+    """
+    if a.dtype == jnp.float64 and jax.default_backend() == "cpu":
+        return jax.lax.optimization_barrier(a.T) @ a  # the barrier keeps the copy
+    return a.T @ a
+
+
 def factorise(feats: Array) -> tuple[Array, Array, bool]:
     """Eigendecomposition of the smaller Gram matrix of ``feats`` (n x k), divided by n.
 
@@ -100,8 +117,8 @@ def factorise(feats: Array) -> tuple[Array, Array, bool]:
     """
     n, k = feats.shape
     primal = n >= k
-    gram = feats.T @ feats if primal else feats @ feats.T
-    e, basis = jnp.linalg.eigh(gram / n)
+    g = gram(feats) if primal else feats @ feats.T
+    e, basis = jnp.linalg.eigh(g / n)
     return e, basis, primal
 
 
