@@ -88,3 +88,15 @@ def test_zipped_integer_axes_keep_their_order() -> None:
                  "p2": [0.0, 0.1, 0.2]}, zipped=[("m", "p2")])  # fmt: skip
     assert spec.values("m").tolist() == [20.0, 10.0, 20.0]
     assert spec.size == 3
+
+
+def test_zipped_random_projections_with_a_fixed_width_equal_the_product_sweep() -> None:
+    """m given as a setting (not an axis) is the width of every zipped point."""
+    common = dict(d=30, setting="random_projection", m=20)
+    zipped = run_sweep(Sweep(**common, axes={"n": [50], "lam": [1e-3, 1e-1], "p2": [0.0, 0.2]},
+                             zipped=[["lam", "p2"]]))  # fmt: skip
+    full = run_sweep(Sweep(**common, axes={"n": [50], "lam": [1e-3, 1e-1], "p2": [0.0, 0.2]}))
+    assert len(zipped) == 2 and set(zipped.m) == {20.0}
+    for row in zipped.itertuples():
+        match = full[(full.lam == row.lam) & (full.p2 == row.p2)]
+        assert row.total == pytest.approx(float(match.total.iloc[0]), rel=1e-9)

@@ -182,8 +182,6 @@ class Sweep:
             raise SpecError("axes must include n (the sample sizes)")
         if self.model == "rp" and "m" not in self.axes and self.m is None:
             raise SpecError("model 'rp' needs a width: set m, or give an m axis")
-        if self.zipped and self.model == "rp" and "m" not in self.axes:
-            raise SpecError("zipped: model 'rp' with zipped axes needs m as an axis")
         if self.is_generic:
             self._validate_setting()
         if self.teacher_n0 is not None and "c2" in self.axes:
@@ -209,13 +207,14 @@ class Sweep:
 
     def _validate_setting(self) -> None:
         setting = self.setting_obj
-        if self.m is not None:
+        if self.m is not None and self.model != "rp":
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
-        reason = setting.reason_no_theory({**self.params})
+        params = {**self.params, **({} if self.m is None else {"m": self.m})}
+        reason = setting.reason_no_theory(params)
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
                             "use method = 'simulate'")  # fmt: skip
-        check_params(setting, self.params, self.axes, self.zipped)
+        check_params(setting, params, self.axes, self.zipped)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -234,8 +233,9 @@ class Sweep:
         if name in self.axes:
             return np.asarray(self.axes[name], dtype=np.float64)
         if self.is_generic and name in self.setting_obj.names():
-            value = self.params.get(name, self.setting_obj.param(name).default)
-            return np.asarray([value], dtype=np.float64)
+            fixed_width = name == "m" and self.m is not None
+            default = self.m if fixed_width else self.setting_obj.param(name).default
+            return np.asarray([self.params.get(name, default)], dtype=np.float64)
         fixed = {"m": self.m, "lam": 0.0, "p2": 0.0, "c2": self.c2, "sigma2": self.sigma2}
         if self.family == "file" and name in ("c2", "sigma2"):
             stored = from_family("file", self.d, path=self.path)
