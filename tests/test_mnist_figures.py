@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,17 +50,13 @@ def test_registered_and_plots(name, tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_figures_run_under_90_seconds(tmp_path):
-    """Both quick figures from an empty store in under 90 s of CPU time.
+def test_quick_figures_from_an_empty_store_show_collapse(tmp_path):
+    """Both quick figures computed from an empty store: the grid they promise, and collapse.
 
-    CPU time (all threads of this process) bounds the wall time on a dedicated 2-core machine and,
-    unlike wall time, does not grow when other jobs share the CPU.
+    Their time is a benchmark's business (docs/paper.md lists it per figure), not a test's.
     """
     ctx = FigureContext(mode="quick", store=ResultStore(tmp_path / "store"))
-    t0, c0 = time.perf_counter(), time.process_time()
     tables = {name: get(name).compute(ctx) for name in ["mnist_random_features", "mnist_two_layer"]}
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    assert cpu < 90, f"quick MNIST figures took {cpu:.0f} s of CPU ({wall:.0f} s wall)"
     rf, tl = tables["mnist_random_features"], tables["mnist_two_layer"]
     assert set(rf.p2) == {0.0, 0.01, 0.05, 0.2} and rf.seed.nunique() >= 3
     # collapse: at the largest n the p2 = 0.2 curve lies above the clean one for every width
