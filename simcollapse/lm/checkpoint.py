@@ -45,7 +45,7 @@ def _open_newest(checkpoint_dir: str | os.PathLike[str], target: dict[str, Any])
 
 def resume(
     checkpoint_dir: str | os.PathLike[str], state: dict[str, Any], log: dict[str, np.ndarray]
-) -> tuple[Any, dict[str, Any], dict[str, np.ndarray], int]:
+) -> tuple[Any, dict[str, Any], dict[str, np.ndarray]]:
     """Open the checkpoint folder and restore the newest checkpoint of a run, if any.
 
     Args:
@@ -54,15 +54,15 @@ def resume(
       log: the fresh run's loss log (step, tokens, train_loss, test_loss arrays).
 
     Returns:
-      (orbax CheckpointManager, state, log, step to start from): the restored state, log and
-      step, or the fresh ones and 0 when no checkpoint restores.
+      (orbax CheckpointManager, state, log): the restored state (its "step" is where training
+      goes on) and log, or the fresh ones when no checkpoint restores.
     """
     manager, restored = _open_newest(checkpoint_dir, {**state, "log": log})
     if restored is None:
-        return manager, state, log, 0
+        return manager, state, log
     state = {k: restored[k] for k in state}
     log = {k: np.asarray(v) for k, v in restored["log"].items()}
-    return manager, state, log, int(state["step"])
+    return manager, state, log
 
 
 def save_checkpoint(manager: Any, step: int, snapshot: dict[str, Any]) -> None:

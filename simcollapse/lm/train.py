@@ -138,7 +138,7 @@ def _initial_state(
     state = {"params": params, "opt": opt_state, "key": k_train, "step": 0, "tokens": 0.0}
     manager = None
     if checkpoint_dir is not None:
-        manager, state, log, _ = resume(checkpoint_dir, state, log)
+        manager, state, log = resume(checkpoint_dir, state, log)
     return state, log, n_params, manager
 
 
