@@ -209,7 +209,7 @@ class Sweep:
         setting = self.setting_obj
         if self.m is not None and self.model != "rp":
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
-        params = {**self.params, **({} if self.m is None else {"m": self.m})}
+        params = self.setting_params
         reason = setting.reason_no_theory(params)
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
@@ -217,6 +217,12 @@ class Sweep:
         check_params(setting, params, self.axes, self.zipped)
 
     # ------------------------------------------------------------------ derived
+    @property
+    def setting_params(self) -> dict[str, Any]:
+        """The setting's fixed parameters: ``params``, and the width of a random-projection
+        sweep, which is kept in ``m``."""
+        return {**self.params, **({} if self.m is None else {"m": self.m})}
+
     @property
     def outer_axes(self) -> tuple[str, ...]:
         """Axes that change the fixed point: n, m, lam (in this order)."""
@@ -233,9 +239,8 @@ class Sweep:
         if name in self.axes:
             return np.asarray(self.axes[name], dtype=np.float64)
         if self.is_generic and name in self.setting_obj.names():
-            fixed_width = name == "m" and self.m is not None
-            default = self.m if fixed_width else self.setting_obj.param(name).default
-            return np.asarray([self.params.get(name, default)], dtype=np.float64)
+            value = self.setting_params.get(name, self.setting_obj.param(name).default)
+            return np.asarray([value], dtype=np.float64)
         fixed = {"m": self.m, "lam": 0.0, "p2": 0.0, "c2": self.c2, "sigma2": self.sigma2}
         if self.family == "file" and name in ("c2", "sigma2"):
             stored = from_family("file", self.d, path=self.path)
