@@ -78,7 +78,7 @@ def factorise_call(prob: sc.Problem, n: int, reps: int, dtype: Any) -> Any:
     key = jax.random.key(0)
 
     def call() -> Any:
-        with lapack_threads(min(n, d)):
+        with lapack_threads(d):
             return jax.block_until_ready(fact(key))
 
     return call

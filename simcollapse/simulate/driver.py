@@ -34,6 +34,7 @@ import numpy as np
 from jax import Array
 
 from simcollapse._validate import check_range
+from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate.lapack_threads import lapack_threads
 
@@ -184,7 +185,7 @@ def _map_draws(
 
 def map_draws(
     kernel: Callable[..., Array],
-    problem: Any,
+    problem: Problem,
     key: Array,
     arrays: tuple[Any, ...],
     *,
@@ -198,7 +199,7 @@ def map_draws(
     One device: ``batch`` draws vmapped at once (None: ``lax.map`` one at a time). Several
     devices: the repetitions are split over a 1-D mesh of all of them, each device mapping its
     own one at a time, so every draw is the same program whatever the device count. On the CPU,
-    small factorisations run with one LAPACK thread (``lapack_threads``).
+    problems of small d run with one LAPACK thread (``lapack_threads``).
     """
     static_items = tuple(sorted((static or {}).items()))
     arrays = tuple(jnp.asarray(a) for a in arrays)
@@ -213,8 +214,8 @@ def map_draws(
         batch = None  # one draw at a time per device: the same program on every device count
     else:
         ids = jnp.arange(reps, dtype=jnp.int32)
-    d = np.shape(getattr(problem, "eigs", np.empty(n)))[-1]
-    with lapack_threads(min(n, d)):
+    # d bounds every matrix a kernel factorises: the Gram of at most d features, or of n < d rows
+    with lapack_threads(np.shape(problem.eigs)[-1]):
         out = _map_draws(
             kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
             sharded=sharded, impl=impl,

@@ -7,7 +7,8 @@ figure or a user's curve the two pools then compete for the same cores, each wai
 while the other works. Measured on a 2-core CPU, one draw of d = 200, n = 3000 (draw, Gram and
 eigh) took 15.8 ms with OpenBLAS's two threads and 10.6 ms with one; at d = 256, n = 1024,
 11.3 ms and 9.5 ms. From d = 2048 the second thread pays (1.10 s against 1.44 s), so the limit
-applies only to factorisations of at most ``SINGLE_THREAD_MAX`` rows.
+applies only when the largest matrix factorised has at most ``SINGLE_THREAD_MAX`` rows (the
+simulation passes d, which bounds every matrix it factorises).
 
 The limit holds for the call only (``threadpoolctl``) and changes no number: LAPACK's results do
 not depend on its thread count.
