@@ -112,6 +112,8 @@ class Setting:
         tests, where theory and Monte Carlo must agree.
       ridge_case: (n, lam) -> (params, p2): parameters at which the setting is plain ridge at
         (n, lam, p2), checked draw for draw by the conformance tests (None: no such case).
+      version: an explicit version of the setting's formulas, part of a stored sweep chunk's
+        key (None: a fingerprint of the source of the modules defining its functions is used).
 
     Example:
       >>> import simcollapse as sc
@@ -136,6 +138,7 @@ class Setting:
     trailing: str | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
     ridge_case: Callable[[Any, Any], tuple[dict[str, Any], float]] | None = None
+    version: str | None = None
 
     def __post_init__(self) -> None:
         if (self.theory_fn is None) == (self.no_theory is None):
