@@ -22,6 +22,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
@@ -223,7 +224,7 @@ def test_the_stored_sweep_is_a_lazy_dataset(tmp_path: Path) -> None:
     assert len(files) == 2 and all(f.exists() for f in files)
     data = sweep_dataset(tmp_path, spec)
     assert data.count_rows() == len(whole)
-    lazily = data.to_table(columns=["n", "total"], filter=data.field("n") == 60).to_pandas()
+    lazily = data.to_table(columns=["n", "total"], filter=ds.field("n") == 60).to_pandas()
     np.testing.assert_array_equal(lazily.total, whole.total[whole.n == 60])
     assert sum(len(t) for _, t in iter_sweep(spec, tmp_path)) == len(whole)
 
