@@ -299,6 +299,11 @@ def console(argv: Sequence[str] | None = None) -> None:
     can crash the process (a segmentation fault instead of exit code 130). Everything a command
     keeps is on disk before it returns, so nothing is lost.
     """
+    from simcollapse._guard import needs_guard, run_guarded
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if needs_guard(args):  # a multi-process sweep: its loss is one line, not a C++ abort
+        sys.exit(run_guarded(args))
     code = main(argv)
     if code == 130:
         sys.stdout.flush()
