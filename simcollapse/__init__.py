@@ -8,8 +8,8 @@ Public API:
   Problem.from_covariance / from_data, data_problem         - problems built from real data
   theory.ridge_error / rp_error / isotropic_ridgeless_error - deterministic equivalents (float64)
   simulate.ridge_error / rp_error                           - Monte Carlo, same signatures
-  settings.get(name), Setting, MonteCarlo                 - one protocol for every setting
-  Unweighted, Weighted, Iterative, Replace, Accumulate, ... - mixing strategies (Section 5)
+  settings.get(name), Setting, MonteCarlo                   - one protocol for every setting
+                                                              (mixing strategies, loops: Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
   cached_run, StoreWarning                                  - cached experiments; a healed store
   analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
@@ -25,8 +25,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import analysis, settings, simulate, strategies, theory
+from simcollapse import analysis, settings, simulate, theory
 from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
+from simcollapse._version import __version__
 from simcollapse.data_problems import (
     DataProblem,
     DroppedDirectionsWarning,
@@ -38,32 +39,18 @@ from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore, StoreWarning, cached_run
-from simcollapse.strategies import (
-    Accumulate,
-    AccumulateSubsample,
-    Iterative,
-    Replace,
-    Unweighted,
-    Weighted,
-)
 from simcollapse.sweep import SpecError, Sweep, run_sweep
-
-__version__ = "0.1.0"
 
 _LAZY = ("figures", "neural", "lm")
 
 __all__ = [
-    "Accumulate",
-    "AccumulateSubsample",
     "DataProblem",
     "DroppedDirectionsWarning",
     "ErrorTerms",
     "FixedPoint",
     "FixedPointError",
-    "Iterative",
     "MonteCarlo",
     "Problem",
-    "Replace",
     "ResultStore",
     "Setting",
     "SimulationOnly",
@@ -71,8 +58,6 @@ __all__ = [
     "Status",
     "StoreWarning",
     "Sweep",
-    "Unweighted",
-    "Weighted",
     "__version__",
     "analysis",
     "cached_run",
@@ -86,7 +71,6 @@ __all__ = [
     "run_sweep",
     "settings",
     "simulate",
-    "strategies",
     "theory",
 ]
 

@@ -64,7 +64,7 @@ def setting_of(args: argparse.Namespace) -> Any:
     from simcollapse.sweep.axes import SpecError, resolve_setting
 
     try:
-        return settings.get(resolve_setting(args.model, args.setting))
+        return settings.get(resolve_setting(args.model, args.setting, "--model"))
     except SpecError as err:
         raise ValueError(str(err)) from None
 

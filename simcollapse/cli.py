@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from simcollapse._aliases import warn_old
 from simcollapse._cli_parser import (
     BENCH_DESCRIPTION,
     EPILOG,
@@ -270,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         with one_line_warnings(f"simcollapse {args.command}"):
+            if "--spectrum" in (sys.argv[1:] if argv is None else argv):
+                warn_old("--spectrum")
             return int(args.run(args) or 0)
     except KeyboardInterrupt:
         note = getattr(args, "interrupt_note", None)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from simcollapse._version import __version__
+
 __all__ = ["add_provenance", "provenance_columns"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,8 +55,6 @@ def provenance_columns() -> dict[str, str | int]:
       ['device_count', 'device_kind', 'git_revision']
     """
     import jax
-
-    from simcollapse import __version__
 
     device = jax.devices()[0]
     return {

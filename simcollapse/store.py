@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse import _version
+
 __all__ = [
     "KEY_METADATA",
     "TMP_FOLDER",
@@ -484,9 +486,7 @@ def experiment_key(config: Mapping[str, Any], source: Any = None) -> dict[str, A
       >>> sorted(key)
       ['config', 'source', 'version']
     """
-    from simcollapse import __version__
-
-    return {"config": dict(config), "version": __version__, "source": source}
+    return {"config": dict(config), "version": _version.__version__, "source": source}
 
 
 def cached_run(

@@ -31,6 +31,23 @@ def assert_theory_matches_monte_carlo(setting: Setting, reps: int = REPS) -> Non
         assert np.all(gap <= tol), what
 
 
+def assert_threshold_is_inf_not_an_error(setting: Setting) -> None:
+    """lam = 0 at n = d (the interpolation threshold of ridge): the theory never raises; each
+    point is CONVERGED (finite) or THRESHOLD (inf), as built-in ridge reports it."""
+    if not setting.has_theory:
+        pytest.skip(f"{setting.name} is simulation only")
+    params = {**setting.examples[0], "n": [PROBLEM.d, 2 * PROBLEM.d], "lam": 0.0}
+    others = {k: np.asarray(v).ravel()[0] for k, v in params.items() if k not in ("n", "lam")}
+    params.update(others)
+    if setting.reason_no_theory(setting.resolve(params)) is not None:
+        pytest.skip(f"{setting.name} has no theory at {params}")
+    out = setting.theory(PROBLEM, **params)  # throw=True: a failed point would raise
+    status, total = np.asarray(out.status), np.asarray(out.total)
+    assert np.all((status == sc.Status.CONVERGED) | (status == sc.Status.THRESHOLD)), status
+    np.testing.assert_array_equal(np.isinf(total), status == sc.Status.THRESHOLD)
+    assert np.all(np.isfinite(total[1])), f"{setting.name}: n = 2d must be finite"
+
+
 def _zero_p2(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
     for name in ("p2", "alpha"):
@@ -108,7 +125,7 @@ def assert_bad_input_names_parameter(setting: Setting) -> None:
     for name, value in bad_values(setting):
         with pytest.raises(ValueError, match=name):
             setting.simulate(PROBLEM, sc.MonteCarlo(0, 2), **{**base, name: value})
-        if setting.theory_fn is not None:
+        if setting.has_theory:
             with pytest.raises(ValueError, match=name):
                 setting.theory(PROBLEM, **{**base, name: value})
     with pytest.raises(ValueError, match="no_such_parameter"):

@@ -50,7 +50,7 @@ def test_version_and_data_source_are_in_the_key(tmp_path: Path, monkeypatch) -> 
     data.write_text("another story\n")  # same path, new content
     run(CONFIG, source=file_fingerprint(data))
     assert len(calls) == 2
-    monkeypatch.setattr(simcollapse, "__version__", "999.0")
+    monkeypatch.setattr(simcollapse._version, "__version__", "999.0")
     run(CONFIG, source=file_fingerprint(data))
     assert len(calls) == 3
 

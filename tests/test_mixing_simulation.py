@@ -15,7 +15,6 @@ import pytest
 
 import simcollapse as sc
 from simcollapse.simulate import mixing as sim
-from simcollapse.strategies import Accumulate, Iterative, Replace, Unweighted, Weighted
 from simcollapse.theory.generations import replace_error, replace_ols_error
 from simcollapse.theory.iterative import iterative_error
 from simcollapse.theory.weighted import weighted_error
@@ -86,8 +85,10 @@ P2S = np.array([0.2, 0.5, 0.8])
 
 
 def test_weighted_at_alpha_p2_is_the_ridge_simulation_draw_for_draw() -> None:
-    w = Weighted(0.3, 0.3).simulate(SMALL, 90, LAMS, key=3, reps=5)
-    r = Unweighted(0.3).simulate(SMALL, 90, LAMS, key=3, reps=5)
+    w = sc.settings.get("weighted").simulate(
+        SMALL, sc.MonteCarlo(3, 5), n=90, lam=LAMS, p2=0.3, alpha=0.3
+    )
+    r = sc.settings.get("ridge").simulate(SMALL, sc.MonteCarlo(3, 5), n=90, lam=LAMS, p2=0.3)
     np.testing.assert_allclose(w.total, r.total, rtol=1e-9)
     w = sim.weighted_error(SMALL, 30, LAMS, P2S, P2S, key=4, reps=5)  # n < d: the dual path
     r = sc.simulate.ridge_error(SMALL, 30, LAMS, P2S, key=4, reps=5, estimator="plain")
@@ -97,7 +98,9 @@ def test_weighted_at_alpha_p2_is_the_ridge_simulation_draw_for_draw() -> None:
 @pytest.mark.parametrize("reuse", [False, True])
 def test_one_round_of_iterative_mixing_is_the_mixture_simulation(reuse: bool) -> None:
     for n in (30, 90):
-        it = Iterative(0.5, 2, reuse_real=reuse).simulate(SMALL, n, LAMS, key=8, reps=5)
+        it = sc.settings.get("iterative").simulate(
+            SMALL, sc.MonteCarlo(8, 5), n=n, lam=LAMS, p2=0.5, rounds=2, reuse_real=reuse
+        )
         it2 = sim.iterative_error(SMALL, n, LAMS, P2S, 2, key=8, reps=5, reuse_real=reuse)
         r = sc.simulate.ridge_error(SMALL, n, LAMS, 0.5, key=8, reps=5, estimator="plain")
         r2 = sc.simulate.ridge_error(SMALL, n, LAMS, P2S, key=8, reps=5, estimator="plain")
@@ -111,8 +114,12 @@ def test_one_round_of_iterative_mixing_is_the_mixture_simulation(reuse: bool) ->
 
 def test_first_generation_of_every_loop_is_training_on_the_teacher_labels() -> None:
     clean = sc.simulate.ridge_error(SMALL, 90, LAMS, 0.0, key=2, reps=5, estimator="plain").total
-    rep = Replace(3).simulate(SMALL, 90, LAMS, key=2, reps=5)
-    acc = Accumulate(3).simulate(SMALL, 90, LAMS, key=2, reps=5)
+    rep = sc.settings.get("replace").simulate(
+        SMALL, sc.MonteCarlo(2, 5), n=90, lam=LAMS, generations=3
+    )
+    acc = sc.settings.get("accumulate").simulate(
+        SMALL, sc.MonteCarlo(2, 5), n=90, lam=LAMS, generations=3
+    )
     sub = sim.accumulate_subsample_error(SMALL, 90, LAMS, 3, key=2, reps=5)
     for out in (rep, acc, sub):
         np.testing.assert_allclose(out.total[:, 0], clean, rtol=1e-9)
@@ -127,9 +134,12 @@ def test_float32_iterative_simulation_agrees_with_theory() -> None:
     assert_agree(theory.total, mc.total, mc.stderr, "float32 iterative")
 
 
-def test_strategy_theory_and_simulation_share_shapes() -> None:
+def test_setting_theory_and_simulation_share_shapes() -> None:
     n = np.array([[30], [90]])
-    for strat in (Weighted(0.5, 0.2), Iterative(0.5, 2), Replace(3)):
-        th = strat.theory(SMALL, n, LAMS)
-        mc = strat.simulate(SMALL, n, LAMS, key=0, reps=5)
+    cases = (("weighted", dict(p2=0.5, alpha=0.2)), ("iterative", dict(p2=0.5, rounds=2)),
+             ("replace", dict(generations=3)))  # fmt: skip
+    for name, params in cases:
+        setting = sc.settings.get(name)
+        th = setting.theory(SMALL, n=n, lam=LAMS, **params)
+        mc = setting.simulate(SMALL, sc.MonteCarlo(0, 5), n=n, lam=LAMS, **params)
         assert th.total.shape == mc.total.shape

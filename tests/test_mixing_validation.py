@@ -7,14 +7,6 @@ import pytest
 
 import simcollapse as sc
 from simcollapse.simulate import mixing as sim
-from simcollapse.strategies import (
-    Accumulate,
-    AccumulateSubsample,
-    Iterative,
-    Replace,
-    Unweighted,
-    Weighted,
-)
 from simcollapse.theory.generations import accumulate_reference, replace_error, replace_ols_error
 from simcollapse.theory.iterative import isotropic_iterative_error, iterative_error
 from simcollapse.theory.weighted import weighted_error
@@ -22,28 +14,48 @@ from simcollapse.theory.weighted import weighted_error
 PROB = sc.Problem.isotropic(20, c2=0.1)
 
 
+def build(name: str, **params: object):
+    """The setting's parameters checked as a call would: resolve() at n = 100, lam = 0."""
+    return lambda: sc.settings.get(name).resolve({"n": 100, "lam": 0.0, **params})
+
+
 @pytest.mark.parametrize(
-    ("build", "match"),
+    ("call", "match"),
     [
-        (lambda: Weighted(0.5, 1.5), r"alpha must be in \[0, 1\], got 1.5"),
-        (lambda: Weighted(0.5, -0.1), r"alpha must be in \[0, 1\], got -0.1"),
-        (lambda: Weighted(0.5, float("nan")), r"alpha must be in \[0, 1\], got nan"),
-        (lambda: Weighted(1.2, 0.5), r"p2 must be in \[0, 1\], got 1.2"),
-        (lambda: Weighted(0.0, 0.3), r"alpha must be 0 where p2 = 0"),
-        (lambda: Weighted(1.0, 0.3), r"alpha must be 1 where p2 = 1"),
-        (lambda: Unweighted(-0.5), r"p2 must be in \[0, 1\], got -0.5"),
-        (lambda: Iterative(0.5, 0), r"rounds must be an integer >= 1, got 0"),
-        (lambda: Iterative(0.5, 2.5), r"rounds must be an integer >= 1, got 2.5"),
-        (lambda: Iterative(0.5, 2, reuse_real="yes"), r"reuse_real must be True or False"),
-        (lambda: Replace(0), r"generations must be an integer >= 1, got 0"),
-        (lambda: Accumulate(-3), r"generations must be an integer >= 1, got -3"),
-        (lambda: AccumulateSubsample(True), r"generations must be an integer >= 1, got True"),
-        (lambda: AccumulateSubsample(3, sample_size=0), r"sample_size must be an integer >= 1"),
+        (build("weighted", p2=0.5, alpha=1.5), r"alpha must hold values in \[0, 1\]; got 1.5"),
+        (build("weighted", p2=0.5, alpha=-0.1), r"alpha must hold values in \[0, 1\]; got -0.1"),
+        (
+            build("weighted", p2=0.5, alpha=float("nan")),
+            r"alpha must be finite \(no NaN or inf\), got nan",
+        ),
+        (build("weighted", p2=1.2, alpha=0.5), r"p2 must hold values in \[0, 1\]; got 1.2"),
+        (build("weighted", p2=0.0, alpha=0.3), r"alpha must be 0 where p2 = 0"),
+        (build("weighted", p2=1.0, alpha=0.3), r"alpha must be 1 where p2 = 1"),
+        (build("ridge", p2=-0.5), r"p2 must hold values in \[0, 1\]; got -0.5"),
+        (build("iterative", p2=0.5, rounds=0), r"rounds must hold integers in \[1, inf\); got 0"),
+        (
+            build("iterative", p2=0.5, rounds=2.5),
+            r"rounds must hold integers in \[1, inf\); got 2.5",
+        ),
+        (build("iterative", p2=0.5, reuse_real="yes"), r"reuse_real must be True or False"),
+        (build("replace", generations=0), r"generations must hold integers in \[1, inf\); got 0"),
+        (
+            build("accumulate", generations=-3),
+            r"generations must hold integers in \[1, inf\); got -3",
+        ),
+        (
+            build("accumulate_subsample", generations=True),
+            r"generations must be a number, got True",
+        ),
+        (
+            build("accumulate_subsample", generations=3, sample_size=0),
+            r"sample_size must hold integers in \[1, inf\); got 0",
+        ),
     ],
 )
-def test_strategies_reject_bad_parameters(build, match: str) -> None:
+def test_settings_reject_bad_parameters(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        build()
+        call()
 
 
 @pytest.mark.parametrize(
@@ -76,17 +88,11 @@ def test_functions_reject_bad_input(call, match: str) -> None:
         call()
 
 
-def test_simulation_only_strategies_say_so() -> None:
-    for strat in (Accumulate(3), AccumulateSubsample(3), Iterative(0.5, 3, reuse_real=True)):
+def test_simulation_only_settings_say_so() -> None:
+    for name, params in (("accumulate", dict(generations=3)),
+                         ("accumulate_subsample", dict(generations=3)),
+                         ("iterative", dict(p2=0.5, rounds=3, reuse_real=True))):  # fmt: skip
         with pytest.raises(NotImplementedError, match="simulation only"):
-            strat.theory(PROB, 100, 0.0)
-    ref = Accumulate(3).reference(PROB, 400)
+            sc.settings.get(name).theory(PROB, n=100, lam=0.0, **params)
+    ref = accumulate_reference(PROB, 400, 3)
     np.testing.assert_allclose(ref, (20 / 400) * np.cumsum(1 / np.arange(1, 4) ** 2))
-
-
-def test_strategies_are_frozen_and_hashable() -> None:
-    s = Weighted(0.5, 0.2)
-    with pytest.raises(AttributeError):
-        s.alpha = 0.3  # type: ignore[misc]
-    assert {s, Weighted(0.5, 0.2)} == {s}
-    assert Iterative(0.5, 3.0).rounds == 3 and isinstance(Iterative(0.5, 3.0).rounds, int)

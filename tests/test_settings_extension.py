@@ -30,7 +30,6 @@ def test_conformance_checks(registered: settings.Setting) -> None:
     conf.assert_bad_input_names_parameter(registered)
 
 
-@pytest.mark.slow
 def test_theory_matches_monte_carlo(registered: settings.Setting) -> None:
     conf.assert_theory_matches_monte_carlo(registered)
 
@@ -78,3 +77,15 @@ def test_cli(registered: settings.Setting, capsys: pytest.CaptureFixture[str]) -
     assert [r["tau2"] for r in rows] == [0.0, 1.0] and rows[1]["variance"] > rows[0]["variance"]
     assert main(["simulate", *args, "--reps", "2"]) == 0
     assert main(["theory", "--setting", "noisy_ridge", "--rounds", "2"]) == 2
+
+
+def test_threshold_at_lam_zero_n_equals_d_like_ridge(registered: settings.Setting) -> None:
+    """lam = 0, n = d: inf with Status.THRESHOLD (never an error), as built-in ridge."""
+    import simcollapse as sc
+
+    prob = sc.Problem.power_law(40, c2=0.5)
+    got = registered.theory(prob, n=[40, 80], lam=0.0, p2=0.3, tau2=1.0)
+    ridge = sc.settings.get("ridge").theory(prob, n=[40, 80], lam=0.0, p2=0.3)
+    np.testing.assert_array_equal(got.status, ridge.status)
+    assert got.status[0] == sc.Status.THRESHOLD and np.isinf(got.total[0])
+    assert np.isfinite(got.total[1]) and got.total[1] > ridge.total[1]

@@ -30,7 +30,6 @@ MODULES = [
     ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
     ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
     ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),
-    ("simcollapse.strategies", "strategies", "Mixing strategies and multi-generation loops."),
     ("simcollapse.settings", "settings", "The Setting protocol and its registry."),
     ("simcollapse.sweep", "sweep", "Sweeps from TOML or Python, stored and resumable."),
     ("simcollapse.store", "store", "The result store."),

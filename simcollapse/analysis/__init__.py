@@ -5,6 +5,7 @@ Public API:
   plateau_onset, plateau_onset_theory                           - where a curve meets its floor
   synthetic_worth, synthetic_worth_fitted                       - n_eff: E_clean(n_eff) = E_mix(n)
   optimal_width, optimal_ridge, frontier_keeps_floor            - m*(n), lam*(n), the frontier
+  mean_se                                                       - mean +- SE over seeds
 """
 
 from simcollapse.analysis.optimal import frontier_keeps_floor, optimal_ridge, optimal_width
@@ -15,6 +16,7 @@ from simcollapse.analysis.powerlaw import (
     fit_power_law,
     power_law,
 )
+from simcollapse.analysis.seeds import mean_se
 from simcollapse.analysis.worth import (
     plateau_onset,
     plateau_onset_theory,
@@ -32,6 +34,7 @@ __all__ = [
     "plateau_onset",
     "plateau_onset_theory",
     "fit_power_law",
+    "mean_se",
     "power_law",
     "synthetic_worth",
     "synthetic_worth_fitted",

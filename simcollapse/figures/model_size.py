@@ -27,7 +27,7 @@ REGIME_P2 = 0.5
 
 def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
     cfg = _preset(ctx, "model_size_regimes")
-    common = dict(d=cfg["d"], family="isotropic", sigma2=0.1, model="rp")
+    common = dict(d=cfg["d"], family="isotropic", sigma2=0.1, setting="random_projection")
     grid = {
         "m": list(REGIME_WIDTHS),
         "lam": [1e-4],
@@ -77,7 +77,15 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
 def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
     cfg = _preset(ctx, "width_double_descent")
     d, n = cfg["d"], cfg["n"]
-    common = dict(d=d, family="power_law", alpha=1.0, source=1.0, c2=0.5, sigma2=0.2, model="rp")
+    common = dict(
+        d=d,
+        family="power_law",
+        alpha=1.0,
+        source=1.0,
+        c2=0.5,
+        sigma2=0.2,
+        setting="random_projection",
+    )
     m_line = np.unique(np.round(np.geomspace(0.1 * n, 10 * n, cfg["m_line"])))
     m_line = np.union1d(m_line, [n])
     theory = _run(
@@ -134,7 +142,7 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
     rp = _run(
         ctx,
         **common,
-        model="rp",
+        setting="random_projection",
         method="theory",
         axes={"n": ns, "m": widths, "lam": [1e-4], "p2": p2},
     )
@@ -142,7 +150,7 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
     sim = _run(
         ctx,
         **common,
-        model="rp",
+        setting="random_projection",
         method="simulate",
         reps=cfg["reps"],
         axes={"n": ns[:2], "m": widths, "lam": [1e-4], "p2": [0.0, 0.2, 0.5, 1.0]},

@@ -65,7 +65,13 @@ def pareto_table(ctx: FigureContext) -> pd.DataFrame:
     """Theory at every width of a log grid of psi = m/n in [0.1, 10]; simulation at a few."""
     cfg = {**SETTING, **PRESETS[ctx.mode]}
     n = cfg["n"]
-    common = dict(d=cfg["d"], family="isotropic", signal=1.0, sigma2=cfg["sigma2"], model="rp")
+    common = dict(
+        d=cfg["d"],
+        family="isotropic",
+        signal=1.0,
+        sigma2=cfg["sigma2"],
+        setting="random_projection",
+    )
     psi_line = np.geomspace(0.1, 10.0, cfg["psi_line"])
     theory = _run(
         ctx,

@@ -52,7 +52,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
 }
-COMMON = dict(family="isotropic", signal=1.0, sigma2=0.1, model="rp")
+COMMON = dict(family="isotropic", signal=1.0, sigma2=0.1, setting="random_projection")
 
 
 def _psi_grid(num: int) -> np.ndarray:

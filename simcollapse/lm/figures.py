@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
@@ -247,9 +248,8 @@ def _filter_note(df: pd.DataFrame) -> str:
 
 def _mean_se(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
     """Means over seeds of ``col`` and tokens; the standard error of ``col`` (0 for one seed)."""
-    g = df.groupby(by)
-    out = g.agg(tokens=("tokens", "mean"), mean=(col, "mean"), n=(col, "count")).reset_index()
-    out["se"] = (g[col].std(ddof=1).fillna(0.0) / np.sqrt(g[col].count())).to_numpy()
+    out = mean_se(df, by, col).rename(columns={"count": "n"})
+    out.insert(len(by), "tokens", df.groupby(by)["tokens"].mean().to_numpy())
     return out
 
 

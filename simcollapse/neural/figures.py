@@ -11,10 +11,10 @@ than the pool of images are dropped.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.neural.experiments import random_feature_sweep, two_layer_sweep
@@ -121,10 +121,7 @@ def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
 
 
 def _summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
-    g = df.groupby(by)[col]
-    out = g.agg(["mean", "count"]).reset_index()
-    out["se"] = g.std(ddof=1).fillna(0.0).to_numpy() / np.sqrt(out["count"].to_numpy())
-    return out
+    return mean_se(df, by, col)
 
 
 def _source_note(df: pd.DataFrame) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse._validate import check_range
+from simcollapse.analysis.seeds import mean_se
 from simcollapse.data_problems import DataProblem, DroppedDirectionsWarning, data_problem
 from simcollapse.neural.experiments import _teacher_for, mse_and_accuracy
 from simcollapse.neural.mnist import Digits, one_hot
@@ -202,9 +203,7 @@ def relative_gaps(measured: pd.DataFrame, theory: pd.DataFrame) -> pd.DataFrame:
       (0.42, 0.02, -0.05)
     """
     keys = ["model", "m", "n", "p2"]
-    grouped = measured.groupby(keys)["test_mse"]
-    summary = grouped.agg(["mean", "count"]).reset_index()
-    summary["se"] = grouped.std(ddof=1).fillna(0.0).to_numpy() / np.sqrt(summary["count"])
+    summary = mean_se(measured, keys, "test_mse")
     out = summary.merge(theory[[*keys, "test_mse"]], on=keys).rename(
         columns={"mean": "measured", "test_mse": "theory"}
     )

@@ -21,7 +21,7 @@ The protocol. A setting is a ``Setting`` value (``settings.base``) holding
 
 Theory and simulation take the same parameters and return ``ErrorTerms`` of the same shape:
 broadcast(axes), plus (T,) for a LENGTH parameter. Everything downstream (sweeps, the CLI,
-figures, the strategies) asks the registry, never switches on a name:
+figures) asks the registry, never switches on a name:
 
   >>> import simcollapse as sc
   >>> from simcollapse import settings
@@ -33,11 +33,18 @@ figures, the strategies) asks the registry, never switches on a name:
   (2,)
 
 A new setting is one module with a ``Setting`` and one ``settings.register(...)`` call
-(docs/extending.md).
+(docs/extending.md), or, from a package of its own, an entry point in the group
+``simcollapse.settings`` naming a ``Setting`` or a callable returning one: installed settings
+are found on the first ``names()`` or ``get()`` and appear in the CLI, TOML sweeps and the
+store like the built-ins. A plugin that fails to load is one warning naming it.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import warnings
+
+from simcollapse._aliases import SETTING_ALIASES, warn_old
 from simcollapse.settings import (
     accumulate,
     accumulate_subsample,
@@ -58,6 +65,7 @@ from simcollapse.settings.base import (
 )
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "LENGTH",
     "OPTION",
     "RECOMBINE",
@@ -66,14 +74,16 @@ __all__ = [
     "Setting",
     "SimulationOnly",
     "get",
+    "load_plugins",
     "names",
     "register",
     "unregister",
 ]
 
-# Older spellings that keep working.
-ALIASES = {"rp": "random_projection"}
+ALIASES = SETTING_ALIASES  # older names (the one table: simcollapse._aliases)
 _REGISTRY: dict[str, Setting] = {}
+ENTRY_POINT_GROUP = "simcollapse.settings"
+_PLUGINS_LOADED = False
 
 
 def register(setting: Setting, *, replace: bool = False) -> Setting:
@@ -137,7 +147,11 @@ def get(name: str | Setting) -> Setting:
     """
     if isinstance(name, Setting):
         return name
-    key = ALIASES.get(name, name) if isinstance(name, str) else name
+    load_plugins()
+    if isinstance(name, str) and name in ALIASES:
+        warn_old(name)
+        name = ALIASES[name]
+    key = name
     if key not in _REGISTRY:
         raise ValueError(f"unknown setting {name!r}; known settings: {', '.join(names())}")
     return _REGISTRY[key]
@@ -151,7 +165,50 @@ def names() -> tuple[str, ...]:
       >>> sc.settings.names()[:3]
       ('ridge', 'random_projection', 'weighted')
     """
+    load_plugins()
     return tuple(_REGISTRY)
+
+
+def load_plugins(*, reload: bool = False) -> tuple[str, ...]:
+    """Register the settings of installed packages (entry-point group ``simcollapse.settings``).
+
+    Each entry point names a ``Setting`` or a callable returning one. Runs once (``names`` and
+    ``get`` call it); ``reload=True`` looks again (after installing a package in a running
+    process). A plugin that fails to import, returns no Setting, or takes a registered name
+    gives one ``RuntimeWarning`` naming it and is skipped.
+
+    Returns:
+      The names registered by this call.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> isinstance(sc.settings.load_plugins(), tuple)
+      True
+    """
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED and not reload:
+        return ()
+    _PLUGINS_LOADED = True
+    added = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            setting = obj if isinstance(obj, Setting) else obj()
+            if not isinstance(setting, Setting):
+                raise TypeError(f"{ep.value} gives a {type(setting).__name__}, not a Setting")
+            if _REGISTRY.get(setting.name) is setting:
+                continue
+            register(setting)
+        except Exception as err:  # noqa: BLE001 - a broken plugin must not break simcollapse
+            warnings.warn(
+                f"simcollapse settings plugin {ep.name!r} ({ep.value}) was not loaded: "
+                f"{type(err).__name__}: {err}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        added.append(setting.name)
+    return tuple(added)
 
 
 for _module in (

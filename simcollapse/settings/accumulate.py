@@ -14,7 +14,6 @@ SETTING = Setting(
     no_theory="no finite-n formula (theory.accumulate_reference gives the n >> d asymptote)",
     simulate_fn=simulation_of(mixing.accumulate_error, ("n", "lam", "generations")),
     kernels={"exact": mixing.loop_draw},
-    trailing="generation",
     examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

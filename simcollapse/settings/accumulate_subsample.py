@@ -21,7 +21,6 @@ SETTING = Setting(
         mixing.accumulate_subsample_error, ("n", "lam", "generations"), ("sample_size",)
     ),
     kernels={"exact": mixing.loop_draw},
-    trailing="generation",
     examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

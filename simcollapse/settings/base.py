@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
 import numpy as np
 
 from simcollapse._validate import check_broadcast, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
+from simcollapse.simulate import driver
 from simcollapse.simulate.driver import MonteCarlo
+from simcollapse.theory._common import raise_if_failed, run_x64
 
 __all__ = ["LENGTH", "OPTION", "Param", "RECOMBINE", "SOLVE", "Setting", "SimulationOnly"]
 
@@ -99,15 +103,16 @@ class Setting:
       name: registry name (lower case, underscores).
       doc: one paragraph: what is trained on what, and the paper's result it implements.
       params: the parameters, in call order.
-      theory_fn: (problem, params, throw) -> ErrorTerms, validated inputs; None if no theory.
       terms_fn: the pure, jittable theory: terms_fn(problem, *values) with the SOLVE, RECOMBINE
         and LENGTH values in declared order, the axes already of one shape (None: no theory).
+      theory_fn: (problem, params, throw) -> ErrorTerms on validated inputs, when the setting
+        has a faster concrete path than ``terms_fn``; None: derived from ``terms_fn`` (float64,
+        jit, thresholds and ``throw`` as for the built-ins, see ``from_terms``).
       simulate_fn: (problem, params, mc) -> ErrorTerms, the Monte Carlo through the driver.
       kernels: name -> per-draw kernel (``simulate.driver``); "exact" is the default.
       no_theory: why there is no theory (None if there is one); ``no_theory_if`` gives a
         reason for some parameter values only (e.g. reused real rows).
       check: extra checks across parameters (e.g. weights on empty populations).
-      trailing: the name of the trailing axis a LENGTH parameter adds ("round", "generation").
       examples: parameter sets (three or more points each) for the docs and the conformance
         tests, where theory and Monte Carlo must agree.
       ridge_case: (n, lam) -> (params, p2): parameters at which the setting is plain ridge at
@@ -135,18 +140,68 @@ class Setting:
     no_theory: str | None = None
     no_theory_if: Callable[[dict[str, Any]], str | None] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
-    trailing: str | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
     ridge_case: Callable[[Any, Any], tuple[dict[str, Any], float]] | None = None
     version: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.theory_fn is None) == (self.no_theory is None):
+        has_theory = self.theory_fn is not None or self.terms_fn is not None
+        if has_theory == (self.no_theory is not None):
             raise ValueError(
-                f"setting {self.name!r}: give exactly one of theory_fn and no_theory (a reason)"
+                f"setting {self.name!r}: give exactly one of terms_fn and no_theory (a reason)"
             )
         if "exact" not in self.kernels:
             raise ValueError(f"setting {self.name!r}: kernels must include 'exact'")
+
+    @classmethod
+    def from_terms(
+        cls,
+        name: str,
+        doc: str,
+        params: tuple[Param, ...],
+        terms: Callable[..., ErrorTerms] | None,
+        kernel: Callable[..., Any],
+        *,
+        prepare: driver.Prepare | None = None,
+        group_by: tuple[str, ...] = ("n",),
+        **fields: Any,
+    ) -> Setting:
+        """A setting from its pure theory and its per-draw kernel: everything else derived.
+
+        The theory (``Setting.theory``) runs ``terms`` jit-compiled in float64 on the broadcast
+        axes, reports points on an interpolation threshold as inf with ``Status.THRESHOLD``
+        (never an error) and raises ``FixedPointError`` for a failed point when ``throw`` (the
+        built-ins' behaviour: ``theory.run_x64``, ``theory.raise_if_failed``). The Monte Carlo
+        runs ``kernel`` through the one driver (``simulate.driver.run``), grouped by
+        ``group_by``, with LENGTH and OPTION values and ``dtype`` as static keywords.
+
+        Args:
+          name, doc, params: as the fields.
+          terms: terms(problem, *values), SOLVE, RECOMBINE and LENGTH values in declared order
+            (None with ``no_theory=...`` in ``fields``: simulation only).
+          kernel: kernel(problem, rep_key, *arrays, n=n, dtype=dtype, **static) -> (P, ..., 4).
+          prepare: (group values, {axis: flat values}) -> (kernel arrays, extra static
+            keywords), the driver's one convention; None: the axes outside ``group_by`` in
+            declared order, floats cast to the Monte Carlo dtype.
+          group_by: axes static in the kernel (n first).
+          fields: any other field (examples, ridge_case, check, no_theory, no_theory_if).
+
+        Example:
+          >>> import simcollapse as sc
+          >>> from simcollapse.settings import Setting
+          >>> from simcollapse.settings._params import LAM, P2, N
+          >>> from simcollapse.simulate.engine import ridge_kernel
+          >>> from simcollapse.theory import ridge_terms
+          >>> mine = Setting.from_terms("mine", "ridge again", (N, LAM, P2), ridge_terms,
+          ...                           ridge_kernel)
+          >>> prob = sc.Problem.isotropic(20, c2=1.0)
+          >>> mine.theory(prob, n=[10, 20], lam=0.0, p2=0.1).status.tolist()  # n = d: inf
+          [0, 4]
+        """
+        setting = cls(name=name, doc=doc, params=params, terms_fn=terms, simulate_fn=_unset,
+                      kernels={"exact": kernel}, **fields)  # fmt: skip
+        sim = functools.partial(_simulate_kernel, setting, kernel, prepare, group_by)
+        return dataclasses.replace(setting, simulate_fn=sim)
 
     # ------------------------------------------------------------------ declarations
     def param(self, name: str) -> Param:
@@ -165,6 +220,16 @@ class Setting:
     def axes(self) -> tuple[str, ...]:
         """Grid axes: SOLVE then RECOMBINE parameters."""
         return self.names(SOLVE) + self.names(RECOMBINE)
+
+    @property
+    def has_theory(self) -> bool:
+        """True when the setting has a deterministic equivalent (at some parameters)."""
+        return self.no_theory is None
+
+    @property
+    def trailing(self) -> str | None:
+        """The name of the trailing axis the LENGTH parameter adds ("round", "generation")."""
+        return None if self.length is None else self.length.removesuffix("s")
 
     @property
     def length(self) -> str | None:
@@ -213,9 +278,11 @@ class Setting:
             raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")
         resolved = self.resolve(params)
         reason = self.reason_no_theory(resolved)
-        if reason is not None or self.theory_fn is None:
+        if reason is not None:
             raise SimulationOnly(f"setting {self.name!r} is simulation only: {reason}")
-        return self.theory_fn(problem, resolved, throw)
+        if self.theory_fn is not None:
+            return self.theory_fn(problem, resolved, throw)
+        return _theory_of_terms(self, problem, resolved, throw)
 
     def simulate(self, problem: Problem, mc: MonteCarlo, **params: Any) -> ErrorTerms:
         """The Monte Carlo estimate: the theory's shape, ``stderr`` the error of ``total``."""
@@ -234,3 +301,58 @@ class Setting:
         if self.terms_fn is None:
             raise SimulationOnly(f"setting {self.name!r} is simulation only: {self.no_theory}")
         return self.terms_fn(problem, *(params[k] for k in self.names(SOLVE, RECOMBINE, LENGTH)))
+
+
+def _unset(*args: Any) -> ErrorTerms:  # placeholder until from_terms binds the simulation
+    raise NotImplementedError
+
+
+@functools.cache
+def _jitted_terms(terms_fn: Callable[..., ErrorTerms], order: tuple[str, ...],
+                  axes: tuple[str, ...], static: tuple[tuple[str, int], ...]) -> Any:  # fmt: skip
+    def fn(problem: Problem, *arrays: Any) -> ErrorTerms:
+        values = {**dict(zip(axes, arrays, strict=True)), **dict(static)}
+        return terms_fn(problem, *(values[k] for k in order))
+
+    return jax.jit(fn)
+
+
+def _theory_of_terms(
+    setting: Setting, problem: Problem, p: dict[str, Any], throw: bool
+) -> ErrorTerms:
+    """``terms_fn`` on validated parameters: float64, flat points, thresholds, ``throw``."""
+    axes = setting.axes
+    arrays = np.broadcast_arrays(*(np.asarray(p[k], np.float64) for k in axes))
+    shape = arrays[0].shape
+    static = tuple((k, int(p[k])) for k in setting.names(LENGTH))
+    fn = _jitted_terms(setting.terms_fn, setting.names(SOLVE, RECOMBINE, LENGTH), axes, static)
+    flat = run_x64(fn, problem, *(a.ravel() for a in arrays))
+    out = ErrorTerms(*(np.asarray(v).reshape(shape + np.shape(v)[1:]) for v in flat))
+    if throw:
+        trail = (slice(None),) * len(shape) + (None,) * (np.ndim(out.status) - len(shape))
+        raise_if_failed(
+            out, setting.name, **{k: a[trail] for k, a in zip(axes, arrays, strict=True)}
+        )
+    return out
+
+
+def _simulate_kernel(
+    setting: Setting,
+    kernel: Callable[..., Any],
+    prepare: driver.Prepare | None,
+    group_by: tuple[str, ...],
+    problem: Problem,
+    p: dict[str, Any],
+    mc: MonteCarlo,
+) -> ErrorTerms:
+    """The Monte Carlo of a ``from_terms`` setting through the one driver."""
+    dt = mc.np_dtype
+    traced = tuple(a for a in setting.axes if a not in group_by)
+
+    def default(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
+        return tuple(f[a].astype(dt) for a in traced), {}
+
+    static = {"dtype": dt, **{k: p[k] for k in setting.names(LENGTH, OPTION)}}
+    grid = {k: p[k] for k in setting.axes}
+    return driver.run(kernel, problem, grid, mc, group_by=group_by, prepare=prepare or default,
+                      static=static)  # fmt: skip

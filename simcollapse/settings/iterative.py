@@ -31,7 +31,6 @@ SETTING = Setting(
     ),
     kernels={"exact": mixing.iterative_draw},
     no_theory_if=_reused,
-    trailing="round",
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 1e-1], p2=[0.5, 0.3, 0.7], rounds=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4, rounds=1), 0.4),
 )

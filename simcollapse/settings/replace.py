@@ -17,7 +17,6 @@ SETTING = Setting(
     terms_fn=replace_terms,
     simulate_fn=simulation_of(mixing.replace_error, ("n", "lam", "generations")),
     kernels={"exact": mixing.loop_draw},
-    trailing="generation",
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 0.0, 1e-1], generations=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

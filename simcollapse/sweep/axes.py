@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 
 from simcollapse import settings
+from simcollapse._aliases import MODELS, warn_old
 from simcollapse._validate import as_float_array, check_count, check_range, check_real
 from simcollapse.settings import LENGTH, OPTION
 
 PROBLEM_AXES = ("c2", "sigma2")
 PROBLEM_LIMITS: dict[str, dict[str, Any]] = {"c2": dict(low=0.0), "sigma2": dict(low=0.0)}
 # ``model`` names that keep working, and the settings they stand for.
-MODELS = {"ridge": "ridge", "rp": "random_projection"}
 
 
 class SpecError(ValueError):
@@ -37,11 +37,16 @@ def wrap(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise SpecError(str(err)) from None
 
 
-def resolve_setting(model: str | None, setting: str | None) -> str:
-    """The registered setting a sweep runs: ``setting``, or the older ``model`` spelling."""
+def resolve_setting(
+    model: str | None, setting: str | None, spelling: str = "Sweep(model=...)"
+) -> str:
+    """The registered setting a sweep runs: ``setting``, or the older ``model`` spelling (a
+    FutureWarning naming ``spelling``, its entry in ``simcollapse._aliases``)."""
     for key, value in (("model", model), ("setting", setting)):
         if value is not None and not isinstance(value, str):
             raise SpecError(f"{key} must be a string, got {value!r}")
+    if model is not None and setting is None:
+        warn_old(spelling, stacklevel=4)
     if setting is not None:
         try:
             name = settings.get(setting).name

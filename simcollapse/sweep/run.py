@@ -26,6 +26,7 @@ import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse._version import __version__
 from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
 from simcollapse.store import (
@@ -145,8 +146,6 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
 def frame(
     spec: Sweep, method: str, coords: dict[str, np.ndarray], terms: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    from simcollapse import __version__
-
     data: dict[str, Any] = {"method": method}
     first, last = ("n", "m", "lam", "p2"), ("c2", "sigma2")
     order = [*first, *(a for a in coords if a not in first + last), *last]

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simcollapse._aliases import MODELS, warn_old
 from simcollapse.sweep.axes import SpecError
 from simcollapse.sweep.spec import AXES
 
@@ -83,7 +84,9 @@ def sweep_keywords(data: Mapping[str, Any], source: str, text: str | None) -> di
     kwargs: dict[str, Any] = dict(data.get("problem", {}))
     model = dict(data.get("model", {}))
     if "kind" in model:
-        kwargs["model"] = model["kind"]
+        warn_old("[model] kind")
+        kind = model["kind"]  # a known one becomes the setting; another one fails in Sweep
+        kwargs["setting" if kind in MODELS else "model"] = MODELS.get(kind, kind)
     if "m" in model:
         kwargs["m"] = model["m"]
     kwargs.update(data.get("run", {}))

@@ -1,5 +1,6 @@
 """Theory: deterministic equivalents of the test error, in float64 (docs/theory.md)."""
 
+from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import df1, df2, ridge_kappa, rp_theta, solve_monotone
 from simcollapse.theory.generations import (
     accumulate_reference,
@@ -21,6 +22,7 @@ __all__ = [
     "accumulate_reference",
     "df1",
     "df2",
+    "exact_terms",
     "isotropic_iterative_error",
     "isotropic_iterative_limit",
     "iterative_error",
@@ -33,9 +35,11 @@ __all__ = [
     "isotropic_ridgeless_error",
     "ridge_error",
     "ridge_kappa",
+    "raise_if_failed",
     "ridge_terms",
     "rp_error",
     "rp_terms",
     "rp_theta",
+    "run_x64",
     "solve_monotone",
 ]

@@ -1,4 +1,15 @@
-"""Shared plumbing of the theory functions: validation, broadcasting, float64 and convergence."""
+"""Shared plumbing of the theory functions: float64, thresholds and convergence.
+
+``exact_terms``, ``run_x64`` and ``raise_if_failed`` are public (``simcollapse.theory``): a
+setting outside the package uses them to get the built-ins' behaviour at interpolation
+thresholds (inf with ``Status.THRESHOLD``, never an error) and on failure (``FixedPointError``
+with ``throw=True``, the status of each point with ``throw=False``).
+
+``throw`` is a Python-level switch, not a traced one: under ``jax.jit`` the status is traced and
+``raise_if_failed`` returns without raising (a traced value cannot raise an exception; optimistix
+would need ``equinox.error_if``, a dependency simcollapse does not take). Inside jit read
+``ErrorTerms.status`` instead.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +33,13 @@ def exact_terms(bias: Any, variance: Any, zeta: Any, status: Any, xp: Any = jnp)
     resolve (a NaN or infinite total, or a part below minus rounding, as when lam > 0 is so small
     against the spectrum that 1 - df_2/n cancels) is never CONVERGED: it is NONFINITE.
     ``xp`` is ``jax.numpy`` (traceable) or ``numpy`` (concrete parts, nothing to compile).
+
+    Example:
+      >>> import numpy as np
+      >>> from simcollapse.theory import exact_terms
+      >>> out = exact_terms(np.array([0.1, np.inf]), 0.2, 0.0, np.array([0, 4]), xp=np)
+      >>> out.total.tolist(), out.status.tolist()  # 4 = Status.THRESHOLD: inf, not a failure
+      ([0.30000000000000004, inf], [0, 4])
     """
     bias, variance, zeta = xp.broadcast_arrays(bias, variance, zeta)
     total = bias + variance + zeta
@@ -40,6 +58,12 @@ def run_x64(fn: Callable[..., ErrorTerms], *args: Any) -> ErrorTerms:
     The user's global ``jax_enable_x64`` setting is left untouched: the theory runs inside the
     ``jax.enable_x64(True)`` context manager, and concrete results come back as float64 NumPy
     arrays (traced results, inside a user's jit, come back as they are).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from simcollapse.theory import exact_terms, run_x64
+      >>> run_x64(lambda b: exact_terms(jnp.asarray(b), 0.0, 0.0, 0), [0.1]).total.dtype
+      dtype('float64')
     """
     with jax.enable_x64(True):
         out = fn(*args)
@@ -52,6 +76,18 @@ def raise_if_failed(out: ErrorTerms, what: str, **axes: Any) -> None:
     """Raise FixedPointError if any point did not converge (``throw=True`` path).
 
     Points on an interpolation threshold (``Status.THRESHOLD``, value inf) are not failures.
+    ``what`` names the fixed point in the message; ``axes`` (name -> values broadcastable to the
+    status) locate the first failed point. Traced status (inside jit): returns, see module doc.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> from simcollapse.theory import exact_terms, raise_if_failed
+      >>> out = exact_terms(np.array([0.1, 0.2]), 0.0, 0.0, np.array([0, 1]), xp=np)
+      >>> try:
+      ...     raise_if_failed(out, "my kappa", n=[100, 200])
+      ... except sc.FixedPointError as err:
+      ...     print(str(err)[:64])
+      the my kappa fixed point did not converge at 1 of 2 points (firs
     """
     status = np.asarray(out.status)
     if is_traced(out.status):
