@@ -51,10 +51,10 @@ def ridge_total(eigs, w1_sq, delta_sq, sigma2, n, lam, p2) -> float:
         shrink = 1 - f2 / n
         g = (f2 / n) / shrink
         u2 = [1 / (x + k) ** 2 for x in s]
-        bias = k * k * mp.fsum(x * a * b for x, a, b in zip(s, w, u2)) / shrink
-        d3 = mp.fsum(x**3 * a * b for x, a, b in zip(s, dl, u2))
-        d1 = k * k * mp.fsum(x * a * b for x, a, b in zip(s, dl, u2))
-        c2 = mp.fsum(x * a for x, a in zip(s, dl))
+        bias = k * k * mp.fsum(x * a * b for x, a, b in zip(s, w, u2, strict=True)) / shrink
+        d3 = mp.fsum(x**3 * a * b for x, a, b in zip(s, dl, u2, strict=True))
+        d1 = k * k * mp.fsum(x * a * b for x, a, b in zip(s, dl, u2, strict=True))
+        c2 = mp.fsum(x * a for x, a in zip(s, dl, strict=True))
         zeta = p2 * p2 * (d3 + d1 * g) + (1 - p2) * p2 * c2 * g
         return float(bias + sigma2 * g + zeta)
 
@@ -88,12 +88,13 @@ def rp_total(eigs, w1_sq, delta_sq, sigma2, n, m, lam, p2) -> float:
         def epop(v: list) -> mp.mpf:
             return mp.fsum(
                 t * t * x * a / (x + t) ** 2 + t * x * x * a / (x + t) ** 2 * ratio
-                for x, a in zip(s, v)
+                for x, a in zip(s, v, strict=True)
             )
 
-        c2 = mp.fsum(x * a for x, a in zip(s, dl))
+        c2 = mp.fsum(x * a for x, a in zip(s, dl, strict=True))
         clean = (epop(w) + (sigma2 + (1 - p2) * p2 * c2) * gam) / (1 - gam)
-        resp = c2 - 2 * t * mp.fsum(x * a / (x + t) for x, a in zip(s, dl)) + epop(dl) / (1 - gam)
+        first = mp.fsum(x * a / (x + t) for x, a in zip(s, dl, strict=True))
+        resp = c2 - 2 * t * first + epop(dl) / (1 - gam)
         return float(clean + p2 * p2 * resp)
 
 

@@ -323,8 +323,9 @@ def ridge_wide_sums(
 ) -> tuple[Array, Array, Array, Array]:
     """(df_2, 1 - df_2/n, wv @ v^2, wr @ r^2) at kappa, in r = s/(s+k), v = k/(s+k).
 
-    ``wv`` (R, d) and ``wr`` (R', d) are the weights of the v^2 and r^2 sums. 1 - df_2/n = lam/kappa + sum r v/n
-    at the fixed point (every term >= 0: no cancellation); 1 - d/n at kappa = 0.
+    ``wv`` (R, d) and ``wr`` (R', d) are the weights of the v^2 and r^2 sums.
+    1 - df_2/n = lam/kappa + sum r v/n at the fixed point (every term >= 0: no cancellation);
+    1 - d/n at kappa = 0.
     """
     s, kk = eigs[:, None], k[None, :]
     r = s / (s + kk)

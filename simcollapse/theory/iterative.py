@@ -28,8 +28,8 @@ from simcollapse.theory.fixed_points import (
     WIDE_SHRINK,
     WIDE_SMALL,
     on_threshold,
-    ridge_kappa_wide,
     ridge_kappa,
+    ridge_kappa_wide,
     threshold_status,
     zero_safe_product,
 )

@@ -24,13 +24,13 @@ from simcollapse.theory._common import (
 from simcollapse.theory._onepass import solve_and_sum
 from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
+    WIDE_BIG,
+    WIDE_SHRINK,
+    WIDE_SMALL,
     SpectralTable,
     finish,
     map_points,
     on_threshold,
-    WIDE_BIG,
-    WIDE_SHRINK,
-    WIDE_SMALL,
     ridge_kappa_wide,
     ridge_root,
     ridge_wide_sums,
