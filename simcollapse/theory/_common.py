@@ -109,12 +109,13 @@ def normal_range(problem: Any, lam: np.ndarray) -> tuple[Any, np.ndarray]:
     return scaled, lam * c
 
 
-def flag_subnormal(out: ErrorTerms, eigs: Any, lam: Any) -> ErrorTerms:
+def flag_subnormal(out: ErrorTerms, eigs: Any, lam: Any, trailing: int = 0) -> ErrorTerms:
     """``out`` with OUT_OF_REACH where a subnormal input reached the kernels as 0 and mattered.
 
     After ``normal_range`` an input can still be subnormal (a spectrum too wide to lift): a
     subnormal eigenvalue makes every point out of reach; a subnormal lam > 0 only where the
     result is a THRESHOLD (the lam = 0 limit; elsewhere the lam -> 0 limit is exact to rounding).
+    ``lam`` broadcasts against the status without its last ``trailing`` axes (rounds).
     """
     if is_traced(out.status) or is_traced(eigs) or is_traced(lam):
         return out
@@ -124,6 +125,6 @@ def flag_subnormal(out: ErrorTerms, eigs: Any, lam: Any) -> ErrorTerms:
     else:
         lam = np.asarray(lam, dtype=np.float64)
         small = (lam > 0) & (lam < TINY)
-        small = np.reshape(small, small.shape + (1,) * max(0, status.ndim - small.ndim))
+        small = np.reshape(small, small.shape + (1,) * trailing)
         status = np.where(small & (status == Status.THRESHOLD), Status.OUT_OF_REACH, status)
     return out._replace(status=status.astype(np.int32))

@@ -39,7 +39,7 @@ from simcollapse.theory.fixed_points import (
 
 __all__ = ["rp_error", "rp_terms"]
 
-RP_REACH = 1e-8
+RP_REACH = 1e-10
 
 
 def rp_point_parts(
@@ -80,7 +80,7 @@ def rp_point_parts(
     status = threshold_status(status, threshold)
     # lam > 0 next to a threshold with m, n >= d: theta << the spectrum and both factors
     # 1 - df_1/m, 1 - df_1/n cancel; once their product is below REACH the error terms carry
-    # more rounding than digits (measured against a 350-digit reference): out of float64's reach.
+    # more than 1e-6 relative rounding (eps / product; measured against a 350-digit reference).
     cancel = (1.0 - f1 / m) * (1.0 - f1 / n)
     lost = (lam > 0) & (jnp.minimum(m, n) >= d) & (cancel < RP_REACH)
     status = jnp.where(lost, Status.OUT_OF_REACH, status).astype(status.dtype)
