@@ -170,7 +170,8 @@ def iterative_error(
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     static = {"rounds": rounds, "reuse": bool(reuse_real)}
     out = _run(problem, n, {"lam": lam, "p2": p2}, mc, iterative_draw, static, prepare)
-    return flag_threshold(out, problem.d, n, lam, trailing=1)  # every round at n = d, lam = 0 diverges
+    # every round at n = d, lam = 0 diverges
+    return flag_threshold(out, problem.d, n, lam, trailing=1)
 
 
 def _loop(
@@ -231,7 +232,8 @@ def replace_error(
       ((3,), True)
     """
     out = _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
-    return flag_threshold(out, problem.d, n, lam, trailing=1)  # every generation at n = d, lam = 0 diverges
+    # every generation at n = d, lam = 0 diverges
+    return flag_threshold(out, problem.d, n, lam, trailing=1)
 
 
 def accumulate_error(
