@@ -112,7 +112,24 @@ def check_count(name: str, value: Any, low: int = 1) -> int:
     if np.ndim(value) != 0 or _not_a_number(value) is not None:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     check_range(name, value, low, integer=True)
+    check_stored_int(name, value)
     return int(value)
+
+
+INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def check_stored_int(name: str, value: Any) -> None:
+    """Refuse a count past int64 (the type sizes are stored in), before any work.
+
+    Raises:
+      ValueError: naming ``name``, the largest value and the one received.
+    """
+    top = np.max(np.asarray(value, dtype=np.float64)) if np.size(value) else 0.0
+    if top >= 2.0**63:
+        raise ValueError(
+            f"{name} must be at most {INT64_MAX} (sizes are stored as int64), got {top:.6g}"
+        )
 
 
 def check_real(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
