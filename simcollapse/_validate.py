@@ -187,3 +187,27 @@ def check_common(problem: Any, **axes: Any) -> None:
     for name, value in axes.items():
         check_range(name, value, **GRID_LIMITS[name])
     check_broadcast(**axes)
+
+
+def machine_memory() -> float:
+    """Physical memory of this machine in bytes (inf where it cannot be read)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
+
+
+def check_memory(name: str, nbytes: float, what: str) -> None:
+    """Refuse a size whose memory (``nbytes``, estimated before allocating) exceeds the machine.
+
+    Raises:
+      ValueError: naming ``name``, what needs the memory, and both sizes in GiB.
+    """
+    have = machine_memory()
+    if nbytes > have:
+        raise ValueError(
+            f"{name}: {what} would need about {nbytes / 2**30:.3g} GiB, more than this "
+            f"machine's {have / 2**30:.3g} GiB of memory"
+        )
