@@ -34,6 +34,7 @@ from simcollapse.data_problems import (
     data_problem,
     problem_from_covariance,
 )
+from simcollapse.grid import grid
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
@@ -63,6 +64,7 @@ __all__ = [
     "cached_run",
     "compilation_cache_dir",
     "data_problem",
+    "grid",
     "enable_compilation_cache",
     "figures",
     "lm",

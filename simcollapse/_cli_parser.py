@@ -90,30 +90,32 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     g.add_argument("--problem-file", type=Path, default=None,
                    help="the .npz of --family file: eigs, w1_sq, delta_sq, sigma2")  # fmt: skip
-    g.add_argument("--d", type=int, default=300, help="input dimension d >= 1 [300]")
-    g.add_argument("--alpha", type=float, default=1.5, help="spectral decay exponent >= 0 [1.5]")
+    # Defaults are filled in by build_problem (PROBLEM_DEFAULTS), so that an option the chosen
+    # family ignores can be refused when it is given.
+    g.add_argument("--d", type=int, default=None, help="input dimension d >= 1 [300]")
+    g.add_argument("--alpha", type=float, default=None, help="spectral decay exponent >= 0 [1.5]")
     g.add_argument(
         "--source",
         type=float,
-        default=1.5,
+        default=None,
         help="teacher signal decay: s_j w1_j^2 ~ j^-source, >= 0 [1.5]",
     )
     g.add_argument(
-        "--signal", type=float, default=1.0, help="||w1||^2_Sigma, the zero predictor's error [1]"
+        "--signal", type=float, default=None, help="||w1||^2_Sigma, the zero predictor's error [1]"
     )
-    g.add_argument("--sigma2", type=float, default=1.0, help="label-noise variance >= 0 [1]")
+    g.add_argument("--sigma2", type=float, default=None, help="label-noise variance >= 0 [1]")
     g.add_argument(
         "--c2",
         type=float,
-        default=0.1,
+        default=None,
         help="quality of the synthetic labels c^2 = tr(Sigma Delta) >= 0 (label shift) [0.1]",
     )
     g.add_argument(
         "--teacher-n0",
         type=int,
         default=None,
-        help="instead of --c2: synthetic labeller = OLS on n0 > d+1 real samples, "
-        "c^2 = sigma2 d/(n0-d-1)",
+        help="instead of --c2 (not with it): synthetic labeller = OLS on n0 > d+1 real samples, "
+        "c^2 = sigma2 d/(n0-d-1) [not used]",
     )
 
 
@@ -121,7 +123,12 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
     from simcollapse._cli_settings import add_setting_args
 
     add_setting_args(p, _floats, _ints)
-    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON records instead of a table (strict JSON: inf, -inf and nan are the "
+        'strings "inf", "-inf", "nan")',
+    )
 
 
 def version_text() -> str:

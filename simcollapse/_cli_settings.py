@@ -14,13 +14,28 @@ from typing import Any
 
 import numpy as np
 
-# Defaults of the grid flags (those of the older ridge / random-projection CLI).
-LEGACY = {"n": [1000], "m": [500], "lam": [0.0], "p2": [0.1]}
+# Defaults of the grid flags (those of the older ridge / random-projection CLI). The width m of
+# random projections has none: --m is required with --setting rp.
+LEGACY = {"n": [1000], "lam": [0.0], "p2": [0.1]}
 
 
 def _flag(setting_name: str, name: str, taken: set[str]) -> str:
     flag = "--" + name.replace("_", "-")
     return f"--{setting_name}-{name}".replace("_", "-") if flag in taken else flag
+
+
+def _help(prm: Any, setting_name: str) -> str:
+    """A parameter's help with its default, or the settings that require it."""
+    from simcollapse.settings.base import REQUIRED
+
+    default = LEGACY.get(prm.name, prm.default)
+    if default is REQUIRED:
+        return f"{prm.doc} (required with --setting {setting_name})"
+    if default is None:
+        return prm.doc
+    if isinstance(default, list):
+        default = ",".join(f"{v:g}" for v in default)
+    return f"{prm.doc} [{default}]"
 
 
 def add_setting_args(
@@ -47,7 +62,9 @@ def add_setting_args(
                 continue
             made.add(flag)
             kind = ints if prm.integer else floats
-            kw: dict[str, Any] = dict(dest=dests[s.name][prm.name], default=None, help=prm.doc)
+            kw: dict[str, Any] = dict(
+                dest=dests[s.name][prm.name], default=None, help=_help(prm, s.name)
+            )
             if prm.is_axis:
                 kw.update(type=kind, metavar="LIST")
             elif isinstance(prm.default, bool):

@@ -112,7 +112,24 @@ def check_count(name: str, value: Any, low: int = 1) -> int:
     if np.ndim(value) != 0 or _not_a_number(value) is not None:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     check_range(name, value, low, integer=True)
+    check_stored_int(name, value)
     return int(value)
+
+
+INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def check_stored_int(name: str, value: Any) -> None:
+    """Refuse a count past int64 (the type sizes are stored in), before any work.
+
+    Raises:
+      ValueError: naming ``name``, the largest value and the one received.
+    """
+    top = np.max(np.asarray(value, dtype=np.float64)) if np.size(value) else 0.0
+    if top >= 2.0**63:
+        raise ValueError(
+            f"{name} must be at most {INT64_MAX} (sizes are stored as int64), got {top:.6g}"
+        )
 
 
 def check_real(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
@@ -170,3 +187,27 @@ def check_common(problem: Any, **axes: Any) -> None:
     for name, value in axes.items():
         check_range(name, value, **GRID_LIMITS[name])
     check_broadcast(**axes)
+
+
+def machine_memory() -> float:
+    """Physical memory of this machine in bytes (inf where it cannot be read)."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
+
+
+def check_memory(name: str, nbytes: float, what: str) -> None:
+    """Refuse a size whose memory (``nbytes``, estimated before allocating) exceeds the machine.
+
+    Raises:
+      ValueError: naming ``name``, what needs the memory, and both sizes in GiB.
+    """
+    have = machine_memory()
+    if nbytes > have:
+        raise ValueError(
+            f"{name}: {what} would need about {nbytes / 2**30:.3g} GiB, more than this "
+            f"machine's {have / 2**30:.3g} GiB of memory"
+        )

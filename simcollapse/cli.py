@@ -27,12 +27,42 @@ from simcollapse._cli_parser import (
 __all__ = ["EPILOG", "build_problem", "console", "main", "make_parser", "version_text"]
 
 
+# The problem options' defaults (the parser leaves them None, so that a given option is known).
+PROBLEM_DEFAULTS = {"d": 300, "alpha": 1.5, "source": 1.5, "signal": 1.0, "sigma2": 1.0, "c2": 0.1}
+# Options each family ignores: giving one is refused, naming it.
+IGNORED = {
+    "file": ("d", "alpha", "source", "signal", "sigma2", "c2"),
+    "isotropic": ("alpha", "source"),
+    "power_law": (),
+}
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def build_problem(args: argparse.Namespace) -> Any:
-    """The Problem described by the problem options."""
+    """The Problem described by the problem options.
+
+    Raises:
+      ValueError: an option the family ignores (the file family takes d, c2, sigma2 and the
+        teacher from its file), or both --c2 and --teacher-n0; each names the option.
+    """
     from simcollapse.problem import Problem
 
     if (args.family == "file") != (args.problem_file is not None):
         raise ValueError("--problem-file FILE.npz goes with --family file (and only with it)")
+    for name in IGNORED[args.family]:
+        if getattr(args, name, None) is not None:
+            raise ValueError(
+                f"{_option(name)} does not apply to --family {args.family}"
+                + (" (the problem file sets it)" if args.family == "file" else "")
+            )
+    if args.teacher_n0 is not None and args.c2 is not None:
+        raise ValueError("give one of --c2 and --teacher-n0 (the teacher sets c2)")
+    for name, value in PROBLEM_DEFAULTS.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
     if args.family == "file":
         prob = Problem.from_family("file", None, path=args.problem_file)
     elif args.family == "isotropic":
@@ -51,10 +81,29 @@ def _emit(args: argparse.Namespace, grid: dict[str, np.ndarray], out: Any) -> No
     table = pd.DataFrame({**grid, **out.to_dict()})
     table["status"] = table["status"].map(lambda s: _status_name(int(s)))
     if args.json:
-        print(json.dumps(table.to_dict(orient="records"), indent=1))
+        print(json.dumps(strict_json(table.to_dict(orient="records")), indent=1, allow_nan=False))
     else:
         with pd.option_context("display.float_format", "{:.6g}".format):
             print(table.to_string(index=False))
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float as the string "inf", "-inf" or "nan" (strict JSON
+    has no Infinity or NaN), NumPy scalars as Python numbers.
+
+    Example:
+      >>> strict_json([{"total": float("inf"), "n": np.int64(3)}, float("nan")])
+      [{'total': 'inf', 'n': 3}, 'nan']
+    """
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
 
 
 def _status_name(code: int) -> str:
@@ -66,11 +115,50 @@ def _status_name(code: int) -> str:
 def cmd_theory(args: argparse.Namespace) -> int:
     from simcollapse._cli_settings import expand, setting_grid
 
-    prob = build_problem(args)
     setting, grid, static = setting_grid(args)
+    reason = setting.reason_no_theory(static)
+    if reason is not None:
+        raise ValueError(
+            f"setting '{setting.name}' has no theory ({reason}): run simcollapse simulate"
+        )
+    check_sizes(setting, _dimension(args), grid, static)
+    prob = build_problem(args)
     out = setting.theory(prob, throw=False, **grid, **static)
     _emit(args, *expand(setting, grid, out, static))
     return _report_status(np.asarray(out.status), "see status")
+
+
+def _dimension(args: argparse.Namespace) -> int:
+    """d as the options give it, before any problem is built (a file's problem is small)."""
+    return PROBLEM_DEFAULTS["d"] if args.d is None else int(args.d)
+
+
+def check_sizes(setting: Any, d: int, grid: dict, static: dict, reps: int | None = None) -> None:
+    """Refuse, before any allocation, sizes whose memory cannot exist on this machine.
+
+    The estimate is the largest array the command builds: the problem's arrays (16 d), the
+    theory's (points x d) sums and
+    a length's (points x length x d) state; a Monte Carlo draw's n x max(d, m) design and d x d
+    Gram, and the (reps x points x length) table of draws (8 bytes a number).
+
+    Raises:
+      ValueError: naming the option, the estimate and the machine's memory, both in GiB.
+    """
+    from simcollapse._validate import check_memory
+
+    points = max(1, int(np.size(next(iter(grid.values()))))) if grid else 1
+    length = int(static.get(setting.length, 1)) if setting.length else 1
+    check_memory("--d", 8.0 * d * (16 + 4 * points), "the problem and its sums")
+    if setting.length:
+        check_memory(_option(setting.length), 8.0 * d * points * length * 4, "the state")
+    if reps is None:
+        return
+    n = float(np.max(grid.get("n", [1])))
+    m = float(np.max(grid.get("m", [0]))) if "m" in grid else 0.0
+    if m:
+        check_memory("--m", 8.0 * m * d * 2 + 8.0 * n * m * 3, "the projection and features")
+    check_memory("--n", 8.0 * n * d * 3 + 8.0 * d * d * 2, "one draw's design")
+    check_memory("--reps", 8.0 * reps * points * max(length, 1) * 4, "the table of draws")
 
 
 def _duration(seconds: float) -> str:
@@ -101,8 +189,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from simcollapse._cli_settings import expand, setting_grid
     from simcollapse.simulate.driver import MonteCarlo
 
-    prob = build_problem(args)
     setting, grid, static = setting_grid(args)
+    check_sizes(setting, _dimension(args), grid, static, reps=args.reps)
+    prob = build_problem(args)
     out = setting.simulate(prob, MonteCarlo(args.seed, args.reps, args.dtype), **grid, **static)
     _emit(args, *expand(setting, grid, out, static))
     return 0

@@ -14,9 +14,15 @@ outputs of the per-output ErrorTerms.
 Scale: the spectrum keeps the raw scale of Sigma (no normalisation to tr Sigma = d), so the ridge
 penalty lam means the same in the theory as in an experiment on the same data.
 
-Eigenvalues below ``rtol * max(s)`` are dropped (with a ``DroppedDirectionsWarning`` saying how
-many and how much of tr Sigma they held): along them the data barely varies, the fixed points need
-s_j > 0, and a teacher fitted on data has no defined component there.
+Which directions are kept (the rule): by default (``rtol=None``) every eigen-direction whose
+eigenvalue is above the rounding of the eigendecomposition, d x eps x max(s) (eps = 2.2e-16), is
+kept: at or below it an eigenvalue is zero to float64, Sigma has no variance there, the data never
+move along it, and the theory of the kept r directions is exactly that of Sigma (its rank is r, so
+the ridgeless threshold is n = r). Every other direction changes the theory at some lam, at lam = 0
+always (it moves the interpolation threshold), so it is kept, however small. An explicit ``rtol``
+drops eigenvalues <= rtol x max(s) as well; then a ``DroppedDirectionsWarning`` says how many, how
+much of tr Sigma they held, and that the theory at lam = 0 (and at lam up to about the largest
+dropped eigenvalue) is that of the r kept directions, not of Sigma.
 
 From data (``data_problem``): with X the (centred) pool of N inputs, phi(X) its features (the
 inputs themselves, or e.g. random ReLU features), Sigma = phi(X)'phi(X)/N, the real teacher is the
@@ -50,7 +56,7 @@ __all__ = [
     "problem_from_covariance",
 ]
 
-DEFAULT_RTOL = 1e-10
+DEFAULT_RTOL: float | None = None  # keep every direction above the eigendecomposition's rounding
 
 
 class DroppedDirectionsWarning(UserWarning):
@@ -60,7 +66,7 @@ class DroppedDirectionsWarning(UserWarning):
       >>> import warnings, numpy as np
       >>> with warnings.catch_warnings(record=True) as caught:
       ...     warnings.simplefilter("always")
-      ...     p = problem_from_covariance(np.diag([1.0, 1e-14]), np.ones(2))
+      ...     p = problem_from_covariance(np.diag([1.0, 1e-14]), np.ones(2), rtol=1e-10)
       >>> p.d, caught[0].category.__name__
       (1, 'DroppedDirectionsWarning')
     """
@@ -81,13 +87,18 @@ def _check_square(name: str, matrix: Any) -> np.ndarray:
 
 
 def eigenbasis(
-    sigma: Any, *, rtol: float = DEFAULT_RTOL, name: str = "Sigma"
+    sigma: Any, *, rtol: float | None = DEFAULT_RTOL, name: str = "Sigma"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues and eigenvectors of a symmetric PSD matrix, tiny directions dropped.
+    """Eigenvalues and eigenvectors of a symmetric PSD matrix, null directions dropped.
+
+    The rule (module doc): eigenvalues <= d x eps x max (zero to the decomposition's rounding)
+    always go, silently, since the theory of the rest is exactly that of ``sigma``; with ``rtol``
+    also those <= rtol x max, with a ``DroppedDirectionsWarning`` (they change the theory at
+    lam = 0).
 
     Args:
       sigma: (d, d) symmetric positive semi-definite matrix.
-      rtol: relative cutoff in [0, 1): eigenvalues <= rtol * max eigenvalue are dropped.
+      rtol: None (keep every direction above rounding) or a relative cutoff in [0, 1).
       name: the argument's name in error messages.
 
     Returns:
@@ -106,7 +117,8 @@ def eigenbasis(
       >>> eigs.tolist()
       [2.0, 1.0]
     """
-    check_range("rtol", rtol, 0.0, 1.0, high_open=True)
+    if rtol is not None:
+        check_range("rtol", rtol, 0.0, 1.0, high_open=True)
     arr = _check_square(name, sigma)
     eigs, vecs = np.linalg.eigh(arr)
     eigs, vecs = eigs[::-1], vecs[:, ::-1]
@@ -118,12 +130,18 @@ def eigenbasis(
             f"{name} must be positive semi-definite; got eigenvalue {eigs[-1]:.3g} "
             f"(allowed: >= -1e-8 x largest = {-1e-8 * top:.3g})"
         )
-    keep = eigs > rtol * top
-    if not np.all(keep):
-        lost = float(np.sum(np.clip(eigs[~keep], 0, None)) / np.sum(np.clip(eigs, 0, None)))
+    rounding = eigs.size * np.finfo(np.float64).eps * top
+    cutoff = max(rounding, 0.0 if rtol is None else rtol * top)
+    keep = eigs > cutoff
+    chosen = (eigs > rounding) & ~keep  # dropped by rtol, not by rounding
+    if np.any(chosen):
+        lost = float(np.sum(eigs[chosen]) / np.sum(np.clip(eigs, 0, None)))
         warnings.warn(
-            f"{name}: dropped {int(np.sum(~keep))} of {eigs.size} directions with eigenvalue "
-            f"<= rtol x largest = {rtol * top:.3g} ({lost:.2g} of the trace)",
+            f"{name}: dropped {int(np.sum(chosen))} of {eigs.size} directions with eigenvalue "
+            f"<= rtol x largest = {rtol * top:.3g} ({lost:.2g} of the trace); the theory is "
+            f"that of the {int(np.sum(keep))} kept directions, which differs from {name}'s at "
+            f"lam = 0 (threshold n = {int(np.sum(keep))}, not {int(np.sum(eigs > rounding))}) "
+            f"and at lam up to about {float(np.max(eigs[chosen])):.3g}; rtol=None keeps them",
             DroppedDirectionsWarning,
             stacklevel=3,
         )
@@ -145,7 +163,7 @@ def problem_from_covariance(
     *,
     sigma2: float = 1.0,
     delta_cov: Any = None,
-    rtol: float = DEFAULT_RTOL,
+    rtol: float | None = DEFAULT_RTOL,
 ) -> Problem:
     """The ``Problem`` of inputs x ~ N(0, Sigma), a teacher w1 and a synthetic labeller.
 
@@ -161,10 +179,13 @@ def problem_from_covariance(
       sigma2: label-noise variance (summed over outputs), >= 0.
       delta_cov: (d, d) covariance Delta of a random shift (Definition 1 of the paper), PSD.
         At most one of ``w2`` and ``delta_cov``; neither gives no shift.
-      rtol: eigenvalues <= rtol x largest are dropped (``eigenbasis``).
+      rtol: None (default) keeps every direction above the eigendecomposition's rounding; a
+        number also drops eigenvalues <= rtol x largest, with a warning (``eigenbasis``).
 
     Returns:
-      A ``Problem`` of dimension r (kept directions) whose theory equals that of the original.
+      A ``Problem`` of dimension r, the directions kept. With ``rtol=None`` only directions
+      with zero variance to float64 are dropped, and its theory equals that of Sigma at every
+      lam, lam = 0 included (the rule of the module doc).
 
     Raises:
       ValueError: a matrix not symmetric PSD, shapes that do not match, NaN, both ``w2`` and
@@ -331,7 +352,7 @@ def data_problem(
     features: Callable[[np.ndarray], Any] | None = None,
     center: bool = True,
     finite_pool: bool = True,
-    rtol: float = DEFAULT_RTOL,
+    rtol: float | None = DEFAULT_RTOL,
     block_rows: int = 1024,
 ) -> DataProblem:
     """Estimate the problem of a dataset: covariance, real teacher, noise and synthetic shift.
@@ -360,7 +381,8 @@ def data_problem(
         regresses on the inputs themselves.
       center: subtract the pool's mean input first (as the MNIST experiments centre pixels).
       finite_pool: correct sigma^2 and the moments for the pool's finite size (above).
-      rtol: relative eigenvalue cutoff (``eigenbasis``).
+      rtol: None (keep every direction above rounding) or a relative eigenvalue cutoff, whose
+        drops are reported (``eigenbasis``, the module doc's rule).
       block_rows: inputs per block, >= 1.
 
     Returns:

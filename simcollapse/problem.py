@@ -163,11 +163,21 @@ class Problem:
         check_range("source", source, 0.0)
         check_range("signal", signal, 0.0)
         j = np.arange(1, d + 1, dtype=np.float64)
-        eigs = j**-alpha
-        eigs *= d / eigs.sum()
-        energy = j**-source
-        energy *= signal / energy.sum()
-        return cls(eigs, energy / eigs, np.zeros(d), sigma2).with_label_shift(c2)
+        with np.errstate(under="ignore", over="ignore", divide="ignore", invalid="ignore"):
+            eigs = j**-alpha
+            eigs *= d / eigs.sum()
+            energy = j**-source
+            energy *= signal / energy.sum()
+            w1_sq = energy / eigs
+        if d > 1 and not (np.all(eigs > 0) and np.all(np.isfinite(w1_sq))):
+            log_d = float(np.log(d))
+            top = (np.log(np.finfo(np.float64).max) - 1) / log_d
+            raise ValueError(
+                f"alpha = {alpha:g} with source = {source:g} and d = {d} spreads the spectrum "
+                f"(d^-alpha) or the teacher (d^(alpha - source)) past float64's range; "
+                f"use alpha <= about {min(top, top + source):.4g} for this d"
+            )
+        return cls(eigs, w1_sq, np.zeros(d), sigma2).with_label_shift(c2)
 
     @classmethod
     def from_family(cls, name: str, d: int | None, **params: Any) -> Problem:

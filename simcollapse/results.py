@@ -20,12 +20,14 @@ class Status(enum.IntEnum):
     projections, as many weighted rows as dimensions for weighted mixing), where the lam -> 0+
     limit of the error diverges: the value is ``inf`` by design, not a failed solve, so
     ``throw=True`` does not raise for it. A point on a threshold whose error stays finite (no
-    noise and no synthetic term to amplify) keeps CONVERGED.
+    noise and no synthetic term to amplify) keeps CONVERGED. OUT_OF_REACH: the value at this
+    point cannot be resolved in float64 (a cancellation that rounding dominates, or a value past
+    float64's range): not trusted, and ``throw=True`` raises, never a wrong number marked CONVERGED.
 
     Example:
       >>> from simcollapse import Status
       >>> [s.name for s in Status]
-      ['CONVERGED', 'MAX_STEPS', 'NONFINITE', 'RESIDUAL', 'THRESHOLD']
+      ['CONVERGED', 'MAX_STEPS', 'NONFINITE', 'RESIDUAL', 'THRESHOLD', 'OUT_OF_REACH']
       >>> Status(0) is Status.CONVERGED
       True
     """
@@ -35,6 +37,7 @@ class Status(enum.IntEnum):
     NONFINITE = 2
     RESIDUAL = 3  # stopped, but the equation's residual is far above rounding: not trusted
     THRESHOLD = 4  # lam = 0 on an interpolation threshold: the error is inf (a divergent limit)
+    OUT_OF_REACH = 5  # float64 cannot resolve the value here (rounding or range): not trusted
 
 
 class FixedPoint(NamedTuple):

@@ -10,6 +10,7 @@ import pytest
 import simcollapse as sc
 from simcollapse import Problem, theory
 from simcollapse.data_problems import DroppedDirectionsWarning, data_problem, eigenbasis
+from simcollapse.results import Status
 
 NS = np.array([[40.0], [150.0], [600.0]])
 LAMS = np.array([0.0, 1e-3, 1e-1])
@@ -65,16 +66,30 @@ def test_vector_targets_sum_the_per_output_theory():
         np.testing.assert_allclose(getattr(got, field), want, rtol=1e-10, atol=1e-14)
 
 
-def test_tiny_directions_are_dropped_and_reported():
+def test_null_directions_go_silently_and_rtol_drops_are_reported():
     sigma = np.diag([3.0, 1.0, 1e-14, 0.0])
-    with pytest.warns(DroppedDirectionsWarning, match="dropped 2 of 4"):
-        built = Problem.from_covariance(sigma, np.ones(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the exact zero has no variance: dropped silently
+        assert Problem.from_covariance(sigma, np.ones(4)).eigs.tolist() == [3.0, 1.0, 1e-14]
+        assert Problem.from_covariance(np.eye(3), np.ones(3)).d == 3  # nothing dropped, silent
+    with pytest.warns(DroppedDirectionsWarning, match="dropped 1 of 4.*lam = 0 .threshold n = 2"):
+        built = Problem.from_covariance(sigma, np.ones(4), rtol=1e-10)
     assert built.eigs.tolist() == [3.0, 1.0]
-    with pytest.warns(DroppedDirectionsWarning, match="dropped 1 of 4"):
-        assert Problem.from_covariance(sigma, np.ones(4), rtol=0.0).d == 3  # exact zero goes
+
+
+def test_a_near_null_direction_is_kept_at_lam_zero():
+    """A direction 1e-11 below the others changes the ridgeless theory: it stays."""
+    eigs = np.r_[np.ones(39), 1e-11]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert Problem.from_covariance(np.eye(3), np.ones(3)).d == 3  # nothing dropped, silent
+        built = Problem.from_covariance(np.diag(eigs), np.ones(40), sigma2=0.5)
+    direct = Problem(eigs, np.ones(40), np.zeros(40), 0.5)
+    assert built.d == 40
+    at = theory.ridge_error(built, np.array([40.0, 41.0, 80.0]), 0.0, 0.0, throw=False)
+    want = theory.ridge_error(direct, np.array([40.0, 41.0, 80.0]), 0.0, 0.0, throw=False)
+    assert at.status[0] == Status.THRESHOLD and np.isinf(at.total[0])  # n = d = 40
+    np.testing.assert_allclose(at.total[1:], want.total[1:], rtol=1e-9)
+    np.testing.assert_allclose(at.total[1], 0.5 * 40 / (41 - 40 - 1e-300), rtol=1e-9)  # OLS
 
 
 def test_raw_scale_is_kept():

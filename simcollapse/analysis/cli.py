@@ -29,23 +29,64 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a .csv or .parquet table (an OSError or ValueError naming the file otherwise)."""
+    """Read a .csv (UTF-8) or .parquet table (an OSError or ValueError naming the file otherwise:
+    missing, empty, not UTF-8, not parquet)."""
     if not path.exists():
         raise OSError(f"the table {path} does not exist")
+    if path.is_dir():
+        raise OSError(f"the table {path} is a folder, not a .csv or .parquet file")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise ValueError(
+            f"the table {path} must end in .csv or .parquet, got {suffix or 'no suffix'}"
+        )
+    if path.stat().st_size == 0:
+        raise ValueError(f"the table {path} is empty")
     if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise ValueError(f"the table {path} must end in .csv or .parquet, got {suffix or 'no suffix'}")
+        try:
+            table = pd.read_csv(path, encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"the table {path} is not UTF-8 text: save it as UTF-8") from None
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"the table {path} has no columns") from None
+        except pd.errors.ParserError as err:
+            raise ValueError(f"the table {path} is not a readable CSV: {err}") from None
+    else:
+        try:
+            table = pd.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 - pyarrow raises its own types for a bad file
+            raise ValueError(
+                f"the table {path} is not a parquet file ({type(err).__name__})"
+            ) from None
+    if table.empty:
+        raise ValueError(f"the table {path} has no rows")
+    return table
+
+
+def check_out(table: Path, out: Path) -> None:
+    """Refuse an --out (or its .png beside it) that is the input table or lies inside it."""
+    src = table.resolve()
+    for target in (out, out.with_suffix(".png")):
+        dst = target.resolve()
+        if dst == src or src in dst.parents:
+            raise ValueError(
+                f"--out {out} would overwrite the input table {table}: choose another file"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit, write the fits table and the plot, print a one-line summary."""
+    from simcollapse._validate import check_memory
+
     out: Path = args.out
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise ValueError(f"--out must end in .csv or .parquet, got {out}")
+    check_out(args.table, out)
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     table = read_table(args.table)
+    # The bootstrap holds (resamples x rows) numbers a few times over.
+    check_memory("--bootstrap", 8.0 * 4 * args.bootstrap * len(table), "the bootstrap resamples")
     by = [c.strip() for c in args.by.split(",") if c.strip()]
     result = fit_power_law(
         table, args.x, args.y, by, stderr=args.stderr, huber=args.huber,

@@ -8,7 +8,7 @@ import numpy as np
 
 from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
+from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate import conditional, driver, engine
 
 
@@ -54,4 +54,26 @@ def run_grid(
     static = {"dtype": dt, "prng": engine.check_prng(None)}
     group_by = ("n",) if m is None else ("n", "m")
     kernel = conditional.kernel if estimator == "conditional" else engine.ridge_kernel
-    return driver.run(kernel, problem, axes, mc, group_by=group_by, prepare=prepare, static=static)
+    out = driver.run(kernel, problem, axes, mc, group_by=group_by, prepare=prepare, static=static)
+    return flag_threshold(out, problem.d, n, lam, m)
+
+
+def flag_threshold(
+    out: ErrorTerms, d: int, n: Any, lam: Any, m: Any = None, trailing: int = 0
+) -> ErrorTerms:
+    """``out`` with Status.THRESHOLD where the theory's lam -> 0+ limit diverges.
+
+    A ridgeless fit (lam = 0) with n = min(m, d) rows has a square design whose smallest singular
+    value goes to zero: the expected error is infinite, so the sample mean of a few draws
+    estimates nothing finite. The simulated value is kept (it is what the draws gave); the
+    status says it is not an estimate of a finite error. ``trailing``: axes of the status past
+    the grid's (rounds, generations).
+    """
+    rank = d if m is None else np.minimum(np.asarray(m, np.float64), d)
+    on = (np.asarray(lam, np.float64) == 0) & (np.asarray(n, np.float64) == rank)
+    status = np.asarray(out.status)
+    on = np.reshape(on, on.shape + (1,) * trailing)
+    if not np.any(on):
+        return out
+    flagged = np.where(np.broadcast_to(on, status.shape), Status.THRESHOLD, status)
+    return out._replace(status=flagged.astype(np.int32))

@@ -29,6 +29,7 @@ from simcollapse._validate import check_broadcast, check_common, check_count, ch
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
+from simcollapse.simulate.grid import flag_threshold
 from simcollapse.simulate.mixing_draws import fit_columns, iterative_draw, loop_draw, weighted_draw
 from simcollapse.theory.weighted import check_weights
 
@@ -168,7 +169,9 @@ def iterative_error(
 
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     static = {"rounds": rounds, "reuse": bool(reuse_real)}
-    return _run(problem, n, {"lam": lam, "p2": p2}, mc, iterative_draw, static, prepare)
+    out = _run(problem, n, {"lam": lam, "p2": p2}, mc, iterative_draw, static, prepare)
+    # every round at n = d, lam = 0 diverges
+    return flag_threshold(out, problem.d, n, lam, trailing=1)
 
 
 def _loop(
@@ -228,7 +231,9 @@ def replace_error(
       >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
       ((3,), True)
     """
-    return _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
+    out = _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
+    # every generation at n = d, lam = 0 diverges
+    return flag_threshold(out, problem.d, n, lam, trailing=1)
 
 
 def accumulate_error(

@@ -9,7 +9,13 @@ import numpy as np
 
 from simcollapse import settings
 from simcollapse._aliases import MODELS, warn_old
-from simcollapse._validate import as_float_array, check_count, check_range, check_real
+from simcollapse._validate import (
+    as_float_array,
+    check_count,
+    check_range,
+    check_real,
+    check_stored_int,
+)
 from simcollapse.settings import LENGTH, OPTION
 
 PROBLEM_AXES = ("c2", "sigma2")
@@ -124,6 +130,7 @@ def axis_values(
     limits = dict(limits)
     if limits.pop("integer", False):  # rounded: only the range is left to check
         values = np.round(values) if keep_order else np.unique(np.round(values))
+        wrap(check_stored_int, f"axis '{name}'", values)  # stored as int64, never wrapped
     wrap(check_range, f"axis '{name}'", values, **limits)
     return values
 

@@ -130,9 +130,9 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
             one = draw_bytes(spec, int(n), int(m), points)
             if one > budget:
                 raise ValueError(
-                    f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at n={n:g}"
+                    f"memory budget {size_text(budget)} is too small for one draw at n={n:g}"
                     f"{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d} "
-                    f"(needs about {one / 2**20:.1f} MiB): raise --memory-budget"
+                    f"(needs about {size_text(one)}): raise --memory-budget"
                 )
             results = results_bytes(spec, points)
             if one + results > budget:
@@ -145,6 +145,19 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
             rows = points * combos
             chunks.append(Chunk("simulate", len(chunks), (i, i + 1), rows, one + results))
     return chunks
+
+
+def size_text(nbytes: float) -> str:
+    """A size in the unit that shows it: '512 B', '3.5 KiB', '12.3 MiB', '4.2 GiB'.
+
+    Example:
+      >>> size_text(100), size_text(3 * 2**10), size_text(1.5 * 2**30)
+      ('100 B', '3 KiB', '1.5 GiB')
+    """
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes:.0f} B"
 
 
 def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
@@ -163,8 +176,8 @@ def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
                 one = generic.draw_bytes(spec, int(n))
                 if one > budget:
                     raise ValueError(
-                        f"memory budget {budget / 2**20:.1f} MiB is too small for one draw at "
-                        f"n={n:g}, d={spec.d} (needs about {one / 2**20:.1f} MiB): "
+                        f"memory budget {size_text(budget)} is too small for one draw at "
+                        f"n={n:g}, d={spec.d} (needs about {size_text(one)}): "
                         "raise --memory-budget"
                     )
                 results = results_bytes(spec, rows)

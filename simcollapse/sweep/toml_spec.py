@@ -82,6 +82,15 @@ def sweep_keywords(data: Mapping[str, Any], source: str, text: str | None) -> di
     """
     _check_sections(data, source, text)
     kwargs: dict[str, Any] = dict(data.get("problem", {}))
+    if kwargs.get("family") == "file":  # the file holds these: a value here would be ignored
+        for key in ("alpha", "source", "signal", "sigma2", "c2"):
+            if key in kwargs:
+                raise SpecError(
+                    f"{source}: problem.{key} does not apply to family 'file' (the problem file "
+                    f"sets it; vary it as an axis instead)"
+                )
+    if "teacher_n0" in kwargs and "c2" in kwargs:
+        raise SpecError(f"{source}: give one of problem.c2 and problem.teacher_n0 (it sets c2)")
     model = dict(data.get("model", {}))
     if "kind" in model:
         warn_old("[model] kind")

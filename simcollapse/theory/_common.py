@@ -13,6 +13,7 @@ would need ``equinox.error_if``, a dependency simcollapse does not take). Inside
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -106,3 +107,60 @@ def raise_if_failed(out: ErrorTerms, what: str, **axes: Any) -> None:
         f"(first at {where}: {Status(int(status[idx])).name}); "
         "pass throw=False to get the results with the status of each point"
     )
+
+
+TINY = float(np.finfo(np.float64).tiny)  # smallest normal float64, ~2.2e-308
+TOP = 1e300
+
+
+def normal_range(problem: Any, lam: np.ndarray) -> tuple[Any, np.ndarray]:
+    """The same problem and penalties rescaled by a power of two into float64's normal range.
+
+    XLA on CPU flushes subnormal numbers to zero, so an eigenvalue or a penalty below ~2.2e-308
+    would reach the kernels as 0. The theory is invariant under s -> c s, lam -> c lam,
+    w1_sq -> w1_sq / c, Delta -> Delta / c (every error term is unchanged), and a power of two c
+    changes no digit. Nothing is rescaled when nothing is subnormal (the common case) or when the
+    problem is traced.
+    """
+    if is_traced(problem.eigs) or is_traced(lam):
+        return problem, lam
+    s = np.asarray(problem.eigs, dtype=np.float64)
+    lam = np.asarray(lam, dtype=np.float64)
+    positive = lam[lam > 0]
+    low = min(float(s.min()), float(positive.min()) if positive.size else np.inf)
+    if low >= TINY:
+        return problem, lam
+    # Lift the smallest value to about 2^-900, never pushing an eigenvalue past TOP.
+    room = np.log2(TOP) - np.log2(float(s.max()))
+    up = int(min(np.floor(room), np.ceil(-900.0 - np.log2(low))))
+    if up <= 0:
+        return problem, lam
+    c = 2.0**up
+    scaled = dataclasses.replace(
+        problem,
+        eigs=s * c,
+        w1_sq=np.asarray(problem.w1_sq, dtype=np.float64) / c,
+        delta_sq=np.asarray(problem.delta_sq, dtype=np.float64) / c,
+    )
+    return scaled, lam * c
+
+
+def flag_subnormal(out: ErrorTerms, eigs: Any, lam: Any, trailing: int = 0) -> ErrorTerms:
+    """``out`` with OUT_OF_REACH where a subnormal input reached the kernels as 0 and mattered.
+
+    After ``normal_range`` an input can still be subnormal (a spectrum too wide to lift): a
+    subnormal eigenvalue makes every point out of reach; a subnormal lam > 0 only where the
+    result is a THRESHOLD (the lam = 0 limit; elsewhere the lam -> 0 limit is exact to rounding).
+    ``lam`` broadcasts against the status without its last ``trailing`` axes (rounds).
+    """
+    if is_traced(out.status) or is_traced(eigs) or is_traced(lam):
+        return out
+    status = np.array(out.status)
+    if np.min(np.asarray(eigs)) < TINY:
+        status[...] = Status.OUT_OF_REACH
+    else:
+        lam = np.asarray(lam, dtype=np.float64)
+        small = (lam > 0) & (lam < TINY)
+        small = np.reshape(small, small.shape + (1,) * trailing)
+        status = np.where(small & (status == Status.THRESHOLD), Status.OUT_OF_REACH, status)
+    return out._replace(status=status.astype(np.int32))

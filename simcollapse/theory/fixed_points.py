@@ -248,3 +248,89 @@ def map_points(fn: Callable[..., tuple[Array, ...]], d: int, *arrays: Array) -> 
     padded = [jnp.concatenate([a, jnp.repeat(a[-1:], pad)]) if pad else a for a in arrays]
     out = jax.lax.map(lambda xs: fn(*xs), tuple(a.reshape(-1, chunk) for a in padded))
     return tuple(o.reshape(-1)[:size] for o in out)
+
+
+# The extreme-range path of ridge's kappa (``ridge_kappa_wide``): bisection in log kappa over
+# all of float64's positive range, [smallest subnormal, lam + tr(Sigma)/n]: about 1450 in log,
+# so LOG_STEPS halvings leave kappa exact to about 1e-16 relative.
+LOG_STEPS = 64
+# A point of the fast path is re-solved on the wide path when s + kappa leaves
+# [WIDE_SMALL, WIDE_BIG] (u^2 = 1/(s + kappa)^2 near float64's ends) or when 1 - df_2/n is below
+# WIDE_SHRINK times df_2 (the cancellation there costs more than five digits).
+WIDE_BIG = 1e100
+WIDE_SMALL = 1e-100
+WIDE_SHRINK = 1e-5
+
+
+def ridge_margin(eigs: Array, n: Array, k: Array) -> Array:
+    """n (1 - df_1(k)/n) = n - d + sum_j k/(s_j + k), without the cancellation at small k.
+
+    Directions with s_j < k contribute 1 - s_j/(s_j + k) each: their 1 is counted exactly as an
+    integer, so only the small remainders meet in the sum (shape (P,) from k of shape (P,)).
+    """
+    s, kk = eigs[:, None], k[None, :]
+    low = s < kk
+    rest = jnp.where(low, -s / (s + kk), kk / (s + kk))
+    return (n - eigs.shape[-1] + jnp.sum(low, axis=0)) + jnp.sum(rest, axis=0)
+
+
+def ridge_kappa_wide(eigs: Array, n: Array, lam: Array) -> Array:
+    """Ridge's kappa anywhere in float64's range, by bisection in log kappa.
+
+    kappa > 0 solves kappa (1 - df_1(kappa)/n) = lam; with the margin of ``ridge_margin`` the
+    sign of kappa * margin / n - lam is taken in logs, so neither a denormal eigenvalue, nor
+    lam = 1e-300 at n = d (kappa ~ sqrt(lam)), nor lam = 1e300 loses it. lam = 0 with n >= d
+    gives kappa = 0. Costs LOG_STEPS passes over the spectrum: the fast path calls it only for
+    the points it cannot resolve.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):  # n = d = 1 isotropic: kappa^2/(1 + kappa) = lam
+      ...     k = ridge_kappa_wide(jnp.ones(1), jnp.array([1.0]), jnp.array([1e-300]))
+      >>> float(k[0])  # sqrt(1e-300)
+      1e-150
+    """
+    dtype = eigs.dtype
+    tiny = jnp.log(jnp.asarray(jnp.finfo(dtype).smallest_subnormal, dtype))
+    log_lam = jnp.log(lam)
+    top = jnp.logaddexp(log_lam, jnp.log(jnp.sum(eigs)) - jnp.log(n))
+    lo = jnp.full_like(top, tiny)
+
+    def body(_: int, bracket: tuple[Array, Array]) -> tuple[Array, Array]:
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        margin = ridge_margin(eigs, n, jnp.exp(mid))
+        log_margin = jnp.log(jnp.where(margin > 0, margin, 1.0)) - jnp.log(n)
+        above = (margin > 0) & (mid + log_margin > log_lam)
+        return jnp.where(above, lo, mid), jnp.where(above, mid, hi)
+
+    lo, hi = jax.lax.fori_loop(0, LOG_STEPS, body, (lo, top))
+    k = jnp.exp(0.5 * (lo + hi))
+    # exp of a log near +-700 is off by ~1e-13 relative: two Newton steps on k margin/n = lam
+    # (slope (margin + sum_j r_j v_j)/n) restore the last digits.
+    for _ in range(2):
+        r = eigs[:, None] / (eigs[:, None] + k[None, :])
+        margin = ridge_margin(eigs, n, k)
+        v = k[None, :] / (eigs[:, None] + k[None, :])
+        step = (k * (margin / n) - lam) / ((margin + jnp.sum(r * v, axis=0)) / n)
+        new = k - step
+        k = jnp.where(jnp.isfinite(new) & (new > 0), new, k)
+    return jnp.where((lam == 0) & (n >= eigs.shape[-1]), 0.0, k)
+
+
+def ridge_wide_sums(
+    eigs: Array, n: Array, lam: Array, k: Array, wv: Array, wr: Array
+) -> tuple[Array, Array, Array, Array]:
+    """(df_2, 1 - df_2/n, wv @ v^2, wr @ r^2) at kappa, in r = s/(s+k), v = k/(s+k).
+
+    ``wv`` (R, d) and ``wr`` (R', d) are the weights of the v^2 and r^2 sums.
+    1 - df_2/n = lam/kappa + sum r v/n at the fixed point (every term >= 0: no cancellation);
+    1 - d/n at kappa = 0.
+    """
+    s, kk = eigs[:, None], k[None, :]
+    r = s / (s + kk)
+    v = jnp.where(kk == 0, 0.0, kk / (s + kk))
+    f2 = jnp.sum(r * r, axis=0)
+    shrink = jnp.where(k > 0, lam / jnp.where(k > 0, k, 1.0) + jnp.sum(r * v, axis=0) / n, 0.0)
+    shrink = jnp.where(k > 0, shrink, 1.0 - eigs.shape[-1] / n)
+    return f2, shrink, wv @ (v * v), wr @ (r * r)

@@ -21,11 +21,15 @@ from jax import Array
 
 from simcollapse._validate import check_broadcast, check_common, check_count, check_range
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
+from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import (
+    WIDE_BIG,
+    WIDE_SHRINK,
+    WIDE_SMALL,
     on_threshold,
     ridge_kappa,
+    ridge_kappa_wide,
     threshold_status,
     zero_safe_product,
 )
@@ -57,11 +61,31 @@ def recursion_terms(
     nf, lam, p2 = (jnp.ravel(v).astype(dtype)[:, None] for v in (n, lam, p2))
     fp = ridge_kappa(s, nf[:, 0], lam[:, 0])
     kappa = fp.value[:, None]
-    u = 1.0 / (s + kappa)  # (P, d)
-    e = s * u
-    q_ = kappa * u  # 1 - e, without its cancellation at a tiny kappa
-    shrink = 1.0 - jnp.sum(e * e, axis=-1, keepdims=True) / nf  # 1 - df_2/n
-    chi = s * u * u / (nf * shrink)  # s/(n (s+k)^2 (1 - df_2/n)); kappa = 0 is OLS
+    e = s / (s + kappa)  # (P, d)
+    df2 = jnp.sum(e * e, axis=-1, keepdims=True)
+    # Points the Newton solve cannot resolve in float64 (see ridge's wide path) take kappa from
+    # the bisection in log kappa; chunks without any skip it.
+    wide = (lam > 0) & (
+        (jnp.max(s) + kappa > WIDE_BIG)
+        | (jnp.min(s) + kappa < WIDE_SMALL)
+        | (1.0 - df2 / nf < WIDE_SHRINK * jnp.maximum(df2 / nf, 1.0))
+    )
+    kappa = jax.lax.cond(
+        jnp.any(wide),
+        lambda: jnp.where(wide, ridge_kappa_wide(s, nf[:, 0], lam[:, 0])[:, None], kappa),
+        lambda: kappa,
+    )
+    e = s / (s + kappa)
+    q_ = jnp.where(kappa == 0, 0.0, kappa / (s + kappa))  # 1 - e, without its cancellation
+    # 1 - df_2/n = lam/kappa + sum e (1 - e)/n at the fixed point (no cancellation); 1 - d/n at 0.
+    positive = jnp.where(kappa > 0, kappa, 1.0)
+    shrink = jnp.where(
+        kappa > 0,
+        lam / positive + jnp.sum(e * q_, axis=-1, keepdims=True) / nf,
+        1.0 - s.shape[-1] / nf,
+    )
+    status_fp = jnp.where(wide[:, 0], Status.CONVERGED, fp.status)
+    chi = e / (s + kappa) / (nf * shrink)  # s/(n (s+k)^2 (1 - df_2/n)); kappa = 0 is OLS
     w = jnp.sqrt(w_sq)  # a representative teacher with the given second moments
     p1 = 1.0 - p2
     sigma2 = jnp.asarray(problem.sigma2, dtype)
@@ -96,7 +120,7 @@ def recursion_terms(
     parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
     out_shape = (*shape, rounds)
     bias, variance, zeta = (jnp.reshape(parts[..., i], out_shape) for i in range(3))
-    status = threshold_status(fp.status, on_threshold(lam[:, 0], nf[:, 0], s.shape[-1]))
+    status = threshold_status(status_fp, on_threshold(lam[:, 0], nf[:, 0], s.shape[-1]))
     return exact_terms(bias, variance, zeta, jnp.reshape(status, (*shape, 1)))
 
 

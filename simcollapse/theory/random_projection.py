@@ -13,8 +13,14 @@ from jax import Array
 
 from simcollapse._validate import check_common, is_traced
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
+from simcollapse.results import ErrorTerms, Status
+from simcollapse.theory._common import (
+    exact_terms,
+    flag_subnormal,
+    normal_range,
+    raise_if_failed,
+    run_x64,
+)
 from simcollapse.theory._onepass import solve_and_sum
 from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
@@ -32,6 +38,8 @@ from simcollapse.theory.fixed_points import (
 )
 
 __all__ = ["rp_error", "rp_terms"]
+
+RP_REACH = 1e-10
 
 
 def rp_point_parts(
@@ -70,6 +78,12 @@ def rp_point_parts(
     ratio = jnp.where(ols, 0.0, (f1 - f2) / (m - f2))
     threshold = on_threshold(lam, n, jnp.minimum(m, d))  # n = min(m, d): inf
     status = threshold_status(status, threshold)
+    # lam > 0 next to a threshold with m, n >= d: theta << the spectrum and both factors
+    # 1 - df_1/m, 1 - df_1/n cancel; once their product is below REACH the error terms carry
+    # more than 1e-6 relative rounding (eps / product; measured against a 350-digit reference).
+    cancel = (1.0 - f1 / m) * (1.0 - f1 / n)
+    lost = (lam > 0) & (jnp.minimum(m, n) >= d) & (cancel < RP_REACH)
+    status = jnp.where(lost, Status.OUT_OF_REACH, status).astype(status.dtype)
     inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gam))
 
     def epop(sv_u2: Array, ssv_u2: Array) -> Array:
@@ -186,9 +200,13 @@ def rp_error(
     n_b, m_b, lam_b = np.broadcast_arrays(
         np.asarray(n, float), np.asarray(m, float), np.asarray(lam, float)
     )
-    args = (problem, n_b, m_b, lam_b, np.asarray(p2, float))
     concrete = not any(is_traced(v) for v in (*jax.tree_util.tree_leaves(problem), n, m, lam, p2))
+    if concrete:
+        problem, lam_b = normal_range(problem, lam_b)
+    args = (problem, n_b, m_b, lam_b, np.asarray(p2, float))
     out = run_x64(_rp_bucketed if concrete else _rp_terms_jit, *args)
+    if concrete:
+        out = flag_subnormal(out, problem.eigs, lam_b)
     if throw:
         raise_if_failed(out, "random-projection theta", n=n, m=m, lam=lam)
     return out

@@ -13,16 +13,27 @@ from jax import Array
 
 from simcollapse._validate import check_common, check_range, is_traced
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
-from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
+from simcollapse.results import ErrorTerms, Status
+from simcollapse.theory._common import (
+    exact_terms,
+    flag_subnormal,
+    normal_range,
+    raise_if_failed,
+    run_x64,
+)
 from simcollapse.theory._onepass import solve_and_sum
 from simcollapse.theory._points import chunk_kernel, run_chunks
 from simcollapse.theory.fixed_points import (
+    WIDE_BIG,
+    WIDE_SHRINK,
+    WIDE_SMALL,
     SpectralTable,
     finish,
     map_points,
     on_threshold,
+    ridge_kappa_wide,
     ridge_root,
+    ridge_wide_sums,
     spectral_table,
     table_size,
     threshold_status,
@@ -50,10 +61,29 @@ def ridge_point_parts(
     threshold = on_threshold(lam, n, d)
     status = threshold_status(finish(k, steps, done, residual, root.scale).status, threshold)
     shrink = jnp.where(threshold, 0.0, 1.0 - f2 / n)  # 1 - df2/n
-    g = 1.0 / shrink - 1.0  # (df2/n) / (1 - df2/n); inf at the threshold n = d, lam = 0
-    # kappa^2 sum s w^2/(s+k)^2/(1-df2/n)
-    bias = zero_safe_product(k * k * sw, 1.0 / shrink)
-    d1 = k * k * sd  # kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
+    # Points float64 cannot resolve this way (s + kappa near float64's ends, or 1 - df2/n lost
+    # to cancellation) are solved again on the wide path; chunks without any skip it.
+    wide = (threshold & ~jnp.isfinite(k * k * sw + d3 + k * k * sd)) | ~threshold & (
+        ~jnp.isfinite(k + f2 + sw + d3 + sd)
+        | (jnp.max(s) + k > WIDE_BIG)
+        | (jnp.min(s) + k < WIDE_SMALL)
+        | (shrink < WIDE_SHRINK * jnp.maximum(f2 / n, 1.0))
+    )
+    fast = (1.0 / shrink - 1.0, k * k * sw, d3, k * k * sd, shrink)
+
+    def wide_parts() -> tuple[Array, ...]:
+        kw = ridge_kappa_wide(s, n, lam)
+        f2w, shrink_w, (sw_v, sd_v), (sd_r,) = ridge_wide_sums(
+            s, n, lam, kw, jnp.stack([s * w2, s * dl]), (s * dl)[None]
+        )
+        got = (f2w / n / shrink_w, sw_v, sd_r, sd_v, shrink_w)
+        return tuple(jnp.where(wide, a, b) for a, b in zip(got, fast, strict=True))
+
+    g, sw, d3, d1, shrink = jax.lax.cond(jnp.any(wide), wide_parts, lambda: fast)
+    status = jnp.where(wide & ~threshold, Status.CONVERGED, status).astype(status.dtype)
+    # g = (df2/n) / (1 - df2/n): inf at the threshold n = d, lam = 0. bias = kappa^2 sum s w^2 /
+    # (s+k)^2 / (1-df2/n); d1 = kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
+    bias = zero_safe_product(sw, 1.0 / shrink)
     return g, bias, d3, d1, status
 
 
@@ -152,9 +182,13 @@ def ridge_error(problem: Problem, n: Any, lam: Any, p2: Any, *, throw: bool = Tr
     """
     check_common(problem, n=n, lam=lam, p2=p2)
     n_b, lam_b = np.broadcast_arrays(np.asarray(n, float), np.asarray(lam, float))
-    args = (problem, n_b, lam_b, np.asarray(p2, float))
     concrete = not any(is_traced(v) for v in (*jax.tree_util.tree_leaves(problem), n, lam, p2))
+    if concrete:
+        problem, lam_b = normal_range(problem, lam_b)
+    args = (problem, n_b, lam_b, np.asarray(p2, float))
     out = run_x64(_ridge_bucketed if concrete else _ridge_terms_jit, *args)
+    if concrete:
+        out = flag_subnormal(out, problem.eigs, lam_b)
     if throw:
         raise_if_failed(out, "ridge kappa", n=n, lam=lam)
     return out
