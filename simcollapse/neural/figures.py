@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.neural.experiments import random_feature_sweep, two_layer_sweep
@@ -210,6 +211,51 @@ def plot_two_layer(df: pd.DataFrame):
     return fig
 
 
+def _rf_excess_at_largest_n(df: pd.DataFrame) -> float:
+    """Smallest mean(p2 = max) - mean(p2 = 0) over the widths, at the largest n."""
+    means = df[df["n"] == df["n"].max()].groupby(["m", "p2"])["test_mse"].mean().unstack("p2")
+    return float((means[means.columns.max()] - means[0.0]).min())
+
+
+def _rf_rise_at_largest_n(df: pd.DataFrame) -> float:
+    means = df[df["n"] == df["n"].max()].groupby(["m", "p2"])["test_mse"].mean().unstack("p2")
+    return float(np.diff(means.to_numpy(), axis=1).min())
+
+
+def _two_layer_rise(df: pd.DataFrame) -> float:
+    means = df.groupby(["m", "p2"])["test_mse"].mean().unstack("p2")
+    return float(np.diff(means.to_numpy(), axis=1).min())
+
+
+RANDOM_FEATURES_CLAIMS = (
+    Claim(
+        "largest-p2-above-clean-at-every-width",
+        "At the largest n the largest p2 has a higher test MSE than the clean curve at every "
+        "width (smallest excess, > 0).",
+        _rf_excess_at_largest_n,
+        ">",
+        0.0,
+    ),
+    Claim(
+        "error-rises-with-p2-at-largest-n",
+        "At the largest n the test MSE rises with p2 at every width (smallest step, > 0).",
+        _rf_rise_at_largest_n,
+        ">",
+        0.0,
+    ),
+)
+TWO_LAYER_CLAIMS = (
+    Claim(
+        "error-rises-with-p2",
+        "The two-layer networks' test MSE rises with p2 at every width (smallest step of the "
+        "seed means, > 0).",
+        _two_layer_rise,
+        ">",
+        0.0,
+    ),
+)
+
+
 MNIST_RANDOM_FEATURES = register(
     Figure(
         name="mnist_random_features",
@@ -219,6 +265,7 @@ MNIST_RANDOM_FEATURES = register(
         plot=plot_random_features,
         group="mnist",
         paper="Figure 7, random features",
+        claims=RANDOM_FEATURES_CLAIMS,
     )
 )
 
@@ -231,5 +278,6 @@ MNIST_TWO_LAYER = register(
         plot=plot_two_layer,
         group="mnist",
         paper="Figure 7, two-layer networks",
+        claims=TWO_LAYER_CLAIMS,
     )
 )
