@@ -189,7 +189,7 @@ def plot_scaling_fits(table: pd.DataFrame) -> Any:
         title="Fitted exponent: its rise with p2 is\nan artefact of the pure power law",
     )
     for ax in (ax_f, ax_a):
-        ax.legend(fontsize="small", loc="upper left")
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16))
     fig.suptitle(f"Ridgeless theory curves fitted with E = E_inf + A n^-a ({PAPER})")
     return fig
 

@@ -213,7 +213,7 @@ def pareto_plot(table: pd.DataFrame) -> Any:
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
     fig.suptitle(
         f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}: points above the diagonal are "
-        "collapse; the gap (right, linear) grows with $\\psi$ up to 1 and shrinks beyond",
+        "collapse;\nthe gap (right, linear axis) grows with $\\psi$ up to 1 and shrinks beyond",
         fontsize="medium",
     )
     return fig

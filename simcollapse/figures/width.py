@@ -94,7 +94,12 @@ def rp_error_terms_plot(table: pd.DataFrame) -> Any:
         ax.axvline(1.0, color="0.5", ls=":", lw=1, label="m = n")
         ax.set(xscale="log", yscale="log", xlabel=r"$\psi = m/n$", title=label)
     axes[0].set_ylabel("Theorem 2 term (theory)")
-    axes[1].legend(title="ridge $\\lambda$ (lines coincide\naway from m = n)", loc="lower right")
+    axes[1].legend(
+        title="ridge $\\lambda$ (lines coincide away from m = n)",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncols=3,
+    )
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
     fig.suptitle(
         f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $p_2$ = {TERMS_P2:g}, "

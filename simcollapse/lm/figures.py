@@ -354,8 +354,8 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
     tokens = float(np.mean(df["tokens"]))
     seeds = int(df["n_seeds"].max())
     ax.set_title(
-        f"same budget: about {tokens / 1e3:.0f}k tokens per student; {seeds} seed(s), "
-        f"bars: standard error\n{_filter_note(df)}",
+        f"same budget: about {tokens / 1e3:.0f}k tokens per student;\n{seeds} seed(s), "
+        f"bars: standard error\n" + _filter_note(df).replace(" (", "\n(", 1),
         fontsize="small",
     )
     ax.legend(

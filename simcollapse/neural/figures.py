@@ -202,7 +202,7 @@ def plot_two_layer(df: pd.DataFrame):
         _plain_log_ticks(ax, sorted(df["m"].unique()))
         ax.set_xlabel("hidden width m")
         ax.set_ylabel(label)
-    axes[0][0].legend(title="synthetic fraction p2")
+    axes[0][-1].legend(title="synthetic fraction p2", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     n = int(df["n"].iloc[0])
     fig.suptitle(
         f"MNIST two-layer ReLU nets (Adam), n = {n:,} training images\n" + _source_note(df),
