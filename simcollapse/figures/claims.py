@@ -199,3 +199,57 @@ def failing(claims: pd.DataFrame) -> list[str]:
             f"{r.comparison} {r.threshold:.4g} ({r.sentence})"
         )
     return lines
+
+
+BEGIN, END = "<!-- claims:begin -->", "<!-- claims:end -->"
+CAPTIONS_BEGIN, CAPTIONS_END = "<!-- captions:begin -->", "<!-- captions:end -->"
+
+
+def claims_markdown(claims: pd.DataFrame) -> str:
+    """The claims table as Markdown: figure, claim id, sentence, measured, needed, holds.
+
+    Example:
+      >>> t = pd.DataFrame([dict(figure="f", claim="c", sentence="S.", measured=0.5,
+      ...                        comparison=">", threshold=0.0, holds=True, level="default")])
+      >>> print(claims_markdown(t).splitlines()[-1])
+      | `f` | `f/c` | S. | 0.5 | > 0 | yes |
+    """
+    held = int(claims["holds"].sum())
+    levels = ", ".join(sorted(set(claims["level"].astype(str))))
+    lines = [
+        f"{held} of {len(claims)} claims hold on the committed tables (level: {levels}); "
+        "`simcollapse figures` writes this table to OUT/claims.csv on every run.",
+        "",
+        "| figure | claim | sentence | measured | needs | holds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in claims.itertuples():
+        lines.append(
+            f"| `{r.figure}` | `{r.figure}/{r.claim}` | {r.sentence.replace('|', '&#124;')} | "
+            f"{r.measured:.4g} | "
+            f"{r.comparison} {r.threshold:.4g} | {'yes' if r.holds else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
+def captions_markdown(claims: pd.DataFrame, shown: dict[str, tuple[str, ...]]) -> str:
+    """README picture captions: for each figure, its name and the sentences of the chosen claims.
+
+    Args:
+      claims: a claims table.
+      shown: figure name -> the claim ids whose sentences make its caption.
+    """
+    by_id = {(r.figure, r.claim): r.sentence for r in claims.itertuples()}
+    out = []
+    for name, ids in shown.items():
+        out.append(f"* **{name}**: " + " ".join(by_id[(name, i)] for i in ids))
+    return "\n".join(out)
+
+
+def replace_between(text: str, begin: str, end: str, body: str) -> str:
+    """``text`` with what lies between the ``begin`` and ``end`` markers replaced by ``body``."""
+    head, sep, rest = text.partition(begin)
+    _, sep2, tail = rest.partition(end)
+    if not sep or not sep2:
+        raise ValueError(f"markers {begin} ... {end} not found")
+    return f"{head}{begin}\n{body}\n{end}{tail}"

@@ -156,16 +156,16 @@ def _worst_panel_median(df: pd.DataFrame) -> float:
 
 THEORY_VS_EXPERIMENT_CLAIMS = (
     Claim(
-        "median-gap-below-5-percent",
-        "In every panel the median |theory/measured - 1| is below 5% (the largest panel median).",
+        "median-gap-below-6-percent",
+        "In every panel the median |theory/measured - 1| is below 6% (the largest panel median).",
         _worst_panel_median,
         "<",
-        0.05,
+        0.06,
     ),
     Claim(
         "worst-gap-below-20-percent",
-        "The worst |theory/measured - 1| is below 20%; the largest gaps are at the largest n and "
-        "widths, where n or m approaches the size of the image pool.",
+        "The worst |theory/measured - 1| is below 20% (the largest gaps are at n >= 1,600 with "
+        "m >= 1,000, where the error nears the noise level estimated from the pool).",
         lambda df: float(_gaps(df)["gap"].abs().max()),
         "<",
         0.2,
