@@ -296,6 +296,11 @@ def _add_figures_command(sub: Any, run: Command) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="base random seed [0]")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each figure's estimated time on this device (a short calibration); stop",
+    )
     p.set_defaults(run=run)
 
 

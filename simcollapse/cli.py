@@ -157,9 +157,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
         for f in figures:
             print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
+    mode = "full" if args.full else "quick" if args.quick else "default"
+    if args.dry_run:
+        from simcollapse.figures.estimate import print_estimates
+
+        print_estimates(figures, mode, args.seed, args.corpus)
+        return 0
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
-        mode="full" if args.full else "quick" if args.quick else "default",
+        mode=mode,
         store=default_store(args.out),
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
