@@ -84,3 +84,23 @@ def test_bad_input_raises(setting, p2s, match):
         keys = [jax.random.key(0)]
     with pytest.raises(ValueError, match=match):
         train_students(cfg, recipe, real, test, keys, p2s)
+
+
+@pytest.mark.slow
+def test_experiment_side_by_side_equals_one_at_a_time(tmp_path):
+    from simcollapse.lm import LMExperiment, run_lm_experiment
+    from simcollapse.store import ResultStore
+
+    steps = TrainConfig(steps=4, batch_size=4, warmup_steps=1, eval_every=2, eval_batch=8)
+    exp = LMExperiment(n_test=8, n_generator=16, n_student=32, context=64, n_synthetic=8,
+                       sizes=("nano",), generator_size="nano", p2s=(0.0, 0.5), seeds=(0, 1),
+                       student_train=steps, generator_train=steps)  # fmt: skip
+    apart = run_lm_experiment(exp, ResultStore(tmp_path / "a"), side_by_side=False)
+    together = run_lm_experiment(exp, ResultStore(tmp_path / "b"), side_by_side=True)
+    assert len(together) == len(apart) == 2 * 2 * 2
+    cols = ["tokens", "train_loss", "test_loss"]
+    np.testing.assert_allclose(together[cols], apart[cols], rtol=RTOL)
+    assert together[["p2", "seed", "step"]].equals(apart[["p2", "seed", "step"]])
+    # stored one run per entry: a rerun one at a time reads them back unchanged
+    again = run_lm_experiment(exp, ResultStore(tmp_path / "b"), side_by_side=False)
+    np.testing.assert_allclose(again[cols], together[cols], rtol=0)
