@@ -324,6 +324,11 @@ def _add_figures_command(sub: Any, run: Command) -> None:
         action="store_true",
         help="draw the figures from the tables already in --out and evaluate their claims",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each figure's estimated time on this device (a short calibration); stop",
+    )
     p.set_defaults(run=run)
 
 

@@ -301,6 +301,11 @@ def cmd_figures(args: argparse.Namespace) -> int:
             print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
     mode = "full" if args.full else "quick" if args.quick else "default"
+    if args.dry_run:
+        from simcollapse.figures.estimate import print_estimates
+
+        print_estimates(figures, mode, args.seed, args.corpus)
+        return 0
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if args.claims_only or args.from_tables:
         if not args.out.is_dir():

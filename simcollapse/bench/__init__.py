@@ -21,5 +21,6 @@ SUITES = {
     "lm": "simcollapse.bench.lm",
     "fits": "simcollapse.bench.fits",
     "accelerator": "simcollapse.bench.accelerator",
+    "students": "simcollapse.bench.students",
 }
 DEFAULT_SUITES = ("peak", "theory", "simulate", "sweep", "scaling")

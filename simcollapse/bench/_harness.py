@@ -233,4 +233,12 @@ def machine() -> dict[str, Any]:
         "blas": blas_info(),
         "openblas_env": openblas_env(),
         "compilation_cache": jax.config.jax_compilation_cache_dir or None,
+        "matmul_precision": _matmul_precision(),
     }
+
+
+def _matmul_precision() -> str:
+    """The matmul precision the simulation kernels ran at (``simulate.driver``)."""
+    from simcollapse.simulate.driver import matmul_precision
+
+    return matmul_precision()

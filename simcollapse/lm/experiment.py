@@ -145,6 +145,66 @@ def run_generator(
     return _synthetic_rows(data, table)
 
 
+def _student_table(exp, cfg, res, size, p2, seed, data, info) -> pd.DataFrame:
+    """One student's evaluations as the tidy rows of ``run_lm_experiment``."""
+    return res.history.assign(
+        size=size,
+        layers=cfg.layers,
+        width=cfg.width,
+        heads=cfg.heads,
+        n_params=res.n_params,
+        p2=float(p2),
+        seed=int(seed),
+        entropy=data.entropy,
+        **info,
+    )
+
+
+def _side_by_side_students(
+    exp: LMExperiment,
+    data: LMData,
+    generated: tuple[Rows, dict[str, float]],
+    store: ResultStore | None,
+    bar: Any,
+    runs: list[tuple[str, float, int]],
+    source: dict[str, Any] | str,
+) -> None:
+    """Train the runs of one size that the store lacks side by side (``train_students``) and
+    store each as its own run, so the cache and the one-at-a-time path read the same entries."""
+    from simcollapse.lm.students import train_students
+
+    synthetic, info = generated
+    size = runs[0][0]
+    keys = {
+        r: {**exp.run_key("student"), "size": size, "p2": float(r[1]), "seed": int(r[2])}
+        for r in runs
+    }
+    todo = [
+        r
+        for r in runs
+        if store is None or not store.has("lm_student", experiment_key(keys[r], source))
+    ]
+    if len(todo) < 2 or store is None:
+        return
+    cfg = exp.model_config(size, data.tokenizer.vocab_size, data.test.context)
+    ckpt = store.root / "lm_checkpoints" / config_hash({"students": [keys[r] for r in todo]})
+    results = train_students(
+        cfg,
+        exp.student_train,
+        data.student,
+        data.test,
+        [jax.random.key(seed) for _, _, seed in todo],
+        [p2 for _, p2, _ in todo],
+        synthetic=synthetic,
+        checkpoint_dir=ckpt,
+        progress=None,  # counted when each stored run is read back below
+    )
+    for (_, p2, seed), res in zip(todo, results, strict=True):
+        table = _student_table(exp, cfg, res, size, p2, seed, data, info)
+        cached_run(store, "lm_student", keys[(size, p2, seed)], lambda t=table: t, source=source)
+    shutil.rmtree(ckpt, ignore_errors=True)
+
+
 def _cached_student(
     exp: LMExperiment,
     data: LMData,
@@ -181,17 +241,7 @@ def _cached_student(
             checkpoint_dir=ckpt,
             progress=bar.update,
         )
-        h = res.history.assign(
-            size=size,
-            layers=cfg.layers,
-            width=cfg.width,
-            heads=cfg.heads,
-            n_params=res.n_params,
-            p2=float(p2),
-            seed=int(seed),
-            entropy=data.entropy,
-            **info,
-        )
+        h = _student_table(exp, cfg, res, size, p2, seed, data, info)
         if ckpt is not None:
             shutil.rmtree(ckpt, ignore_errors=True)
         return h
@@ -207,6 +257,7 @@ def run_lm_experiment(
     *,
     progress: bool = False,
     on_run: Callable[[dict[str, Any]], None] | None = None,
+    side_by_side: bool | None = None,
 ) -> pd.DataFrame:
     """Run (or load) every student of the experiment.
 
@@ -217,6 +268,12 @@ def run_lm_experiment(
         are not kept.
       progress: show a tqdm bar over all student steps.
       on_run: called with each finished run's description (size, p2, seed).
+      side_by_side: train the (p2, seed) runs of each size together in one compiled program
+        (``lm.students.train_students``, chunked by a memory budget, checkpointed per chunk);
+        needs a store, where each run is kept as its own entry. Each run equals its one-at-a-time
+        training up to float rounding. None: on an accelerator only (on a CPU these small
+        models are compute-bound and measured no faster side by side; see the ``students``
+        benchmark suite).
 
     Returns:
       A tidy DataFrame, one row per (size, p2, seed, evaluation): size, layers, width, heads,
@@ -239,6 +296,12 @@ def run_lm_experiment(
     runs = [(s, p2, seed) for s in exp.sizes for p2 in exp.p2s for seed in exp.seeds]
     bar = tqdm(total=len(runs) * exp.student_train.steps, desc="lm students", disable=not progress)
     source = exp.source()
+    if side_by_side is None:
+        side_by_side = jax.default_backend() != "cpu"
+    if side_by_side:
+        for size in exp.sizes:
+            mine = [r for r in runs if r[0] == size]
+            _side_by_side_students(exp, data, generated, store, bar, mine, source)
     tables = []
     for size, p2, seed in runs:
         run = (size, p2, seed)

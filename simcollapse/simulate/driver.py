@@ -45,6 +45,7 @@ __all__ = [
     "bucket",
     "draw_key",
     "map_draws",
+    "matmul_precision",
     "memory_budget",
     "run",
     "summarise",
@@ -183,6 +184,31 @@ def _map_draws(
     return mapped(problem, key_data, arrays, ids)
 
 
+#: The float32 matmul precision of the simulation when the user has not chosen one.
+FULL_PRECISION = "highest"
+
+
+def matmul_precision() -> str:
+    """The matmul precision the Monte Carlo kernels run at.
+
+    Full float32 (``"highest"``) unless the user chose another with JAX's own option
+    (``jax.default_matmul_precision("tensorfloat32")`` around the call, or the environment
+    variable ``JAX_DEFAULT_MATMUL_PRECISION``). On NVIDIA GPUs JAX's default for float32 is
+    TF32 products (about 10 bits of mantissa, errors near 1e-3 relative in a Gram matrix,
+    which the interpolation threshold m = n amplifies); on a CPU every choice computes in full
+    float32, and float64 is unaffected.
+
+    Example:
+      >>> matmul_precision()
+      'highest'
+      >>> with jax.default_matmul_precision("tensorfloat32"):
+      ...     matmul_precision()
+      'tensorfloat32'
+    """
+    chosen = jax.config.jax_default_matmul_precision
+    return FULL_PRECISION if chosen is None else str(chosen)
+
+
 def map_draws(
     kernel: Callable[..., Array],
     problem: Problem,
@@ -199,7 +225,8 @@ def map_draws(
     One device: ``batch`` draws vmapped at once (None: ``lax.map`` one at a time). Several
     devices: the repetitions are split over a 1-D mesh of all of them, each device mapping its
     own one at a time, so every draw is the same program whatever the device count. On the CPU,
-    problems of small d run with one LAPACK thread (``lapack_threads``).
+    problems of small d run with one LAPACK thread (``lapack_threads``). Products run at
+    ``matmul_precision()`` (full float32 unless the user asks for a faster one).
     """
     static_items = tuple(sorted((static or {}).items()))
     arrays = tuple(jnp.asarray(a) for a in arrays)
@@ -215,7 +242,8 @@ def map_draws(
     else:
         ids = jnp.arange(reps, dtype=jnp.int32)
     # d bounds every matrix a kernel factorises: the Gram of at most d features, or of n < d rows
-    with lapack_threads(np.shape(problem.eigs)[-1]):
+    precision = jax.default_matmul_precision(matmul_precision())
+    with lapack_threads(np.shape(problem.eigs)[-1]), precision:
         out = _map_draws(
             kernel, problem, key_data, arrays, ids, n=n, batch=batch, static=static_items,
             sharded=sharded, impl=impl,

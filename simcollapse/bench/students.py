@@ -1,0 +1,112 @@
+"""Benchmark: N students trained side by side in one compiled program vs one after another.
+
+Two cases, each timing the same N students both ways in the same run (``ratio`` = one after
+another / side by side, reported as ``ratio_vs_baseline``) and recording how far apart the
+per-student numbers are (``agreement``: the largest relative difference of their losses):
+
+* ``lm``: GPT students of one shape (p2 and seed differ) with ``lm.students.train_students``
+  against ``lm.train`` called once per student;
+* ``two_layer``: MNIST two-layer networks with ``neural.train_two_layer`` given all the keys
+  against one call per key.
+
+quick: nano GPTs at context 64 and width-64 networks on 500 digits, six students, seconds per
+case on a CPU; the default level: the quick experiment's context (134) and more steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from simcollapse.bench import _harness as h
+
+
+def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[str, Any]:
+    from simcollapse.lm import GPTConfig, TrainConfig, encode_rows, train
+    from simcollapse.lm.model import SIZES
+    from simcollapse.lm.students import train_students
+
+    rng = np.random.default_rng(0)
+
+    def rows(count: int):
+        stories = [list(rng.integers(2, 258, rng.integers(8, context))) for _ in range(count)]
+        return encode_rows(stories, context, 0, 1, allow_long_context=True)
+
+    real, test, syn = rows(512), rows(64), rows(256)
+    layers, width, heads = SIZES[size]
+    cfg = GPTConfig(258, layers, width, heads, context)
+    recipe = TrainConfig(steps=steps, batch_size=16, lr=1e-2, warmup_steps=steps // 8,
+                         eval_every=steps // 2, eval_batch=64)  # fmt: skip
+    keys = [jax.random.key(s) for s in range(n)]
+    p2s = [float(p) for p in np.linspace(0.0, 1.0, n)]
+
+    def together():
+        return train_students(cfg, recipe, real, test, keys, p2s, synthetic=syn)
+
+    def apart():
+        return [train(cfg, recipe, real, test, k, synthetic=syn, p2=p)
+                for k, p in zip(keys, p2s, strict=True)]  # fmt: skip
+
+    ours = h.time_call(lambda: [r.params for r in together()], repeats)
+    base = h.time_call(lambda: [r.params for r in apart()], repeats)
+    a = np.stack([r.history["test_loss"].to_numpy() for r in together()])
+    b = np.stack([r.history["test_loss"].to_numpy() for r in apart()])
+    base |= {"what": f"lm.train once per student, {n} students", "work": float(n)}
+    params = {"size": size, "students": n, "context": context, "steps": steps, "batch": 16,
+              "dtype": "float32"}  # fmt: skip
+    rec = h.case("students", "lm", params, ours, work=float(n), work_unit="students",
+                 baseline=base)  # fmt: skip
+    rec["agreement"] = {"max_rel_diff_test_loss": float(np.max(np.abs(a - b) / np.abs(b)))}
+    return rec
+
+
+def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int) -> dict[str, Any]:
+    from simcollapse.neural import load_builtin, one_hot
+    from simcollapse.neural.two_layer import TrainConfig, train_two_layer
+
+    digits = load_builtin()
+    x = np.asarray(digits.x_train[:n_train], np.float32)
+    y = one_hot(digits.y_train[:n_train])
+    rng = np.random.default_rng(0)
+    ys = np.stack([y + 0.1 * s * rng.standard_normal(y.shape) for s in range(n)])
+    keys = jax.random.split(jax.random.key(0), n)
+    cfg = TrainConfig(width=width, epochs=epochs, lr=3e-3)
+
+    def together():
+        return train_two_layer(keys, x, ys, cfg)
+
+    def apart():
+        return [train_two_layer(keys[i : i + 1], x, ys[i : i + 1], cfg) for i in range(n)]
+
+    ours = h.time_call(lambda: together().params, repeats)
+    base = h.time_call(lambda: [f.params for f in apart()], repeats)
+    a = together().train_loss
+    b = np.concatenate([f.train_loss for f in apart()])
+    base |= {"what": f"neural.train_two_layer once per key, {n} networks", "work": float(n)}
+    params = {"students": n, "n": n_train, "width": width, "epochs": epochs, "dtype": "float32"}
+    rec = h.case("students", "two_layer", params, ours, work=float(n), work_unit="students",
+                 baseline=base)  # fmt: skip
+    rec["agreement"] = {"max_rel_diff_train_loss": float(np.max(np.abs(a - b) / np.abs(b)))}
+    return rec
+
+
+def settings(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {"students": 6, "lm_size": "nano", "lm_context": 64, "lm_steps": 32,
+                "two_layer": {"n": 500, "width": 64, "epochs": 50}, "repeats": 2}  # fmt: skip
+    return {"students": 6, "lm_size": "nano", "lm_context": 134, "lm_steps": 128,
+            "two_layer": {"n": 2000, "width": 256, "epochs": 200}, "repeats": 3}  # fmt: skip
+
+
+def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite; returns {"settings": ..., "cases": [...]}."""
+    cfg = settings(quick) | (overrides or {})
+    n, r = cfg["students"], cfg["repeats"]
+    tl = cfg["two_layer"]
+    cases = [
+        _two_layer_case(n, tl["n"], tl["width"], tl["epochs"], r),
+        _lm_case(n, cfg["lm_context"], cfg["lm_steps"], cfg["lm_size"], r),
+    ]
+    return {"settings": cfg, "cases": cases}

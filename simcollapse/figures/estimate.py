@@ -1,0 +1,75 @@
+"""``simcollapse figures --dry-run``: the estimated time of each figure on this device.
+
+The language-model figures are estimated from their experiments' model flops and the device's
+measured model-flops rate (``lm.estimate``); ``lm_model_size`` reuses the students of
+``lm_synthetic_fraction`` and costs only a redraw. The other figures have no throughput model yet
+and are listed without an estimate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["figure_estimates", "print_estimates"]
+
+
+def _lm_experiment(name: str, mode: str, seed: int, corpus: str | None) -> Any:
+    from simcollapse.lm.depth import depth_experiment
+    from simcollapse.lm.figures import level_experiment
+
+    if name == "lm_depth":
+        return depth_experiment(mode, seed, corpus)
+    return level_experiment(mode, seed, corpus)
+
+
+def figure_estimates(
+    figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
+) -> list[dict[str, Any]]:
+    """One row per figure: name, seconds (None: no estimate) and how it was estimated."""
+    from simcollapse.lm.estimate import calibrate, experiment_seconds
+
+    rate = None
+    rows = []
+    for fig in figures:
+        if fig.group != "lm":
+            rows.append({"name": fig.name, "seconds": None, "how": "no throughput model"})
+            continue
+        if fig.name == "lm_model_size":
+            rows.append(
+                {"name": fig.name, "seconds": 0.0, "how": "students of lm_synthetic_fraction"}
+            )
+            continue
+        rate = rate or calibrate()
+        exp = _lm_experiment(fig.name, mode, seed, None if corpus is None else str(corpus))
+        vocab = 258 if exp.corpus is None else exp.bpe_vocab
+        est = experiment_seconds(exp, vocab, rate)
+        how = (
+            f"{est['students_count']} students + generator, 6 x params x tokens at "
+            f"{rate / 1e9:.3g} GFLOP/s measured"
+        )
+        rows.append({"name": fig.name, "seconds": est["total"], "how": how})
+    return rows
+
+
+def _hms(seconds: float) -> str:
+    h, rem = divmod(int(round(seconds)), 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def print_estimates(
+    figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
+) -> None:
+    """Print ``figure_estimates`` as a table with the device and the known total."""
+    import jax
+
+    rows = figure_estimates(figures, mode, seed, corpus)
+    width = max(len(r["name"]) for r in rows)
+    print(f"estimated times at the {mode} level on {jax.devices()[0].device_kind}:")
+    for r in rows:
+        t = "-" if r["seconds"] is None else _hms(r["seconds"])
+        print(f"  {r['name']:<{width}}  {t:>12}  {r['how']}")
+    known = sum(r["seconds"] for r in rows if r["seconds"] is not None)
+    missing = sum(r["seconds"] is None for r in rows)
+    print(f"  total of the estimated figures: {_hms(known)} ({missing} figure(s) not estimated)")
