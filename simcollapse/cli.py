@@ -302,7 +302,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         return 0
     mode = "full" if args.full else "quick" if args.quick else "default"
     if args.dry_run:
-        from simcollapse.figures.estimate import print_estimates
+        from simcollapse.lm.dry_run import print_estimates  # the lm extra
 
         print_estimates(figures, mode, args.seed, args.corpus)
         return 0

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from simcollapse.figures.estimate import figure_estimates
 from simcollapse.figures.runner import select
 from simcollapse.lm import full_experiment, quick_experiment
+from simcollapse.lm.dry_run import figure_estimates
 from simcollapse.lm.estimate import experiment_seconds, gpt_params
 
 

@@ -11,6 +11,7 @@ than the pool of images are dropped.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jax
+
+from simcollapse.lm.depth import depth_experiment
+from simcollapse.lm.estimate import calibrate, experiment_seconds
+from simcollapse.lm.figures import level_experiment
+
 __all__ = ["figure_estimates", "print_estimates"]
 
 
 def _lm_experiment(name: str, mode: str, seed: int, corpus: str | None) -> Any:
-    from simcollapse.lm.depth import depth_experiment
-    from simcollapse.lm.figures import level_experiment
-
     if name == "lm_depth":
         return depth_experiment(mode, seed, corpus)
     return level_experiment(mode, seed, corpus)
@@ -27,8 +30,6 @@ def figure_estimates(
     figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
 ) -> list[dict[str, Any]]:
     """One row per figure: name, seconds (None: no estimate) and how it was estimated."""
-    from simcollapse.lm.estimate import calibrate, experiment_seconds
-
     rate = None
     rows = []
     for fig in figures:
@@ -62,8 +63,6 @@ def print_estimates(
     figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
 ) -> None:
     """Print ``figure_estimates`` as a table with the device and the known total."""
-    import jax
-
     rows = figure_estimates(figures, mode, seed, corpus)
     width = max(len(r["name"]) for r in rows)
     print(f"estimated times at the {mode} level on {jax.devices()[0].device_kind}:")
