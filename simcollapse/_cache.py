@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import jax
 
@@ -61,4 +62,52 @@ def enable_compilation_cache(path: str | os.PathLike[str] | None = None) -> str 
         return None
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_SECS)
+    _heal_broken_entries()
     return folder
+
+
+def _heal_broken_entries() -> None:
+    """An entry that cannot be read (truncated by a kill, a full disk) is removed, with one
+    warning, and recompiled; JAX alone would warn about it on every later run.
+
+    JAX reads entries in ``jax._src.compilation_cache.get_executable_and_time``; the wrapper
+    below catches its failure, removes the entry's file and reports a miss.
+    """
+    try:
+        from jax._src import compilation_cache as cc
+        from jax._src import lru_cache
+    except ImportError:  # pragma: no cover - another JAX layout: JAX's own warning stays
+        return
+    original = getattr(cc, "get_executable_and_time", None)
+    if original is None or getattr(original, "_simcollapse_heals", False):
+        return
+
+    def get_executable_and_time(cache_key: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(cache_key, *args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - a broken entry is a miss, recompiled
+            import warnings
+
+            from simcollapse.store import StoreWarning
+
+            folder = compilation_cache_dir()
+            suffix = getattr(lru_cache, "_CACHE_SUFFIX", "-cache")
+            entry = os.path.join(folder, f"{cache_key}{suffix}") if folder else None
+            removed = False
+            if entry is not None:
+                try:
+                    os.unlink(entry)
+                    removed = True
+                except OSError:
+                    pass
+            what = "removed" if removed else "could not be removed"
+            warnings.warn(
+                f"compilation-cache entry {entry} is unusable ({type(err).__name__}); {what}, "
+                "recompiling",
+                StoreWarning,
+                stacklevel=2,
+            )
+            return None, None
+
+    get_executable_and_time._simcollapse_heals = True  # type: ignore[attr-defined]
+    cc.get_executable_and_time = get_executable_and_time

@@ -109,15 +109,36 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from simcollapse.store import atomic_write_parquet
-    from simcollapse.sweep import Sweep, describe_plan, run_sweep
     from simcollapse.sweep import devices as dev
-    from simcollapse.sweep.resume import resume_note
 
     if args.coordinator:
         dev.initialize(
             args.coordinator, args.num_processes, args.process_id, timeout_s=args.timeout
         )
+    # Every process says whether it could start (a bad spec, an unreadable file, a plan that
+    # does not fit): one that failed tells the others, which stop at once instead of waiting.
+    try:
+        spec = _sweep_spec(args)
+    except Exception as err:  # noqa: BLE001 - re-raised after telling the other processes
+        dev.all_started(err)
+        raise
+    dev.all_started(None)
+    if args.dry_run:
+        from simcollapse.sweep.cost import estimate_seconds
+
+        seconds, how = estimate_seconds(spec, args.memory_budget)
+        shown = _duration(seconds) if seconds == seconds else "unknown"
+        print(f"estimated time: {shown} ({how})")
+        return 0
+    target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
+    status = _stream_sweep(args, spec, target)
+    return _report_status(status, "status != 0")
+
+
+def _sweep_spec(args: argparse.Namespace) -> Any:
+    from simcollapse.sweep import Sweep, describe_plan
+    from simcollapse.sweep.resume import resume_note
+
     spec = Sweep.from_toml(args.config)
     if args.setting is not None:
         import dataclasses
@@ -125,24 +146,46 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec = dataclasses.replace(spec, setting=args.setting, model=None)
     args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
-    if args.dry_run:
-        from simcollapse.sweep.cost import estimate_seconds
+    return spec
 
-        seconds, how = estimate_seconds(spec, args.memory_budget)
-        print(f"estimated time: {_duration(seconds)} ({how})")
-        return 0
-    table = run_sweep(
-        spec,
-        args.out,
-        force=args.force,
-        progress=not args.no_progress,
-        memory_budget=args.memory_budget,
-    )
-    target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
-    if dev.is_writer():
-        atomic_write_parquet(table, target)
-        print(f"wrote {len(table):,} rows to {target}")
-    return _report_status(table["status"].to_numpy(), "status != 0")
+
+def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarray:
+    """Run the sweep chunk by chunk into one parquet file (written atomically by process 0):
+    memory holds one chunk, whatever the grid. Returns every row's status."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simcollapse.store import file_mode, temporary_path
+    from simcollapse.sweep import devices as dev
+    from simcollapse.sweep import iter_sweep
+
+    writer, tmp, rows, status = None, None, 0, []
+    try:
+        for _, table in iter_sweep(
+            spec, args.out, force=args.force, progress=not args.no_progress,
+            memory_budget=args.memory_budget,
+        ):  # fmt: skip
+            status.append(table["status"].to_numpy())
+            if not dev.is_writer():
+                continue
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            if writer is None:
+                tmp = temporary_path(target)
+                writer = pq.ParquetWriter(tmp, arrow.schema, write_page_checksum=True)
+            writer.write_table(arrow.select(writer.schema.names).cast(writer.schema))
+            rows += len(table)
+        if writer is not None:
+            writer.close()
+            writer = None
+            os.chmod(tmp, file_mode())
+            os.replace(tmp, target)
+            print(f"wrote {rows:,} rows to {target}")
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+    return np.concatenate(status) if status else np.zeros(0, np.int32)
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -236,14 +279,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nsimcollapse {args.command}: {note() if note else 'interrupted'}", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - every failure is reported, see _errors
-        from simcollapse.sweep.devices import PeerLostError
+        from simcollapse.sweep.devices import PeerLostError, is_distributed
 
         if isinstance(err, PeerLostError):
             # Skip jax.distributed's shutdown barrier, which would wait for the lost process.
             print(f"simcollapse {args.command}: error: {err}", file=sys.stderr, flush=True)
             sys.stdout.flush()
             os._exit(1)
-        return report(args.command, err)
+        code = report(args.command, err)
+        if is_distributed():  # the others stop too: no shutdown barrier to wait in
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
 
 
 def console(argv: Sequence[str] | None = None) -> None:

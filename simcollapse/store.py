@@ -1,23 +1,32 @@
 """Results on disk: one parquet file per finished piece of work, keyed by a hash of its config.
 
-Every write goes to a temporary file in the same folder and is then renamed into place
-(``os.replace`` is atomic on POSIX), so a process killed at any moment leaves either the whole
-file or nothing: rerunning skips what is finished and recomputes only the piece that was in flight.
-Files get the mode the user's umask allows (as ``open`` would), not the 0600 of a temporary file.
+Every write goes to a temporary file in the hidden folder ``.simcollapse-tmp`` next to its target
+(no ``*.parquet`` glob matches it) and is then renamed into place (``os.replace`` is atomic on
+POSIX), so a process killed at any moment leaves either the whole file or nothing: rerunning skips
+what is finished and recomputes only the piece that was in flight; the next write into the folder
+removes the temporary files of processes that died (``sweep_debris``). Files get the mode the
+user's umask allows (as ``open`` would), not the 0600 of a temporary file. Data pages carry CRC
+checksums (parquet's ``write_page_checksum``).
 
-Every read is verified (``read_verified``): the parquet footer, and the row count and columns the
-caller expects. A file that fails (truncated by a full disk, a bad copy) is reported in one
-``StoreWarning``, moved aside to ``<name>.corrupt`` and treated as missing, so it is recomputed.
+Every read is verified (``read_verified``): the parquet footer, the page checksums, the key the file
+was written under (when the caller knows it), and the row count and columns the caller expects. A
+file that fails (truncated by a full disk, a flipped bit, a bad copy, another computation's result)
+is reported in one ``StoreWarning``, moved aside to ``<name>.corrupt`` and treated as missing, so it
+is recomputed. A file that cannot be read for a passing reason (no memory, no permission) is left
+alone: ``StoreReadError`` names it and the cause.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import socket
 import sys
-import tempfile
+import time
+import uuid
 import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
@@ -29,7 +38,10 @@ import pandas as pd
 from simcollapse import _version
 
 __all__ = [
+    "KEY_METADATA",
+    "TMP_FOLDER",
     "ResultStore",
+    "StoreReadError",
     "StoreWarning",
     "atomic_write_parquet",
     "cached_run",
@@ -39,7 +51,16 @@ __all__ = [
     "file_mode",
     "quarantine",
     "read_verified",
+    "sweep_debris",
 ]
+
+TMP_FOLDER = ".simcollapse-tmp"  # temporary files, hidden from globs of the results
+KEY_METADATA = b"simcollapse.key"  # the parquet key-value metadata holding a file's key
+STALE_S = 24 * 3600  # a temporary file this old is debris whoever wrote it
+LEGACY_STALE_S = 600  # older versions wrote .tmp-*.parquet next to the results
+# Reasons a read may fail that say nothing about the file: never quarantine for these.
+TRANSIENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOMEM, errno.EMFILE, errno.ENFILE,
+                    errno.EAGAIN, errno.EINTR, errno.ESTALE}  # fmt: skip
 
 
 class StoreWarning(UserWarning):
@@ -54,6 +75,16 @@ class StoreWarning(UserWarning):
       ...     table = read_verified(bad)
       >>> table is None, caught[0].category is StoreWarning
       (True, True)
+    """
+
+
+class StoreReadError(OSError):
+    """A stored file could not be read for a reason that is not its content (memory,
+    permission): it is left in place and the run stops, naming the file and the cause.
+
+    Example:
+      >>> str(StoreReadError("cannot read t.parquet: out of memory"))
+      'cannot read t.parquet: out of memory'
     """
 
 
@@ -125,23 +156,60 @@ def quarantine(
     return target
 
 
+def _transient(err: BaseException) -> str | None:
+    """The cause, when ``err`` is a failure to read that says nothing about the file."""
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    if isinstance(err, OSError) and err.errno in TRANSIENT_ERRNOS:
+        return os.strerror(err.errno)
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    return None
+
+
+def stored_key(path: str | os.PathLike[str]) -> Any:
+    """The key a file was written under (``atomic_write_parquet(..., key=...)``), or None."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path).metadata or {}
+    return json.loads(meta[KEY_METADATA]) if KEY_METADATA in meta else None
+
+
+def _key_difference(found: Any, expected: Any) -> str:
+    """Which part of a stored key differs from the expected one, for the warning."""
+    if found is None:
+        return "it carries no key"
+    if isinstance(found, Mapping) and isinstance(expected, Mapping):
+        for name in sorted(set(found) | set(expected), key=str):
+            if found.get(name) != expected.get(name):
+                return f"its key differs in {name!r}"
+    return "its key differs"
+
+
 def read_verified(
     path: str | os.PathLike[str],
     *,
     rows: int | None = None,
     columns: Collection[str] = (),
+    key: Any = None,
 ) -> pd.DataFrame | None:
     """Read a stored parquet table, or None if it is missing or fails verification.
 
-    Verified: the parquet footer (a truncated file has none), the number of rows (when ``rows``
-    is given) and that ``columns`` are present; then the data pages are read. A file that fails
-    is quarantined (one StoreWarning) and None is returned, so the caller recomputes it.
+    Verified: the parquet footer (a truncated file has none), the key the file was written
+    under (when ``key`` is given: a file of another computation is refused, whatever its shape),
+    the number of rows (when ``rows`` is given) and that ``columns`` are present; then the data
+    pages are read with their checksums verified (a flipped bit is caught). A file that fails is
+    quarantined (one StoreWarning) and None is returned, so the caller recomputes it.
+
+    Raises:
+      StoreReadError: the file could not be read for a reason that is not its content (out of
+        memory, permission denied); it is left in place.
 
     Example:
       >>> import pandas as pd, pathlib, tempfile
       >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
-      >>> path = atomic_write_parquet(pd.DataFrame({"x": [1, 2]}), target)
-      >>> read_verified(path, rows=2, columns=["x"]).x.tolist()
+      >>> path = atomic_write_parquet(pd.DataFrame({"x": [1, 2]}), target, key={"n": 2})
+      >>> read_verified(path, rows=2, columns=["x"], key={"n": 2}).x.tolist()
       [1, 2]
       >>> read_verified(path.with_name("missing.parquet")) is None
       True
@@ -152,14 +220,28 @@ def read_verified(
     if not path.exists():
         return None
     try:
-        meta = pq.ParquetFile(path).metadata
+        handle = pq.ParquetFile(path, page_checksum_verification=True)
+        meta = handle.metadata
+        if key is not None:
+            found = (meta.metadata or {}).get(KEY_METADATA)
+            found = None if found is None else json.loads(found)
+            if found != _canonical(key):
+                raise ValueError(
+                    f"written by another computation: {_key_difference(found, _canonical(key))}"
+                )
         missing = set(columns) - set(meta.schema.names)
         if missing:
             raise ValueError(f"missing columns {sorted(missing)}")
         if rows is not None and meta.num_rows != rows:
             raise ValueError(f"{meta.num_rows} rows, expected {rows}")
-        return pd.read_parquet(path)
+        return handle.read().to_pandas()
     except Exception as err:  # noqa: BLE001 - any failure to read means: recompute
+        cause = _transient(err)
+        if cause is not None:
+            raise StoreReadError(
+                f"cannot read {path}: {cause}; the file is left as it is: "
+                "fix the cause and run the same command again"
+            ) from err
         quarantine(path, str(err).splitlines()[0] if str(err) else type(err).__name__)
         return None
 
@@ -195,24 +277,98 @@ def config_hash(config: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def atomic_write_parquet(table: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write ``table`` to ``target`` atomically: a temporary file in the same folder, renamed.
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def temporary_path(target: str | os.PathLike[str]) -> Path:
+    """A fresh temporary file name for ``target``: in the hidden ``.simcollapse-tmp`` folder
+    next to it (created), named by host and process so that ``sweep_debris`` knows its owner."""
+    target = Path(target)
+    folder = target.parent / TMP_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname().replace("-", "_")
+    return folder / f"{host}-{os.getpid()}-{uuid.uuid4().hex[:12]}.part"
+
+
+def sweep_debris(folder: str | os.PathLike[str]) -> int:
+    """Remove the temporary files left in ``folder`` by processes that died while writing.
+
+    A temporary file is debris when the process that wrote it (on this host) no longer runs, or
+    when it is more than a day old; the ``.tmp-*.parquet`` files of older versions count when they
+    are more than ten minutes old. Files of running writers are kept.
+
+    Returns:
+      The number of files removed.
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> folder = pathlib.Path(tempfile.mkdtemp())
+      >>> (folder / TMP_FOLDER).mkdir()
+      >>> _ = (folder / TMP_FOLDER / "somehost-999999999-abc.part").write_text("x")
+      >>> _ = (folder / TMP_FOLDER / "old.part").write_text("x")
+      >>> import os; os.utime(folder / TMP_FOLDER / "old.part", (0, 0))
+      >>> sweep_debris(folder)  # the old file; another host's recent one is kept
+      1
+    """
+    folder = Path(folder)
+    now = time.time()
+    host = socket.gethostname().replace("-", "_")
+    removed = 0
+    candidates = [(p, STALE_S) for p in (folder / TMP_FOLDER).glob("*.part")]
+    candidates += [(p, LEGACY_STALE_S) for p in folder.glob(".tmp-*.parquet")]
+    for path, stale in candidates:
+        try:
+            dead = False
+            parts = path.name.split("-")
+            if len(parts) == 3 and parts[0] == host and parts[1].isdigit():
+                dead = not _alive(int(parts[1]))
+            if dead or now - path.stat().st_mtime > stale:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+    return removed
+
+
+def atomic_write_parquet(
+    table: pd.DataFrame, target: str | os.PathLike[str], *, key: Any = None
+) -> Path:
+    """Write ``table`` to ``target`` atomically: a hidden temporary file, renamed into place.
+
+    Data pages get CRC checksums; ``key`` (JSON-like), when given, is stored in the file's
+    metadata, so that ``read_verified(..., key=...)`` refuses a file of another computation.
 
     Example:
       >>> import pandas as pd, pathlib, tempfile
       >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
       >>> atomic_write_parquet(pd.DataFrame({"x": [1.0]}), target) == target, target.exists()
       (True, True)
+      >>> sorted(p.name for p in target.parent.iterdir())  # the temporary folder is empty
+      ['.simcollapse-tmp', 't.parquet']
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     target = Path(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+        tmp = temporary_path(target)
     except OSError as err:
         raise OSError(f"cannot write results under {target.parent}: {err.strerror}") from err
-    os.close(fd)
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    if key is not None:
+        text = json.dumps(_canonical(key), sort_keys=True, separators=(",", ":"))
+        arrow = arrow.replace_schema_metadata(
+            {**(arrow.schema.metadata or {}), KEY_METADATA: text.encode()}
+        )
     try:
-        table.to_parquet(tmp, index=False)
+        pq.write_table(arrow, tmp, write_page_checksum=True)
         os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     finally:

@@ -42,7 +42,7 @@ def test_chunk_with_wrong_rows_is_recomputed(tmp_path: Path) -> None:
     spec = Sweep(**SPEC)
     first = run_sweep(spec, tmp_path)
     atomic_write_parquet(first.iloc[:3], _chunk(tmp_path))  # a readable but foreign table
-    with pytest.warns(StoreWarning, match="3 rows, expected 8"):
+    with pytest.warns(StoreWarning, match="another computation"):
         pd.testing.assert_frame_equal(run_sweep(spec, tmp_path), first)
 
 
@@ -88,3 +88,33 @@ def test_written_files_follow_the_umask(tmp_path: Path, mask: int, mode: int) ->
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == mode
+
+
+@pytest.mark.slow  # three command-line runs in fresh processes
+def test_a_broken_compilation_cache_entry_is_removed_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "s.toml"
+    config.write_text('[problem]\nd = 20\n[run]\nmethod = "theory"\n[axes]\nn = [30, 60]\n')
+    env = dict(os.environ, SIMCOLLAPSE_XLA_CACHE=str(tmp_path / "xla"), JAX_PLATFORMS="cpu")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    code = "import sys; from simcollapse.cli import console; console(sys.argv[1:])"
+    args = [sys.executable, "-c", code, "sweep", str(config), "--no-progress", "--force"]
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [*args, "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stderr.splitlines() if "compilation" in line]
+
+    assert run() == []
+    entries = list((tmp_path / "xla").glob("*-cache"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:100])  # a kill in the middle of a write
+    lines = run()
+    assert len(lines) == len(entries) and all("removed, recompiling" in x for x in lines)
+    assert run() == []  # healed: no warning on later runs

@@ -117,6 +117,8 @@ class Setting:
         tests, where theory and Monte Carlo must agree.
       ridge_case: (n, lam) -> (params, p2): parameters at which the setting is plain ridge at
         (n, lam, p2), checked draw for draw by the conformance tests (None: no such case).
+      version: an explicit version of the setting's formulas, part of a stored sweep chunk's
+        key (None: a fingerprint of the source of the modules defining its functions is used).
 
     Example:
       >>> import simcollapse as sc
@@ -140,6 +142,7 @@ class Setting:
     check: Callable[[dict[str, Any]], None] | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
     ridge_case: Callable[[Any, Any], tuple[dict[str, Any], float]] | None = None
+    version: str | None = None
 
     def __post_init__(self) -> None:
         has_theory = self.theory_fn is not None or self.terms_fn is not None

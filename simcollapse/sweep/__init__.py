@@ -1,7 +1,14 @@
 """Sweeps: declarative grids over (n, m, lam, p2, c2, sigma2), sharded, stored and resumable."""
 
 from simcollapse.sweep.labelled import to_xarray
-from simcollapse.sweep.run import describe_plan, plan, run_sweep
+from simcollapse.sweep.run import (
+    describe_plan,
+    iter_sweep,
+    plan,
+    run_sweep,
+    sweep_dataset,
+    sweep_files,
+)
 from simcollapse.sweep.spec import AXES, SpecError, Sweep, problem_of_row
 
 __all__ = [
@@ -9,8 +16,11 @@ __all__ = [
     "SpecError",
     "Sweep",
     "describe_plan",
+    "iter_sweep",
     "plan",
     "problem_of_row",
     "run_sweep",
+    "sweep_dataset",
+    "sweep_files",
     "to_xarray",
 ]

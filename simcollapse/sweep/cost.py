@@ -21,6 +21,7 @@ __all__ = ["chunk_cost", "estimate_seconds"]
 THEORY_PASSES = 12  # passes over the spectrum per fixed point (table, Newton steps, final sums)
 ROW_FLOPS = 20.0  # combining one (p2, c2, sigma2) row from a fixed point's sums
 CALIBRATION_REPS = 2  # draws per device timed for the simulation rate
+CALIBRATION_BYTES = 256 << 20  # a calibration never computes a chunk estimated larger than this
 
 
 def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
@@ -62,6 +63,8 @@ def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[flo
     second call gives seconds per unit of cost, the first minus the second the compilation,
     paid once for theory and once per (n, m) shape for simulation.
 
+    No chunk estimated above ``CALIBRATION_BYTES`` is computed: the estimate is then NaN.
+
     Returns:
       (seconds, a line saying what was calibrated).
     """
@@ -77,6 +80,11 @@ def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[flo
         if method == "simulate":
             probe_spec = dataclasses.replace(spec, reps=CALIBRATION_REPS * jax.device_count())
         probe = min(mine, key=lambda c: chunk_cost(probe_spec, c))
+        if probe.memory > CALIBRATION_BYTES:  # --dry-run must not allocate a large chunk
+            notes.append(f"{method} not timed (its cheapest chunk needs "
+                         f"{probe.memory / 2**20:.0f} MiB)")  # fmt: skip
+            total = float("nan")
+            continue
         first, second = _timed(probe_spec, probe)
         rate = second / max(chunk_cost(probe_spec, probe), 1.0)
         compiles = len(mine) if method == "simulate" else 1

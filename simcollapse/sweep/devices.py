@@ -37,14 +37,70 @@ def initialize(
     seconds (while joining, or later through the heartbeats) stops with an error instead of
     waiting for ever.
     """
+    check_coordinator(coordinator, num_processes, process_id, timeout_s)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=coordinator,
-        num_processes=num_processes,
-        process_id=process_id,
-        initialization_timeout=timeout_s,
-        heartbeat_timeout_seconds=timeout_s,
-    )
+    try:
+        jax.distributed.initialize(
+            coordinator_address=coordinator,
+            num_processes=num_processes,
+            process_id=process_id,
+            initialization_timeout=timeout_s,
+            heartbeat_timeout_seconds=timeout_s,
+            shutdown_timeout_seconds=timeout_s,
+        )
+    except (RuntimeError, jax.errors.JaxRuntimeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise PeerLostError(
+            f"could not join the {num_processes}-process run at {coordinator} within "
+            f"{timeout_s} s ({first[:200]}): start every process with the same --coordinator "
+            "and --num-processes"
+        ) from err
+
+
+def check_coordinator(
+    coordinator: str, num_processes: int, process_id: int, timeout_s: int
+) -> None:
+    """One-line ValueErrors for options ``jax.distributed`` would crash or hang on.
+
+    Example:
+      >>> check_coordinator("10.0.0.1:1234", 2, 0, 60)
+      >>> check_coordinator("10.0.0.1", 2, 0, 60)
+      Traceback (most recent call last):
+      ...
+      ValueError: --coordinator must be host:port with a port in 1..65535, got '10.0.0.1'
+    """
+    host, sep, port = str(coordinator).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(
+            f"--coordinator must be host:port with a port in 1..65535, got {coordinator!r}"
+        )
+    if int(num_processes) < 1:
+        raise ValueError(f"--num-processes must be at least 1, got {num_processes}")
+    if not 0 <= int(process_id) < int(num_processes):
+        raise ValueError(f"--process-id must be in 0..{int(num_processes) - 1}, got {process_id}")
+    if int(timeout_s) < 1:
+        raise ValueError(f"--timeout must be at least 1 second, got {timeout_s}")
+
+
+def is_distributed() -> bool:
+    """True in a process that joined a multi-process run (``initialize``)."""
+    from jax._src import distributed
+
+    return distributed.global_state.client is not None
+
+
+def all_started(err: BaseException | None) -> None:
+    """Tell the other processes whether this one could start (``err`` None) and hear theirs:
+    when another failed, a PeerLostError naming it, so every process stops at once."""
+    if jax.process_count() == 1:
+        return
+    every = _allgather(np.array([0 if err is None else 1], dtype=np.int64))
+    failed = np.nonzero(every[:, 0])[0]
+    if err is None and failed.size:
+        raise PeerLostError(
+            f"process {int(failed[0])} stopped before the sweep started (its own output says "
+            "why); fix that and start every process again"
+        )
 
 
 class PeerLostError(RuntimeError):
@@ -71,6 +127,118 @@ def agree(flags: np.ndarray) -> np.ndarray:
         return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(flags)))
     except jax.errors.JaxRuntimeError as err:
         raise _peer_lost(err) from err
+
+
+class PlanMismatchError(ValueError):
+    """The processes of a multi-process run do not agree on what to compute."""
+
+
+def _code(value: Any) -> int:
+    """A value as one int64 to compare across processes (ints as they are, else a hash)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    import hashlib
+    import json
+
+    text = json.dumps(value, sort_keys=True, default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+
+
+def _allgather(values: np.ndarray) -> np.ndarray:
+    """``values`` of every process, stacked (process p's in row p)."""
+    from jax.experimental import multihost_utils
+
+    try:
+        return np.asarray(multihost_utils.process_allgather(np.asarray(values), tiled=False))
+    except jax.errors.JaxRuntimeError as err:
+        raise _peer_lost(err) from err
+
+
+def check_same(fields: dict[str, Any]) -> None:
+    """Every process must hold the same value of each field (the plan, the versions, ...):
+    a PlanMismatchError naming the first field that differs from process 0's, in every process,
+    before any work is done.
+
+    Example:
+      >>> check_same({"the chunk plan": "ab12cd34"})  # one process: nothing to compare
+    """
+    if jax.process_count() == 1:
+        return
+    every = _allgather(np.array([_code(v) for v in fields.values()], dtype=np.int64))
+    for j, (name, value) in enumerate(fields.items()):
+        differ = np.nonzero(every[:, j] != every[0, j])[0]
+        if differ.size:
+            other = int(differ[0])
+            shown = ""
+            if isinstance(value, (int, np.integer)):
+                shown = (
+                    f" (process 0: {int(every[0, j]):,}, process {other}: {int(every[other, j]):,})"
+                )
+            raise PlanMismatchError(
+                f"process {other} and process 0 disagree on {name}{shown}: start every process "
+                "with the same options and the same installation"
+            )
+
+
+def agreed_budget(explicit: int | None) -> int:
+    """The memory budget every process plans with: ``explicit`` when given (and then equal in
+    every process), else the smallest default over the processes (hosts may differ).
+
+    Example:
+      >>> agreed_budget(1 << 30)
+      1073741824
+    """
+    from simcollapse.sweep.planning import default_memory_budget
+
+    mine = int(explicit) if explicit else default_memory_budget()
+    if jax.process_count() == 1:
+        return mine
+    every = _allgather(np.array([mine, 1 if explicit else 0], dtype=np.int64))
+    if not every[:, 1].any():
+        return int(every[:, 0].min())
+    differ = np.nonzero((every[:, 0] != every[0, 0]) | (every[:, 1] != every[0, 1]))[0]
+    if differ.size:
+        other = int(differ[0])
+
+        def shown(p: int) -> str:
+            return f"{every[p, 0]:,} bytes" if every[p, 1] else "the default"
+
+        raise PlanMismatchError(
+            f"process {other} and process 0 disagree on the memory budget (--memory-budget): "
+            f"process 0 has {shown(0)}, process {other} {shown(other)}; give every process the "
+            "same --memory-budget"
+        )
+    return int(every[0, 0])
+
+
+def check_shared_folder(folder: Any) -> None:
+    """Every process must see the folder process 0 writes (a shared file system): process 0
+    leaves a marker there and each process looks for it; a one-line OSError in every process
+    when one cannot see it."""
+    if jax.process_count() == 1:
+        return
+    import secrets
+    from pathlib import Path
+
+    from simcollapse.store import TMP_FOLDER, temporary_path
+
+    folder = Path(folder)
+    token = np.array([secrets.randbits(62) if is_writer() else 0], dtype=np.int64)
+    marker = None
+    if is_writer():
+        marker = temporary_path(folder / "peers").with_suffix(f".{int(token[0])}.part")
+        marker.write_text("")
+    token = agree(token)
+    seen = any((folder / TMP_FOLDER).glob(f"*.{int(token[0])}.part")) if not is_writer() else True
+    every = _allgather(np.array([1 if seen else 0], dtype=np.int64))
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    blind = np.nonzero(every[:, 0] == 0)[0]
+    if blind.size:
+        raise OSError(
+            f"process {int(blind[0])} cannot see {folder}, which process 0 writes: --out must be "
+            "a folder every process shares (a shared file system)"
+        )
 
 
 def is_writer() -> bool:

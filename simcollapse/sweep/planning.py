@@ -68,11 +68,28 @@ def draw_bytes(spec: Sweep, n: int, m: int, points: int) -> int:
     return item * (3 * n * d + 4 * n * max(k, r) + 3 * max(k, r) ** 2 + 4 * points * (d + r))
 
 
+def results_bytes(spec: Sweep, points: int) -> int:
+    """Estimated bytes of the per-draw results of one simulated (n, m) shape and (c2, sigma2):
+    ``reps`` draws of four terms at ``points`` points, on the devices and gathered on the host."""
+    return 2 * int(spec.reps) * points * 4 * 8
+
+
+def _too_big(what: str, need: int, budget: int, lower: str) -> ValueError:
+    return ValueError(
+        f"{what} needs about {need / 2**30:.2f} GiB, more than the memory budget "
+        f"{budget / 2**30:.2f} GiB: lower {lower} or raise --memory-budget"
+    )
+
+
 def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
     """Split the sweep into chunks that each fit the memory budget (bytes).
 
+    Every chunk is held to the budget before anything is allocated: a request no chunk can
+    satisfy (a spectrum, a set of inner axes or a number of draws too large) is refused.
+
     Raises:
-      ValueError: one Monte Carlo draw alone does not fit the budget.
+      ValueError: one theory point (its spectrum and inner axes), one Monte Carlo draw or the
+        draws' results alone do not fit the budget; the message names the parameter.
 
     Example:
       >>> from simcollapse.sweep import Sweep
@@ -89,6 +106,16 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
     if spec.method in ("theory", "both"):
         n_outer = int(np.prod([spec.values(a).size for a in spec.outer_axes]))
         per_outer = inner * ROW_BYTES + 64 * spec.d
+        if per_outer > budget:
+            if 64 * spec.d >= inner * ROW_BYTES:
+                raise _too_big(
+                    f"d={spec.d:,} (one theory point's spectrum)", per_outer, budget, "d"
+                )
+            raise _too_big(
+                f"one (n, m, lam) point with {inner:,} rows over the axes "
+                f"{', '.join(spec.inner_axes)}",
+                per_outer, budget, "the size of those axes",
+            )  # fmt: skip
         step = max(1, min(budget // per_outer, max(1, MAX_THEORY_ROWS // inner)))
         for start in range(0, n_outer, step):
             stop = min(n_outer, start + step)
@@ -107,8 +134,16 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
                     f"{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d} "
                     f"(needs about {one / 2**20:.1f} MiB): raise --memory-budget"
                 )
+            results = results_bytes(spec, points)
+            if one + results > budget:
+                raise _too_big(
+                    f"reps={spec.reps:,} (the per-draw results at {points:,} points)",
+                    one + results,
+                    budget,
+                    "reps",
+                )
             rows = points * combos
-            chunks.append(Chunk("simulate", len(chunks), (i, i + 1), rows, one))
+            chunks.append(Chunk("simulate", len(chunks), (i, i + 1), rows, one + results))
     return chunks
 
 
@@ -122,6 +157,8 @@ def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
     for method in methods:
         for i, n in enumerate(spec.values("n")):
             one = rows * ROW_BYTES
+            if one > budget:
+                raise _too_big(f"n={n:g} with {rows:,} rows", one, budget, "the grid's axes")
             if method == "simulate":
                 one = generic.draw_bytes(spec, int(n))
                 if one > budget:
@@ -130,6 +167,13 @@ def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
                         f"n={n:g}, d={spec.d} (needs about {one / 2**20:.1f} MiB): "
                         "raise --memory-budget"
                     )
+                results = results_bytes(spec, rows)
+                if one + results > budget:
+                    raise _too_big(
+                        f"reps={spec.reps:,} (the per-draw results of {rows:,} rows)",
+                        one + results, budget, "reps",
+                    )  # fmt: skip
+                one += results
             chunks.append(Chunk(method, len(chunks), (i, i + 1), rows, one))
     return chunks
 

@@ -13,8 +13,11 @@ and new results never mix.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,15 @@ import pandas as pd
 from simcollapse._version import __version__
 from simcollapse.provenance import add_provenance
 from simcollapse.results import Status
-from simcollapse.store import ResultStore, atomic_write_parquet, read_verified
+from simcollapse.store import (
+    ResultStore,
+    StoreReadError,
+    atomic_write_parquet,
+    config_hash,
+    read_verified,
+    sweep_debris,
+    temporary_path,
+)
 from simcollapse.sweep import devices as dev
 from simcollapse.sweep.planning import (
     Chunk,
@@ -38,7 +49,17 @@ from simcollapse.sweep.planning import (
 )
 from simcollapse.sweep.spec import Sweep
 
-__all__ = ["Chunk", "plan", "describe_plan", "run_sweep", "default_memory_budget"]
+__all__ = [
+    "Chunk",
+    "check_table_fits",
+    "default_memory_budget",
+    "describe_plan",
+    "iter_sweep",
+    "plan",
+    "run_sweep",
+    "sweep_dataset",
+    "sweep_files",
+]
 
 TERMS = ("bias", "variance", "zeta", "total", "stderr", "status")
 
@@ -171,11 +192,86 @@ def frame(
 COMPUTE = {"theory": _theory_chunk, "simulate": _simulate_chunk}
 
 
+# ---------------------------------------------------------------------------- chunk identity
+
+
 def chunk_columns(spec: Sweep) -> tuple[str, ...]:
     """The columns a stored chunk of ``spec`` must have to be reused: the method, the setting's
     grid axes and length (replace and accumulate have no p2), the terms and the spec hash."""
     setting = spec.setting_obj
     return ("method", *setting.axes, *setting.names("length"), *TERMS, "config_hash")
+
+
+def _modules_of(setting: Any) -> list[str]:
+    fns = [
+        setting.theory_fn, setting.terms_fn, setting.simulate_fn, setting.check,
+        setting.no_theory_if, setting.ridge_case, *dict(setting.kernels).values(),
+    ]  # fmt: skip
+    names = set()
+    for fn in fns:
+        while isinstance(fn, functools.partial):
+            fn = fn.func
+        name = getattr(fn, "__module__", None)
+        if fn is not None and name:
+            names.add(name)
+    return sorted(names)
+
+
+def setting_identity(setting: Any) -> dict[str, str]:
+    """The setting as it enters a chunk's key: its name and its explicit ``version``, or else a
+    fingerprint (SHA-256) of the source of the modules that define its functions, so a setting
+    whose formulas were edited is recomputed, not served its old numbers.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> identity = setting_identity(sc.settings.get("ridge"))
+      >>> identity["name"], len(identity["code"])
+      ('ridge', 16)
+    """
+    if getattr(setting, "version", None) is not None:
+        return {"name": setting.name, "version": str(setting.version)}
+    digest = hashlib.sha256()
+    for name in _modules_of(setting):
+        module = sys.modules.get(name)
+        source = getattr(module, "__file__", None)
+        digest.update(name.encode())
+        try:
+            digest.update(Path(source).read_bytes())  # type: ignore[arg-type]
+        except (OSError, TypeError):  # no source file: the loaded functions' bytecode
+            for value in vars(module).values() if module else ():
+                code = getattr(value, "__code__", None)
+                if code is not None:
+                    digest.update(code.co_code)
+    return {"name": setting.name, "code": digest.hexdigest()[:16]}
+
+
+def prng_impl() -> str:
+    """The random generator ``jax.random.key`` uses now (``JAX_DEFAULT_PRNG_IMPL``)."""
+    return str(jax.config.jax_default_prng_impl)
+
+
+def sweep_key(spec: Sweep, plan_id: str) -> dict[str, Any]:
+    """What every chunk of ``spec`` under plan ``plan_id`` depends on: the resolved spec, the
+    setting's identity, the library version and the plan; simulated chunks add the JAX and
+    jaxlib versions and the random generator (their draws depend on them)."""
+    from simcollapse import __version__
+    from simcollapse.provenance import _version
+
+    return {
+        "spec": spec.to_dict(),
+        "setting": setting_identity(spec.setting_obj),
+        "library": __version__,
+        "plan": plan_id,
+        "random": {"jax": jax.__version__, "jaxlib": _version("jaxlib"), "prng": prng_impl()},
+    }
+
+
+def chunk_key(base: dict[str, Any], chunk: Chunk) -> dict[str, Any]:
+    """The key of one chunk: ``sweep_key`` and the chunk's place in the plan (theory chunks
+    leave the random generator out: they draw nothing)."""
+    key = {k: v for k, v in base.items() if k != "random" or chunk.method == "simulate"}
+    key["chunk"] = [chunk.method, chunk.index, list(chunk.outer), chunk.rows]
+    return key
 
 
 def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
@@ -186,8 +282,10 @@ def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     return COMPUTE[chunk.method](spec, chunk)
 
 
-def _chunk_path(folder: Path, chunk: Chunk, plan_id: str) -> Path:
-    return folder / f"{chunk.method}-{plan_id}-{chunk.index:05d}.parquet"
+def _chunk_path(folder: Path, chunk: Chunk, key: dict[str, Any]) -> Path:
+    """A chunk's file, named by the hash of its full key: chunks of different sweeps, plans,
+    settings or generators never share a name."""
+    return folder / f"{chunk.method}-{config_hash(key)}-{chunk.index:05d}.parquet"
 
 
 def sweep_folder(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> Path:
@@ -205,6 +303,10 @@ def run_sweep(
     memory_budget: int | None = None,
 ) -> pd.DataFrame:
     """Evaluate every grid point of ``spec`` and return the tidy table.
+
+    The table is built in memory; one larger than the memory this machine has available is
+    refused before any work, with a ValueError: store the sweep (``store``), then read its
+    chunks lazily (``sweep_dataset``) or one at a time (``iter_sweep``).
 
     Args:
       spec: the sweep.
@@ -225,16 +327,70 @@ def run_sweep(
       >>> len(table), bool((table.total > 0).all())
       (4, True)
     """
+    check_table_fits(spec, memory_budget)
+    frames = [t for _, t in iter_sweep(spec, store, force=force, progress=progress,
+                                       memory_budget=memory_budget)]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+TABLE_ROW_BYTES = 400  # a row of the whole table in pandas (axes, terms, constant columns)
+
+
+def host_memory() -> int:
+    """This machine's physical memory in bytes (8 GiB when it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_table_fits(spec: Sweep, memory_budget: int | None = None) -> None:
+    """A ValueError (one line) when the whole table of ``spec`` cannot be held in this
+    machine's available memory (with room for the concatenation's copy)."""
+    rows = sum(c.rows for c in plan(spec, memory_budget))
+    need = 2 * rows * TABLE_ROW_BYTES
+    have = host_memory()
+    if need > have:
+        raise ValueError(
+            f"the whole table of {rows:,} rows needs about {need / 2**30:.1f} GiB, more than the "
+            f"{have / 2**30:.1f} GiB this machine has: store the sweep and read it lazily "
+            "(simcollapse sweep --out DIR, or iter_sweep / sweep_dataset)"
+        )
+
+
+def iter_sweep(
+    spec: Sweep,
+    store: ResultStore | str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    progress: bool = False,
+    memory_budget: int | None = None,
+) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+    """Evaluate ``spec`` chunk by chunk: yields (chunk, its table) in plan order, so a sweep
+    of any size runs in the memory of one chunk. Arguments as ``run_sweep``.
+
+    With a store, the finished sweep's folder gets ``manifest.json`` (its chunk files in plan
+    order, with their rows): ``sweep_dataset`` opens them as one lazy pyarrow dataset.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep, iter_sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> [len(table) for _, table in iter_sweep(spec)]
+      [4]
+    """
     from tqdm.auto import tqdm
 
-    chunks = plan(spec, memory_budget)
+    from simcollapse.sweep.cost import chunk_cost
+
+    budget = dev.agreed_budget(memory_budget)
+    chunks = plan(spec, budget)
     plan_id = _plan_id(chunks)
+    base = sweep_key(spec, plan_id)
+    dev.check_same(_plan_fields(spec, budget, plan_id, base))
     folder = None if store is None else sweep_folder(store, spec)
     if folder is not None:
         _write_spec(folder, spec)
-    from simcollapse.sweep.cost import chunk_cost
-
-    frames: list[pd.DataFrame] = []
+        dev.check_shared_folder(folder)
     # The bar counts estimated work, not rows: a theory row costs microseconds, a simulated
     # one milliseconds, and the time left must say so.
     costs = [chunk_cost(spec, c) for c in chunks]
@@ -244,55 +400,155 @@ def run_sweep(
         disable=not progress,
         desc=f"sweep {spec.hash[:8]}",
     ) as bar:
-        for chunk, table in _chunks(spec, chunks, folder, plan_id, force):
-            frames.append(table)
-            bar.update(costs[chunk.index])
-    return pd.concat(frames, ignore_index=True)
+        yield from _tracked(_chunks(spec, chunks, folder, base, force), bar, costs)
+    if folder is not None and dev.is_writer():
+        _write_manifest(folder, spec, chunks, base)
 
 
-def _chunks(
-    spec: Sweep, chunks: list[Chunk], folder: Path | None, plan_id: str, force: bool
+def _tracked(
+    pieces: Iterator[tuple[Chunk, pd.DataFrame]], bar: Any, costs: list[float]
 ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
-    paths = [None if folder is None else _chunk_path(folder, c, plan_id) for c in chunks]
-    stored = [None] * len(chunks)
-    if folder is not None and not force and dev.is_writer():
-        # Verified reads: a truncated or foreign chunk is quarantined and recomputed.
-        stored = [
-            read_verified(p, rows=c.rows, columns=chunk_columns(spec))
-            for c, p in zip(chunks, paths, strict=True)
-        ]
-    # Every process follows process 0's view of the store (they must compute the same chunks).
-    have = dev.agree(np.array([t is not None for t in stored]))
-    for chunk, path, table, ok in zip(chunks, paths, stored, have, strict=True):
-        if ok:
-            yield chunk, table if table is not None else _read_elsewhere(path)
-            continue
-        table = _compute(spec, chunk)
-        if path is not None and dev.is_writer():
-            atomic_write_parquet(table, path)
+    for chunk, table in pieces:
+        bar.update(costs[chunk.index])
         yield chunk, table
 
 
-def _read_elsewhere(path: Path) -> pd.DataFrame:
-    """A chunk process 0 has stored, read by another process (empty if it cannot see it)."""
-    table = read_verified(path) if path.exists() else None
-    return pd.DataFrame() if table is None else table
+def _plan_fields(spec: Sweep, budget: int, plan_id: str, base: dict[str, Any]) -> dict[str, Any]:
+    """What every process of a multi-process run must agree on, by the option that sets it."""
+    return {
+        "the sweep spec (the TOML file)": spec.hash,
+        "the memory budget (--memory-budget)": budget,
+        "the chunk plan": plan_id,
+        "the simcollapse version": base["library"],
+        f"the code of setting {spec.setting!r}": base["setting"],
+        "the JAX version": base["random"]["jax"],
+        "the random generator (JAX_DEFAULT_PRNG_IMPL)": base["random"]["prng"],
+    }
+
+
+def _chunks(
+    spec: Sweep, chunks: list[Chunk], folder: Path | None, base: dict[str, Any], force: bool
+) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+    keys = [chunk_key(base, c) for c in chunks]
+    paths = [
+        None if folder is None else _chunk_path(folder, c, k)
+        for c, k in zip(chunks, keys, strict=True)
+    ]
+    # Which chunks are stored is decided by process 0 alone, from the files' names; each
+    # chunk is verified (footer, key, checksums) as it is used, so that only one chunk's table
+    # is in memory at a time.
+    exists = [p is not None and not force and dev.is_writer() and p.exists() for p in paths]
+    have = dev.agree(np.array(exists, dtype=bool))
+    columns = chunk_columns(spec)
+    for chunk, key, path, ok in zip(chunks, keys, paths, have, strict=True):
+        table = None
+        if ok:
+            if dev.is_writer():
+                table = read_verified(path, rows=chunk.rows, columns=columns, key=key)
+            # a chunk that failed verification is recomputed by every process
+            if not dev.agree(np.array([table is not None])).all():
+                table = None
+            elif table is None:
+                table = _read_elsewhere(path, chunk, key, columns)
+        if table is None:
+            table = _with_generator(_compute(spec, chunk), chunk)
+            if path is not None and dev.is_writer():
+                atomic_write_parquet(table, path, key=key)
+        yield chunk, table
+
+
+def _with_generator(table: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
+    """The random generator as a column: the draws of simulated rows depend on it."""
+    table["prng_impl"] = prng_impl() if chunk.method == "simulate" else ""
+    return table
+
+
+def _read_elsewhere(
+    path: Path, chunk: Chunk, key: dict[str, Any], columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """A chunk process 0 has stored and verified, read by another process."""
+    table = (
+        read_verified(path, rows=chunk.rows, columns=columns, key=key) if path.exists() else None
+    )
+    if table is None:
+        raise StoreReadError(
+            f"cannot read {path}, which process 0 stored: every process must see the same "
+            "--out folder (a shared file system)"
+        )
+    return table
 
 
 def _plan_id(chunks: list[Chunk]) -> str:
-    from simcollapse.store import config_hash
-
     return config_hash([(c.method, c.outer) for c in chunks], length=8)
 
 
 def _write_spec(folder: Path, spec: Sweep) -> None:
+    """spec.json, written once and atomically (a private temporary file, renamed): identical
+    sweeps started together each write the same text, and the last rename wins whole."""
     target = folder / "spec.json"
     if target.exists() or not dev.is_writer():
+        if dev.is_writer():
+            sweep_debris(folder)
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / ".spec.json.tmp"
-        tmp.write_text(json.dumps(spec.to_dict(), indent=1, default=str))
-        os.replace(tmp, target)
+        sweep_debris(folder)
+        tmp = temporary_path(target)
+        try:
+            tmp.write_text(json.dumps(spec.to_dict(), indent=1, default=str))
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
     except OSError as err:
         raise OSError(f"cannot write the sweep store under {folder}: {err.strerror}") from err
+
+
+MANIFEST = "manifest.json"
+
+
+def _write_manifest(folder: Path, spec: Sweep, chunks: list[Chunk], base: dict[str, Any]) -> None:
+    files = [
+        {"file": _chunk_path(folder, c, chunk_key(base, c)).name, "method": c.method,
+         "rows": c.rows}
+        for c in chunks
+    ]  # fmt: skip
+    manifest = {"spec": spec.hash, "plan": base["plan"], "rows": sum(c.rows for c in chunks),
+                "chunks": files}  # fmt: skip
+    tmp = temporary_path(folder / MANIFEST)
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, folder / MANIFEST)
+
+
+def sweep_files(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> list[Path]:
+    """The chunk files of a finished, stored sweep, in plan order (from its manifest).
+
+    Raises:
+      FileNotFoundError: the sweep has not finished under ``store`` (no manifest).
+    """
+    folder = sweep_folder(store, spec)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"no finished sweep {spec.hash} under {folder} (no {MANIFEST}): run it first"
+        ) from err
+    return [folder / entry["file"] for entry in manifest["chunks"]]
+
+
+def sweep_dataset(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> Any:
+    """A finished, stored sweep as one lazy ``pyarrow.dataset.Dataset`` (nothing is read until
+    asked: filter, project, scan in batches, or hand it to DuckDB / polars).
+
+    Example:
+      >>> import tempfile
+      >>> from simcollapse.sweep import Sweep, run_sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> out = tempfile.mkdtemp()
+      >>> _ = run_sweep(spec, out)
+      >>> sweep_dataset(out, spec).count_rows()
+      4
+    """
+    import pyarrow.dataset as ds
+
+    return ds.dataset([str(p) for p in sweep_files(store, spec)], format="parquet")

@@ -1,0 +1,248 @@
+"""A stored chunk is used only when it is whole and is the chunk asked for.
+
+Its name and its stored key carry the spec, the setting's code, the library and (for simulated
+rows) the JAX versions and the random generator, and the plan; its data pages carry checksums.
+A foreign, stale or damaged chunk is quarantined and recomputed; a chunk that cannot be read for
+a passing reason (memory, permission) stops the run and is left alone.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import json
+import os
+import random
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from simcollapse import settings
+from simcollapse.cli import main
+from simcollapse.store import (
+    TMP_FOLDER,
+    StoreReadError,
+    StoreWarning,
+    atomic_write_parquet,
+    read_verified,
+)
+from simcollapse.sweep import Sweep, iter_sweep, run_sweep, sweep_dataset, sweep_files
+from simcollapse.sweep import run as sweep_run
+
+GRID = {"n": [30, 60], "lam": [0.0, 0.01], "p2": [0.0, 0.2]}
+
+
+def _chunks(out: Path, spec: Sweep) -> list[Path]:
+    return sorted((out / "sweeps" / spec.hash).glob("*.parquet"))
+
+
+def test_a_same_shaped_chunk_of_another_sweep_is_recomputed(tmp_path: Path) -> None:
+    a, b = Sweep(d=20, c2=0.5, axes=GRID), Sweep(d=20, c2=0.6, axes=GRID)
+    first = run_sweep(a, tmp_path)
+    run_sweep(b, tmp_path)
+    (mine,), (foreign,) = _chunks(tmp_path, a), _chunks(tmp_path, b)
+    assert mine.name != foreign.name  # the names differ already
+    mine.write_bytes(foreign.read_bytes())  # and a copy under A's name is refused
+    with pytest.warns(StoreWarning, match="another computation.*'spec'") as record:
+        again = run_sweep(a, tmp_path)
+    assert len(record) == 1
+    pd.testing.assert_frame_equal(again, first)
+    assert again.total.sum() != pytest.approx(run_sweep(b).total.sum())
+
+
+def test_every_bit_flip_is_caught_or_harmless(tmp_path: Path) -> None:
+    table = pd.DataFrame({"x": np.linspace(0.0, 1.0, 64), "n": np.arange(64), "m": ["theory"] * 64})
+    clean = tmp_path / "clean.parquet"
+    atomic_write_parquet(table, clean, key={"spec": "s"})
+    data = clean.read_bytes()
+    rng = random.Random(0)
+    caught = harmless = 0
+    for trial in range(300):
+        offset = rng.randrange(len(data))
+        flipped = bytearray(data)
+        flipped[offset] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"f{trial}.parquet"
+        path.write_bytes(bytes(flipped))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StoreWarning)
+            got = read_verified(path, rows=64, columns=["x", "n", "m"], key={"spec": "s"})
+        if got is None:
+            caught += 1
+            assert not path.exists()  # quarantined
+        else:  # a flip in bytes that carry no value (statistics, padding) changes nothing
+            pd.testing.assert_frame_equal(got, table)
+            harmless += 1
+    assert caught + harmless == 300 and caught > 200
+
+
+def test_resume_under_another_generator_recomputes(tmp_path: Path) -> None:
+    spec = Sweep(d=10, axes={"n": [20], "lam": [0.01], "p2": [0.0, 0.3]}, method="simulate",
+                 reps=4)  # fmt: skip
+    before = jax.config.jax_default_prng_impl
+    threefry = run_sweep(spec, tmp_path)
+    try:
+        jax.config.update("jax_default_prng_impl", "rbg")
+        resumed = run_sweep(spec, tmp_path)  # the threefry chunk is not served
+        pure = run_sweep(spec)
+    finally:
+        jax.config.update("jax_default_prng_impl", before)
+    pd.testing.assert_frame_equal(resumed, pure)
+    assert set(resumed.prng_impl) == {"rbg"} and set(threefry.prng_impl) == {before}
+    assert not np.allclose(resumed.total, threefry.total)
+    assert len(_chunks(tmp_path, spec)) == 2  # one per generator, side by side
+
+
+EDITABLE = """
+import dataclasses
+from simcollapse import settings
+
+RIDGE = settings.get("ridge")
+SCALE = {scale}
+
+
+def terms(problem, *values):
+    out = RIDGE.terms_fn(problem, *values)
+    zeta = out.zeta * SCALE
+    return out._replace(zeta=zeta, total=out.bias + out.variance + zeta)
+
+
+SETTING = dataclasses.replace(RIDGE, name="edited_ridge", terms_fn=terms)
+"""
+
+
+def _load_setting(folder: Path, scale: float) -> None:
+    source = folder / "edited_setting.py"
+    source.write_text(EDITABLE.format(scale=scale))
+    spec = importlib.util.spec_from_file_location("edited_setting", source)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["edited_setting"] = module
+    spec.loader.exec_module(module)
+    settings.register(module.SETTING, replace=True)
+
+
+def test_a_setting_edited_between_runs_is_recomputed(tmp_path: Path) -> None:
+    grid = {"n": [40, 80], "lam": [0.01], "p2": [0.3]}
+    try:
+        _load_setting(tmp_path, 1.0)
+        spec = Sweep(d=20, c2=0.5, setting="edited_ridge", axes=grid, method="theory")
+        old = run_sweep(spec, tmp_path / "out")
+        _load_setting(tmp_path, 0.5)  # the formula changed, the spec did not
+        new = run_sweep(spec, tmp_path / "out")
+    finally:
+        settings.unregister("edited_ridge")
+        sys.modules.pop("edited_setting", None)
+    np.testing.assert_allclose(new.zeta, 0.5 * old.zeta, rtol=1e-12)
+    assert (old.zeta > 0).all()
+
+
+@pytest.mark.parametrize(
+    "failure, cause",
+    [(MemoryError(), "out of memory"),
+     (PermissionError(errno.EACCES, "Permission denied"), "Permission denied")],
+)  # fmt: skip
+def test_a_transient_read_failure_stops_and_quarantines_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, failure: Exception, cause: str
+) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text('[problem]\nd = 20\n[run]\nmethod = "theory"\n[axes]\nn = [30, 60]\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
+    (chunk,) = out.glob("sweeps/*/theory-*.parquet")
+    stored = chunk.read_bytes()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(pq, "ParquetFile", refuse)
+    capsys.readouterr()
+    assert main(["sweep", str(config), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(chunk) in err[0] and cause in err[0], err
+    assert chunk.read_bytes() == stored and not list(out.glob("sweeps/*/*.corrupt"))
+    with pytest.raises(StoreReadError, match=cause):
+        run_sweep(Sweep.from_toml(config), out)
+
+
+def test_temporary_files_are_hidden_and_swept(tmp_path: Path) -> None:
+    spec = Sweep(d=20, axes=GRID)
+    run_sweep(spec, tmp_path)
+    folder = tmp_path / "sweeps" / spec.hash
+    host = __import__("socket").gethostname().replace("-", "_")
+    dead = folder / TMP_FOLDER / f"{host}-999999999-abc.part"  # a writer killed mid-write
+    dead.write_bytes(b"PAR1 half a chunk")
+    legacy = folder / ".tmp-x1.parquet"  # what older versions left
+    legacy.write_bytes(b"PAR1")
+    os.utime(legacy, (time.time() - 3600,) * 2)
+    live = folder / TMP_FOLDER / f"{host}-{os.getpid()}-def.part"  # a writer still running
+    live.write_bytes(b"PAR1")
+    run_sweep(spec, tmp_path)
+    assert not dead.exists() and not legacy.exists() and live.exists()
+    assert all(p.name.startswith("theory-") for p in folder.glob("*.parquet"))
+    assert not list(folder.rglob("*.parquet.part"))
+
+
+@pytest.mark.parametrize("pairs", [200])
+def test_identical_sweeps_started_together_write_one_spec(tmp_path: Path, pairs: int) -> None:
+    spec = Sweep(d=20, axes=GRID)
+    errors: list[BaseException] = []
+
+    def write(folder: Path, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        try:
+            sweep_run._write_spec(folder, spec)
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    for i in range(pairs):
+        folder = tmp_path / f"s{i}"
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=write, args=(folder, barrier)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert json.loads((folder / "spec.json").read_text()) == json.loads(
+            json.dumps(spec.to_dict(), default=str)
+        )
+    assert not errors, errors[:3]
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_the_stored_sweep_is_a_lazy_dataset(tmp_path: Path) -> None:
+    spec = Sweep(d=20, axes=GRID)
+    whole = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))  # 2 chunks
+    files = sweep_files(tmp_path, spec)
+    assert len(files) == 2 and all(f.exists() for f in files)
+    data = sweep_dataset(tmp_path, spec)
+    assert data.count_rows() == len(whole)
+    lazily = data.to_table(columns=["n", "total"], filter=ds.field("n") == 60).to_pandas()
+    np.testing.assert_array_equal(lazily.total, whole.total[whole.n == 60])
+    assert sum(len(t) for _, t in iter_sweep(spec, tmp_path)) == len(whole)
+
+
+def test_a_table_too_large_for_the_machine_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep_run, "host_memory", lambda: 1 << 20)
+    with pytest.raises(ValueError, match="8,000 rows needs about .* lazily"):
+        run_sweep(
+            Sweep(d=20, axes={"n": list(range(30, 50)), "p2": list(np.linspace(0, 0.5, 400))})
+        )
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [(dict(d=10**9, axes={"n": [30]}), "d=1,000,000,000 .* lower d"),
+     (dict(d=20, axes={"n": [30]}, method="simulate", reps=10**9),
+      "reps=1,000,000,000 .* lower reps")],
+)  # fmt: skip
+def test_requests_beyond_memory_are_refused_before_allocation(spec: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        sweep_run.plan(Sweep(**spec), 1 << 30)
