@@ -254,7 +254,6 @@ def sweep_key(spec: Sweep, plan_id: str) -> dict[str, Any]:
     """What every chunk of ``spec`` under plan ``plan_id`` depends on: the resolved spec, the
     setting's identity, the library version and the plan; simulated chunks add the JAX and
     jaxlib versions and the random generator (their draws depend on them)."""
-    from simcollapse import __version__
     from simcollapse.provenance import _version
 
     return {
