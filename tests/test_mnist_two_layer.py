@@ -10,7 +10,7 @@ from flax import nnx
 from simcollapse.neural.experiments import mse_and_accuracy, two_layer_sweep
 from simcollapse.neural.mnist import load_builtin, one_hot
 from simcollapse.neural.teacher import draw_split
-from simcollapse.neural.two_layer import TrainConfig, TwoLayerNet, train_two_layer
+from simcollapse.neural.two_layer import TwoLayerConfig, TwoLayerNet, train_two_layer
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def digits():
 def test_reaches_under_ten_percent_test_error_with_real_labels(digits):
     split = draw_split(digits.n_pool, 3000, 1, seed=0)  # p2 = 0: all real labels
     x, y = digits.x_train[split.train], one_hot(digits.y_train[split.train])
-    cfg = TrainConfig(width=256, epochs=8, lr=3e-3, weight_decay=1e-4, batch_size=50)
+    cfg = TwoLayerConfig(width=256, epochs=8, lr=3e-3, weight_decay=1e-4, batch_size=50)
     fit = train_two_layer(jax.random.split(jax.random.key(0), 1), x, y, cfg)
     _, acc = mse_and_accuracy(fit.predict(digits.x_test), digits.y_test)
     assert 1 - acc[0] < 0.10, f"test error {1 - acc[0]:.3f}"
@@ -30,7 +30,7 @@ def test_reaches_under_ten_percent_test_error_with_real_labels(digits):
     assert fit.model(0).hidden.kernel.get_value().shape == (784, 256)
 
 
-_SMALL = TrainConfig(width=16, epochs=30, lr=1e-2, weight_decay=0.0)  # full batch
+_SMALL = TwoLayerConfig(width=16, epochs=30, lr=1e-2, weight_decay=0.0)  # full batch
 
 
 def test_vmapped_runs_equal_separate_runs(digits):
@@ -87,10 +87,10 @@ def test_sweep_table_columns_and_collapse(digits):
 @pytest.mark.parametrize(
     ("cfg", "match"),
     [
-        (TrainConfig(width=0), "width must hold integers in \\[1, inf\\); got 0"),
-        (TrainConfig(width=4, epochs=0), "epochs must hold integers"),
-        (TrainConfig(width=4, lr=-1.0), "lr must hold values in \\(0, inf\\); got -1"),
-        (TrainConfig(width=4, batch_size=11), "batch_size must hold integers in \\[1, 10\\]"),
+        (TwoLayerConfig(width=0), "width must hold integers in \\[1, inf\\); got 0"),
+        (TwoLayerConfig(width=4, epochs=0), "epochs must hold integers"),
+        (TwoLayerConfig(width=4, lr=-1.0), "lr must hold values in \\(0, inf\\); got -1"),
+        (TwoLayerConfig(width=4, batch_size=11), "batch_size must hold integers in \\[1, 10\\]"),
     ],
 )
 def test_rejects_bad_config(cfg, match):
@@ -103,10 +103,10 @@ def test_rejects_bad_config(cfg, match):
 def test_rejects_bad_shapes():
     keys = jax.random.split(jax.random.key(0), 2)
     with pytest.raises(ValueError, match="with R = 2 keys"):
-        train_two_layer(keys, np.zeros((10, 3)), np.zeros((3, 10, 2)), TrainConfig(4))
+        train_two_layer(keys, np.zeros((10, 3)), np.zeros((3, 10, 2)), TwoLayerConfig(4))
     with pytest.raises(ValueError, match="give both x_val and y_val"):
         train_two_layer(
-            keys, np.zeros((10, 3)), np.zeros((10, 2)), TrainConfig(4), x_val=np.zeros((5, 3))
+            keys, np.zeros((10, 3)), np.zeros((10, 2)), TwoLayerConfig(4), x_val=np.zeros((5, 3))
         )
 
 

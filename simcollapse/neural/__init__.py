@@ -38,7 +38,7 @@ from simcollapse.neural.teacher import (
     mixed_targets,
     n_synthetic,
 )
-from simcollapse.neural.two_layer import TrainConfig, TwoLayerFit, TwoLayerNet, train_two_layer
+from simcollapse.neural.two_layer import TwoLayerConfig, TwoLayerFit, TwoLayerNet, train_two_layer
 
 __all__ = [
     "Digits",
@@ -47,7 +47,7 @@ __all__ = [
     "MixedSplit",
     "RandomFeatureRidge",
     "Teacher",
-    "TrainConfig",
+    "TwoLayerConfig",
     "TwoLayerFit",
     "TwoLayerNet",
     "draw_split",

@@ -38,7 +38,7 @@ from simcollapse.neural.teacher import (
     mixed_targets,
     n_synthetic,
 )
-from simcollapse.neural.two_layer import TrainConfig, train_two_layer
+from simcollapse.neural.two_layer import TwoLayerConfig, train_two_layer
 from simcollapse.store import ResultStore, cached_run
 
 __all__ = ["random_feature_sweep", "two_layer_sweep", "mse_and_accuracy"]
@@ -206,7 +206,7 @@ class _TwoLayerGroup:
     n_val: int
     teacher: str
     label_noise: float
-    config: TrainConfig  # its width is replaced by the group's
+    config: TwoLayerConfig  # its width is replaced by the group's
 
     @functools.cached_property
     def stacked_runs(self) -> tuple[list[tuple[int, float]], dict[str, np.ndarray | None]]:
@@ -364,7 +364,7 @@ def two_layer_sweep(
         [0, 1]. seeds: seeds >= 0 (split, teacher, initialisation, minibatch order).
       n0, teacher, teacher_lam, label_noise: the teacher (as in ``random_feature_sweep``).
       n_val: held-out real images for early stopping (0: fixed number of epochs).
-      epochs, lr, weight_decay, batch_size: the optimiser (``TrainConfig``).
+      epochs, lr, weight_decay, batch_size: the optimiser (``TwoLayerConfig``).
       store, progress: caching and a progress bar over widths.
 
     Returns:
@@ -385,13 +385,13 @@ def two_layer_sweep(
     p2s = _floats01("p2s", p2s)
     _check_teacher_arguments(teacher, teacher_lam, label_noise)
     for w in widths:
-        TrainConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
+        TwoLayerConfig(w, epochs, lr, weight_decay, batch_size).validate(n)
     splits = {s: draw_split(digits.n_pool, n, n0, s, n_val=n_val) for s in seeds}
     store_key = _sweep_config("two_layer", digits, n0, teacher, teacher_lam, label_noise, p2s)
     store_key.update(n=int(n), n_val=int(n_val), seeds=seeds, epochs=int(epochs), lr=float(lr))
     store_key.update(weight_decay=float(weight_decay), batch_size=batch_size)
     teachers = _Teachers(digits, splits, teacher, teacher_lam)
-    config = TrainConfig(widths[0], epochs, lr, weight_decay, batch_size)
+    config = TwoLayerConfig(widths[0], epochs, lr, weight_decay, batch_size)
     group = _TwoLayerGroup(digits, teachers, n, p2s, seeds, n0, n_val, teacher, label_noise, config)
     tables = []
     for width in tqdm(widths, desc="mnist two-layer", disable=not progress):

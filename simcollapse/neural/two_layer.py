@@ -27,7 +27,7 @@ from flax import nnx
 
 from simcollapse._validate import check_range
 
-__all__ = ["TrainConfig", "TwoLayerFit", "TwoLayerNet", "train_two_layer"]
+__all__ = ["TwoLayerConfig", "TwoLayerFit", "TwoLayerNet", "train_two_layer"]
 
 
 def fan_in_normal(key: jax.Array, shape: tuple[int, ...], dtype=jnp.float32) -> jax.Array:
@@ -62,7 +62,7 @@ class TwoLayerNet(nnx.Module):
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TwoLayerConfig:
     """Hyper-parameters of ``train_two_layer`` (hashable: it is a static argument of the jit).
 
     Attributes:
@@ -73,8 +73,8 @@ class TrainConfig:
       batch_size: minibatch size, or None for full-batch gradient steps (one step per epoch).
 
     Example:
-      >>> cfg = TrainConfig(width=64)
-      >>> cfg.epochs, cfg.batch_size, hash(cfg) == hash(TrainConfig(width=64))
+      >>> cfg = TwoLayerConfig(width=64)
+      >>> cfg.epochs, cfg.batch_size, hash(cfg) == hash(TwoLayerConfig(width=64))
       (200, None, True)
     """
 
@@ -109,7 +109,7 @@ class TwoLayerFit:
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((32, 5)), rng.standard_normal((32, 3))
       >>> keys = jax.random.split(jax.random.key(0), 2)
-      >>> fit = train_two_layer(keys, x, y, TrainConfig(width=8, epochs=3))
+      >>> fit = train_two_layer(keys, x, y, TwoLayerConfig(width=8, epochs=3))
       >>> fit.train_loss.shape, fit.best_epoch.tolist(), fit.predict(x[:4]).shape
       ((2, 3), [2, 2], (2, 4, 3))
     """
@@ -140,7 +140,7 @@ def _mse(pred, y):
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "d", "k", "has_val"))
-def _train(keys, x, y, x_val, y_val, *, cfg: TrainConfig, d: int, k: int, has_val: bool):
+def _train(keys, x, y, x_val, y_val, *, cfg: TwoLayerConfig, d: int, k: int, has_val: bool):
     graphdef, _ = nnx.split(nnx.eval_shape(lambda: TwoLayerNet(d, cfg.width, k, rngs=nnx.Rngs(0))))
     n = y.shape[1]
     bs = n if cfg.batch_size is None else cfg.batch_size
@@ -239,7 +239,7 @@ def train_two_layer(
     keys: jax.Array,
     x,
     y,
-    cfg: TrainConfig,
+    cfg: TwoLayerConfig,
     *,
     x_val=None,
     y_val=None,
@@ -252,7 +252,7 @@ def train_two_layer(
       x: (n, d) inputs shared by every run, or (R, n, d) one set per run.
       y: (R, n, k) targets per run (e.g. the same images with different synthetic fractions), or
         (n, k) shared.
-      cfg: hyper-parameters (``TrainConfig``).
+      cfg: hyper-parameters (``TwoLayerConfig``).
       x_val, y_val: optional held-out real split ((n_val, d) / (n_val, k), or with a leading R) for
         early stopping: each run keeps the parameters of its best validation epoch.
 
@@ -260,7 +260,7 @@ def train_two_layer(
       A ``TwoLayerFit`` (parameters of every run, loss curves, the epoch kept).
 
     Raises:
-      ValueError: hyper-parameters out of range (``TrainConfig.validate``), inconsistent shapes,
+      ValueError: hyper-parameters out of range (``TwoLayerConfig.validate``), inconsistent shapes,
         only one of x_val / y_val given.
 
     Example:
@@ -268,7 +268,7 @@ def train_two_layer(
       >>> rng = np.random.default_rng(0)
       >>> x, y = rng.standard_normal((32, 5)), rng.standard_normal((32, 3))
       >>> keys = jax.random.split(jax.random.key(0), 3)  # three runs, trained together
-      >>> fit = train_two_layer(keys, x, y, TrainConfig(width=16, epochs=20, lr=1e-2))
+      >>> fit = train_two_layer(keys, x, y, TwoLayerConfig(width=16, epochs=20, lr=1e-2))
       >>> fit.predict(x).shape, bool((fit.train_loss[:, -1] < fit.train_loss[:, 0]).all())
       ((3, 32, 3), True)
     """
