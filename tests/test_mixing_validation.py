@@ -22,25 +22,34 @@ def build(name: str, **params: object):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (build("weighted", p2=0.5, alpha=1.5), r"alpha must be in \[0, 1\], got 1.5"),
-        (build("weighted", p2=0.5, alpha=-0.1), r"alpha must be in \[0, 1\], got -0.1"),
-        (build("weighted", p2=0.5, alpha=float("nan")), r"alpha must be in \[0, 1\], got nan"),
-        (build("weighted", p2=1.2, alpha=0.5), r"p2 must be in \[0, 1\], got 1.2"),
+        (build("weighted", p2=0.5, alpha=1.5), r"alpha must hold values in \[0, 1\]; got 1.5"),
+        (build("weighted", p2=0.5, alpha=-0.1), r"alpha must hold values in \[0, 1\]; got -0.1"),
+        (
+            build("weighted", p2=0.5, alpha=float("nan")),
+            r"alpha must be finite \(no NaN or inf\), got nan",
+        ),
+        (build("weighted", p2=1.2, alpha=0.5), r"p2 must hold values in \[0, 1\]; got 1.2"),
         (build("weighted", p2=0.0, alpha=0.3), r"alpha must be 0 where p2 = 0"),
         (build("weighted", p2=1.0, alpha=0.3), r"alpha must be 1 where p2 = 1"),
-        (build("ridge", p2=-0.5), r"p2 must be in \[0, 1\], got -0.5"),
-        (build("iterative", p2=0.5, rounds=0), r"rounds must be an integer >= 1, got 0"),
-        (build("iterative", p2=0.5, rounds=2.5), r"rounds must be an integer >= 1, got 2.5"),
+        (build("ridge", p2=-0.5), r"p2 must hold values in \[0, 1\]; got -0.5"),
+        (build("iterative", p2=0.5, rounds=0), r"rounds must hold integers in \[1, inf\); got 0"),
+        (
+            build("iterative", p2=0.5, rounds=2.5),
+            r"rounds must hold integers in \[1, inf\); got 2.5",
+        ),
         (build("iterative", p2=0.5, reuse_real="yes"), r"reuse_real must be True or False"),
-        (build("replace", generations=0), r"generations must be an integer >= 1, got 0"),
-        (build("accumulate", generations=-3), r"generations must be an integer >= 1, got -3"),
+        (build("replace", generations=0), r"generations must hold integers in \[1, inf\); got 0"),
+        (
+            build("accumulate", generations=-3),
+            r"generations must hold integers in \[1, inf\); got -3",
+        ),
         (
             build("accumulate_subsample", generations=True),
-            r"generations must be an integer >= 1, got True",
+            r"generations must be a number, got True",
         ),
         (
             build("accumulate_subsample", generations=3, sample_size=0),
-            r"sample_size must be an integer >= 1",
+            r"sample_size must hold integers in \[1, inf\); got 0",
         ),
     ],
 )

@@ -154,7 +154,7 @@ SWEEP = [
         "source = 1.5\n"
         "sigma2 = 0.1\n"
         "c2 = 0.5\n\n"
-        "[model]\n"
+        "[setting]\n"
         'kind = "ridge"\n\n'
         "[run]\n"
         'method = "both"   # theory and Monte Carlo on the same grid\n'
