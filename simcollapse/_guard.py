@@ -57,10 +57,11 @@ def run_guarded(argv: Sequence[str]) -> int:
             [sys.executable, "-c", code, *argv], env=env, stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )  # fmt: skip
-        dying = False
+        dying = reported = False
         assert child.stderr is not None
         for raw in child.stderr:
             line = raw.decode(errors="replace")
+            reported = reported or line.startswith(f"simcollapse {argv[0]}: error:")
             dying = dying or bool(FATAL.match(line))
             if NOISE.match(line) or (dying and not line.startswith("simcollapse")):
                 continue
@@ -69,8 +70,8 @@ def run_guarded(argv: Sequence[str]) -> int:
         code = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    if code >= 0:
-        return code
+    if code >= 0 or reported:  # the child said why in its own line
+        return code if code >= 0 else 1
     name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
     print(
         f"simcollapse {argv[0]}: error: the multi-process run was lost (JAX's distributed "
