@@ -57,11 +57,15 @@ def run_guarded(argv: Sequence[str]) -> int:
             [sys.executable, "-c", code, *argv], env=env, stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )  # fmt: skip
-        dying = reported = False
+        dying, reported = False, ""
         assert child.stderr is not None
         for raw in child.stderr:
             line = raw.decode(errors="replace")
-            reported = reported or line.startswith(f"simcollapse {argv[0]}: error:")
+            if line.startswith(
+                (f"simcollapse {argv[0]}: error:", f"simcollapse {argv[0]}: internal")
+            ):
+                reported = reported or line
+
             dying = dying or bool(FATAL.match(line))
             if NOISE.match(line) or (dying and not line.startswith("simcollapse")):
                 continue
@@ -70,8 +74,11 @@ def run_guarded(argv: Sequence[str]) -> int:
         code = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    if code >= 0 or reported:  # the child said why in its own line
-        return code if code >= 0 else 1
+    if code >= 0:
+        return code
+    if reported:  # it said why in its own line, then the runtime ended it: keep its exit code
+        lost = ("another process", "could not join", "internal error", "stopped before")
+        return 1 if any(word in reported for word in lost) else 2
     name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
     print(
         f"simcollapse {argv[0]}: error: the multi-process run was lost (JAX's distributed "
