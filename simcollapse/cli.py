@@ -24,6 +24,8 @@ from simcollapse._cli_parser import (
     version_text,
 )
 
+EXIT_GRACE_S = 2.0  # process 0 of a failed multi-process run outlives the others' reports
+
 __all__ = ["EPILOG", "build_problem", "console", "main", "make_parser", "version_text"]
 
 
@@ -290,6 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_distributed():  # the others stop too: no shutdown barrier to wait in
             sys.stdout.flush()
             sys.stderr.flush()
+            import jax
+
+            if jax.process_index() == 0:  # it serves the run: leave the others time to report
+                import time
+
+                time.sleep(EXIT_GRACE_S)
             os._exit(code)
         return code
 
@@ -302,6 +310,11 @@ def console(argv: Sequence[str] | None = None) -> None:
     can crash the process (a segmentation fault instead of exit code 130). Everything a command
     keeps is on disk before it returns, so nothing is lost.
     """
+    from simcollapse._guard import needs_guard, run_guarded
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if needs_guard(args):  # a multi-process sweep: its loss is one line, not a C++ abort
+        sys.exit(run_guarded(args))
     code = main(argv)
     if code == 130:
         sys.stdout.flush()

@@ -56,6 +56,7 @@ __all__ = [
 
 TMP_FOLDER = ".simcollapse-tmp"  # temporary files, hidden from globs of the results
 KEY_METADATA = b"simcollapse.key"  # the parquet key-value metadata holding a file's key
+SCHEMA_METADATA = b"simcollapse.schema"  # a digest of the column names, types and metadata
 STALE_S = 24 * 3600  # a temporary file this old is debris whoever wrote it
 LEGACY_STALE_S = 600  # older versions wrote .tmp-*.parquet next to the results
 # Reasons a read may fail that say nothing about the file: never quarantine for these.
@@ -176,6 +177,24 @@ def stored_key(path: str | os.PathLike[str]) -> Any:
     return json.loads(meta[KEY_METADATA]) if KEY_METADATA in meta else None
 
 
+def _schema_digest(schema: Any, file_metadata: Mapping[bytes, bytes]) -> str:
+    """SHA-256 of a table's columns (names, types) and metadata other than ours, as the
+    schema and as the file's key-value metadata (pandas reads both): the footer's bytes that page
+    checksums do not cover, so a flipped bit that renames a column is caught."""
+
+    def entries(meta: Mapping[bytes, bytes] | None) -> dict[str, str]:
+        skip = (KEY_METADATA, SCHEMA_METADATA, b"ARROW:schema")
+        return {
+            k.decode(errors="replace"): v.hex() for k, v in (meta or {}).items() if k not in skip
+        }
+
+    text = json.dumps(
+        [str(schema.remove_metadata()), entries(schema.metadata), entries(file_metadata)],
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _key_difference(found: Any, expected: Any) -> str:
     """Which part of a stored key differs from the expected one, for the warning."""
     if found is None:
@@ -230,6 +249,9 @@ def read_verified(
                 raise ValueError(
                     f"written by another computation: {_key_difference(found, _canonical(key))}"
                 )
+            digest = _schema_digest(handle.schema_arrow, meta.metadata or {})
+            if (meta.metadata or {}).get(SCHEMA_METADATA) != digest.encode():
+                raise ValueError("its columns do not match their checksum")
         missing = set(columns) - set(meta.schema.names)
         if missing:
             raise ValueError(f"missing columns {sorted(missing)}")
@@ -365,8 +387,9 @@ def atomic_write_parquet(
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     if key is not None:
         text = json.dumps(_canonical(key), sort_keys=True, separators=(",", ":"))
+        digest = _schema_digest(arrow.schema, arrow.schema.metadata or {}).encode()
         arrow = arrow.replace_schema_metadata(
-            {**(arrow.schema.metadata or {}), KEY_METADATA: text.encode()}
+            {**(arrow.schema.metadata or {}), KEY_METADATA: text.encode(), SCHEMA_METADATA: digest}
         )
     try:
         pq.write_table(arrow, tmp, write_page_checksum=True)

@@ -123,3 +123,118 @@ def test_a_dead_peer_stops_the_other_process_and_a_rerun_completes(tmp_path: Pat
     assert "another process" in log, log
     _two_processes(config, out, tmp_path)
     _same(_table(out), _one_process(config, tmp_path / "one"))
+
+
+def _pair(config: Path, outs: tuple[Path, Path], tmp: Path, extra: tuple[list, list] = ([], [])):
+    """Start two processes (their --out and extra options may differ); (exit codes, stderr)."""
+    port = _free_port()
+    procs = []
+    for i in range(2):
+        args = _cli(
+            "sweep", str(config), "--out", str(outs[i]), "--no-progress",
+            "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i),
+            "--timeout", str(TIMEOUT_S), *extra[i],
+        )  # fmt: skip
+        err = (tmp / f"e{i}.log").open("w")
+        procs.append(subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=err))
+    start = time.monotonic()
+    codes = [p.wait(timeout=3 * TIMEOUT_S + 60) for p in procs]
+    return codes, [(tmp / f"e{i}.log").read_text() for i in range(2)], time.monotonic() - start
+
+
+def _one_line(text: str) -> str:
+    lines = [x for x in text.strip().splitlines() if x.startswith("simcollapse")]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+@pytest.mark.slow  # two processes joined by jax.distributed
+def test_processes_with_different_memory_budgets_refuse_to_start(tmp_path: Path) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text(SPEC)
+    out = tmp_path / "out"
+    extra = (["--memory-budget", "64MiB"], ["--memory-budget", "32MiB"])
+    codes, errs, _ = _pair(config, (out, out), tmp_path, extra)
+    assert codes == [2, 2], errs
+    for err in errs:
+        assert "--memory-budget" in _one_line(err)
+    assert not list(out.glob("sweeps/*/*.parquet"))  # nothing computed
+
+
+@pytest.mark.slow  # two processes joined by jax.distributed
+def test_an_early_failure_stops_the_other_process(tmp_path: Path) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text(SPEC)
+    out = tmp_path / "out"
+    bad = tmp_path / "missing.toml"
+    port = _free_port()
+    procs = []
+    for i, path in enumerate((config, bad)):
+        args = _cli(
+            "sweep", str(path), "--out", str(out), "--no-progress", "--coordinator",
+            f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(i), "--timeout", "5",
+        )  # fmt: skip
+        procs.append(subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True))  # fmt: skip
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [1, 2], results
+    assert "process 1 stopped before the sweep started" in _one_line(results[0][1])
+    assert "missing.toml" in _one_line(results[1][1])
+
+
+@pytest.mark.slow  # two processes joined by jax.distributed
+def test_processes_without_a_shared_folder_refuse_to_start(tmp_path: Path) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text(SPEC)
+    codes, errs, _ = _pair(config, (tmp_path / "a", tmp_path / "b"), tmp_path)
+    assert codes == [2, 2], errs
+    assert all("process 1 cannot see" in _one_line(e) for e in errs)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [(["--coordinator", "localhost"], "--coordinator must be host:port"),
+     (["--coordinator", "localhost:0"], "--coordinator must be host:port"),
+     (["--coordinator", "localhost:1234", "--timeout", "-1"], "--timeout must be at least 1")],
+)  # fmt: skip
+def test_bad_distributed_options_are_one_line(
+    tmp_path: Path, capsys, options: list, match: str
+) -> None:
+    from simcollapse.cli import main
+
+    config = tmp_path / "sweep.toml"
+    config.write_text(SPEC)
+    args = ["sweep", str(config), "--out", str(tmp_path), "--num-processes", "2", *options]
+    assert main(args) == 2  # refused before jax.distributed is touched
+    assert match in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.slow
+def test_a_peer_that_never_joins_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text(SPEC)
+    args = _cli(
+        "sweep", str(config), "--out", str(tmp_path), "--no-progress", "--coordinator",
+        f"127.0.0.1:{_free_port()}", "--num-processes", "2", "--process-id", "0", "--timeout", "5",
+    )  # fmt: skip
+    done = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1 and "could not join" in _one_line(done.stderr), done.stderr
+
+
+@pytest.mark.slow
+def test_losing_process_0_is_one_line_and_a_rerun_completes(tmp_path: Path) -> None:
+    config = tmp_path / "long.toml"
+    config.write_text(LONG)
+    out = tmp_path / "two"
+    port = _free_port()
+    procs = [_start(config, out, port, i, tmp_path / f"p{i}.log") for i in range(2)]
+    deadline = time.monotonic() + 240
+    while not list(out.glob("sweeps/*/simulate-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    procs[0].send_signal(signal.SIGKILL)
+    code = procs[1].wait(timeout=3 * TIMEOUT_S + 30)
+    log = (tmp_path / "p1.log").read_text()
+    assert code == 1 and "multi-process run was lost" in _one_line(log), log
+    assert "Check failure" not in log and "0x" not in log
+    _two_processes(config, out, tmp_path)
+    _same(_table(out), _one_process(config, tmp_path / "one"))

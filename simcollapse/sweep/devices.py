@@ -15,8 +15,9 @@ process 0 writes files.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
@@ -39,22 +40,82 @@ def initialize(
     """
     check_coordinator(coordinator, num_processes, process_id, timeout_s)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    _JOIN.update(coordinator=coordinator, processes=int(num_processes), timeout=int(timeout_s))
     try:
-        jax.distributed.initialize(
-            coordinator_address=coordinator,
-            num_processes=num_processes,
-            process_id=process_id,
-            initialization_timeout=timeout_s,
-            heartbeat_timeout_seconds=timeout_s,
-            shutdown_timeout_seconds=timeout_s,
-        )
+        with _fatal_errors_reported():
+            jax.distributed.initialize(
+                coordinator_address=coordinator,
+                num_processes=num_processes,
+                process_id=process_id,
+                initialization_timeout=timeout_s,
+                heartbeat_timeout_seconds=timeout_s,
+                shutdown_timeout_seconds=timeout_s,
+            )
+        _JOIN["joined"] = True
     except (RuntimeError, jax.errors.JaxRuntimeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        why = f" ({first[:200]})" if first and "bad_cast" not in first else ""
         raise PeerLostError(
             f"could not join the {num_processes}-process run at {coordinator} within "
-            f"{timeout_s} s ({first[:200]}): start every process with the same --coordinator "
-            "and --num-processes"
+            f"{timeout_s} s{why}: start every process with the same --coordinator and "
+            "--num-processes"
         ) from err
+
+
+_JOIN: dict[str, Any] = {"joined": False}
+
+
+def _on_fatal(status: Any) -> None:
+    """JAX's distributed client lost the run (a peer or the coordinator stopped, or never came):
+    one line and exit, instead of the client's default abort with a C++ stack trace. Called
+    from the client's own thread; nothing is lost that is not already on disk."""
+    import os
+    import sys
+
+    first = str(status).strip().splitlines()[0] if str(status).strip() else "no reply"
+    n, where, timeout = _JOIN.get("processes"), _JOIN.get("coordinator"), _JOIN.get("timeout")
+    if _JOIN["joined"]:
+        message = (
+            f"another process of this {n}-process run stopped or cannot be reached ({first}); "
+            "the chunks stored so far are kept: start the same command in every process again "
+            "to resume"
+        )
+    else:
+        message = (
+            f"could not join the {n}-process run at {where} within {timeout} s ({first}): start "
+            "every process with the same --coordinator and --num-processes"
+        )
+    print(f"simcollapse: error: {message}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _fatal_errors_reported() -> Iterator[None]:
+    """Within the block, JAX's distributed client is created with ``_on_fatal`` as its error
+    callback (``missed_heartbeat_callback`` of ``get_distributed_runtime_client``)."""
+    try:
+        from jax._src import distributed
+
+        module = distributed._jax
+        original = module.get_distributed_runtime_client
+    except (ImportError, AttributeError):  # another JAX layout: its default behaviour stays
+        yield
+        return
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("missed_heartbeat_callback", _on_fatal)
+        return original(*args, **kwargs)
+
+    try:
+        module.get_distributed_runtime_client = client
+    except (AttributeError, TypeError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        module.get_distributed_runtime_client = original
 
 
 def check_coordinator(
@@ -149,7 +210,8 @@ def _allgather(values: np.ndarray) -> np.ndarray:
     from jax.experimental import multihost_utils
 
     try:
-        return np.asarray(multihost_utils.process_allgather(np.asarray(values), tiled=False))
+        with jax.enable_x64(True):  # int64 values (budgets, hashes) must not wrap to int32
+            return np.asarray(multihost_utils.process_allgather(np.asarray(values), tiled=False))
     except jax.errors.JaxRuntimeError as err:
         raise _peer_lost(err) from err
 
@@ -228,7 +290,8 @@ def check_shared_folder(folder: Any) -> None:
     if is_writer():
         marker = temporary_path(folder / "peers").with_suffix(f".{int(token[0])}.part")
         marker.write_text("")
-    token = agree(token)
+    with jax.enable_x64(True):
+        token = agree(token)
     seen = any((folder / TMP_FOLDER).glob(f"*.{int(token[0])}.part")) if not is_writer() else True
     every = _allgather(np.array([1 if seen else 0], dtype=np.int64))
     if marker is not None:
