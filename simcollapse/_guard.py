@@ -57,10 +57,15 @@ def run_guarded(argv: Sequence[str]) -> int:
             [sys.executable, "-c", code, *argv], env=env, stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )  # fmt: skip
-        dying = False
+        dying, reported = False, ""
         assert child.stderr is not None
         for raw in child.stderr:
             line = raw.decode(errors="replace")
+            if line.startswith(
+                (f"simcollapse {argv[0]}: error:", f"simcollapse {argv[0]}: internal")
+            ):
+                reported = reported or line
+
             dying = dying or bool(FATAL.match(line))
             if NOISE.match(line) or (dying and not line.startswith("simcollapse")):
                 continue
@@ -71,6 +76,9 @@ def run_guarded(argv: Sequence[str]) -> int:
         signal.signal(signal.SIGINT, previous)
     if code >= 0:
         return code
+    if reported:  # it said why in its own line, then the runtime ended it: keep its exit code
+        lost = ("another process", "could not join", "internal error", "stopped before")
+        return 1 if any(word in reported for word in lost) else 2
     name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
     print(
         f"simcollapse {argv[0]}: error: the multi-process run was lost (JAX's distributed "

@@ -24,6 +24,8 @@ from simcollapse._cli_parser import (
     version_text,
 )
 
+EXIT_GRACE_S = 2.0  # process 0 of a failed multi-process run outlives the others' reports
+
 __all__ = ["EPILOG", "build_problem", "console", "main", "make_parser", "version_text"]
 
 
@@ -409,6 +411,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_distributed():  # the others stop too: no shutdown barrier to wait in
             sys.stdout.flush()
             sys.stderr.flush()
+            import jax
+
+            if jax.process_index() == 0:  # it serves the run: leave the others time to report
+                import time
+
+                time.sleep(EXIT_GRACE_S)
             os._exit(code)
         return code
 

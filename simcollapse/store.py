@@ -91,11 +91,12 @@ class StoreReadError(OSError):
 
 @contextlib.contextmanager
 def one_line_warnings(prefix: str) -> Iterator[None]:
-    """Within the block, StoreWarnings print as one line ``<prefix>: warning: <message>``."""
+    """Within the block, StoreWarnings and FutureWarnings (older spellings) print as one line
+    ``<prefix>: warning: <message>``."""
     original = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-        if issubclass(category, StoreWarning):
+        if issubclass(category, (StoreWarning, FutureWarning)):
             print(f"{prefix}: warning: {message}", file=sys.stderr)
         else:
             original(message, category, filename, lineno, file, line)

@@ -50,4 +50,5 @@ def test_cli_old_flags_warn_and_agree(old, new, capsys: pytest.CaptureFixture[st
     assert main([*common, *old]) == 0
     got = capsys.readouterr()
     assert json.loads(got.out) == want
-    assert f"{old[0]!r} is the 0.1 spelling of {new[0]!r}" in got.err
+    # The CLI prints the FutureWarning as one line naming the new spelling.
+    assert f"simcollapse theory: warning: {old[0]!r} is the 0.1 spelling of {new[0]!r}" in got.err

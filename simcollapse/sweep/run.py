@@ -254,7 +254,6 @@ def sweep_key(spec: Sweep, plan_id: str) -> dict[str, Any]:
     """What every chunk of ``spec`` under plan ``plan_id`` depends on: the resolved spec, the
     setting's identity, the library version and the plan; simulated chunks add the JAX and
     jaxlib versions and the random generator (their draws depend on them)."""
-    from simcollapse._version import __version__
     from simcollapse.provenance import _version
 
     return {
@@ -434,22 +433,18 @@ def _chunks(
         None if folder is None else _chunk_path(folder, c, k)
         for c, k in zip(chunks, keys, strict=True)
     ]
-    # Which chunks are stored is decided by process 0 alone, from the files' names; each
-    # chunk is verified (footer, key, checksums) as it is used, so that only one chunk's table
-    # is in memory at a time.
-    exists = [p is not None and not force and dev.is_writer() and p.exists() for p in paths]
-    have = dev.agree(np.array(exists, dtype=bool))
+    # Which chunks are stored is decided by process 0 alone, from verified reads (footer, key,
+    # checksums); the tables are dropped and read again when used, so that only one chunk's
+    # table is in memory at a time, whatever the sweep's size.
     columns = chunk_columns(spec)
+    valid = [
+        p is not None and not force and dev.is_writer()
+        and read_verified(p, rows=c.rows, columns=columns, key=k) is not None
+        for c, k, p in zip(chunks, keys, paths, strict=True)
+    ]  # fmt: skip
+    have = dev.agree(np.array(valid, dtype=bool))
     for chunk, key, path, ok in zip(chunks, keys, paths, have, strict=True):
-        table = None
-        if ok:
-            if dev.is_writer():
-                table = read_verified(path, rows=chunk.rows, columns=columns, key=key)
-            # a chunk that failed verification is recomputed by every process
-            if not dev.agree(np.array([table is not None])).all():
-                table = None
-            elif table is None:
-                table = _read_elsewhere(path, chunk, key, columns)
+        table = _read_elsewhere(path, chunk, key, columns) if ok else None
         if table is None:
             table = _with_generator(_compute(spec, chunk), chunk)
             if path is not None and dev.is_writer():
@@ -466,14 +461,14 @@ def _with_generator(table: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
 def _read_elsewhere(
     path: Path, chunk: Chunk, key: dict[str, Any], columns: tuple[str, ...]
 ) -> pd.DataFrame:
-    """A chunk process 0 has stored and verified, read by another process."""
+    """A chunk process 0 has stored and verified, read (and verified) where it is used."""
     table = (
         read_verified(path, rows=chunk.rows, columns=columns, key=key) if path.exists() else None
     )
     if table is None:
         raise StoreReadError(
-            f"cannot read {path}, which process 0 stored: every process must see the same "
-            "--out folder (a shared file system)"
+            f"cannot read {path}, which process 0 stored and verified: every process must see "
+            "the same --out folder (a shared file system), and nothing else may change it"
         )
     return table
 
