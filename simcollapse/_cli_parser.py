@@ -274,7 +274,9 @@ def _add_figures_command(sub: Any, run: Command) -> None:
         "2-core CPU does in about an hour for all figures) and --full (paper scale, an "
         "accelerator advised). --list shows which figure of the paper each reproduces; --only "
         "takes names or paper figures (fig1, figure-1). Computations are cached under "
-        "OUT/.cache, so a second run only redraws.",
+        "OUT/.cache, so a second run only redraws. Each figure's claims are checked on its "
+        "table and written to OUT/claims.csv with the level; a folder of another level is "
+        "not overwritten without --overwrite.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small settings, minutes on a CPU")
@@ -296,6 +298,25 @@ def _add_figures_command(sub: Any, run: Command) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="base random seed [0]")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 when a figure's claim does not hold"
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a folder holding figures of another level (replacing them)",
+    )
+    again = p.add_mutually_exclusive_group()
+    again.add_argument(
+        "--claims-only",
+        action="store_true",
+        help="evaluate the claims on the tables already in --out (nothing recomputed or drawn)",
+    )
+    again.add_argument(
+        "--from-tables",
+        action="store_true",
+        help="draw the figures from the tables already in --out and evaluate their claims",
+    )
     p.set_defaults(run=run)
 
 

@@ -147,8 +147,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_figures(args: argparse.Namespace) -> int:
     import os
 
+    import pandas as pd
+
+    from simcollapse.figures.claims import failing
     from simcollapse.figures.registry import FigureContext
-    from simcollapse.figures.runner import default_store, select, write_figures
+    from simcollapse.figures.runner import (
+        check_level,
+        default_store,
+        redraw,
+        select,
+        write_claims,
+        write_figures,
+    )
 
     figures = select(args.only)
     if args.list:
@@ -157,16 +167,29 @@ def cmd_figures(args: argparse.Namespace) -> int:
         for f in figures:
             print(f"{f.name:<{width}}  {f.paper:<{paper}}  [{f.group}] {f.caption}")
         return 0
+    mode = "full" if args.full else "quick" if args.quick else "default"
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    if args.claims_only or args.from_tables:
+        if not args.out.is_dir():
+            raise ValueError(f"--out {args.out}: no such folder to read the tables from")
+        if args.from_tables:
+            redraw(figures, args.out, formats)
+        claims = write_claims(args.out, log=lambda _: None)
+        for line in failing(claims):
+            print(line)
+        held = int(claims["holds"].sum())
+        print(f"{held} of {len(claims)} claims hold; wrote {args.out / 'claims.csv'}")
+        return 1 if args.strict and held < len(claims) else 0
+    check_level(args.out, mode, overwrite=args.overwrite)
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(
-        mode="full" if args.full else "quick" if args.quick else "default",
+        mode=mode,
         store=default_store(args.out),
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
         progress=not args.no_progress,
         seed=args.seed,
     )
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
     existed = args.out.exists()
     try:
         write_figures(figures, ctx, args.out, formats)
@@ -174,8 +197,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
         if not existed:
             _remove_empty_folders(args.out)  # a failed run leaves no empty --out behind
         raise
-    print(f"wrote {len(figures)} figure(s) to {args.out}")
-    return 0
+    claims = pd.read_csv(args.out / "claims.csv")
+    held = int(claims["holds"].sum())
+    print(f"wrote {len(figures)} figure(s) to {args.out}; {held} of {len(claims)} claims hold")
+    return 1 if args.strict and held < len(claims) else 0
 
 
 def _remove_empty_folders(root: Path) -> None:

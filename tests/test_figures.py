@@ -126,3 +126,35 @@ def test_list_prints_every_caption(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in NAMES:
         assert name in out
+
+
+def test_claims_hold(out: Path) -> None:
+    """Every claim of the figures in the folder holds; a quick run recorded its level."""
+    from simcollapse.figures import evaluate_folder
+    from simcollapse.figures.claims import failing
+
+    claims = evaluate_folder(out)
+    assert set(NAMES) <= set(claims.figure)
+    assert claims.holds.all(), "\n".join(failing(claims))
+    if out != COMMITTED:
+        written = pd.read_csv(out / "claims.csv")
+        assert set(written.level) == {"quick"} and written.holds.all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_figures_are_readable(out: Path, name: str) -> None:
+    """Drawn from the quick tables: no legend over data, no overlapping texts (the committed
+    tables are checked in test_claims.py)."""
+    import matplotlib.pyplot as plt
+    from figure_layout import legends_over_data, overlapping_texts
+
+    from simcollapse.figures import get
+
+    if out == COMMITTED:
+        pytest.skip("the committed tables are drawn in test_claims.py")
+    fig = get(name).plot(table(out, name))
+    try:
+        problems = legends_over_data(fig) + overlapping_texts(fig)
+    finally:
+        plt.close(fig)
+    assert not problems, problems

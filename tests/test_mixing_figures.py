@@ -159,6 +159,9 @@ def test_quick_figures_claims_plot_and_cache(name: str, tmp_path) -> None:
     assert fig.group == "mixing"
     table = fig.compute(ctx)
     CHECKS[name](table.drop(columns="figure"))
+    for claim in fig.claims:  # the figure's own claims, as simcollapse figures evaluates them
+        measured, holds = claim.check(table)
+        assert holds, (claim.id, measured, claim.comparison, claim.threshold)
     fig.plot(table).savefig(tmp_path / f"{name}.png")
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     again = fig.compute(ctx)  # from the store

@@ -63,3 +63,7 @@ def test_quick_figures_from_an_empty_store_show_collapse(tmp_path):
     big = rf[rf.n == rf.n.max()].groupby(["m", "p2"]).test_mse.mean().unstack("p2")
     assert (big[0.2] > big[0.0]).all()
     assert (tl.groupby("p2").test_mse.mean().diff().dropna() > 0).all()
+    for name, table in tables.items():  # the figures' own claims hold at the quick level
+        for claim in get(name).claims:
+            measured, holds = claim.check(table)
+            assert holds, (name, claim.id, measured, claim.comparison, claim.threshold)

@@ -180,3 +180,30 @@ def test_figures_command_level(
     monkeypatch.setattr(runner, "write_figures", lambda figs, ctx, *a, **k: seen.update(ctx=ctx))
     assert cli.main(["figures", *flags, "--only", "fig2", "--out", str(tmp_path)]) == 0
     assert seen["ctx"].mode == mode
+
+
+def test_claims_hold(out: Path) -> None:
+    """Every claim of pareto, rp_error_terms and rp_width holds on the tables in the folder."""
+    from simcollapse.figures import evaluate_folder
+    from simcollapse.figures.claims import failing
+
+    claims = evaluate_folder(out)
+    assert {"pareto", "rp_error_terms", "rp_width"} <= set(claims.figure)
+    assert claims.holds.all(), "\n".join(failing(claims))
+
+
+@pytest.mark.parametrize("name", ["pareto", "rp_error_terms", "rp_width"])
+def test_quick_figures_are_readable(out: Path, name: str) -> None:
+    import matplotlib.pyplot as plt
+    from figure_layout import legends_over_data, overlapping_texts
+
+    from simcollapse.figures import get
+
+    if out == COMMITTED:
+        pytest.skip("the committed tables are drawn in test_claims.py")
+    fig = get(name).plot(table(out, name))
+    try:
+        problems = legends_over_data(fig) + overlapping_texts(fig)
+    finally:
+        plt.close(fig)
+    assert not problems, problems

@@ -1,5 +1,6 @@
 """Figures: a registry of (tidy table, plot) pairs, and the command that writes them all."""
 
+from simcollapse.figures.claims import Claim, evaluate_folder
 from simcollapse.figures.registry import (
     MODES,
     NEW,
@@ -15,8 +16,10 @@ from simcollapse.figures.registry import (
 __all__ = [
     "MODES",
     "NEW",
+    "Claim",
     "Figure",
     "FigureContext",
+    "evaluate_folder",
     "get",
     "lookup",
     "names",

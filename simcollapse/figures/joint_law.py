@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.analysis.joint import compute_optimal, fit_joint_law, joint_law
+from simcollapse.figures.claims import Claim
 from simcollapse.figures.paper_common import _run
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure
@@ -94,7 +95,8 @@ def joint_law_plot(table: pd.DataFrame) -> Any:
     ax.plot(n_star[keep], m_star[keep], color="C3", lw=2, label="compute-optimal (n m = C)")
     ax.set(xscale="log", yscale="log", xlabel="samples n", ylabel="width m")
     ax.set_title("iso-error contours of the fitted law", fontsize="medium")
-    ax.legend(loc="lower right", fontsize="x-small")
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize="small",
+               bbox_to_anchor=(0.5, -0.06))  # fmt: skip
     ax = axes[1]
     with np.errstate(divide="ignore"):
         resid = np.log(used.total) - np.log(used.fitted)
@@ -121,5 +123,30 @@ JOINT_LAW = register(
         joint_law_table,
         joint_law_plot,
         group="analysis",
+        claims=(
+            Claim(
+                "fit-ok",
+                "The joint law's fit has status ok with both exponents inside (0.02, 6).",
+                lambda t: joint_law_checks(t)["fit_ok"][0],
+                "==",
+                1.0,
+            ),
+            Claim(
+                "law-within-25-percent",
+                "The fitted law is within 25% of the theory at the median fitted point "
+                "(median |log residual|; the surface is not exactly separable).",
+                lambda t: joint_law_checks(t)["median_abs_log_residual"][0],
+                "<",
+                0.25,
+            ),
+            Claim(
+                "frontier-grows-both",
+                "Along the compute-optimal frontier both n and m grow: n* ~ C^e with e = "
+                "beta/(alpha+beta) in (0.05, 0.95) (distance of e from the nearer end).",
+                lambda t: 0.5 - abs(joint_law_checks(t)["frontier_exponent"][0] - 0.5),
+                ">",
+                0.05,
+            ),
+        ),
     )
 )

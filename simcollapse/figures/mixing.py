@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse.figures import mixing_claims
 from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, plot_weighted
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.problem import Problem
@@ -315,6 +316,7 @@ register(
         plot_weighted,
         group="mixing",
         paper="Figure 9",
+        claims=mixing_claims.WEIGHTED,
     )
 )
 register(
@@ -326,6 +328,7 @@ register(
         plot_iterative,
         group="mixing",
         paper="Figure 10",
+        claims=mixing_claims.ITERATIVE,
     )
 )
 register(
@@ -336,5 +339,6 @@ register(
         lambda ctx: _figure(ctx, "generations", generations_table),
         plot_generations,
         group="mixing",
+        claims=mixing_claims.GENERATIONS,
     )
 )

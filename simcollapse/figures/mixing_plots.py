@@ -34,11 +34,29 @@ def plot_weighted(table: pd.DataFrame) -> Any:
     return fig
 
 
+def _plot_reused(ax: Any, sub: pd.DataFrame) -> None:
+    """Reused real rows: the simulated error against the round, one line per n, with the real
+    half alone (dashed) and all n rows real (dotted) at that n."""
+    sim = sub[sub.source == "simulation"]
+    ns = sorted(sim.n.unique())
+    for colour, n in zip(palette(len(ns)), ns, strict=True):
+        s = sim[sim.n == n].sort_values("t")
+        ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o-", ms=4, capsize=2, lw=1, color=colour,
+                    label=f"n = {n:,.0f} (simulation)")  # fmt: skip
+        for curve, ls in (("clean (real half)", "--"), ("clean (n real)", ":")):
+            ref = sub[(sub.source == "theory") & (sub.curve == curve) & (sub.n == n)]
+            ax.axhline(float(ref.total.iloc[0]), color=colour, ls=ls, lw=1.2)
+    ax.plot([], [], color="k", ls="--", lw=1.2, label="real half alone (theory)")
+    ax.plot([], [], color="k", ls=":", lw=1.2, label="all n rows real (theory)")
+    ax.set(yscale="log", xlabel="round t", ylabel="test error",
+           title="Iterative mixing, real rows reused:\nerror against the round per n")  # fmt: skip
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2)
+
+
 def plot_iterative(table: pd.DataFrame) -> Any:
     fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
-    for ax, panel, title in zip(
-        axes[:2], ("fresh", "reused"), ("fresh rows every round", "real rows reused"), strict=True
-    ):
+    _plot_reused(axes[1], table[table.panel == "reused"])
+    for ax, panel, title in zip(axes[:1], ("fresh",), ("fresh rows every round",), strict=True):
         sub = table[table.panel == panel]
         rounds = sorted(int(t) for t in sub.t.unique() if t > 0)
         colours = dict(zip(rounds, palette(len(rounds)), strict=True))

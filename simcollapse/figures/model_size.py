@@ -44,7 +44,7 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def model_size_regimes_plot(table: pd.DataFrame) -> Any:
-    fig, axes = new_figure(ncols=len(REGIME_C2), width=4.8, height=4.2, sharey=True)
+    fig, axes = new_figure(ncols=len(REGIME_C2), width=5.6, height=4.2, sharey=True)
     widths = sorted(table["m"].unique())
     colors = palette(len(widths))
     verdict = {
@@ -66,8 +66,8 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
         )
     d = int(table["d"].iloc[0])
     axes[0].set_ylabel(f"test error ($p_2$ = {REGIME_P2:g}, isotropic, d = {d})")
-    axes[-1].legend(title="width m (dotted: n = m)", loc="upper right")
-    _legend_note(axes[0])
+    axes[-1].legend(title="width m (dotted: n = m)", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    _legend_note(axes[-1], outside=True)
     return fig
 
 

@@ -12,6 +12,7 @@ shared settings and drawing in ``paper_common``); this module registers them, in
 
 from __future__ import annotations
 
+from simcollapse.figures import theory_claims as tc
 from simcollapse.figures.model_size import (
     model_size_regimes_plot,
     model_size_regimes_table,
@@ -39,6 +40,7 @@ FIGURES = {
             scaling_plateau_table,
             scaling_plateau_plot,
             paper=NEW,
+            claims=tc.SCALING_PLATEAU,
         ),
         Figure(
             "isotropic_corollary",
@@ -46,6 +48,7 @@ FIGURES = {
             isotropic_corollary_table,
             isotropic_corollary_plot,
             paper=NEW,
+            claims=tc.ISOTROPIC_COROLLARY,
         ),
         Figure(
             "model_size_regimes",
@@ -57,6 +60,7 @@ FIGURES = {
             model_size_regimes_table,
             model_size_regimes_plot,
             paper=NEW,
+            claims=tc.MODEL_SIZE_REGIMES,
         ),
         Figure(
             "width_double_descent",
@@ -65,6 +69,7 @@ FIGURES = {
             width_double_descent_table,
             width_double_descent_plot,
             paper=NEW,
+            claims=tc.WIDTH_DOUBLE_DESCENT,
         ),
         Figure(
             "synthetic_fraction",
@@ -73,6 +78,7 @@ FIGURES = {
             synthetic_fraction_table,
             synthetic_fraction_plot,
             paper=NEW,
+            claims=tc.SYNTHETIC_FRACTION,
         ),
         Figure(
             "theory_vs_simulation",
@@ -81,6 +87,7 @@ FIGURES = {
             theory_vs_simulation_table,
             theory_vs_simulation_plot,
             paper=NEW,
+            claims=tc.THEORY_VS_SIMULATION,
         ),
     )
 }

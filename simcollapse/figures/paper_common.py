@@ -74,8 +74,9 @@ def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None
     )
 
 
-def _legend_note(ax: Any, loc: str = "lower left") -> None:
-    """A second legend explaining lines (theory) and markers (simulation)."""
+def _legend_note(ax: Any, loc: str = "lower left", outside: bool = False) -> None:
+    """A second legend explaining lines (theory) and markers (simulation); ``outside``: to the
+    right of the axes (at ``loc``'s height) instead of inside it."""
     from matplotlib.lines import Line2D
 
     handles = [
@@ -85,4 +86,7 @@ def _legend_note(ax: Any, loc: str = "lower left") -> None:
     current = ax.get_legend()
     if current is not None:
         ax.add_artist(current)
-    ax.legend(handles=handles, loc=loc, fontsize="small")
+    if outside:
+        ax.legend(handles=handles, loc=loc, bbox_to_anchor=(1.02, 0.0), fontsize="small")
+    else:
+        ax.legend(handles=handles, loc=loc, fontsize="small")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse.figures import theory_claims
 from simcollapse.figures.paper_common import _run
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure
@@ -130,29 +131,72 @@ def _panel(ax: Any, part: pd.DataFrame, norm: Any, cmap: Any) -> Any:
     return points
 
 
+def _gap_panel(ax: Any, table: pd.DataFrame, p2: float) -> None:
+    """The collapse gap mix - real against psi, linear in the gap, one line per c^2 > 0."""
+    part = table[np.isclose(table.p2, p2) & (table.c2 > 0)]
+    for c2 in sorted(part["c2"].unique()):
+        th = part[(part.method == "theory") & np.isclose(part.c2, c2)].sort_values("psi")
+        ax.plot(th["psi"], th["gap"], color="0.35", lw=1.2, ls=LINESTYLES.get(c2, "-"))
+        sim = part[(part.method == "simulate") & np.isclose(part.c2, c2)]
+        if len(sim):
+            ax.errorbar(
+                sim["psi"],
+                sim["gap"],
+                yerr=np.hypot(sim["mix_stderr"], sim["real_stderr"]),
+                fmt=MARKERS.get(c2, "o"),
+                ms=7,
+                mfc="none",
+                mec="k",
+                ecolor="k",
+                lw=0.8,
+                capsize=2,
+                zorder=4,
+            )
+    ax.axvline(1.0, color="0.6", ls=":", lw=1)
+    ax.axhline(0.0, color="0.6", lw=1)
+    ax.set(
+        xscale="log",
+        xlabel=r"model size $\psi = m/n$ (log axis; dotted: $\psi$ = 1)",
+        ylabel="gap: mix error - all-real error (linear)",
+        title=f"$p_2$ = {p2:g}: the gap grows up to $\\psi$ = 1,\nshrinks beyond, never reaches 0",
+    )
+    ax.xaxis.set_major_formatter(_plain_formatter())
+
+
+def _plain_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: f"{v:g}")
+
+
 def pareto_plot(table: pd.DataFrame) -> Any:
-    """One panel per p2: mix error against all-real error, one point per width."""
+    """One panel per p2: mix error against all-real error, one point per width; then the gap
+    mix - real against psi at the paper's p2 = 0.1 on a linear axis."""
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter
 
     p2s = [p for p in PARETO_P2 if np.isclose(table.p2, p).any()]
-    fig, axes = new_figure(ncols=len(p2s), width=4.8, height=4.6, squeeze=False)
+    fig, axes = new_figure(ncols=len(p2s) + 1, width=4.8, height=4.6, squeeze=False)
     norm, cmap = LogNorm(0.1, 10.0), "viridis"
     lo = 0.8 * table[["real_error", "mix_error"]].min().min()
     hi = min(1.2 * table[["real_error", "mix_error"]].max().max(), 50.0)
     points = None
-    for ax, p2 in zip(axes[0], p2s, strict=True):
+    for ax, p2 in zip(axes[0], p2s, strict=False):
         points = _panel(ax, table[np.isclose(table.p2, p2)], norm, cmap) or points
         ax.plot([lo, hi], [lo, hi], color="0.6", lw=1)
         ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi))
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_major_formatter(_plain_formatter())
             axis.set_minor_formatter(NullFormatter())
-        note = " (the $c^2$ curves nearly coincide)" if p2 < 0.05 else ""
-        ax.set(xlabel="test error, all n rows real", title=f"$p_2$ = {p2:g}{note}")
-    axes[0][0].set_ylabel("test error, real + synthetic mix")
+        note = "\n(the $c^2$ curves nearly coincide)" if p2 < 0.05 else ""
+        ax.set(
+            xlabel="test error, all n rows real (log axis)",
+            title=f"$p_2$ = {p2:g}: mix error against all-real error{note}",
+        )
+    axes[0][0].set_ylabel("test error, real + synthetic mix (log axis)")
+    _gap_panel(axes[0][-1], table, PARETO_P2[0])
     handles = [
         Line2D([], [], color="0.35", ls=LINESTYLES[c], marker=MARKERS[c], mfc="0.35", mec="none")
         for c in PARETO_C2
@@ -163,13 +207,13 @@ def pareto_plot(table: pd.DataFrame) -> Any:
         Line2D([], [], color="0.6", lw=1),
     ]
     labels += ["simulation (±1 SE)", "y = x: no collapse"]
-    axes[0][0].legend(handles, labels, loc="upper left", fontsize="small")
-    bar = fig.colorbar(points, ax=axes[0].tolist(), shrink=0.85)
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
+    bar = fig.colorbar(points, ax=axes[0, :-1].tolist(), shrink=0.85)
     bar.set_label(r"model size $\psi = m/n$ (peak of both errors at $\psi$ = 1)")
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
     fig.suptitle(
-        f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}: points above the diagonal "
-        "are collapse; it grows with $\\psi$ up to 1 and shrinks beyond",
+        f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}: points above the diagonal are "
+        "collapse;\nthe gap (right, linear axis) grows with $\\psi$ up to 1 and shrinks beyond",
         fontsize="medium",
     )
     return fig
@@ -185,5 +229,6 @@ PARETO = register(
         pareto_table,
         pareto_plot,
         paper="Figure 1",
+        claims=theory_claims.PARETO,
     )
 )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from simcollapse.figures.claims import Claim
 from simcollapse.store import ResultStore
 
 Mode = Literal["quick", "default", "full"]
@@ -23,6 +24,7 @@ NEW = "new: not in the paper"
 
 __all__ = [
     "MODES",
+    "Claim",
     "NEW",
     "Figure",
     "FigureContext",
@@ -77,6 +79,8 @@ class Figure:
       group: which part of the project it belongs to (theory, mixing, mnist, lm).
       paper: the figure of the paper it reproduces ("Figure 1", "Figure 7, left") or
         ``NEW`` ("new: not in the paper").
+      claims: what the figure shows, each a ``Claim`` checked on its table
+        (``simcollapse.figures.claims``); evaluated on every run and written to claims.csv.
 
     Example:
       >>> import pandas as pd
@@ -92,6 +96,12 @@ class Figure:
     plot: Callable[[pd.DataFrame], Any]
     group: str = "theory"
     paper: str = NEW
+    claims: tuple[Claim, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [c.id for c in self.claims]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"figure {self.name!r}: claim ids must be unique, got {ids}")
 
     @property
     def paper_number(self) -> int | None:

@@ -114,6 +114,6 @@ def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
         ylabel="test error $E_{test}$",
         title="Corollary 1: isotropic ridgeless regression",
     )
-    ax.legend(title="$p_2$", loc="upper left")
-    _legend_note(ax)
+    ax.legend(title="$p_2$", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    _legend_note(ax, loc="lower left", outside=True)
     return fig

@@ -8,7 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
+from simcollapse.figures.claims import CLAIMS_FILE, evaluate_folder, failing, folder_levels
 from simcollapse.figures.registry import Figure, FigureContext, lookup, registry
 from simcollapse.store import ResultStore
 
@@ -59,6 +61,79 @@ def select(names: Sequence[str] | None) -> list[Figure]:
     return list(chosen.values())
 
 
+def check_level(out: Path, mode: str, overwrite: bool = False) -> None:
+    """Refuse (ValueError, one line) to write ``mode`` figures into a folder of another level.
+
+    The level of each figure in a folder is recorded in its claims.csv; ``overwrite=True``
+    allows replacing them.
+
+    Example:
+      >>> import tempfile
+      >>> out = Path(tempfile.mkdtemp())
+      >>> _ = (out / "claims.csv").write_text("figure,level\npareto,default\n")
+      >>> check_level(out, "quick")
+      Traceback (most recent call last):
+          ...
+      ValueError: ... holds default-level figures (pareto); refusing to write quick ones ...
+      >>> check_level(out, "quick", overwrite=True)
+    """
+    levels = folder_levels(out)
+    other = sorted({name for name, lev in levels.items() if lev != mode})
+    if other and not overwrite:
+        held = ", ".join(sorted({levels[n] for n in other}))
+        shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+        raise ValueError(
+            f"{out} holds {held}-level figures ({shown}); refusing to write {mode} ones "
+            "there: pick another --out or pass --overwrite"
+        )
+
+
+def write_claims(
+    out: Path, run_level: dict[str, str] | None = None, log: Callable[[str], None] = print
+) -> pd.DataFrame:
+    """Evaluate the claims of every figure whose table is in ``out``; write out/claims.csv.
+
+    ``run_level`` gives the level of the figures just written (the others keep the level
+    recorded in claims.csv). Each claim that does not hold is logged as one line.
+    """
+    recorded = {**folder_levels(out), **(run_level or {})}
+    load_builtin_figures()
+    claims = evaluate_folder(out, list(registry().values()))
+    claims["level"] = [recorded.get(name, "default") for name in claims["figure"]]
+    claims.to_csv(out / CLAIMS_FILE, index=False)
+    for line in failing(claims):
+        log(line)
+    return claims
+
+
+def redraw(
+    figures: Sequence[Figure],
+    out: Path,
+    formats: Sequence[str] = ("png", "pdf"),
+    log: Callable[[str], None] = print,
+) -> dict[str, list[Path]]:
+    """Draw each figure again from its table ``out/NAME.csv`` (nothing is recomputed)."""
+    written: dict[str, list[Path]] = {}
+    for fig_spec in figures:
+        path = out / f"{fig_spec.name}.csv"
+        if not path.exists():
+            raise ValueError(f"no table {path} to draw {fig_spec.name} from")
+        written[fig_spec.name] = [path, *_draw(fig_spec, pd.read_csv(path), out, formats)]
+        log(f"{fig_spec.name}: drawn from {path}")
+    return written
+
+
+def _draw(fig_spec: Figure, table: pd.DataFrame, out: Path, formats: Sequence[str]) -> list[Path]:
+    fig = fig_spec.plot(table)
+    paths = []
+    for fmt in formats:
+        path = out / f"{fig_spec.name}.{fmt}"
+        fig.savefig(path, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
 def write_figures(
     figures: Sequence[Figure],
     ctx: FigureContext,
@@ -69,6 +144,7 @@ def write_figures(
     """For each figure: compute its table, write NAME.csv, draw it and write NAME.<format>.
 
     The sweep store (``ctx.store``) caches the computations, so a second run only redraws.
+    Then the claims of every figure in ``out`` are evaluated and written to out/claims.csv.
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:
@@ -80,15 +156,11 @@ def write_figures(
         table = fig_spec.compute(ctx)
         paths = [out / f"{fig_spec.name}.csv"]
         table.to_csv(paths[0], index=False)
-        fig = fig_spec.plot(table)
-        for fmt in formats:
-            path = out / f"{fig_spec.name}.{fmt}"
-            fig.savefig(path, bbox_inches="tight")
-            paths.append(path)
-        plt.close(fig)
+        paths += _draw(fig_spec, table, out, formats)
         written[fig_spec.name] = paths
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         log(f"{fig_spec.name}: {len(table):,} rows, {wall:.1f} s ({cpu:.1f} s of CPU)")
+    write_claims(out, {f.name: ctx.mode for f in figures}, log)
     return written
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.paper_common import _errorbars, _legend_note, _run
+from simcollapse.figures import theory_claims
+from simcollapse.figures.paper_common import _errorbars, _run
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 
@@ -93,7 +94,12 @@ def rp_error_terms_plot(table: pd.DataFrame) -> Any:
         ax.axvline(1.0, color="0.5", ls=":", lw=1, label="m = n")
         ax.set(xscale="log", yscale="log", xlabel=r"$\psi = m/n$", title=label)
     axes[0].set_ylabel("Theorem 2 term (theory)")
-    axes[1].legend(title="ridge $\\lambda$ (lines coincide\naway from m = n)", loc="lower right")
+    axes[1].legend(
+        title="ridge $\\lambda$ (lines coincide away from m = n)",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncols=3,
+    )
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
     fig.suptitle(
         f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $p_2$ = {TERMS_P2:g}, "
@@ -117,10 +123,29 @@ def rp_width_table(ctx: FigureContext) -> pd.DataFrame:
     return _with_psi(pd.concat([theory, sim], ignore_index=True))
 
 
+GAP_C2 = 1.0  # the panel of the gap against psi: the worst quality drawn
+
+
+def _rp_gap(part: pd.DataFrame, method: str, p2: float) -> pd.DataFrame:
+    """E(p2) - E(0) at each width of one c^2 (with the SE of the difference when simulated)."""
+    rows = part[part.method == method]
+    clean = rows[np.isclose(rows.p2, 0.0)].set_index("m")
+    mix = rows[np.isclose(rows.p2, p2)].set_index("m")
+    common = mix.index.intersection(clean.index)
+    mix, clean = mix.loc[common], clean.loc[common]
+    return pd.DataFrame(
+        {
+            "psi": mix["psi"],
+            "gap": mix["total"] - clean["total"],
+            "stderr": np.hypot(mix["stderr"], clean["stderr"]),
+        }
+    ).sort_values("psi")
+
+
 def rp_width_plot(table: pd.DataFrame) -> Any:
-    fig, axes = new_figure(ncols=len(WIDTH_C2), width=4.4, height=4.0, sharey=True)
+    fig, axes = new_figure(ncols=len(WIDTH_C2) + 1, width=4.4, height=4.0)
     colors = palette(len(WIDTH_P2))
-    for ax, c2 in zip(axes, WIDTH_C2, strict=True):
+    for ax, c2 in zip(axes, WIDTH_C2, strict=False):
         part = table[np.isclose(table.c2, c2)]
         for color, p2 in zip(colors, WIDTH_P2, strict=True):
             th = part[(part.method == "theory") & np.isclose(part.p2, p2)].sort_values("m")
@@ -128,11 +153,43 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
             sim = part[(part.method == "simulate") & np.isclose(part.p2, p2)]
             _errorbars(ax, sim, "m", color)
         ax.axvline(int(table["n"].iloc[0]), color="0.5", ls=":", lw=1)
-        ax.set(xscale="log", yscale="log", xlabel="width m", title=f"$c^2$ = {c2:g}")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="width m (log axis)",
+            title=f"$c^2$ = {c2:g}: test error against m",
+        )
+    for ax in axes[1 : len(WIDTH_C2)]:
+        ax.sharey(axes[0])
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
-    axes[0].set_ylabel("test error (dotted: m = n)")
-    axes[-1].legend(title="$p_2$ (small $p_2$ lines\noverlap at small $c^2$)", loc="upper right")
-    _legend_note(axes[0])
+    axes[0].set_ylabel("test error (log axis; dotted: m = n)")
+    gap_ax = axes[-1]
+    part = table[np.isclose(table.c2, GAP_C2)]
+    for color, p2 in zip(colors[1:], WIDTH_P2[1:], strict=True):
+        th = _rp_gap(part, "theory", p2)
+        gap_ax.plot(th["psi"], th["gap"], color=color, lw=1.6)
+        sim = _rp_gap(part, "simulate", p2)
+        if len(sim):
+            style = dict(fmt="o", ms=4.5, mfc="white", mew=1.3, capsize=2, lw=1, zorder=3)
+            gap_ax.errorbar(sim["psi"], sim["gap"], yerr=sim["stderr"], color=color, **style)
+    gap_ax.axvline(1.0, color="0.5", ls=":", lw=1)
+    gap_ax.axhline(0.0, color="0.6", lw=1)
+    gap_ax.set(
+        xscale="log",
+        xlabel=r"$\psi = m/n$ (log axis; dotted: $\psi$ = 1)",
+        ylabel="gap E($p_2$) - E(0) (linear axis)",
+        title=f"$c^2$ = {GAP_C2:g}: the gap peaks at $\\psi$ = 1,\nshrinks beyond, never 0",
+    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles += [
+        Line2D([], [], color="0.3", lw=1.8),
+        Line2D([], [], color="0.3", marker="o", mfc="white", ls=""),
+    ]
+    labels += ["theory", "simulation (±1 SE)"]
+    fig.legend(handles, labels, title="synthetic fraction $p_2$", loc="outside lower center",
+               ncols=len(labels))  # fmt: skip
     fig.suptitle(
         f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}, $\\lambda$ = {WIDTH_LAM:g}: "
         "synthetic rows raise the error most near m = n",
@@ -152,6 +209,7 @@ RP_ERROR_TERMS = register(
         rp_error_terms_table,
         rp_error_terms_plot,
         paper="Figure 2",
+        claims=theory_claims.RP_ERROR_TERMS,
     )
 )
 RP_WIDTH = register(
@@ -164,5 +222,6 @@ RP_WIDTH = register(
         rp_width_table,
         rp_width_plot,
         paper="Figure 4",
+        claims=theory_claims.RP_WIDTH,
     )
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.lm.experiment import LMExperiment, run_lm_experiment
 from simcollapse.lm.figures import (
@@ -139,6 +140,24 @@ def _plot_depth(df: pd.DataFrame) -> Any:
     return fig
 
 
+def _deep_over_shallow_last(df: pd.DataFrame) -> float:
+    means = df.groupby(["step", "layers"])["test_loss"].mean().unstack("layers").sort_index()
+    last = means.iloc[-1]
+    return float(last[last.index.max()] / last[last.index.min()])
+
+
+DEPTH_CLAIMS = (
+    Claim(
+        "deepest-not-lower-at-the-end",
+        "At the last evaluation the deepest student is not below the shallowest (ratio of their "
+        "seed means, >= 1): at this narrow width depth does not help on synthetic data.",
+        _deep_over_shallow_last,
+        ">=",
+        1.0,
+    ),
+)
+
+
 register(
     Figure(
         name="lm_depth",
@@ -149,5 +168,6 @@ register(
         plot=_plot_depth,
         group="lm",
         paper="Figure 8, right",
+        claims=DEPTH_CLAIMS,
     )
 )

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
@@ -353,8 +354,8 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
     tokens = float(np.mean(df["tokens"]))
     seeds = int(df["n_seeds"].max())
     ax.set_title(
-        f"same budget: about {tokens / 1e3:.0f}k tokens per student; {seeds} seed(s), "
-        f"bars: standard error\n{_filter_note(df)}",
+        f"same budget: about {tokens / 1e3:.0f}k tokens per student;\n{seeds} seed(s), "
+        f"bars: standard error\n" + _filter_note(df).replace(" (", "\n(", 1),
         fontsize="small",
     )
     ax.legend(
@@ -364,6 +365,69 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
         fontsize="small",
     )
     return fig
+
+
+# ---------------------------------------------------------------------------------------- claims
+def _final_means(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean real test loss at each size's last step: index p2, one column per size."""
+    last = df[df["step"] == df.groupby("size")["step"].transform("max")]
+    return last.groupby(["p2", "size"])["test_loss"].mean().unstack("size")
+
+
+def _all_synthetic_over_generator(df: pd.DataFrame) -> float:
+    final = _final_means(df)
+    return float(final.loc[final.index.max()].min() / df["generator_test_loss"].iloc[0])
+
+
+def _all_synthetic_last_step(df: pd.DataFrame) -> float:
+    sub = df[df["p2"] == df["p2"].max()]
+    means = sub.groupby(["size", "step"])["test_loss"].mean().unstack("size").sort_index()
+    return float((means.iloc[-1] - means.iloc[-2]).max())
+
+
+def _bigger_gain(df: pd.DataFrame) -> float:
+    """Smallest (loss of the smallest student - loss of the largest) over p2."""
+    order = df.drop_duplicates("size").sort_values("n_params")["size"]
+    by = df.pivot_table(index="p2", columns="size", values="test_loss")
+    return float((by[order.iloc[0]] - by[order.iloc[-1]]).min())
+
+
+SYNTHETIC_FRACTION_CLAIMS = (
+    Claim(
+        "loss-rises-with-p2",
+        "At the last step the real test loss rises with p2 for every student size (smallest "
+        "Spearman correlation of the seed means with p2, >= 0.8).",
+        lambda df: float(final_loss_rank_correlation(df).min()),
+        ">=",
+        0.8,
+    ),
+    Claim(
+        "all-synthetic-stays-above-generator",
+        "Students trained on synthetic stories only (the largest p2) end at least 1.2 times the "
+        "generator's own real test loss (smallest ratio over sizes).",
+        _all_synthetic_over_generator,
+        ">=",
+        1.2,
+    ),
+    Claim(
+        "all-synthetic-still-falling",
+        "Students trained on synthetic stories only are still improving at the last evaluation "
+        "(largest change of the seed mean over the last step, < 0).",
+        _all_synthetic_last_step,
+        "<",
+        0.0,
+    ),
+)
+MODEL_SIZE_CLAIMS = (
+    Claim(
+        "bigger-student-better-at-every-p2",
+        "The largest student ends below the smallest at every p2: synthetic data never reverses "
+        "the gain of size (smallest gain in final loss, > 0).",
+        _bigger_gain,
+        ">",
+        0.0,
+    ),
+)
 
 
 register(
@@ -376,6 +440,7 @@ register(
         plot=_plot_curves,
         group="lm",
         paper="Figure 8, left",
+        claims=SYNTHETIC_FRACTION_CLAIMS,
     )
 )
 register(
@@ -388,5 +453,6 @@ register(
         plot=_plot_sizes,
         group="lm",
         paper=NEW,
+        claims=MODEL_SIZE_CLAIMS,
     )
 )

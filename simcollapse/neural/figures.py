@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.neural.experiments import random_feature_sweep, two_layer_sweep
@@ -201,13 +202,46 @@ def plot_two_layer(df: pd.DataFrame):
         _plain_log_ticks(ax, sorted(df["m"].unique()))
         ax.set_xlabel("hidden width m")
         ax.set_ylabel(label)
-    axes[0][0].legend(title="synthetic fraction p2")
+    axes[0][-1].legend(title="synthetic fraction p2", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     n = int(df["n"].iloc[0])
     fig.suptitle(
         f"MNIST two-layer ReLU nets (Adam), n = {n:,} training images\n" + _source_note(df),
         fontsize="medium",
     )
     return fig
+
+
+def _rf_excess_at_largest_n(df: pd.DataFrame) -> float:
+    """Smallest mean(p2 = max) - mean(p2 = 0) over the widths, at the largest n."""
+    means = df[df["n"] == df["n"].max()].groupby(["m", "p2"])["test_mse"].mean().unstack("p2")
+    return float((means[means.columns.max()] - means[0.0]).min())
+
+
+def _two_layer_rise(df: pd.DataFrame) -> float:
+    means = df.groupby("p2")["test_mse"].mean().sort_index()
+    return float(np.diff(means.to_numpy()).min())
+
+
+RANDOM_FEATURES_CLAIMS = (
+    Claim(
+        "largest-p2-above-clean-at-every-width",
+        "At the largest n the largest p2 has a higher test MSE than the clean curve at every "
+        "width (smallest excess, > 0).",
+        _rf_excess_at_largest_n,
+        ">",
+        0.0,
+    ),
+)
+TWO_LAYER_CLAIMS = (
+    Claim(
+        "error-rises-with-p2",
+        "The two-layer networks' test MSE, averaged over widths and seeds, rises with p2 "
+        "(smallest step, > 0).",
+        _two_layer_rise,
+        ">",
+        0.0,
+    ),
+)
 
 
 MNIST_RANDOM_FEATURES = register(
@@ -219,6 +253,7 @@ MNIST_RANDOM_FEATURES = register(
         plot=plot_random_features,
         group="mnist",
         paper="Figure 7, random features",
+        claims=RANDOM_FEATURES_CLAIMS,
     )
 )
 
@@ -231,5 +266,6 @@ MNIST_TWO_LAYER = register(
         plot=plot_two_layer,
         group="mnist",
         paper="Figure 7, two-layer networks",
+        claims=TWO_LAYER_CLAIMS,
     )
 )

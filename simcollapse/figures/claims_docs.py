@@ -1,0 +1,78 @@
+"""Write the claims into the docs: docs/paper.md's claims table and README's picture captions.
+
+Both are generated from figures/claims.csv (the committed default run) between markers, so a
+changed number changes the text; ``python -m simcollapse.figures.claims_docs`` rewrites them and
+the tests check that they are up to date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from simcollapse.figures.claims import (
+    BEGIN,
+    CAPTIONS_BEGIN,
+    CAPTIONS_END,
+    CLAIMS_FILE,
+    END,
+    captions_markdown,
+    claims_markdown,
+    replace_between,
+)
+
+__all__ = ["README_CAPTIONS", "render", "write"]
+
+# The figures pictured in the README, each captioned by the sentences of these claims.
+README_CAPTIONS: dict[str, tuple[str, ...]] = {
+    "pareto": (
+        "mix-worse-than-real",
+        "gap-grows-with-width-below-threshold",
+        "gap-shrinks-with-width-beyond-threshold",
+        "gap-never-zero-beyond-threshold",
+    ),
+    "scaling_plateau": ("plateau-at-p2-squared-c2", "smallest-p2-stops-the-law"),
+    "model_size_regimes": (
+        "low-quality-wider-amplifies",
+        "low-quality-wider-mitigates-beyond-threshold",
+        "high-quality-wider-better",
+    ),
+    "width_double_descent": (
+        "peak-at-m-equals-n",
+        "synthetic-term-grows-below-threshold",
+        "synthetic-term-shrinks-beyond-threshold",
+        "synthetic-term-never-vanishes",
+    ),
+    "theory_vs_simulation": ("every-gaussian-figure", "simulation-within-3-se"),
+}
+FILES = {"docs/paper.md": (BEGIN, END), "README.md": (CAPTIONS_BEGIN, CAPTIONS_END)}
+
+
+def render(root: Path) -> dict[str, str]:
+    """The new text of docs/paper.md and README.md under ``root`` (nothing written)."""
+    root = Path(root)
+    claims = pd.read_csv(root / "figures" / CLAIMS_FILE)
+    bodies = {
+        "docs/paper.md": claims_markdown(claims),
+        "README.md": captions_markdown(claims, README_CAPTIONS),
+    }
+    return {
+        rel: replace_between((root / rel).read_text(), *FILES[rel], bodies[rel]) for rel in FILES
+    }
+
+
+def write(root: Path) -> list[str]:
+    """Rewrite the generated parts of the docs under ``root``; the files that changed."""
+    changed = []
+    for rel, text in render(root).items():
+        if (Path(root) / rel).read_text() != text:
+            (Path(root) / rel).write_text(text)
+            changed.append(rel)
+    return changed
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    print("\n".join(write(root)) or "up to date")
