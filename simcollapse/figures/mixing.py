@@ -31,7 +31,7 @@ from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, p
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.problem import Problem
 from simcollapse.sweep import Sweep, run_sweep
-from simcollapse.theory.generations import accumulate_reference
+from simcollapse.theory.generations import accumulate_ols_error, accumulate_reference
 from simcollapse.theory.iterative import isotropic_iterative_error, isotropic_iterative_limit
 
 __all__ = [
@@ -296,6 +296,9 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
         problem = Problem.from_family(family, d, c2=cfg["c2"], sigma2=cfg["sigma2"])
         blocks.append(_rows(panel=panel, curve="accumulate", source="reference", n=n, t=k,
                             total=accumulate_reference(problem, n, g)))  # fmt: skip
+        if lam == 0 and n > d + 1:  # exact finite-n OLS, the simulation's fresh design
+            blocks.append(_rows(panel=panel, curve="accumulate", source="theory", n=n, t=k,
+                                total=accumulate_ols_error(problem, n, g)))  # fmt: skip
         for curve in ("replace", "accumulate", "accumulate-subsample"):
             ms = _sweep(cfg, ctx, **prob, setting=curve.replace("-", "_"), method="simulate",
                         reps=cfg["reps"], axes=axes).sort_values("generations")  # fmt: skip

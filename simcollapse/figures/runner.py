@@ -26,6 +26,7 @@ def load_builtin_figures() -> None:
     for optional in (
         "simcollapse.figures.mixing",
         "simcollapse.figures.analysis",
+        "simcollapse.figures.joint_law",
         "simcollapse.neural.figures",
         "simcollapse.neural.theory_figure",
         "simcollapse.lm.figures",

@@ -3,6 +3,7 @@
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import df1, df2, ridge_kappa, rp_theta, solve_monotone
 from simcollapse.theory.generations import (
+    accumulate_ols_error,
     accumulate_reference,
     replace_error,
     replace_ols_error,
@@ -19,6 +20,7 @@ from simcollapse.theory.ridge import isotropic_ridgeless_error, ridge_error, rid
 from simcollapse.theory.weighted import weighted_error, weighted_terms
 
 __all__ = [
+    "accumulate_ols_error",
     "accumulate_reference",
     "df1",
     "df2",

@@ -21,7 +21,15 @@ from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import raise_if_failed, run_x64
 from simcollapse.theory.iterative import check_count, recursion_terms
 
-__all__ = ["accumulate_reference", "replace_error", "replace_ols_error", "replace_terms"]
+__all__ = [
+    "accumulate_ols_error",
+    "accumulate_reference",
+    "replace_error",
+    "replace_ols_error",
+    "replace_terms",
+]
+
+DESIGNS = ("fresh", "fixed")
 
 
 def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> ErrorTerms:
@@ -153,3 +161,72 @@ def accumulate_reference(problem: Problem, n: Any, generations: int) -> np.ndarr
     k = np.arange(1, generations + 1, dtype=np.float64)
     n = np.asarray(n, np.float64)[..., None]
     return problem.sigma2 * (problem.d / n) * np.cumsum(1.0 / k**2)
+
+
+def accumulate_ols_error(
+    problem: Problem,
+    n: int,
+    generations: int,
+    *,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
+) -> np.ndarray:
+    """Exact finite-n test error of the accumulate loop for least squares, any Sigma.
+
+    Generation k fits OLS on all rows so far: n real rows (x.w1 + eps), then n_synthetic rows
+    per generation j >= 2 labelled x.w_{j-1} + eps. With G_k the Gram matrix of the first N_k
+    rows, u_k = w_k - w1 obeys u_k = u_{k-1} + G_k^{-1} X_k' eps_k (the new block's noise only),
+    so u_k = sum_{i <= k} G_i^{-1} X_i' eps_i with uncorrelated terms, and
+    E_k = sigma^2 sum_i E tr(Sigma G_i^{-1} X_i'X_i G_i^{-1}). docs/theory.md, "Accumulate".
+
+    * ``design="fresh"`` (every block draws new inputs, as ``simulate.mixing.accumulate_error``):
+      the rows are exchangeable, so E[G_i^{-1} X_i'X_i G_i^{-1}] = (n_i/N_i) E G_i^{-1} and
+      E G^{-1} = Sigma^{-1}/(N - d - 1) (Gaussian inputs)::
+
+          E_k = sigma^2 d sum_{i <= k} n_i / (N_i (N_i - d - 1)),   N_i = n + (i - 1) n_syn
+
+      (n_syn = n: sigma^2 sum_i d/(i (i n - d - 1))).
+    * ``design="fixed"`` (every block relabels the same n inputs; Gerstgrasser et al. 2024,
+      Dohmatob, Feng, Kempe 2024): G_i = i X'X, so u_k = sum_i (X'X)^{-1} X' eps_i / i and::
+
+          E_k = sigma^2 d/(n - d - 1) sum_{i <= k} 1/i^2  <=  (pi^2/6) sigma^2 d/(n - d - 1)
+
+    Args:
+      problem: gives d and sigma^2 (Sigma, w1 and the shift do not enter).
+      n: real rows, an integer > d + 1.  generations: G, an integer >= 1.
+      design: "fresh" or "fixed".
+      n_synthetic: rows added per generation (fresh design only; default n).
+
+    Returns:
+      Float64 array of shape (G,), k = 1..G.
+
+    Raises:
+      ValueError: n <= d + 1 or not an integer, a bad design, n_synthetic < 1 or given with
+        the fixed design.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
+      >>> accumulate_ols_error(prob, 400, 3).round(4).tolist()  # 50/349, + 50 400/(800 749), ...
+      [0.1433, 0.1766, 0.1911]
+      >>> accumulate_ols_error(prob, 400, 3, design="fixed").round(4).tolist()
+      [0.1433, 0.1791, 0.195]
+    """
+    check_range("n", n, problem.d + 1, low_open=True, integer=True)
+    generations = check_count("generations", generations)
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {', '.join(DESIGNS)}, got {design!r}")
+    k = np.arange(1, generations + 1, dtype=np.float64)
+    d, s2 = problem.d, problem.sigma2
+    if design == "fixed":
+        if n_synthetic is not None and n_synthetic != n:
+            raise ValueError(
+                f"n_synthetic must equal n (the same inputs relabelled) in the fixed design, "
+                f"got n_synthetic={n_synthetic!r} with n={n!r}"
+            )
+        return s2 * d / (n - d - 1) * np.cumsum(1.0 / k**2)
+    n_syn = n if n_synthetic is None else n_synthetic
+    check_range("n_synthetic", n_syn, 1.0, integer=True)
+    rows = n + (k - 1) * n_syn
+    block = np.where(k == 1, n, n_syn).astype(np.float64)
+    return s2 * d * np.cumsum(block / (rows * (rows - d - 1)))
