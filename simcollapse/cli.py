@@ -337,7 +337,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
         if not existed:
             _remove_empty_folders(args.out)  # a failed run leaves no empty --out behind
         raise
-    claims = pd.read_csv(args.out / "claims.csv")
+    path = args.out / "claims.csv"
+    claims = pd.read_csv(path) if path.exists() else pd.DataFrame({"holds": []})
     held = int(claims["holds"].sum())
     print(f"wrote {len(figures)} figure(s) to {args.out}; {held} of {len(claims)} claims hold")
     return 1 if args.strict and held < len(claims) else 0

@@ -99,12 +99,23 @@ def _texts(fig: Any) -> list[Text]:
 
 
 def overlapping_texts(fig: Any, pad: float = 1.0) -> list[str]:
-    """One line per pair of texts (titles, axis and tick labels) whose boxes overlap."""
+    """One line per pair of texts (titles, axis and tick labels) whose boxes overlap, and per
+    legend box over such a text."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     texts = _texts(fig)
     boxes = [t.get_window_extent(renderer) for t in texts]
     problems = []
+    legends = [*fig.legends]
+    for ax in fig.axes:
+        legends += [a for a in ax.get_children() if isinstance(a, Legend)]
+    for leg in legends:
+        box = leg.get_window_extent(renderer)
+        for t, b in zip(texts, boxes, strict=True):
+            dx = min(box.x1, b.x1) - max(box.x0, b.x0)
+            dy = min(box.y1, b.y1) - max(box.y0, b.y0)
+            if dx > pad and dy > pad:
+                problems.append(f"a legend covers the text {t.get_text()!r}")
     for i in range(len(texts)):
         a = boxes[i]
         for j in range(i + 1, len(texts)):

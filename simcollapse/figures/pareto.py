@@ -215,7 +215,7 @@ def pareto_plot(table: pd.DataFrame) -> Any:
     labels += ["simulation (±1 SE)", "y = x: no collapse"]
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize="small")
     bar = fig.colorbar(points, ax=axes[0, :-1].tolist(), shrink=0.85)
-    bar.set_label(r"model size $\psi = m/n$ (peak of both errors at $\psi$ = 1)")
+    bar.set_label(r"model size $\psi = m/n$")
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
     fig.suptitle(
         f"Random projections, $\\Sigma$ = I, d = {d}, n = {n}: points above the diagonal are "

@@ -70,8 +70,9 @@ def check_level(out: Path, mode: str, overwrite: bool = False) -> None:
     Example:
       >>> import tempfile
       >>> out = Path(tempfile.mkdtemp())
-      >>> _ = (out / "claims.csv").write_text("figure,level\npareto,default\n")
-      >>> check_level(out, "quick")
+      >>> pd.DataFrame({"figure": ["pareto"], "level": ["default"]}).to_csv(
+      ...     out / "claims.csv", index=False)
+      >>> check_level(out, "quick")  # doctest: +ELLIPSIS
       Traceback (most recent call last):
           ...
       ValueError: ... holds default-level figures (pareto); refusing to write quick ones ...

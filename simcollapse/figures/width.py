@@ -97,7 +97,7 @@ def rp_error_terms_plot(table: pd.DataFrame) -> Any:
     axes[1].legend(
         title="ridge $\\lambda$ (lines coincide away from m = n)",
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.18),
+        bbox_to_anchor=(0.5, -0.26),
         ncols=3,
     )
     n, d = int(table["n"].iloc[0]), int(table["d"].iloc[0])
