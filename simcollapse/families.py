@@ -69,7 +69,13 @@ def load_file(
     """The ``file`` family: a Problem read from an .npz (eigs, w1_sq, delta_sq, sigma2)."""
     path = Path(path)
     try:
-        with np.load(path) as data:
+        data_or_array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ValueError(f"cannot read problem file {path} as an .npz: {err}") from None
+    if not isinstance(data_or_array, np.lib.npyio.NpzFile):
+        raise ValueError(f"problem file {path} is a .npy array, not an .npz of named arrays")
+    try:
+        with data_or_array as data:
             missing = {"eigs", "w1_sq", "delta_sq", "sigma2"} - set(data.files)
             if missing:
                 raise ValueError(f"problem file {path} lacks {sorted(missing)} (needs eigs, "

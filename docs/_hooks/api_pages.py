@@ -27,6 +27,7 @@ MODULES = [
     ("simcollapse", "simcollapse", "The public layer: everything users call is re-exported here."),
     ("simcollapse.problem", "Problem", "The spectrum, teacher, shift and noise of a problem."),
     ("simcollapse.data_problems", "Problems from data", "Problems from a covariance or data."),
+    ("simcollapse.grid", "Grids", "How list arguments combine, and the full grid by name."),
     ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
     ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
     ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),

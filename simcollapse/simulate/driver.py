@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_range
+from simcollapse._validate import check_memory, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate.lapack_threads import lapack_threads
@@ -299,6 +299,10 @@ def run(
       over repetitions of each part, ``stderr`` the standard error of ``total``, status 0.
     """
     shape = np.broadcast_shapes(*(np.shape(v) for v in grid.values()))
+    # The table of draws (reps x points x parts) is allocated whole: refuse it before any work
+    # when it cannot fit (reps = 10**9 would abort the interpreter).
+    points = int(np.prod(shape, dtype=np.float64))
+    check_memory("reps", 8.0 * mc.reps * points * N_PARTS, f"the table of {mc.reps} draws")
     flat = {k: np.broadcast_to(np.asarray(v, np.float64), shape).ravel() for k, v in grid.items()}
     keys = np.stack([flat[a] for a in group_by], axis=1)
     results = []

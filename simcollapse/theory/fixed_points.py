@@ -17,6 +17,7 @@ The Newton core lives in ``simcollapse.theory.newton`` and the df_1 table in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -251,7 +252,7 @@ def map_points(fn: Callable[..., tuple[Array, ...]], d: int, *arrays: Array) -> 
 
 
 # The extreme-range path of ridge's kappa (``ridge_kappa_wide``): bisection in log kappa over
-# all of float64's positive range, [smallest subnormal, lam + tr(Sigma)/n]: about 1450 in log,
+# all of float64's normal positive range, [2.2e-308, lam + tr(Sigma)/n]: about 1420 in log,
 # so LOG_STEPS halvings leave kappa exact to about 1e-16 relative.
 LOG_STEPS = 64
 # A point of the fast path is re-solved on the wide path when s + kappa leaves
@@ -290,8 +291,8 @@ def ridge_kappa_wide(eigs: Array, n: Array, lam: Array) -> Array:
       >>> float(k[0])  # sqrt(1e-300)
       1e-150
     """
-    dtype = eigs.dtype
-    tiny = jnp.log(jnp.asarray(jnp.finfo(dtype).smallest_subnormal, dtype))
+    # The smallest normal number: XLA on CPU flushes subnormals to zero.
+    tiny = math.log(float(jnp.finfo(eigs.dtype).tiny))
     log_lam = jnp.log(lam)
     top = jnp.logaddexp(log_lam, jnp.log(jnp.sum(eigs)) - jnp.log(n))
     lo = jnp.full_like(top, tiny)
