@@ -63,8 +63,8 @@ def scaling_plateau_plot(table: pd.DataFrame) -> Any:
         ylabel="test error $E_{test}$",
         title=f"Strong model collapse: floors at $p_2^2 c^2$ ($c^2$={c2:g}, dashed)",
     )
-    ax.legend(title="synthetic fraction $p_2$", loc="upper right")
-    _legend_note(ax)
+    ax.legend(title="synthetic fraction $p_2$", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    _legend_note(ax, outside=True)
     return fig
 
 
