@@ -520,6 +520,15 @@ def sweep_files(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> lis
 
     Raises:
       FileNotFoundError: the sweep has not finished under ``store`` (no manifest).
+
+    Example:
+      >>> import tempfile
+      >>> from simcollapse.sweep import Sweep, run_sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="theory")
+      >>> out = tempfile.mkdtemp()
+      >>> _ = run_sweep(spec, out)
+      >>> [p.name.split("-")[0] for p in sweep_files(out, spec)]
+      ['theory']
     """
     folder = sweep_folder(store, spec)
     try:
