@@ -47,6 +47,12 @@ class JointLawFits:
       points: one row per input row: the ``by`` columns, x1, x2, y, fitted, residual
         (log y - log fitted).
       x: the two size columns.  y: the error column.
+
+    Example:
+      >>> import pandas as pd
+      >>> fits = JointLawFits(pd.DataFrame({"E": [0.1]}), pd.DataFrame(), ("n", "m"), "total")
+      >>> fits.x, fits.y, float(fits.fits.E[0])
+      (('n', 'm'), 'total', 0.1)
     """
 
     fits: pd.DataFrame
