@@ -11,6 +11,8 @@ Public API:
   settings.get(name), Setting, MonteCarlo                   - one protocol for every setting
                                                               (mixing strategies, loops: Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
+  iter_sweep, sweep_dataset                                 - a sweep chunk by chunk; a stored one,
+                                                              verified, as a lazy dataset
   cached_run, StoreWarning                                  - cached experiments; a healed store
   analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
                                                               best width (docs/analysis.md)
@@ -40,7 +42,7 @@ from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore, StoreWarning, cached_run
-from simcollapse.sweep import SpecError, Sweep, run_sweep
+from simcollapse.sweep import SpecError, Sweep, iter_sweep, run_sweep, sweep_dataset
 
 _LAZY = ("figures", "neural", "lm")
 
@@ -69,10 +71,12 @@ __all__ = [
     "figures",
     "lm",
     "neural",
+    "iter_sweep",
     "problem_from_covariance",
     "run_sweep",
     "settings",
     "simulate",
+    "sweep_dataset",
     "theory",
 ]
 

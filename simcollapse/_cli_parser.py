@@ -306,7 +306,10 @@ def _add_figures_command(sub: Any, run: Command) -> None:
     p.add_argument("--seed", type=int, default=0, help="base random seed [0]")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
-        "--strict", action="store_true", help="exit 1 when a figure's claim does not hold"
+        "--strict",
+        action="store_true",
+        help="exit 1 when a figure's claim does not hold (with --claims-only or --from-tables, "
+        "also when a selected figure has no table in --out)",
     )
     p.add_argument(
         "--overwrite",

@@ -284,7 +284,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from simcollapse.figures.claims import failing
+    from simcollapse.figures.claims import failing, missing_tables
     from simcollapse.figures.registry import FigureContext
     from simcollapse.figures.runner import (
         check_level,
@@ -312,14 +312,26 @@ def cmd_figures(args: argparse.Namespace) -> int:
     if args.claims_only or args.from_tables:
         if not args.out.is_dir():
             raise ValueError(f"--out {args.out}: no such folder to read the tables from")
+        absent = missing_tables(args.out)
+        if len(absent) == len(select(None)):
+            raise ValueError(
+                f"--out {args.out} holds no figure table (NAME.csv of a registered figure): "
+                f"write them first (simcollapse figures --out {args.out})"
+            )
+        absent = [f.name for f in figures if f.name in absent]
+        if absent:
+            print(
+                f"no table for {len(absent)} of {len(figures)} figure(s) in {args.out}, "
+                f"their claims are not checked: {', '.join(absent)}"
+            )
         if args.from_tables:
-            redraw(figures, args.out, formats)
+            redraw([f for f in figures if f.name not in absent], args.out, formats)
         claims = write_claims(args.out, log=lambda _: None)
         for line in failing(claims):
             print(line)
         held = int(claims["holds"].sum())
         print(f"{held} of {len(claims)} claims hold; wrote {args.out / 'claims.csv'}")
-        return 1 if args.strict and held < len(claims) else 0
+        return 1 if args.strict and (held < len(claims) or absent) else 0
     check_level(args.out, mode, overwrite=args.overwrite)
     data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
     ctx = FigureContext(

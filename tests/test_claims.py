@@ -100,6 +100,28 @@ def test_a_failing_claim_is_one_line_and_strict_exits_1(tmp_path: Path, capsys) 
     assert list(claims.figure.unique()) == [name] and not claims.holds.any()
 
 
+def test_claims_of_a_folder_without_tables_are_not_reported_as_holding(
+    tmp_path: Path, capsys
+) -> None:
+    for flag in ("--claims-only", "--from-tables"):
+        assert cli.main(["figures", flag, "--strict", "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "holds no figure table" in err[0]
+    assert not (tmp_path / "claims.csv").exists()
+    shutil.copy(COMMITTED / "pareto.csv", tmp_path)
+    others = [f.name for f in FIGURES if f.name != "pareto"]
+    assert cli.main(["figures", "--claims-only", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    (line,) = [row for row in out if row.startswith("no table for")]
+    assert f"no table for {len(others)} of {len(FIGURES)} figure(s)" in line
+    assert line.endswith(", ".join(others))
+    assert cli.main(["figures", "--claims-only", "--strict", "--out", str(tmp_path)]) == 1
+    capsys.readouterr()
+    only = ["figures", "--claims-only", "--strict", "--only", "pareto", "--out", str(tmp_path)]
+    assert cli.main(only) == 0
+    assert not any(row.startswith("no table") for row in capsys.readouterr().out.splitlines())
+
+
 def test_quick_run_refuses_the_committed_default_folder(capsys) -> None:
     """``simcollapse figures --quick --out figures`` in the repository changes nothing."""
     before = {p.name: p.stat().st_mtime_ns for p in COMMITTED.iterdir()}

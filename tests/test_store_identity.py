@@ -246,3 +246,32 @@ def test_a_table_too_large_for_the_machine_is_refused(monkeypatch: pytest.Monkey
 def test_requests_beyond_memory_are_refused_before_allocation(spec: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         sweep_run.plan(Sweep(**spec), 1 << 30)
+
+
+def test_reading_a_stored_sweep_verifies_every_chunk(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    spec = Sweep(d=20, axes=GRID)
+    whole = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))  # 2 chunks
+    bad = sweep_files(tmp_path, spec)[1]
+    column = pq.ParquetFile(bad).metadata.row_group(0).column(0)
+    offset = column.data_page_offset + column.total_compressed_size - 4  # in the page's values
+    data = bytearray(bad.read_bytes())
+    data[offset] ^= 0x10
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"{bad.name}.*checksum.*run the sweep again"):
+        sweep_dataset(tmp_path, spec)
+    assert not bad.exists() and bad.with_name(bad.name + ".corrupt").exists()
+    healed = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))
+    pd.testing.assert_frame_equal(healed, whole)
+    assert sweep_dataset(tmp_path, spec).count_rows() == len(whole)
+
+
+def test_reading_a_stored_sweep_refuses_another_sweeps_chunk(tmp_path: Path) -> None:
+    spec, other = Sweep(d=20, axes=GRID), Sweep(d=21, axes=GRID)
+    run_sweep(spec, tmp_path)
+    run_sweep(other, tmp_path)
+    (mine,), (theirs,) = sweep_files(tmp_path, spec), sweep_files(tmp_path, other)
+    mine.write_bytes(theirs.read_bytes())
+    with pytest.raises(ValueError, match=f"{mine.name}.*another computation"):
+        sweep_files(tmp_path, spec)

@@ -37,6 +37,7 @@ __all__ = [
     "failing",
     "folder_levels",
     "max_abs_z",
+    "missing_tables",
     "within_se",
 ]
 
@@ -174,7 +175,13 @@ def evaluate_folder(out: Path, figures: Iterable | None = None, level: str | Non
     one recorded in ``out/claims.csv`` (else ``level``, else "default").
 
     Returns:
-      The claims table (columns ``COLUMNS``), not written.
+      The claims table (columns ``COLUMNS``), not written; empty when the folder holds no
+      figure table (``missing_tables`` says which are missing).
+
+    Example:
+      >>> import tempfile
+      >>> evaluate_folder(Path(tempfile.mkdtemp())).empty  # no table: no claim to evaluate
+      True
     """
     from simcollapse.figures.runner import select
 
@@ -188,6 +195,24 @@ def evaluate_folder(out: Path, figures: Iterable | None = None, level: str | Non
     }
     levels = {name: recorded.get(name, level or "default") for name in tables}
     return evaluate(figures, tables, levels)
+
+
+def missing_tables(out: Path, figures: Iterable | None = None) -> list[str]:
+    """The names of ``figures`` (default: every registered figure) with no table
+    ``out/NAME.csv``, in registry order: their claims cannot be evaluated from the folder.
+
+    Example:
+      >>> import tempfile
+      >>> from simcollapse.figures.runner import select
+      >>> out = Path(tempfile.mkdtemp())
+      >>> _ = (out / "pareto.csv").write_text("n\\n1\\n")
+      >>> "pareto" in missing_tables(out), len(missing_tables(out)) == len(select(None)) - 1
+      (False, True)
+    """
+    from simcollapse.figures.runner import select
+
+    figures = list(figures) if figures is not None else select(None)
+    return [f.name for f in figures if not (Path(out) / f"{f.name}.csv").exists()]
 
 
 def failing(claims: pd.DataFrame) -> list[str]:

@@ -516,10 +516,20 @@ def _write_manifest(folder: Path, spec: Sweep, chunks: list[Chunk], base: dict[s
 
 
 def sweep_files(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> list[Path]:
-    """The chunk files of a finished, stored sweep, in plan order (from its manifest).
+    """The chunk files of a finished, stored sweep, in plan order (from its manifest), each
+    verified as the runner verifies it before use (``read_verified``): the parquet footer, the
+    key the chunk was written under (it must be this sweep's, under the manifest's plan, and hash
+    to the file's name), its rows and columns, and every data page's checksum. This reads each
+    chunk once, one at a time.
+
+    A chunk that fails (a flipped bit, a truncated or foreign file) is moved aside to
+    ``<name>.corrupt`` and a ValueError names it: run the sweep again with the same store
+    (``simcollapse sweep --out DIR`` or ``run_sweep(spec, DIR)``), which recomputes only that
+    chunk. Nothing is recomputed here.
 
     Raises:
       FileNotFoundError: the sweep has not finished under ``store`` (no manifest).
+      ValueError: a chunk fails verification.
 
     Example:
       >>> import tempfile
@@ -537,12 +547,62 @@ def sweep_files(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> lis
         raise FileNotFoundError(
             f"no finished sweep {spec.hash} under {folder} (no {MANIFEST}): run it first"
         ) from err
-    return [folder / entry["file"] for entry in manifest["chunks"]]
+    files = [folder / entry["file"] for entry in manifest["chunks"]]
+    columns = chunk_columns(spec)
+    for path, entry in zip(files, manifest["chunks"], strict=True):
+        _verify_stored_chunk(path, spec, manifest["plan"], entry["rows"], columns)
+    return files
+
+
+def _verify_stored_chunk(
+    path: Path, spec: Sweep, plan_id: str, rows: int, columns: tuple[str, ...]
+) -> None:
+    """``read_verified`` on one chunk of a finished sweep, with the key it was written under
+    checked against the sweep, the plan and the file's name; a ValueError when it fails."""
+    import warnings
+
+    from simcollapse.store import StoreWarning, _canonical, stored_key
+
+    heal = (
+        "run the sweep again with the same store (simcollapse sweep --out DIR, or "
+        "run_sweep(spec, DIR)) to recompute it"
+    )
+    if not path.exists():
+        raise ValueError(f"stored sweep chunk {path} is missing: {heal}")
+    try:
+        key = stored_key(path)
+    except Exception:  # noqa: BLE001 - an unreadable footer: read_verified says why below
+        key = None
+    ours = (
+        isinstance(key, dict)
+        and key.get("spec") == _canonical(spec.to_dict())
+        and key.get("plan") == plan_id
+        and f"-{config_hash(key)}-" in path.name
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoreWarning)
+        # A key that is not this chunk's is checked against one it cannot match, so that the
+        # file fails and is moved aside like any other bad chunk.
+        table = read_verified(
+            path, rows=rows, columns=columns, key=key if ours else {"sweep": spec.hash}
+        )
+    if table is None:
+        why = next((str(w.message) for w in caught), f"{path} fails verification")
+        why = why.split("; moved to")[0].split("; could not be moved")[0]
+        raise ValueError(f"{why}; moved aside to {path.name}.corrupt: {heal}")
 
 
 def sweep_dataset(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> Any:
-    """A finished, stored sweep as one lazy ``pyarrow.dataset.Dataset`` (nothing is read until
-    asked: filter, project, scan in batches, or hand it to DuckDB / polars).
+    """A finished, stored sweep as one lazy ``pyarrow.dataset.Dataset`` (nothing is kept in
+    memory: filter, project, scan in batches, or hand it to DuckDB / polars).
+
+    Every chunk is verified when the dataset is opened, as ``sweep_files`` does (key, rows,
+    columns, page checksums; one chunk read at a time): a damaged chunk raises a ValueError
+    naming it, and running the sweep again with the same store recomputes it.
+
+    Raises:
+      FileNotFoundError: the sweep has not finished under ``store``.
+      ValueError: a chunk fails verification.
 
     Example:
       >>> import tempfile
