@@ -149,3 +149,13 @@ def test_ridgeless_variance_at_huge_n_has_no_cancellation() -> None:
     assert np.all(out.status == Status.CONVERGED)
     np.testing.assert_allclose(out.variance, float(ISO.sigma2) * g, rtol=1e-12, atol=0)
     np.testing.assert_allclose(out.zeta, 0.25 * 0.1 * (1.0 + g), rtol=1e-12, atol=0)
+
+
+def test_random_projections_tend_to_the_null_model_at_huge_lam() -> None:
+    lam = np.array([1e10, 1e153, 1e200, 5e307, 1.7e308])
+    m = np.array([[10.0], [20.0], [40.0]])
+    out = sc.theory.rp_error(ISO, 20.0, m, lam, 0.1)
+    assert np.all(out.status == Status.CONVERGED)
+    assert np.all(out.zeta >= 0) and np.all(out.variance >= 0)
+    np.testing.assert_allclose(out.total, float(ISO.signal), rtol=1e-9)
+    np.testing.assert_allclose(out.total[:, 1:], float(ISO.signal), rtol=1e-15)
