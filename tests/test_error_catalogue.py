@@ -93,7 +93,7 @@ CLI_CASES += [
 ]  # fmt: skip
 CLI_CASES += [
     (["theory", "--setting", "accumulate", "--generations", "2"],
-     r"accumulate.*no theory.*simulate"),
+     r"accumulate.*no theory.*accumulate_ols_error.*simulate"),
     (["theory", "--n", "1e300"], r"--n: 1e\+300 is beyond the largest supported size"),
     (["theory", "--d", "1e300"], r"--d: 1e\+300 is beyond the largest supported size"),
     (["theory", "--d", "1e12"], r"--d: .*GiB"),
