@@ -53,7 +53,23 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected finite integers separated by commas, got {text!r}"
         )
+    for v in values:
+        if abs(v) >= _INT_LIMIT:
+            raise argparse.ArgumentTypeError(
+                f"{v:g} is beyond the largest supported size ({_INT_LIMIT:.6g}, 2^64)"
+            )
     return [int(v) for v in values]
+
+
+_INT_LIMIT = 2.0**64  # integers past it no longer fit an unsigned 64-bit array
+
+
+def _int(text: str) -> int:
+    """One integer, spelled as ``_ints`` accepts it (1000 or 1e3)."""
+    values = _ints(text)
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"expected one integer, got {text!r}")
+    return values[0]
 
 
 def _bytes(text: str) -> int:
@@ -92,7 +108,7 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
                    help="the .npz of --family file: eigs, w1_sq, delta_sq, sigma2")  # fmt: skip
     # Defaults are filled in by build_problem (PROBLEM_DEFAULTS), so that an option the chosen
     # family ignores can be refused when it is given.
-    g.add_argument("--d", type=int, default=None, help="input dimension d >= 1 [300]")
+    g.add_argument("--d", type=_int, default=None, help="input dimension d >= 1 [300]")
     g.add_argument("--alpha", type=float, default=None, help="spectral decay exponent >= 0 [1.5]")
     g.add_argument(
         "--source",

@@ -179,7 +179,8 @@ def _report_status(status: np.ndarray, where: str) -> int:
     if threshold:
         print(
             f"note: {threshold} point(s) lie on an interpolation threshold (lam = 0 and "
-            "n = d, or n = min(m, d)): their error is inf (status threshold)",
+            "n = d, n = min(m, d), or n = d + 1 for the replace loop): their error is inf "
+            "(status threshold)",
             file=sys.stderr,
         )
     if failed:

@@ -139,3 +139,23 @@ def test_random_projections_next_to_the_square_threshold_are_flagged() -> None:
     assert np.all(out.status == Status.OUT_OF_REACH)
     with pytest.raises(sc.FixedPointError):
         sc.theory.rp_error(ISO, 20, 20, 1e-32, 0.2)
+
+
+def test_ridgeless_variance_at_huge_n_has_no_cancellation() -> None:
+    # lam = 0, isotropic: g = d/(n - d) exactly; 1/(1 - d/n) - 1 used to round to 2.2e-16, then 0.
+    n = np.array([1e6, 1e12, 1e16, 1e17, 1e18, 1e19])
+    out = sc.theory.ridge_error(ISO, n, 0.0, 0.5)
+    g = 20.0 / (n - 20.0)
+    assert np.all(out.status == Status.CONVERGED)
+    np.testing.assert_allclose(out.variance, float(ISO.sigma2) * g, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(out.zeta, 0.25 * 0.1 * (1.0 + g), rtol=1e-12, atol=0)
+
+
+def test_random_projections_tend_to_the_null_model_at_huge_lam() -> None:
+    lam = np.array([1e10, 1e153, 1e200, 5e307, 1.7e308])
+    m = np.array([[10.0], [20.0], [40.0]])
+    out = sc.theory.rp_error(ISO, 20.0, m, lam, 0.1)
+    assert np.all(out.status == Status.CONVERGED)
+    assert np.all(out.zeta >= 0) and np.all(out.variance >= 0)
+    np.testing.assert_allclose(out.total, float(ISO.signal), rtol=1e-9)
+    np.testing.assert_allclose(out.total[:, 1:], float(ISO.signal), rtol=1e-15)

@@ -1,7 +1,8 @@
 """Ridgeless (lam = 0) results on and beside every interpolation threshold.
 
 On a threshold (ridge n = d; random projections n = min(m, d); weighted mixing n_eff = d; the
-iterative and replace loops n = d) the lam -> 0+ limit diverges: the result must be inf with
+iterative and replace loops n = d; the exact OLS replace loop
+n = d + 1) the lam -> 0+ limit diverges: the result must be inf with
 Status.THRESHOLD. Everywhere else, including the boundaries where the limit is finite (m = d with
 n > d, m = n > d, m > d with n < d), lam = 0 must equal the limit lam -> 0+, estimated from two
 tiny penalties by extrapolation: E(l) = E0 + c l^a with a = 1/2 (theta ~ sqrt(lam) at m = d) or
@@ -134,7 +135,8 @@ def test_loops_on_and_beside_n_equal_d(loop: str) -> None:
         return sc.theory.replace_error(prob, n[:, 0], lam, 3, throw=False)
 
     at0 = fn(0.0)
-    on = (n == D)[..., None] if loop == "iterative" else (n[:, 0] == D)[:, None]
+    # replace at lam = 0 is the exact OLS error for n > d, which diverges at n = d + 1 too
+    on = (n == D)[..., None] if loop == "iterative" else (n[:, 0] >= D)[:, None]
     _check(at0, _limit(fn), np.broadcast_to(on, at0.total.shape))
 
 
@@ -172,3 +174,14 @@ def test_threshold_does_not_raise_and_cli_prints_limit(capsys: pytest.CaptureFix
     for row, (e1, e4) in zip(rows, near.total, strict=True):
         assert row["status"] == "converged"
         assert row["total"] == pytest.approx(2 * e1 - e4, rel=RTOL)
+
+
+def test_replace_loop_at_n_equal_d_plus_one_diverges() -> None:
+    """The exact OLS replace error k sigma^2 d/(n - d - 1) is inf at n = d + 1, not the DE value."""
+    prob = sc.Problem.isotropic(20, sigma2=1.0)
+    out = sc.theory.replace_error(prob, np.array([21.0, 22.0, 23.0]), 0.0, 3)
+    assert np.all(np.isinf(out.total[0])) and np.all(out.status[0] == Status.THRESHOLD)
+    np.testing.assert_allclose(out.total[1:], [[20, 40, 60], [10, 20, 30]], rtol=1e-12)
+    assert np.all(out.status[1:] == Status.CONVERGED)
+    quiet = sc.theory.replace_error(sc.Problem.isotropic(20, sigma2=0.0), 21, 0.0, 2)
+    assert np.all(quiet.total == 0) and np.all(quiet.status == Status.CONVERGED)

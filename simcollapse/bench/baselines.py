@@ -46,7 +46,7 @@ def ridge_point(prob: Any, n: float, lam: float, p2: float) -> tuple[float, floa
     u = 1.0 / (s + k)
     f2 = float((s * s * u * u).sum())
     shrink = 1.0 - f2 / n
-    g = np.inf if shrink == 0 else 1.0 / shrink - 1.0
+    g = np.inf if shrink == 0 else (f2 / n) / shrink  # not 1/shrink - 1: it cancels at huge n
     sw = k * k * float((s * w2 * u * u).sum())
     bias = 0.0 if sw == 0 else sw / shrink
     d3 = float((s**3 * dl * u * u).sum())

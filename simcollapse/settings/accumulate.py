@@ -11,7 +11,9 @@ SETTING = Setting(
     doc="Generation k: ridge on all k n rows so far (the first n real, each later batch "
     "labelled by the generation before it). Trailing axis: generation.",
     params=(N, LAM, GENERATIONS),
-    no_theory="no finite-n formula (theory.accumulate_reference gives the n >> d asymptote)",
+    no_theory="no finite-n formula for ridge; for least squares (lam = 0) "
+    "sc.theory.accumulate_ols_error gives the exact finite-n error, "
+    "sc.theory.accumulate_reference the n >> d asymptote",
     simulate_fn=simulation_of(mixing.accumulate_error, ("n", "lam", "generations")),
     kernels={"exact": mixing.loop_draw},
     examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),

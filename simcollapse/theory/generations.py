@@ -17,7 +17,7 @@ from jax import Array
 
 from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
-from simcollapse.results import ErrorTerms
+from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import raise_if_failed, run_x64
 from simcollapse.theory.iterative import check_count, recursion_terms
 
@@ -49,12 +49,19 @@ def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> E
     d = problem.eigs.shape[-1]
     k = jnp.arange(1, generations + 1, dtype=deq.total.dtype)
     n_ = jnp.asarray(n)[..., None]
-    exact = (jnp.asarray(lam)[..., None] == 0) & (n_ > d + 1)
+    ridgeless = jnp.asarray(lam)[..., None] == 0
+    exact = ridgeless & (n_ > d + 1)
+    # n = d + 1: E (X'X)^{-1} diverges, so the exact OLS error is inf (a threshold, as n = d is
+    # for ridge); with sigma^2 = 0 there is nothing to amplify and the error is 0.
+    edge = ridgeless & (n_ == d + 1)
+    noisy = jnp.asarray(problem.sigma2) > 0
     ols = k * problem.sigma2 * d / jnp.where(exact, n_ - d - 1, 1.0)
     variance = jnp.where(exact, ols, deq.variance)
-    bias = jnp.where(exact, 0.0, deq.bias)
+    variance = jnp.where(edge, jnp.where(noisy, jnp.inf, 0.0), variance)
+    bias = jnp.where(exact | edge, 0.0, deq.bias)
     total = bias + variance
-    return ErrorTerms(bias, variance, deq.zeta, total, deq.stderr, deq.status)
+    status = jnp.where(edge & noisy, Status.THRESHOLD, deq.status).astype(deq.status.dtype)
+    return ErrorTerms(bias, variance, deq.zeta, total, deq.stderr, status)
 
 
 _replace_terms_jit = jax.jit(replace_terms, static_argnums=3)
@@ -78,6 +85,8 @@ def replace_error(
     (lam = 0, n > d + 1) the exact finite-sample value is returned instead, any Sigma::
 
         E_k = k sigma^2 d/(n - d - 1)
+
+    and at n = d + 1 (lam = 0) it diverges: inf with ``Status.THRESHOLD`` (0 if sigma^2 = 0).
 
     (E (X'X)^{-1} = Sigma^{-1}/(n - d - 1); Dohmatob, Feng, Kempe 2024), where the deterministic
     equivalent would give k sigma^2 d/(n - d). The shift ``problem.delta_sq`` is not used.

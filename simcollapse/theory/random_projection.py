@@ -55,7 +55,7 @@ def rp_point_parts(
     c2 = jnp.sum(s * dl)
     # The final sums in u = 1/(s + theta): r = s u, q = theta u (non-negative weights).
     w_u = jnp.stack([s, s * dl])
-    w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl])
+    w_u2 = jnp.stack([s * s, s * w2, s * s * w2, s * dl, s * s * dl, s * s * s * dl])
     # lam -> 0+ at m = n = d: theta -> 0 and 1 - gam ~ 3 theta sum(1/s)/(2d), so Epop(v)/(1 - gam)
     # -> d sum(v) / (3 sum(1/s)) (finite; it is the whole error when sigma^2 = 0, p2 in {0, 1}).
     square_w, square_d = d * jnp.stack([jnp.sum(w2), jnp.sum(dl)]) / (3.0 * jnp.sum(1.0 / s))
@@ -64,7 +64,7 @@ def rp_point_parts(
     t0, steps0, done0, (f1_0,), _ = solve_and_sum(s, table, root0, (s[None], no_sums))
     theta0 = theta0_point(root0, t0, steps0, done0, f1_0)
     root = rp_theta_root(s, n, m, lam, t0)
-    t, steps, done, (f1, sdu), (f2, sw_u2, ssw_u2, sd_u2, ssd_u2) = solve_and_sum(
+    t, steps, done, (f1, sdu), (f2, sw_u2, ssw_u2, sd_u2, ssd_u2, sssd_u2) = solve_and_sum(
         s, table, root, (w_u, w_u2)
     )
     residual = jnp.where(lam == 0, 0.0, jnp.abs(root.equation(t, f1)))
@@ -91,11 +91,25 @@ def rp_point_parts(
         return t * t * sv_u2 + t * ssv_u2 * ratio
 
     square = threshold & (m == d)
+    amp = jnp.where(threshold, jnp.inf, gam * inv)
     bias = jnp.where(square, square_w, zero_safe_product(epop(sw_u2, ssw_u2), inv))
-    # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam)
-    resp_pop = jnp.where(square, square_d, zero_safe_product(epop(sd_u2, ssd_u2), inv))
-    resp = c2 - 2.0 * t * sdu + resp_pop
-    return jnp.where(threshold, jnp.inf, gam * inv), bias, resp, status
+    # resp = c^2 - 2 theta sum s Delta/(s+theta) + Epop(Delta)/(1 - gam), summed without
+    # cancellation as sum s^3 Delta u^2 + theta^2 sum s Delta u^2 gam/(1 - gam)
+    # + theta sum s^2 Delta u^2 ratio/(1 - gam) (every term >= 0; c^2 - 2 theta sum s Delta u
+    # + theta^2 sum s Delta u^2 = sum s^3 Delta u^2).
+    resp = (
+        sssd_u2 + zero_safe_product(t * t * sd_u2, amp) + zero_safe_product(t * ssd_u2 * ratio, inv)
+    )
+    resp = jnp.where(square, c2 - 2.0 * t * sdu + square_d, resp)
+    # lam -> inf: theta >= lam d/m, so once s_max < 1e-17 lam d/m every correction to the null
+    # model (predict 0: bias = sum s w^2, no variance, no synthetic term) is below float64's
+    # rounding, while the sums above underflow. The limit is returned, converged.
+    null = (lam > 0) & (jnp.max(s) < 1e-17 * (lam * (d / m)))
+    status = jnp.where(null, Status.CONVERGED, status).astype(status.dtype)
+    amp = jnp.where(null, 0.0, amp)
+    bias = jnp.where(null, jnp.sum(s * w2), bias)
+    resp = jnp.where(null, 0.0, resp)
+    return amp, bias, resp, status
 
 
 def rp_combine(problem: Problem, parts: tuple[Any, ...], p2: Any, xp: Any = jnp) -> ErrorTerms:

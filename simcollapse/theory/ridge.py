@@ -69,7 +69,8 @@ def ridge_point_parts(
         | (jnp.min(s) + k < WIDE_SMALL)
         | (shrink < WIDE_SHRINK * jnp.maximum(f2 / n, 1.0))
     )
-    fast = (1.0 / shrink - 1.0, k * k * sw, d3, k * k * sd, shrink)
+    # g = (df2/n)/(1 - df2/n), not 1/shrink - 1: the latter cancels once df2/n nears float64's eps.
+    fast = ((f2 / n) / shrink, k * k * sw, d3, k * k * sd, shrink)
 
     def wide_parts() -> tuple[Array, ...]:
         kw = ridge_kappa_wide(s, n, lam)
