@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -125,6 +126,12 @@ def evaluate(
       True
     """
     *_, eval_fn = _compiled(model_cfg, train_cfg or TrainConfig())
+    return float(batched_loss(eval_fn, params, rows, batch))
+
+
+def batched_loss(eval_fn: Callable, params: Any, rows: Rows, batch: int) -> Any:
+    """Token-averaged loss of ``rows`` through ``eval_fn(params, tokens, n_valid) -> (sum,
+    count)``, in batches of ``batch`` rows (the last padded with empty rows)."""
     n = len(rows)
     pad = (-n) % batch
     tokens = np.concatenate([rows.tokens, np.zeros((pad, rows.tokens.shape[1]), np.int32)])
@@ -133,4 +140,4 @@ def evaluate(
     for i in range(0, n + pad, batch):
         s, c = eval_fn(params, tokens[i : i + batch], n_valid[i : i + batch])
         total, count = total + s, count + c
-    return float(total / count)
+    return total / count

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.lm.checkpoint import resume, save_checkpoint
-from simcollapse.lm.compiled_steps import _compiled, _sample_batch
+from simcollapse.lm.compiled_steps import _compiled, _sample_batch, batched_loss
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.model import GPTConfig
 from simcollapse.lm.optimizer import TrainConfig
@@ -124,15 +124,7 @@ def _side_by_side(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Callabl
 
 def _evaluate_all(veval: Callable, params: Any, rows: Rows, batch: int) -> np.ndarray:
     """Every student's token-averaged test loss (as ``compiled_steps.evaluate``)."""
-    n = len(rows)
-    pad = (-n) % batch
-    tokens = np.concatenate([rows.tokens, np.zeros((pad, rows.tokens.shape[1]), np.int32)])
-    n_valid = np.concatenate([rows.n_valid, np.zeros(pad, np.int32)])
-    total, count = 0.0, 0.0
-    for i in range(0, n + pad, batch):
-        s, c = veval(params, tokens[i : i + batch], n_valid[i : i + batch])
-        total, count = total + s, count + c
-    return np.asarray(total / count, np.float64)
+    return np.asarray(batched_loss(veval, params, rows, batch), np.float64)
 
 
 def _segment_ends(train_cfg: TrainConfig, checkpointing: bool) -> list[int]:
