@@ -95,8 +95,8 @@ def joint_law_plot(table: pd.DataFrame) -> Any:
     ax.plot(n_star[keep], m_star[keep], color="C3", lw=2, label="compute-optimal (n m = C)")
     ax.set(xscale="log", yscale="log", xlabel="samples n", ylabel="width m")
     ax.set_title("iso-error contours of the fitted law", fontsize="medium")
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize="small",
-               bbox_to_anchor=(0.5, -0.06))  # fmt: skip
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize="small")
     ax = axes[1]
     with np.errstate(divide="ignore"):
         resid = np.log(used.total) - np.log(used.fitted)

@@ -308,12 +308,19 @@ def ridge_kappa_wide(eigs: Array, n: Array, lam: Array) -> Array:
     lo, hi = jax.lax.fori_loop(0, LOG_STEPS, body, (lo, top))
     k = jnp.exp(0.5 * (lo + hi))
     # exp of a log near +-700 is off by ~1e-13 relative: two Newton steps on k margin/n = lam
-    # (slope (margin + sum_j r_j v_j)/n) restore the last digits.
+    # (slope (margin + sum_j r_j v_j)/n) restore the last digits. The residual is taken relative
+    # to lam, (k margin/n / lam - 1) * lam/slope: near lam = 1e-300 the plain difference
+    # k margin/n - lam is subnormal, which XLA on CPU flushes to zero.
+    safe_lam = jnp.where(lam > 0, lam, 1.0)
     for _ in range(2):
         r = eigs[:, None] / (eigs[:, None] + k[None, :])
         margin = ridge_margin(eigs, n, k)
         v = k[None, :] / (eigs[:, None] + k[None, :])
-        step = (k * (margin / n) - lam) / ((margin + jnp.sum(r * v, axis=0)) / n)
+        slope = (margin + jnp.sum(r * v, axis=0)) / n
+        value = k * (margin / n)
+        step = jnp.where(
+            lam > 0, (value / safe_lam - 1.0) * (safe_lam / slope), value / slope
+        )
         new = k - step
         k = jnp.where(jnp.isfinite(new) & (new > 0), new, k)
     return jnp.where((lam == 0) & (n >= eigs.shape[-1]), 0.0, k)
