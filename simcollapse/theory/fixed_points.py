@@ -318,9 +318,7 @@ def ridge_kappa_wide(eigs: Array, n: Array, lam: Array) -> Array:
         v = k[None, :] / (eigs[:, None] + k[None, :])
         slope = (margin + jnp.sum(r * v, axis=0)) / n
         value = k * (margin / n)
-        step = jnp.where(
-            lam > 0, (value / safe_lam - 1.0) * (safe_lam / slope), value / slope
-        )
+        step = jnp.where(lam > 0, (value / safe_lam - 1.0) * (safe_lam / slope), value / slope)
         new = k - step
         k = jnp.where(jnp.isfinite(new) & (new > 0), new, k)
     return jnp.where((lam == 0) & (n >= eigs.shape[-1]), 0.0, k)
