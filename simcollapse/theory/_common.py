@@ -158,9 +158,11 @@ def flag_subnormal(out: ErrorTerms, eigs: Any, lam: Any, trailing: int = 0) -> E
     status = np.array(out.status)
     if np.min(np.asarray(eigs)) < TINY:
         status[...] = Status.OUT_OF_REACH
-    else:
-        lam = np.asarray(lam, dtype=np.float64)
-        small = (lam > 0) & (lam < TINY)
-        small = np.reshape(small, small.shape + (1,) * trailing)
-        status = np.where(small & (status == Status.THRESHOLD), Status.OUT_OF_REACH, status)
+        return out._replace(status=status.astype(np.int32))
+    lam = np.asarray(lam, dtype=np.float64)
+    small = (lam > 0) & (lam < TINY)
+    if not small.any():  # the common case: nothing to flag
+        return out
+    small = np.reshape(small, small.shape + (1,) * trailing)
+    status = np.where(small & (status == Status.THRESHOLD), Status.OUT_OF_REACH, status)
     return out._replace(status=status.astype(np.int32))

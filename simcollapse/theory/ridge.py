@@ -43,13 +43,16 @@ from simcollapse.theory.fixed_points import (
 __all__ = ["isotropic_ridgeless_error", "ridge_error", "ridge_terms"]
 
 
-def ridge_point_parts(
+def ridge_fast_parts(
     problem: Problem, table: SpectralTable, n: Array, lam: Array
 ) -> tuple[Array, ...]:
-    """The p2-free parts of Theorem 1 at flat (n, lam) points, shape (C,) each.
+    """Theorem 1's p2-free sums on the fast path, and which points it cannot resolve, shape (C,).
 
-    Returns (g, bias, d3, d1, status): g = (df_2/n)/(1 - df_2/n), the bias, sum s^3 Delta/(s+k)^2,
-    kappa^2 sum s Delta/(s+k)^2, and the fixed point's status, all at kappa of each point.
+    Returns (g, sw, d3, d1, shrink, wide, status): g = (df_2/n)/(1 - df_2/n), sw = kappa^2
+    sum s w^2/(s+k)^2, d3 = sum s^3 Delta/(s+k)^2, d1 = kappa^2 sum s Delta/(s+k)^2,
+    shrink = 1 - df_2/n, ``wide`` where float64 cannot resolve the point this way (s + kappa near
+    float64's ends, or 1 - df_2/n lost to cancellation: ``ridge_wide_parts`` solves it), and the
+    fixed point's status.
     """
     s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
     d = s.shape[-1]
@@ -61,8 +64,6 @@ def ridge_point_parts(
     threshold = on_threshold(lam, n, d)
     status = threshold_status(finish(k, steps, done, residual, root.scale).status, threshold)
     shrink = jnp.where(threshold, 0.0, 1.0 - f2 / n)  # 1 - df2/n
-    # Points float64 cannot resolve this way (s + kappa near float64's ends, or 1 - df2/n lost
-    # to cancellation) are solved again on the wide path; chunks without any skip it.
     wide = (threshold & ~jnp.isfinite(k * k * sw + d3 + k * k * sd)) | ~threshold & (
         ~jnp.isfinite(k + f2 + sw + d3 + sd)
         | (jnp.max(s) + k > WIDE_BIG)
@@ -70,22 +71,57 @@ def ridge_point_parts(
         | (shrink < WIDE_SHRINK * jnp.maximum(f2 / n, 1.0))
     )
     # g = (df2/n)/(1 - df2/n), not 1/shrink - 1: the latter cancels once df2/n nears float64's eps.
-    fast = ((f2 / n) / shrink, k * k * sw, d3, k * k * sd, shrink)
+    return (f2 / n) / shrink, k * k * sw, d3, k * k * sd, shrink, wide, status
 
-    def wide_parts() -> tuple[Array, ...]:
-        kw = ridge_kappa_wide(s, n, lam)
-        f2w, shrink_w, (sw_v, sd_v), (sd_r,) = ridge_wide_sums(
-            s, n, lam, kw, jnp.stack([s * w2, s * dl]), (s * dl)[None]
-        )
-        got = (f2w / n / shrink_w, sw_v, sd_r, sd_v, shrink_w)
-        return tuple(jnp.where(wide, a, b) for a, b in zip(got, fast, strict=True))
 
-    g, sw, d3, d1, shrink = jax.lax.cond(jnp.any(wide), wide_parts, lambda: fast)
-    status = jnp.where(wide & ~threshold, Status.CONVERGED, status).astype(status.dtype)
-    # g = (df2/n) / (1 - df2/n): inf at the threshold n = d, lam = 0. bias = kappa^2 sum s w^2 /
-    # (s+k)^2 / (1-df2/n); d1 = kappa^2 sum s Delta / (s+kappa)^2; d3 = sum s^3 Delta / (s+kappa)^2
-    bias = zero_safe_product(sw, 1.0 / shrink)
+def ridge_wide_parts(
+    problem: Problem, table: SpectralTable, n: Array, lam: Array
+) -> tuple[Array, ...]:
+    """(g, sw, d3, d1, shrink) of ``ridge_fast_parts`` at kappa from ``ridge_kappa_wide``.
+
+    Right anywhere in float64's range, at LOG_STEPS passes over the spectrum per point (the table
+    is not used: it is there so that both paths share one chunk-kernel signature).
+    """
+    del table
+    s, w2, dl = problem.eigs, problem.w1_sq, problem.delta_sq
+    kw = ridge_kappa_wide(s, n, lam)
+    f2w, shrink_w, (sw_v, sd_v), (sd_r,) = ridge_wide_sums(
+        s, n, lam, kw, jnp.stack([s * w2, s * dl]), (s * dl)[None]
+    )
+    return f2w / n / shrink_w, sw_v, sd_r, sd_v, shrink_w
+
+
+def ridge_finish_parts(
+    fast: tuple[Any, ...], wide_parts: tuple[Any, ...], wide: Any, status: Any, xp: Any = jnp
+) -> tuple[Any, ...]:
+    """(g, bias, d3, d1, status) from the fast parts, with the wide path's where ``wide``.
+
+    bias = kappa^2 sum s w^2/(s+k)^2 / (1 - df_2/n); a wide point off the threshold is
+    CONVERGED (its kappa is exact by construction). ``xp``: ``jax.numpy`` or ``numpy``.
+    """
+    g, sw, d3, d1, shrink = (xp.where(wide, a, b) for a, b in zip(wide_parts, fast, strict=True))
+    threshold = status == Status.THRESHOLD
+    status = xp.where(wide & ~threshold, Status.CONVERGED, status).astype(status.dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        bias = zero_safe_product(sw, 1.0 / shrink, xp)
     return g, bias, d3, d1, status
+
+
+def ridge_point_parts(
+    problem: Problem, table: SpectralTable, n: Array, lam: Array
+) -> tuple[Array, ...]:
+    """The p2-free parts of Theorem 1 at flat (n, lam) points, shape (C,) each (jittable).
+
+    Returns (g, bias, d3, d1, status): g = (df_2/n)/(1 - df_2/n), the bias, sum s^3 Delta/(s+k)^2,
+    kappa^2 sum s Delta/(s+k)^2, and the fixed point's status, all at kappa of each point. A
+    chunk with a point the fast path cannot resolve runs the wide path on the whole chunk (under
+    jit the points cannot be gathered); concrete calls gather them instead (``ridge_error``).
+    """
+    *fast, wide, status = ridge_fast_parts(problem, table, n, lam)
+    wide_parts = jax.lax.cond(
+        jnp.any(wide), lambda: ridge_wide_parts(problem, table, n, lam), lambda: tuple(fast)
+    )
+    return ridge_finish_parts(tuple(fast), wide_parts, wide, status)
 
 
 def ridge_combine(problem: Problem, parts: tuple[Any, ...], p2: Any, xp: Any = jnp) -> ErrorTerms:
@@ -125,12 +161,30 @@ def ridge_terms(problem: Problem, n: Array, lam: Array, p2: Array) -> ErrorTerms
     return ridge_combine(problem, tuple(jnp.reshape(x, shape) for x in parts), p2)
 
 
-_ridge_parts_jit = chunk_kernel(ridge_point_parts)
+_ridge_parts_jit = chunk_kernel(ridge_fast_parts)
+_ridge_wide_jit = chunk_kernel(ridge_wide_parts)
 
 
 def _ridge_bucketed(problem: Problem, n: np.ndarray, lam: np.ndarray, p2: Any) -> ErrorTerms:
-    """``ridge_terms`` on concrete inputs: one compiled chunk kernel per d, parts in NumPy."""
-    parts = run_chunks(_ridge_parts_jit, problem, n.ravel(), lam.ravel())
+    """``ridge_terms`` on concrete inputs: one compiled chunk kernel per d, parts in NumPy.
+
+    The fast path runs on every point; the points it flags as wide, and only those, are gathered
+    and solved again by the wide-path kernel.
+    """
+    flat = (n.ravel(), lam.ravel())
+    *fast, wide, status = run_chunks(_ridge_parts_jit, problem, *flat)
+    wide = wide.astype(bool)
+    if wide.any():
+        at = np.flatnonzero(wide)
+        solved = run_chunks(_ridge_wide_jit, problem, *(a[at] for a in flat))
+        wide_parts = tuple(a.copy() for a in fast)
+        for full, part in zip(wide_parts, solved, strict=True):
+            full[at] = part
+        parts = ridge_finish_parts(tuple(fast), wide_parts, wide, status, np)
+    else:  # the common case: every point resolved on the fast path
+        g, sw, d3, d1, shrink = fast
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            parts = (g, zero_safe_product(sw, 1.0 / shrink, np), d3, d1, status)
     parts = tuple(x.reshape(n.shape) for x in parts)
     return ridge_combine(problem, parts, p2, np)
 
