@@ -48,6 +48,7 @@ from simcollapse.sweep.planning import (
     shapes,
 )
 from simcollapse.sweep.spec import Sweep
+from simcollapse.theory import ridge_terms, rp_terms
 
 __all__ = [
     "Chunk",
@@ -67,9 +68,20 @@ TERMS = ("bias", "variance", "zeta", "total", "stderr", "status")
 # ---------------------------------------------------------------------------- computing
 
 
-def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
-    from simcollapse.theory import ridge_terms, rp_terms
+def _ridge_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
+    """Theorem 1 at outer points (n, lam) times every p2 of ``const = (problem, p2)``."""
+    del m
+    unit, p2 = const
+    return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
 
+
+def _rp_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
+    """Random projections at outer points (n, m, lam) times every p2 of ``const``."""
+    unit, p2 = const
+    return rp_terms(unit, n[:, None], m[:, None], lam[:, None], p2[None, :])
+
+
+def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     grid = outer_grid(spec)
     start, stop = chunk.outer
     outer = {a: v[start:stop] for a, v in grid.items()}
@@ -78,14 +90,12 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     # depend on neither, so they are solved once per outer point.
     unit = spec.problem(c2=1.0, sigma2=1.0)
 
-    def fn(n: Any, m: Any, lam: Any) -> Any:
-        if spec.model == "rp":
-            return rp_terms(unit, n[:, None], m[:, None], lam[:, None], p2[None, :])
-        return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
-
+    # Module-level functions, the problem and p2 passed as a constant: one compile per shape
+    # serves every chunk and every later sweep (a closure per chunk would compile each time).
+    fn = _rp_outer if spec.model == "rp" else _ridge_outer
     m_arr = outer.get("m", np.zeros_like(outer["n"]))
     with jax.enable_x64(True):
-        out = dev.sharded_points(fn, outer["n"], m_arr, outer["lam"])
+        out = dev.sharded_points(fn, outer["n"], m_arr, outer["lam"], const=(unit, p2))
     bias, var_u, zeta_u, status = (
         np.asarray(getattr(out, k)) for k in ("bias", "variance", "zeta", "status")
     )
