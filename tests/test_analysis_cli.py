@@ -79,6 +79,7 @@ TABLES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(TINY))
 def test_analysis_figures_draw_with_every_artist_in_a_legend(tmp_path, monkeypatch, name):
     load_builtin_figures()
@@ -118,6 +119,7 @@ def test_fits_benchmark_suite_agrees_with_curve_fit():
     assert agree["share_same_exponent_0.01"] == 1.0 and agree["share_loss_not_worse"] == 1.0
 
 
+@pytest.mark.slow
 def test_scaling_fits_interval_label_matches_its_measured_coverage():
     """On ridgeless theory curves whose floor p2^2 c^2 is known, the fitted floor is biased
     high (the pure power law misspecifies the d/(n - d)-shaped clean part) and the bootstrap

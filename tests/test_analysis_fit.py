@@ -86,6 +86,7 @@ def test_isotropic_ridgeless_clean_curve_has_exponent_one_and_no_floor():
     assert fit.E_inf_lo <= 0.0 <= fit.E_inf_hi
 
 
+@pytest.mark.slow
 def test_simulated_sweep_with_stderr_brackets_the_theory_floor():
     """Monte Carlo ridge (lam ~ 0) over n with repetitions: fitted with its standard errors,
     the interval on E_inf contains the floor p2^2 c^2 of the theory."""

@@ -65,6 +65,7 @@ def test_n_eff_matches_corollary_one_in_closed_form():
     np.testing.assert_allclose(worth.n_eff, d + sigma2 * d / e_mix, rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_n_eff_from_fitted_curves_agrees_with_theory():
     prob = sc.Problem.power_law(100, c2=1.0, sigma2=1.0)
     n = np.geomspace(1000, 1e8, 30)
@@ -87,6 +88,7 @@ def test_plateau_onset_of_a_fit_is_where_it_comes_within_the_factor():
     assert np.isinf(plateau_onset(0.0, 2.0, 0.5))
 
 
+@pytest.mark.slow
 def test_best_width_beats_every_width_on_a_grid():
     prob = sc.Problem.power_law(60, c2=1.0, sigma2=0.5)
     n = np.array([30.0, 45.0, 120.0, 600.0])

@@ -166,6 +166,7 @@ def test_simulate_baseline_computes_the_same_numbers() -> None:
     np.testing.assert_allclose(base, ours, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_latency_suite_times_fresh_processes() -> None:
     from simcollapse.bench import latency
 
@@ -184,6 +185,7 @@ def test_import_does_not_load_the_benchmarks() -> None:
     assert proc.stdout.strip() == "False", proc.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_accelerator_suite_runs_at_reduced_sizes_on_cpu(tmp_path: Path) -> None:
     from simcollapse.bench import accelerator
 

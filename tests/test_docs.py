@@ -24,6 +24,9 @@ def test_readme_is_short_and_keeps_the_test_command() -> None:
     lines = (ROOT / "README.md").read_text().splitlines()
     assert len(lines) < 200
     assert sum("# test-command" in line for line in lines) == 1
+    # .ci/run runs the line marked main-command as written: the first of README's two commands
+    (main,) = [i for i, line in enumerate(lines) if "# main-command" in line]
+    assert "simcollapse figures --quick" in lines[main] and "# test-command" in lines[main + 1]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,11 @@ NAMES = [*MAIN_FIGURES, "theory_vs_simulation"]
 COMMITTED = Path(__file__).resolve().parents[1] / "figures"
 
 
-@pytest.fixture(scope="module", params=["quick", "committed"])
+@pytest.fixture(
+    scope="module",
+    # The quick level end to end is CI's figures run (README's first command) and -m slow here.
+    params=[pytest.param("quick", marks=pytest.mark.slow), "committed"],
+)
 def out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh ``--quick`` run, and the default level's output committed in figures/."""
     if request.param == "committed":

@@ -30,6 +30,7 @@ def test_full_level_counts_gpt2_small_students():
     assert gpt_params(12, 768, 4096, 512) == pytest.approx(88e6, rel=0.05)
 
 
+@pytest.mark.slow
 def test_every_figure_gets_a_row(monkeypatch):
     import simcollapse.lm.estimate as est
 

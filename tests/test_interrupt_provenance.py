@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jax
 import pandas as pd
+import pytest
 
 import simcollapse
 from simcollapse.sweep import Sweep, run_sweep
@@ -36,6 +37,7 @@ def _sweep(config: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen(args, env=env, stdout=pipe, stderr=pipe, text=True)
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_in_one_line_and_the_same_command_resumes(tmp_path: Path) -> None:
     config = tmp_path / "long.toml"
     config.write_text(LONG)

@@ -24,6 +24,7 @@ SMALL = dataclasses.replace(
 )
 
 
+@pytest.mark.slow
 def test_sweep_is_stored_and_a_rerun_only_loads(tmp_path, monkeypatch):
     store = ResultStore(tmp_path)
     df = run_lm_experiment(SMALL, store)

@@ -27,6 +27,7 @@ def setting():
     return cfg, recipe, _rows(0), _rows(1, 8), _rows(2)
 
 
+@pytest.mark.slow
 def test_side_by_side_equals_one_at_a_time(setting):
     cfg, recipe, real, test, syn = setting
     seeds, p2s = [0, 1, 2], [0.0, 0.5, 1.0]
@@ -44,6 +45,7 @@ def test_side_by_side_equals_one_at_a_time(setting):
     assert together[0].history["test_loss"].iloc[-1] != together[2].history["test_loss"].iloc[-1]
 
 
+@pytest.mark.slow
 def test_chunks_by_memory_budget_give_the_same_students(setting):
     cfg, recipe, real, test, syn = setting
     keys = [jax.random.key(s) for s in (3, 4, 5)]

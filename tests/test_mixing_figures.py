@@ -132,6 +132,7 @@ CHECKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_claims_on_small_tables(name: str) -> None:
     table = TABLES[name](TINY[name])

@@ -84,6 +84,7 @@ LAMS = np.array([0.0, 1e-2, 1e-1])  # the exact reductions share n in (30, 90), 
 P2S = np.array([0.2, 0.5, 0.8])
 
 
+@pytest.mark.slow
 def test_weighted_at_alpha_p2_is_the_ridge_simulation_draw_for_draw() -> None:
     w = sc.settings.get("weighted").simulate(
         SMALL, sc.MonteCarlo(3, 5), n=90, lam=LAMS, p2=0.3, alpha=0.3
@@ -134,6 +135,7 @@ def test_float32_iterative_simulation_agrees_with_theory() -> None:
     assert_agree(theory.total, mc.total, mc.stderr, "float32 iterative")
 
 
+@pytest.mark.slow
 def test_setting_theory_and_simulation_share_shapes() -> None:
     n = np.array([[30], [90]])
     cases = (("weighted", dict(p2=0.5, alpha=0.2)), ("iterative", dict(p2=0.5, rounds=2)),

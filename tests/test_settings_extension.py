@@ -23,6 +23,7 @@ def registered() -> Iterator[settings.Setting]:
     settings.unregister(setting.name)
 
 
+@pytest.mark.slow
 def test_conformance_checks(registered: settings.Setting) -> None:
     conf.assert_zero_p2_gives_zero_zeta(registered)
     conf.assert_ridge_case_equals_ridge(registered)

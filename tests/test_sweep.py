@@ -214,6 +214,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_table(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(resumed, fresh)
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_same_table(tmp_path: Path) -> None:
     """The same sweep on 4 (forced host) devices equals the one-device table."""
     config = tmp_path / "s.toml"

@@ -79,6 +79,7 @@ def test_synthetic_term_grows_below_threshold_and_shrinks_beyond() -> None:
     assert zeta_beyond[-1] > 0.2**2 * prob.c2 * 0.5  # mitigated, never removed
 
 
+@pytest.mark.slow
 def test_vectorised_grid_equals_python_loop() -> None:
     """10^4 points in one call equal 10^4 separate calls, ridge and random projections."""
     n = np.geomspace(50, 5000, 25).round()

@@ -30,7 +30,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "default": dict(d=1000, n_points=10, m_points=9),
     "full": dict(d=2000, n_points=16, m_points=14),
 }
-COMMON = dict(family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.01, model="rp")
+COMMON = dict(
+    family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.01, setting="random_projection"
+)
 LAM = 1e-2
 FIT_COLUMNS = ("E", "A", "B", "alpha", "beta")
 
