@@ -185,3 +185,18 @@ def test_replace_loop_at_n_equal_d_plus_one_diverges() -> None:
     assert np.all(out.status[1:] == Status.CONVERGED)
     quiet = sc.theory.replace_error(sc.Problem.isotropic(20, sigma2=0.0), 21, 0.0, 2)
     assert np.all(quiet.total == 0) and np.all(quiet.status == Status.CONVERGED)
+
+
+def test_replace_simulation_flags_n_equal_d_plus_one_like_the_theory() -> None:
+    """Where the theory is inf with THRESHOLD (lam = 0, n = d + 1, noise), so is the simulation's
+    status; next to it the simulation stays converged. Without noise nothing diverges."""
+    prob = sc.Problem.isotropic(10, sigma2=1.0)
+    n = np.array([11.0, 12.0])
+    sim = sc.simulate.replace_error(prob, n, 0.0, 2, key=0, reps=4)
+    theory = sc.theory.replace_error(prob, n, 0.0, 2)
+    assert np.array_equal(sim.status == Status.THRESHOLD, theory.status == Status.THRESHOLD)
+    assert np.all(sim.status[0] == Status.THRESHOLD) and np.all(sim.status[1] == Status.CONVERGED)
+    quiet = sc.simulate.replace_error(
+        sc.Problem.isotropic(10, sigma2=0.0), 11, 0.0, 2, key=0, reps=4
+    )
+    assert np.all(quiet.status == Status.CONVERGED)

@@ -232,8 +232,12 @@ def replace_error(
       ((3,), True)
     """
     out = _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
-    # every generation at n = d, lam = 0 diverges
-    return flag_threshold(out, problem.d, n, lam, trailing=1)
+    # every generation at n = d, lam = 0 diverges; so does every one at n = d + 1 with noise, where
+    # the exact OLS error k sigma^2 d/(n - d - 1) of the theory is infinite
+    out = flag_threshold(out, problem.d, n, lam, trailing=1)
+    if float(problem.sigma2) > 0:
+        out = flag_threshold(out, problem.d + 1, n, lam, trailing=1)
+    return out
 
 
 def accumulate_error(
