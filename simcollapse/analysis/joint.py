@@ -253,10 +253,10 @@ def fit_collapse_law(
     the paper's Theorem 1 for small p2 (its zeta grows as p2^2 c^2 at fixed n), with one set of
     exponents shared by every (p2, c^2): one fit summarises an (n, m, p2, c^2) grid. Same loss,
     search and options as ``fit_joint_law``; (E, A, B, F) >= 0 by an exact 4-variable NNLS.
+    The other arguments are those of ``fit_joint_law``.
 
     Args:
       p2, c2: the columns of the synthetic fraction (in [0, 1]) and quality (>= 0).
-      (the rest as in ``fit_joint_law``)
 
     Returns:
       JointLawFits whose ``fits`` also has F (with intervals).
