@@ -11,8 +11,9 @@ Public API:
   settings.get(name), Setting, MonteCarlo                   - one protocol for every setting
                                                               (mixing strategies, loops: Section 5)
   Sweep, run_sweep, ResultStore                             - grids, stored and resumable
-  iter_sweep, sweep_dataset                                 - a sweep chunk by chunk; a stored one,
-                                                              verified, as a lazy dataset
+  iter_sweep, sweep_dataset, export_zarr                    - a sweep chunk by chunk; a stored one,
+                                                              verified, as a lazy dataset or a
+                                                              zarr grid written chunk by chunk
   cached_run, StoreWarning                                  - cached experiments; a healed store
   analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
                                                               best width (docs/analysis.md)
@@ -42,7 +43,7 @@ from simcollapse.results import ErrorTerms, FixedPoint, FixedPointError, Status
 from simcollapse.settings import Setting, SimulationOnly
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore, StoreWarning, cached_run
-from simcollapse.sweep import SpecError, Sweep, iter_sweep, run_sweep, sweep_dataset
+from simcollapse.sweep import SpecError, Sweep, export_zarr, iter_sweep, run_sweep, sweep_dataset
 
 _LAZY = ("figures", "neural", "lm")
 
@@ -71,6 +72,7 @@ __all__ = [
     "figures",
     "lm",
     "neural",
+    "export_zarr",
     "iter_sweep",
     "problem_from_covariance",
     "run_sweep",

@@ -273,6 +273,13 @@ def _add_sweep_command(sub: Any, run: Command) -> None:
         default=None,
         help="memory a chunk may use, e.g. 4GiB (default: half the device memory)",
     )
+    p.add_argument(
+        "--zarr",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the grid as a zarr store (xarray.open_zarr), one chunk at a time",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("several hosts (jax.distributed)")
     g.add_argument("--coordinator", default=None, help="address:port of process 0")

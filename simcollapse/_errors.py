@@ -4,6 +4,8 @@
   ``simcollapse <command>: error: <what>``, and exit code 2. The library's own checks raise
   ValueError/TypeError/KeyError naming the parameter or file; such an exception counts as a user
   error when it was raised by simcollapse's code (not deep inside JAX, NumPy or pandas).
+* Running out of memory (MemoryError, XLA's RESOURCE_EXHAUSTED) is one line naming what to lower,
+  exit code 2: the input asked for more than the machine has.
 * Any other exception is an internal error: its traceback, a line asking to report it, exit 1.
 """
 
@@ -20,7 +22,9 @@ EXTRAS = {
     "orbax": "lm",
     "scipy": "bench",
     "psutil": "bench",
+    "zarr": "export",
 }
+OUT_OF_MEMORY = ("RESOURCE_EXHAUSTED", "Out of memory", "out of memory", "OOM when allocating")
 PACKAGE = Path(__file__).resolve().parent
 REPORT = (
     "this is a bug in simcollapse, not in your input: please report it to the simcollapse "
@@ -57,10 +61,35 @@ def is_user_error(err: BaseException) -> bool:
     return isinstance(err, (ValueError, TypeError, KeyError)) and raised_by_simcollapse(err)
 
 
+def out_of_memory(err: BaseException) -> str | None:
+    """One line for a run that ran out of memory (Python's MemoryError or XLA's
+    RESOURCE_EXHAUSTED), naming what to lower; None for any other error.
+
+    Example:
+      >>> out_of_memory(MemoryError())[:30]
+      'out of memory (MemoryError): l'
+      >>> out_of_memory(ValueError("bad n")) is None
+      True
+    """
+    seen: BaseException | None = err
+    while seen is not None:
+        text = str(seen)
+        if isinstance(seen, MemoryError) or any(m in text for m in OUT_OF_MEMORY):
+            what = type(seen).__name__ if isinstance(seen, MemoryError) else "RESOURCE_EXHAUSTED"
+            return (
+                f"out of memory ({what}): lower --memory-budget (smaller chunks), reps, or the "
+                "largest n, m or d; --dry-run prints the plan's memory estimate"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def report(command: str, err: BaseException) -> int:
     """Print the failure of ``simcollapse <command>`` as described above; return the exit code."""
     prefix = f"simcollapse {command}: error:"
     advice = missing_extra(err)
+    if advice is None and not isinstance(err, OSError):  # an OSError names its file already
+        advice = out_of_memory(err)
     if advice is not None:
         print(f"{prefix} {advice}", file=sys.stderr)
         return 2

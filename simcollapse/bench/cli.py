@@ -87,6 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def level_of(args: argparse.Namespace) -> str:
+    """The level the options ask for: quick, full or standard."""
     return "quick" if args.quick else "full" if args.full else "standard"
 
 
@@ -142,6 +143,7 @@ def add_peak_fractions(result: dict[str, Any]) -> None:
 
 
 def default_out() -> str:
+    """The default JSON file name: bench-<JAX backend>.json."""
     import jax
 
     return f"bench-{jax.default_backend()}.json"
@@ -172,6 +174,7 @@ def typed_command() -> list[str]:
 
 
 def to_argv(args: argparse.Namespace) -> list[str]:
+    """The options that reproduce ``args`` on a command line (level and suites first)."""
     argv = ["--quick"] if args.quick else ["--full"] if args.full else []
     for s in args.suite or []:
         argv += ["--suite", s]

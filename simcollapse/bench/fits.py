@@ -62,6 +62,8 @@ def curve_fit_loop(table: pd.DataFrame) -> np.ndarray:
 
 
 def run_case(count: int, repeats: int, baseline_curves: int) -> dict[str, Any]:
+    """One fitting case: fit_power_law on ``count`` curves against a SciPy curve_fit loop
+    over ``baseline_curves`` of them (the ratio is per curve)."""
     table, _ = curves(count)
     timing = h.time_call(lambda: fit_power_law(table, "n", "total", ["c"], bootstrap=0).fits,
                          repeats)  # fmt: skip
@@ -90,6 +92,7 @@ def run_case(count: int, repeats: int, baseline_curves: int) -> dict[str, Any]:
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {"curves": [500], "repeats": 5, "baseline_curves": 50}
     return {"curves": [10_000], "repeats": 5, "baseline_curves": 500}

@@ -63,6 +63,7 @@ print(json.dumps(out))
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {
             "d": 50,
@@ -101,6 +102,7 @@ def probe(cfg: dict[str, Any]) -> dict[str, float]:
 
 
 def stats(times: list[float]) -> dict[str, Any]:
+    """Median, minimum and maximum of repeated wall times (``times_s`` kept)."""
     return {
         "compile_s": None,
         "times_s": times,
@@ -111,6 +113,7 @@ def stats(times: list[float]) -> dict[str, Any]:
 
 
 def theory_baseline(cfg: dict[str, Any], model: str, size: int) -> dict[str, Any]:
+    """The SciPy baseline of the theory latency: a brentq loop over ``size`` points."""
     from simcollapse.bench.theory import problem
 
     d = cfg["d"]
@@ -122,6 +125,7 @@ def theory_baseline(cfg: dict[str, Any], model: str, size: int) -> dict[str, Any
 
 
 def simulate_baseline(cfg: dict[str, Any], size: int) -> dict[str, Any]:
+    """The NumPy baseline of the simulation latency: a loop of draws over ``size`` points."""
     from simcollapse.bench.simulate import problem
 
     lam = np.geomspace(1e-3, 1e-1, size)
@@ -134,6 +138,8 @@ def simulate_baseline(cfg: dict[str, Any], size: int) -> dict[str, Any]:
 
 
 def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite at the quick or standard level (``overrides`` replace sizes); returns its
+    cases for the JSON report, each timed against its NumPy/SciPy baseline."""
     cfg = settings(quick) | (overrides or {})
     runs = [probe(cfg) for _ in range(cfg["repeats"])]
     cases = []

@@ -38,6 +38,7 @@ def numpy_factorisations(prob: sc.Problem, n: int, m: int | None, reps: int) -> 
 
 
 def simulate_call(prob: sc.Problem, cfg: dict[str, Any], m: int | None, estimator: str) -> Any:
+    """A no-argument call of simulate.ridge_error (``m`` None) or rp_error at ``cfg``'s sizes."""
     lam, p2 = np.asarray(cfg["lam"]), np.asarray(cfg["p2"])
     args = dict(key=0, reps=cfg["reps"], estimator=estimator)
     if m is None:
@@ -46,6 +47,8 @@ def simulate_call(prob: sc.Problem, cfg: dict[str, Any], m: int | None, estimato
 
 
 def few_points_case(cfg: dict[str, Any], m: int | None) -> dict[str, Any]:
+    """Few points, many draws: our simulation against NumPy's own draw, features, Gram
+    and eigh per draw (no solve), in the same run."""
     prob = problem(cfg["d"])
     timing = h.time_call(simulate_call(prob, cfg, m, "plain"), cfg["repeats"])
     base = h.time_call(
@@ -89,6 +92,7 @@ def precision_case(cfg: dict[str, Any], m: int | None, estimator: str) -> dict[s
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {
             "d": 24,
@@ -111,6 +115,8 @@ def settings(quick: bool) -> dict[str, Any]:
 
 
 def run_cases(quick: bool, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The suite's cases: few points for each width in ``cfg['ms']``, then the float32
+    precision of the plain and conditional estimators for the first two."""
     cfg = settings(quick) | (overrides or {})
     cases = [few_points_case(cfg, m) for m in cfg["ms"]]
     for m in cfg["ms"][:2]:

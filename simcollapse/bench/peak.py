@@ -63,6 +63,7 @@ def _variants(dtypes: list[str]) -> list[tuple[str, str]]:
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {"matmul_n": [128], "eigh_n": [64], "dtypes": ["float64"], "repeats": 5}
     return {
@@ -74,6 +75,8 @@ def settings(quick: bool) -> dict[str, Any]:
 
 
 def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite at the quick or standard level (``overrides`` replace sizes); returns its
+    cases for the JSON report (GFLOP/s of each matmul and eigendecomposition)."""
     cfg = settings(quick) | (overrides or {})
     cases = []
     rng = np.random.default_rng(0)

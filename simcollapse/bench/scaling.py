@@ -26,6 +26,7 @@ def slope(x: list[float], y: list[float]) -> float | None:
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         # Shapes shared with the quick theory and simulate suites: their compiles are reused.
         return {
@@ -49,6 +50,8 @@ def settings(quick: bool) -> dict[str, Any]:
 
 
 def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite at the quick or standard level (``overrides`` replace sizes); returns its
+    series for the JSON report, each with its fitted log-log slope."""
     cfg = settings(quick) | (overrides or {})
     cases: list[dict[str, Any]] = []
     series: dict[str, dict[str, Any]] = {}

@@ -42,6 +42,7 @@ def slice_axes(side: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {
             "d": [32],
@@ -88,6 +89,8 @@ def factorise_call(prob: sc.Problem, n: int, reps: int, dtype: Any) -> Any:
 
 
 def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite at the quick or standard level (``overrides`` replace sizes); returns its
+    cases for the JSON report, each timed against its NumPy/SciPy baseline."""
     cfg = settings(quick) | (overrides or {})
     cases: list[dict[str, Any]] = []
     for d in cfg["d"]:
@@ -100,6 +103,7 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def common_params(d: int, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The parameters every simulation case reports: d, n = 4 d, reps, the lam x p2 slice, dtype."""
     lam, p2 = slice_axes(cfg["side"])
     return {
         "d": d,

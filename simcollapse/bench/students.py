@@ -93,6 +93,7 @@ def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int)
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {"students": 6, "lm_size": "nano", "lm_context": 64, "lm_steps": 32,
                 "two_layer": {"n": 500, "width": 64, "epochs": 50}, "repeats": 2}  # fmt: skip

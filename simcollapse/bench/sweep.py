@@ -34,6 +34,7 @@ def sweep_call(spec: dict[str, Any], root: str) -> tuple[Any, str]:
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {
             "d": 32,
@@ -58,6 +59,8 @@ def settings(quick: bool) -> dict[str, Any]:
 
 
 def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the suite at the quick or standard level (``overrides`` replace sizes); returns its
+    cases for the JSON report, each timed against its NumPy/SciPy baseline."""
     cfg = settings(quick) | (overrides or {})
     spec = {k: cfg[k] for k in ("d", "n", "lam", "p2", "reps", "c2", "seed")}
     points = len(spec["n"]) * len(spec["lam"]) * len(spec["p2"])

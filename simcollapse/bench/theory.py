@@ -69,6 +69,8 @@ def subset(pts: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
 
 
 def run_case(d: int, size: int, kind: str, repeats: int, baseline_points: int) -> dict[str, Any]:
+    """One theory case: ``size`` points of ``kind`` against the SciPy brentq loop over
+    ``baseline_points`` of them (the ratio is per point)."""
     prob = problem(d)
     pts = points(d, size, kind)
     work = float(pts["n"].size)
@@ -104,6 +106,7 @@ def run_case(d: int, size: int, kind: str, repeats: int, baseline_points: int) -
 
 
 def settings(quick: bool) -> dict[str, Any]:
+    """The suite's sizes: small at the quick level (CI), larger at the standard one."""
     if quick:
         return {
             "d": [50],

@@ -162,6 +162,8 @@ def optimal_width_table(cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def plot_scaling_fits(table: pd.DataFrame) -> Any:
+    """Draw the scaling_fits figure from its table: left, each fitted floor against its
+    reference p2^2 c^2 with its bootstrap interval; right, the fitted exponents against p2."""
     fig, (ax_f, ax_a) = new_figure(ncols=2, width=6.6)
     fits = table[table.source == "fit"]
     colours = dict(zip(fits.curve.unique(), palette(fits.curve.nunique()), strict=True))
@@ -198,6 +200,8 @@ def plot_scaling_fits(table: pd.DataFrame) -> Any:
 
 
 def plot_synthetic_worth(table: pd.DataFrame) -> Any:
+    """Draw the synthetic_worth figure from its table: the effective real sample size
+    n_eff/n against n, one curve per (p2, c^2)."""
     fig, ax = new_figure(width=6.5, height=4.5)
     curves = table.curve.unique()
     for colour, curve in zip(palette(len(curves)), curves, strict=True):
@@ -212,6 +216,8 @@ def plot_synthetic_worth(table: pd.DataFrame) -> Any:
 
 
 def plot_optimal_width(table: pd.DataFrame) -> Any:
+    """Draw the optimal_width figure from its table: left, the best random-projection
+    width m*(n); right, the frontier E*(n) = min_m E(n, m) with its floor."""
     fig, (ax_m, ax_e) = new_figure(ncols=2, width=6.6)
     th = table[table.source == "theory"]
     curves = th.curve.unique()

@@ -76,6 +76,10 @@ def joint_law_checks(table: pd.DataFrame) -> dict[str, tuple[float, bool]]:
 
 
 def joint_law_plot(table: pd.DataFrame) -> Any:
+    """Draw the joint_law figure from its table: left, iso-error contours of the fitted law
+    E + A n^-alpha + B m^-beta over the (n, m) grid with the points fitted and not fitted; right,
+    the fit's residuals against n m; the title gives the fit and its compute-optimal frontier's
+    exponent."""
     fig, axes = new_figure(ncols=2, width=5.0, height=4.3)
     e, a, b, alpha, beta = (float(table[k].iloc[0]) for k in FIT_COLUMNS)
     n_grid = np.geomspace(table.n.min(), table.n.max(), 200)

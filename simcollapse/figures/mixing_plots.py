@@ -13,6 +13,9 @@ __all__ = ["plot_generations", "plot_iterative", "plot_weighted"]
 
 
 def plot_weighted(table: pd.DataFrame) -> Any:
+    """Draw the weighted_mixing figure (paper Figure 9) from ``weighted_table``'s rows:
+    test error against n for each fixed synthetic loss share alpha, the best alpha per n, the
+    clean curve (dashed) and Monte Carlo points with their standard errors."""
     fig, ax = new_figure(width=6.0, height=4.4)
     th = table[table.source == "theory"]
     curves = [c for c in th.curve.unique()]
@@ -54,6 +57,9 @@ def _plot_reused(ax: Any, sub: pd.DataFrame) -> None:
 
 
 def plot_iterative(table: pd.DataFrame) -> Any:
+    """Draw the iterative_mixing figure (paper Figure 10) from ``iterative_table``'s rows:
+    fresh rows, reused real rows (test error against n after each round t) and the isotropic
+    closed form against the round for several phi = d/n."""
     fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
     _plot_reused(axes[1], table[table.panel == "reused"])
     for ax, panel, title in zip(axes[:1], ("fresh",), ("fresh rows every round",), strict=True):
@@ -95,6 +101,9 @@ def plot_iterative(table: pd.DataFrame) -> Any:
 
 
 def plot_generations(table: pd.DataFrame) -> Any:
+    """Draw the generations figure from ``generations_table``'s rows: test error against
+    the generation for the replace, accumulate and accumulate-subsample loops, one panel per
+    problem, theory as lines and Monte Carlo as points with their standard errors."""
     panels = list(table.panel.unique())
     fig, axes = new_figure(ncols=len(panels), width=5.0, height=4.0)
     curves = ["replace", "accumulate", "accumulate-subsample"]

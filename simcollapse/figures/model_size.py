@@ -26,6 +26,10 @@ REGIME_P2 = 0.5
 
 
 def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
+    """Tidy table of the model_size_regimes figure at ``ctx``'s level: random
+    projections on an isotropic problem, p2 = 1/2, widths ``REGIME_WIDTHS``, one c^2 per regime
+    (``REGIME_C2``): the theory on a log grid of n and the Monte Carlo at a few n, through the
+    store; a ``regime`` column names each row's c^2."""
     cfg = _preset(ctx, "model_size_regimes")
     common = dict(d=cfg["d"], family="isotropic", sigma2=0.1, setting="random_projection")
     grid = {
@@ -44,6 +48,8 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def model_size_regimes_plot(table: pd.DataFrame) -> Any:
+    """Draw the model_size_regimes figure: test error against n for each width, one panel
+    per regime (high- and low-quality synthetic data), theory lines and Monte Carlo points."""
     fig, axes = new_figure(ncols=len(REGIME_C2), width=5.6, height=4.2, sharey=True)
     widths = sorted(table["m"].unique())
     colors = palette(len(widths))
@@ -75,6 +81,10 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
 
 
 def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
+    """Tidy table of the width_double_descent figure at ``ctx``'s level: random
+    projections on a power-law problem at one n, the theory on a log grid of widths m from n/10 to
+    10 n (m = n included) and the Monte Carlo at m/n in {0.2, 0.5, 2, 5}, for p2 in ``WIDTH_P2``;
+    ``psi = m/n`` is added."""
     cfg = _preset(ctx, "width_double_descent")
     d, n = cfg["d"], cfg["n"]
     common = dict(
@@ -112,6 +122,9 @@ def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def width_double_descent_plot(table: pd.DataFrame) -> Any:
+    """Draw the width_double_descent figure: left, the test error against psi = m/n (the
+    peak at m = n); right, the synthetic term zeta growing below the threshold and shrinking
+    beyond it."""
     fig, (ax, az) = new_figure(ncols=2, width=5.2, height=4.2)
     for color, p2 in zip(palette(len(WIDTH_P2)), WIDTH_P2, strict=True):
         th = table[(table.method == "theory") & np.isclose(table.p2, p2)]
@@ -135,6 +148,10 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
 
 
 def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
+    """Tidy table of the synthetic_fraction figure at ``ctx``'s level: the theory of random
+    projections (each width) and of ridge against p2 in [0, 1] at several n, and the Monte Carlo
+    of random projections at four p2 for the two smallest n; ``width`` labels each curve
+    (ridge is m = infinity)."""
     cfg = _preset(ctx, "synthetic_fraction")
     common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.1)
     ns, widths = cfg["ns"], cfg["widths"]
@@ -164,6 +181,8 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def synthetic_fraction_plot(table: pd.DataFrame) -> Any:
+    """Draw the synthetic_fraction figure: test error against p2, one panel per n, one
+    curve per width (a width m >= d lies on the ridge line, drawn dashed on top of it)."""
     ns = sorted(table["n"].unique())
     fig, axes = new_figure(ncols=len(ns), width=4.4, height=4.0, sharey=True)
     widths = sorted(table["width"].unique(), key=lambda w: (w.startswith("ridge"), len(w), w))

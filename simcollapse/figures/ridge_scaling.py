@@ -19,6 +19,9 @@ SCALING_P2 = (0.0, 0.001, 0.01, 0.1)
 
 
 def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
+    """Tidy table of the scaling_plateau figure at ``ctx``'s level: ridge on a power-law
+    problem (c^2 = 1, lam = 1e-6), the theory on a log grid of n up to 1e9 and the Monte Carlo at
+    a few n, for each p2 in ``SCALING_P2`` (Theorem 1: every p2 > 0 stops at p2^2 c^2)."""
     cfg = _preset(ctx, "scaling_plateau")
     common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
     theory = _run(
@@ -46,6 +49,8 @@ def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def scaling_plateau_plot(table: pd.DataFrame) -> Any:
+    """Draw the scaling_plateau figure: test error against n (log-log) for each p2, theory
+    lines, Monte Carlo points and the p2^2 c^2 floors."""
     fig, ax = new_figure(width=6.2, height=4.4)
     colors = palette(len(SCALING_P2))
     c2 = float(table["c2"].iloc[0])
@@ -72,6 +77,10 @@ def scaling_plateau_plot(table: pd.DataFrame) -> Any:
 
 
 def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
+    """Tidy table of the isotropic_corollary figure at ``ctx``'s level: ridgeless
+    regression on an isotropic problem for p2 in {0, 0.1, 0.3, 0.5}, the sweep's theory on a grid of
+    phi = d/n and the Monte Carlo at a few phi, each row with the closed form of Corollary 1
+    (``closed_form``) beside it."""
     from simcollapse.theory import isotropic_ridgeless_error
 
     cfg = _preset(ctx, "isotropic_corollary")
@@ -102,6 +111,8 @@ def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
+    """Draw the isotropic_corollary figure: test error against phi = d/n for each p2, the
+    closed form as lines and the Monte Carlo as points."""
     fig, ax = new_figure(width=6.0, height=4.4)
     p2s = sorted(table["p2"].unique())
     for color, p2 in zip(palette(len(p2s)), p2s, strict=True):

@@ -134,6 +134,9 @@ _PAIRS = {
 
 
 def theory_vs_simulation_plot(table: pd.DataFrame) -> Any:
+    """Draw the theory_vs_simulation figure: every simulated point of the theory figures
+    against its theory value (log-log, the diagonal y = x), coloured by figure, with its
+    standard error."""
     fig, ax = new_figure(width=6.4, height=5.0)
     names = list(dict.fromkeys(table["figure"]))
     for color, name in zip(palette(len(names)), names, strict=True):

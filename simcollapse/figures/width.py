@@ -84,6 +84,8 @@ def rp_error_terms_table(ctx: FigureContext) -> pd.DataFrame:
 
 
 def rp_error_terms_plot(table: pd.DataFrame) -> Any:
+    """Draw the rp_error_terms figure (paper Figure 2): bias, variance and the synthetic
+    term zeta of random projections against psi = m/n, one panel per term, one curve per lam."""
     terms = (("bias", "bias"), ("variance", "variance"), ("zeta", r"synthetic term $\zeta$"))
     fig, axes = new_figure(ncols=3, width=4.2, height=3.9)
     colors = palette(len(TERMS_LAMS))
@@ -143,6 +145,8 @@ def _rp_gap(part: pd.DataFrame, method: str, p2: float) -> pd.DataFrame:
 
 
 def rp_width_plot(table: pd.DataFrame) -> Any:
+    """Draw the rp_width figure (paper Figure 4): test error of random projections against
+    the width m for each p2, theory lines and Monte Carlo points."""
     fig, axes = new_figure(ncols=len(WIDTH_C2) + 1, width=4.4, height=4.0)
     colors = palette(len(WIDTH_P2))
     for ax, c2 in zip(axes, WIDTH_C2, strict=False):

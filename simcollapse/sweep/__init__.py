@@ -1,5 +1,6 @@
 """Sweeps: declarative grids over (n, m, lam, p2, c2, sigma2), sharded, stored and resumable."""
 
+from simcollapse.sweep.export import export_zarr
 from simcollapse.sweep.labelled import to_xarray
 from simcollapse.sweep.run import (
     describe_plan,
@@ -16,6 +17,7 @@ __all__ = [
     "SpecError",
     "Sweep",
     "describe_plan",
+    "export_zarr",
     "iter_sweep",
     "plan",
     "problem_of_row",
