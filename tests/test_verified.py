@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 import simcollapse as sc
-from simcollapse.simulate.verified import candidate_rows, select_rows, verified_error
+from simcollapse.simulate.verified import (
+    candidate_rows,
+    select_rows,
+    verified_error,
+    verified_limit,
+)
 from simcollapse.sweep import Sweep, run_sweep
 
 PROB = sc.Problem.isotropic(10, c2=1.0, sigma2=1.0)
@@ -125,3 +130,34 @@ verifier_c2 = [0.0, 2.0]
     np.testing.assert_allclose(table.total, direct.total, rtol=1e-9)
     with pytest.raises(ValueError, match="simulation only"):
         Sweep.from_toml_text(text.replace('"simulate"', '"both"'))
+
+
+def test_large_n_simulation_approaches_the_limit() -> None:
+    # d = 4, n = 8000: the variance (about sigma^2 d / n = 5e-4) is a few percent of these
+    # floors, so the simulation sits within 3 SE + 5% of verified_limit (oracle, fair, none)
+    prob = sc.Problem.isotropic(4, c2=4.0, sigma2=1.0)
+    keep, c2v = np.array([0.5, 0.2, 1.0]), np.array([0.0, 0.5, 0.0])
+    out = verified_error(prob, 8000, 1e-6, 0.5, keep, c2v, key=1, reps=16)
+    limits = np.array([verified_limit(prob, 0.5, k, c) for k, c in zip(keep, c2v, strict=True)])
+    assert np.all(limits[:2, 0] < 0.2 * limits[2, 0])  # verification lowers the floor
+    gap = np.abs(out.total - limits[:, 0])
+    assert np.all(gap <= 3 * (out.stderr + limits[:, 1]) + 0.05 * limits[:, 0]), (out.total, limits)
+
+
+def test_limit_closed_forms_and_bad_input() -> None:
+    # isotropic, verifier_c2 = 0, keep = 1: p2^2 |delta|^2, mean p2^2 c^2; p2 = 0: no floor
+    mean, se = verified_limit(PROB, 0.3, 1.0, 0.0, draws=20000)
+    assert abs(mean - 0.09) < 4 * se
+    assert verified_limit(PROB, 0.0, 0.1, 2.0)[0] == 0.0
+    # a smaller kept fraction lowers an oracle's floor; a verifier's error sets a floor of its own
+    floors = [verified_limit(PROB, 0.5, k, 0.0)[0] for k in (0.5, 0.1, 0.01)]
+    assert floors[0] > floors[1] > floors[2] > 0
+    fair = verified_limit(PROB, 0.5, 0.01, 0.1)[0]
+    assert 0.8 * 0.25 * 0.1 < fair < 1.2 * 0.25 * 0.1  # about p2^2 c_v^2 when c_v << c
+    bad = [(dict(keep=0.0), "keep"), (dict(p2=-0.1), "p2"), (dict(verifier_c2=-1.0), "verifier_c2"),
+           (dict(draws=1), "draws")]  # fmt: skip
+    for kwargs, name in bad:
+        args = {"p2": 0.5, "keep": 0.5, "verifier_c2": 0.0, **kwargs}
+        draws = args.pop("draws", 64)
+        with pytest.raises(ValueError, match=name):
+            verified_limit(PROB, **args, draws=draws)

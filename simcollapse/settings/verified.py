@@ -21,8 +21,9 @@ SETTING = Setting(
     "verifier's prediction x.w_v, ||w_v - w1||^2_Sigma = verifier_c2 (Feng et al. 2024). "
     "keep = 1 is plain ridge at p2.",
     params=(N, LAM, P2_SOLVE, KEEP, VERIFIER_C2),
-    no_theory="no closed form for ridge on verifier-selected rows (the selection couples the "
-    "kept rows' noise to the shift); docs/theory.md gives the n -> infinity limit of an oracle",
+    no_theory="no finite-n formula for ridge on verifier-selected rows (the selection couples "
+    "the kept rows' noise to the shift); sc.simulate.verified.verified_limit gives the "
+    "n -> infinity floor",
     simulate_fn=simulation_of(verified.verified_error, ("n", "lam", "p2", "keep", "verifier_c2")),
     kernels={"exact": verified.verified_draw},
     examples=(

@@ -27,10 +27,15 @@ shift x.delta on the selected synthetic rows (zeta), and each part's ||.||^2_Sig
 beside that of the total. Unlike plain ridge, the selection couples the kept rows' noise to
 their shift (an oracle keeps rows with eps close to -x.delta), so the cross terms do not average
 to zero: total != bias + variance + zeta in the mean when keep < 1, and total is the error.
+
+Large n. ``verified_limit`` is the n -> infinity limit at fixed d, lam -> 0 (docs/theory.md,
+"Verified synthetic data"): the population least-squares fit of the mixture, in closed form given
+delta and the verifier, averaged over both.
 """
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import jax
@@ -38,14 +43,21 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_broadcast, check_common, check_memory, check_range
+from simcollapse._validate import (
+    check_broadcast,
+    check_common,
+    check_count,
+    check_memory,
+    check_range,
+    check_real,
+)
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
 from simcollapse.simulate.grid import flag_threshold
 from simcollapse.simulate.mixing_draws import fit_columns
 
-__all__ = ["candidate_rows", "select_rows", "verified_draw", "verified_error"]
+__all__ = ["candidate_rows", "select_rows", "verified_draw", "verified_error", "verified_limit"]
 
 CANDIDATE_SALT = 104_729  # fold_in constant of the extra candidates' key
 VERIFIER_SALT = 1_299_709  # fold_in constant of the verifier's direction
@@ -243,3 +255,78 @@ def verified_error(
     out = driver.run(verified_draw, problem, grid, mc, prepare=prepare, static={"dtype": dt})
     out = ErrorTerms(*(v[..., 0] for v in out))
     return flag_threshold(out, problem.d, n, lam)
+
+
+def verified_limit(
+    problem: Problem,
+    p2: float,
+    keep: float,
+    verifier_c2: float,
+    *,
+    seed: int = 0,
+    draws: int = 4096,
+) -> tuple[float, float]:
+    """The n -> infinity limit of ``verified_error`` (fixed d, lam -> 0): its floor.
+
+    In whitened coordinates (x = Sigma^(1/2) xi), with the shift t = Sigma^(1/2) delta, the
+    verifier's error v = Sigma^(1/2) (w_v - w1) and u = t - v: a candidate is kept when
+    |z + eps| <= a s_r, where z = xi.u ~ N(0, s_u^2), s_r^2 = s_u^2 + sigma^2 and
+    keep = 2 Phi(a) - 1.
+    With T = E[Z^2 | |Z| <= a] = 1 - 2 a phi(a) / keep (Z standard normal), kappa = s_u T and
+    beta = s_u^2 (T - 1) / s_r^2, ridge tends to the least-squares fit of the mixture, whose error
+    is (docs/theory.md)
+
+        E_inf = p2^2 [ |v_perp|^2 + ((1 + beta) (u^.v) + kappa)^2 / (1 + p2 beta)^2 ],
+
+    u^ = u / s_u and v_perp = v - (u^.v) u^. keep = 1 gives p2^2 |t|^2 (mean p2^2 c^2), an oracle
+    (v = 0) p2^2 kappa^2 / (1 + p2 beta)^2. The mean is taken over ``draws`` pairs (delta, w_v)
+    drawn as the simulation draws them (delta ~ N(0, diag(delta_sq)), v of Sigma-norm
+    sqrt(verifier_c2) along Sigma^(1/2) g, g ~ N(0, I_d)), by NumPy from ``seed``.
+
+    Args:
+      problem: the spectrum, shift and noise.  p2: synthetic fraction in [0, 1].
+      keep: kept fraction of the candidates, in (0, 1].  verifier_c2: c_v^2 >= 0.
+      seed: NumPy seed of the draws.  draws: pairs (delta, w_v) averaged, >= 2.
+
+    Returns:
+      (mean, standard error) of E_inf over the draws.
+
+    Raises:
+      ValueError: p2 outside [0, 1], keep outside (0, 1], verifier_c2 < 0, draws < 2.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=1.0)
+      >>> plain, se = verified_limit(prob, 0.5, 1.0, 0.0)  # keep = 1: p2^2 c^2 = 0.25
+      >>> bool(abs(plain - 0.25) < 3 * se)
+      True
+      >>> floor, _ = verified_limit(prob, 0.5, 0.1, 0.0)  # an oracle keeping 1 in 10
+      >>> bool(floor < 1e-4)
+      True
+    """
+    p2 = check_real("p2", p2, 0.0, 1.0)
+    check_range("keep", keep, 0.0, 1.0, low_open=True)
+    keep = check_real("keep", keep)
+    c2v = check_real("verifier_c2", verifier_c2, 0.0)
+    draws = check_count("draws", draws, 2)
+    rng = np.random.default_rng(seed)
+    eigs = np.asarray(problem.eigs, np.float64)
+    root = np.sqrt(eigs)
+    t = rng.standard_normal((draws, eigs.size)) * np.sqrt(np.asarray(problem.delta_sq)) * root
+    g = rng.standard_normal((draws, eigs.size)) * root
+    v = np.sqrt(c2v) * g / np.linalg.norm(g, axis=1, keepdims=True)
+    u = t - v
+    su2 = np.sum(u * u, axis=1)
+    su = np.sqrt(su2)
+    sr2 = su2 + float(problem.sigma2)
+    if keep >= 1.0:
+        tail = 1.0
+    else:
+        a = NormalDist().inv_cdf((1.0 + keep) / 2.0)
+        tail = 1.0 - 2.0 * a * NormalDist().pdf(a) / keep
+    kappa = su * tail
+    beta = su2 * (tail - 1.0) / sr2
+    par = np.sum(u * v, axis=1) / np.where(su > 0, su, 1.0)
+    perp2 = np.maximum(np.sum(v * v, axis=1) - par**2, 0.0)
+    err = p2**2 * (perp2 + ((1.0 + beta) * par + kappa) ** 2 / (1.0 + p2 * beta) ** 2)
+    return float(err.mean()), float(err.std(ddof=1) / np.sqrt(draws))
