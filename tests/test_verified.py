@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
 import simcollapse as sc
@@ -100,7 +101,7 @@ def test_theory_is_simulation_only() -> None:
         sc.settings.get("verified").theory(PROB, n=100, keep=0.5)
 
 
-def test_toml_sweep_equals_the_direct_simulation() -> None:
+def test_toml_sweep_equals_the_direct_simulation(tmp_path) -> None:
     text = """
 [problem]
 family = "isotropic"
@@ -123,8 +124,14 @@ n = [80]
 keep = [1.0, 0.25]
 verifier_c2 = [0.0, 2.0]
 """
-    table = run_sweep(Sweep.from_toml_text(text)).sort_values(["keep", "verifier_c2"])
+    spec = Sweep.from_toml_text(text)
+    table = run_sweep(spec, tmp_path).sort_values(["keep", "verifier_c2"])
     assert len(table) == 4
+    stored = sorted((tmp_path / "sweeps" / spec.hash).glob("simulate-*.parquet"))
+    assert stored  # kept in the store, and read back from it unchanged
+    again = run_sweep(spec, tmp_path).sort_values(["keep", "verifier_c2"])
+    pd.testing.assert_frame_equal(again, table)
+    assert sorted((tmp_path / "sweeps" / spec.hash).glob("simulate-*.parquet")) == stored
     direct = verified_error(PROB, 80, 1e-3, 0.5, jnp.array([0.25, 0.25, 1.0, 1.0]),
                             [0.0, 2.0, 0.0, 2.0], key=2, reps=4)  # fmt: skip
     np.testing.assert_allclose(table.total, direct.total, rtol=1e-9)
