@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import jax
+
+from simcollapse.store import StoreWarning
 
 CACHE_ENV = "SIMCOLLAPSE_XLA_CACHE"
 CACHE_OFF = "off"  # $SIMCOLLAPSE_XLA_CACHE=off keeps the cache off, for the command line too
@@ -86,10 +89,6 @@ def _heal_broken_entries() -> None:
         try:
             return original(cache_key, *args, **kwargs)
         except Exception as err:  # noqa: BLE001 - a broken entry is a miss, recompiled
-            import warnings
-
-            from simcollapse.store import StoreWarning
-
             folder = compilation_cache_dir()
             suffix = getattr(lru_cache, "_CACHE_SUFFIX", "-cache")
             entry = os.path.join(folder, f"{cache_key}{suffix}") if folder else None

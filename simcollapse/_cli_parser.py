@@ -8,7 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import jax
 import numpy as np
+
+import simcollapse
+from simcollapse._cli_settings import add_setting_args
+from simcollapse.analysis import cli as fit_cli
 
 EPILOG = (
     "Lists are comma separated (--n 500,1000,2000); several list-valued options give the full grid."
@@ -136,7 +141,6 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_grid_args(p: argparse.ArgumentParser) -> None:
-    from simcollapse._cli_settings import add_setting_args
 
     add_setting_args(p, _floats, _ints)
     p.add_argument(
@@ -149,9 +153,6 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
 
 def version_text() -> str:
     """``simcollapse --version``: the version, JAX's version and devices, the compilation cache."""
-    import jax
-
-    import simcollapse
 
     devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
     lines = [
@@ -360,7 +361,6 @@ def _add_figures_command(sub: Any, run: Command) -> None:
 
 def _add_fit_command(sub: Any) -> None:
     """``simcollapse fit``: the parser lives with the analysis package."""
-    from simcollapse.analysis import cli as fit_cli
 
     p = sub.add_parser(
         "fit",

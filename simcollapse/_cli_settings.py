@@ -14,6 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from simcollapse import settings
+from simcollapse.settings.base import REQUIRED
+from simcollapse.sweep.axes import SpecError, resolve_setting
+
 # Defaults of the grid flags (those of the older ridge / random-projection CLI). The width m of
 # random projections has none: --m is required with --setting rp.
 LEGACY = {"n": [1000], "lam": [0.0], "p2": [0.1]}
@@ -26,7 +30,6 @@ def _flag(setting_name: str, name: str, taken: set[str]) -> str:
 
 def _help(prm: Any, setting_name: str) -> str:
     """A parameter's help with its default, or the settings that require it."""
-    from simcollapse.settings.base import REQUIRED
 
     default = LEGACY.get(prm.name, prm.default)
     if default is REQUIRED:
@@ -42,7 +45,6 @@ def add_setting_args(
     p: argparse.ArgumentParser, floats: Callable[[str], list], ints: Callable[[str], list]
 ) -> None:
     """``--setting`` (``--model`` kept as its older spelling) and one flag per parameter."""
-    from simcollapse import settings
 
     g = p.add_argument_group("setting")
     names = list(settings.names()) + sorted(settings.ALIASES)
@@ -77,8 +79,6 @@ def add_setting_args(
 
 def setting_of(args: argparse.Namespace) -> Any:
     """The Setting chosen by --setting / --model (default ridge)."""
-    from simcollapse import settings
-    from simcollapse.sweep.axes import SpecError, resolve_setting
 
     try:
         return settings.get(resolve_setting(args.model, args.setting, "--model"))
@@ -92,7 +92,6 @@ def setting_grid(args: argparse.Namespace) -> tuple[Any, dict, dict]:
     Raises:
       ValueError: a flag of another setting, naming it.
     """
-    from simcollapse.settings.base import REQUIRED
 
     setting = setting_of(args)
     own = {dest: name for name, dest in args.setting_dests[setting.name].items()}

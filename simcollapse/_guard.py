@@ -10,6 +10,7 @@ the command kills the sweep. Everything a sweep keeps is on disk, so a rerun res
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -39,8 +40,6 @@ def needs_guard(argv: Sequence[str]) -> bool:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     try:
-        import ctypes
-
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

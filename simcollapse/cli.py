@@ -7,15 +7,22 @@ imports the library; the library never imports the CLI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from simcollapse import enable_compilation_cache
 from simcollapse._aliases import warn_old
 from simcollapse._cli_parser import (
     BENCH_DESCRIPTION,
@@ -23,6 +30,18 @@ from simcollapse._cli_parser import (
     build_parser,
     version_text,
 )
+from simcollapse._cli_settings import expand, setting_grid
+from simcollapse._errors import report
+from simcollapse._guard import needs_guard, run_guarded
+from simcollapse._validate import check_memory
+from simcollapse.problem import Problem
+from simcollapse.results import Status
+from simcollapse.simulate.driver import MonteCarlo
+from simcollapse.store import file_mode, one_line_warnings, temporary_path
+from simcollapse.sweep import Sweep, describe_plan, iter_sweep
+from simcollapse.sweep import devices as dev
+from simcollapse.sweep.cost import estimate_seconds
+from simcollapse.sweep.resume import resume_note
 
 EXIT_GRACE_S = 2.0  # process 0 of a failed multi-process run outlives the others' reports
 
@@ -50,7 +69,6 @@ def build_problem(args: argparse.Namespace) -> Any:
       ValueError: an option the family ignores (the file family takes d, c2, sigma2 and the
         teacher from its file), or both --c2 and --teacher-n0; each names the option.
     """
-    from simcollapse.problem import Problem
 
     if (args.family == "file") != (args.problem_file is not None):
         raise ValueError("--problem-file FILE.npz goes with --family file (and only with it)")
@@ -78,7 +96,6 @@ def build_problem(args: argparse.Namespace) -> Any:
 
 
 def _emit(args: argparse.Namespace, grid: dict[str, np.ndarray], out: Any) -> None:
-    import pandas as pd
 
     table = pd.DataFrame({**grid, **out.to_dict()})
     table["status"] = table["status"].map(lambda s: _status_name(int(s)))
@@ -109,7 +126,6 @@ def strict_json(value: Any) -> Any:
 
 
 def _status_name(code: int) -> str:
-    from simcollapse.results import Status
 
     return Status(code).name.lower()
 
@@ -117,7 +133,6 @@ def _status_name(code: int) -> str:
 def cmd_theory(args: argparse.Namespace) -> int:
     """``simcollapse theory``: a setting's theory over the grid of the options, printed as a
     table (or JSON with --json). Exit 1 when a fixed point did not converge."""
-    from simcollapse._cli_settings import expand, setting_grid
 
     setting, grid, static = setting_grid(args)
     reason = setting.reason_no_theory(static)
@@ -148,7 +163,6 @@ def check_sizes(setting: Any, d: int, grid: dict, static: dict, reps: int | None
     Raises:
       ValueError: naming the option, the estimate and the machine's memory, both in GiB.
     """
-    from simcollapse._validate import check_memory
 
     points = max(1, int(np.size(next(iter(grid.values()))))) if grid else 1
     length = int(static.get(setting.length, 1)) if setting.length else 1
@@ -174,7 +188,6 @@ def _duration(seconds: float) -> str:
 
 def _report_status(status: np.ndarray, where: str) -> int:
     """Warn about failed fixed points (exit code 1) and note points on a threshold (inf, exit 0)."""
-    from simcollapse.results import Status
 
     threshold = int(np.sum(status == Status.THRESHOLD))
     failed = int(np.sum((status != Status.CONVERGED) & (status != Status.THRESHOLD)))
@@ -192,8 +205,6 @@ def _report_status(status: np.ndarray, where: str) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """``simcollapse simulate``: a setting's Monte Carlo over the grid of the options."""
-    from simcollapse._cli_settings import expand, setting_grid
-    from simcollapse.simulate.driver import MonteCarlo
 
     setting, grid, static = setting_grid(args)
     check_sizes(setting, _dimension(args), grid, static, reps=args.reps)
@@ -206,7 +217,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``simcollapse sweep``: a TOML spec, chunk by chunk into OUT (resumable), one parquet
     table and optionally a zarr grid; several processes with --coordinator."""
-    from simcollapse.sweep import devices as dev
 
     if args.coordinator:
         dev.initialize(
@@ -221,8 +231,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise
     dev.all_started(None)
     if args.dry_run:
-        from simcollapse.sweep.cost import estimate_seconds
-
         seconds, how = estimate_seconds(spec, args.memory_budget)
         shown = _duration(seconds) if seconds == seconds else "unknown"
         print(f"estimated time: {shown} ({how})")
@@ -240,13 +248,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep_spec(args: argparse.Namespace) -> Any:
-    from simcollapse.sweep import Sweep, describe_plan
-    from simcollapse.sweep.resume import resume_note
 
     spec = Sweep.from_toml(args.config)
     if args.setting is not None:
-        import dataclasses
-
         spec = dataclasses.replace(spec, setting=args.setting, model=None)
     args.interrupt_note = lambda: resume_note(spec, args.out, args.memory_budget)
     print(describe_plan(spec, args.memory_budget))
@@ -256,13 +260,6 @@ def _sweep_spec(args: argparse.Namespace) -> Any:
 def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarray:
     """Run the sweep chunk by chunk into one parquet file (written atomically by process 0):
     memory holds one chunk, whatever the grid. Returns every row's status."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from simcollapse.results import Status
-    from simcollapse.store import file_mode, temporary_path
-    from simcollapse.sweep import devices as dev
-    from simcollapse.sweep import iter_sweep
 
     writer, tmp, rows, status = None, None, 0, []
     try:
@@ -297,9 +294,6 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
 def cmd_figures(args: argparse.Namespace) -> int:
     """``simcollapse figures``: compute (or redraw, --from-tables) the chosen figures at a
     level, write them with their tables, and evaluate their claims into OUT/claims.csv."""
-    import os
-
-    import pandas as pd
 
     from simcollapse.figures.claims import failing, missing_tables
     from simcollapse.figures.registry import FigureContext
@@ -409,9 +403,6 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors in one line (exit 2), internal errors with a traceback
     and a request to report them (exit 1)."""
-    from simcollapse import enable_compilation_cache
-    from simcollapse._errors import report
-    from simcollapse.store import one_line_warnings
 
     enable_compilation_cache()
     parser = make_parser()
@@ -441,11 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_distributed():  # the others stop too: no shutdown barrier to wait in
             sys.stdout.flush()
             sys.stderr.flush()
-            import jax
 
             if jax.process_index() == 0:  # it serves the run: leave the others time to report
-                import time
-
                 time.sleep(EXIT_GRACE_S)
             os._exit(code)
         return code
@@ -459,7 +447,6 @@ def console(argv: Sequence[str] | None = None) -> None:
     can crash the process (a segmentation fault instead of exit code 130). Everything a command
     keeps is on disk before it returns, so nothing is lost.
     """
-    from simcollapse._guard import needs_guard, run_guarded
 
     args = list(sys.argv[1:] if argv is None else argv)
     if needs_guard(args):  # a multi-process sweep: its loss is one line, not a C++ abort

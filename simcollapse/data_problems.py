@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from simcollapse import theory
 from simcollapse._validate import as_float_array, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
@@ -256,7 +257,6 @@ class DataProblem:
         and its deterministic equivalent weighs every row's noise alike, so rows of two noise
         levels act as one level, their average. Other terms as ``theory.ridge_error``.
         """
-        from simcollapse import theory
 
         base = theory.ridge_error(self.problem.with_sigma2(1.0), n, lam, p2)
         p2 = np.asarray(p2, dtype=np.float64)

@@ -11,6 +11,7 @@ import importlib.metadata
 import subprocess
 from pathlib import Path
 
+import jax
 import pandas as pd
 
 from simcollapse._version import __version__
@@ -54,7 +55,6 @@ def provenance_columns() -> dict[str, str | int]:
       >>> sorted(provenance_columns())[:3]
       ['device_count', 'device_kind', 'git_revision']
     """
-    import jax
 
     device = jax.devices()[0]
     return {

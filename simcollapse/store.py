@@ -23,6 +23,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -34,8 +35,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from simcollapse import _version
+from simcollapse.provenance import add_provenance
 
 __all__ = [
     "KEY_METADATA",
@@ -147,8 +151,6 @@ def quarantine(
     target = Path(aside) if aside is not None else path.with_name(path.name + ".corrupt")
     try:
         if target.is_dir():
-            import shutil
-
             shutil.rmtree(target)
         os.replace(path, target)
     except OSError:
@@ -171,7 +173,6 @@ def _transient(err: BaseException) -> str | None:
 
 def stored_key(path: str | os.PathLike[str]) -> Any:
     """The key a file was written under (``atomic_write_parquet(..., key=...)``), or None."""
-    import pyarrow.parquet as pq
 
     meta = pq.read_metadata(path).metadata or {}
     return json.loads(meta[KEY_METADATA]) if KEY_METADATA in meta else None
@@ -234,7 +235,6 @@ def read_verified(
       >>> read_verified(path.with_name("missing.parquet")) is None
       True
     """
-    import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.exists():
@@ -376,8 +376,6 @@ def atomic_write_parquet(
       >>> sorted(p.name for p in target.parent.iterdir())  # the temporary folder is empty
       ['.simcollapse-tmp', 't.parquet']
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     target = Path(target)
     try:
@@ -520,7 +518,6 @@ def cached_run(
       >>> int(cached_run(store, "demo", {"n": 3}, lambda: pd.DataFrame({"x": [1, 2]})).x.sum())
       3
     """
-    from simcollapse.provenance import add_provenance
 
     def computed() -> pd.DataFrame:
         return add_provenance(compute())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simcollapse._validate import check_memory
 from simcollapse.analysis.joint import fit_joint_law
 from simcollapse.analysis.plot import plot_fits
 from simcollapse.analysis.powerlaw import FitStatus, fit_power_law
@@ -79,7 +80,6 @@ def check_out(table: Path, out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fit, write the fits table and the plot, print a one-line summary."""
-    from simcollapse._validate import check_memory
 
     out: Path = args.out
     if out.suffix.lower() not in (".csv", ".parquet"):

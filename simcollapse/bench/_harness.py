@@ -21,6 +21,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from simcollapse.simulate.driver import matmul_precision
+
 SCHEMA_VERSION = 1
 CASE_FIELDS = (
     "suite",
@@ -240,6 +242,5 @@ def machine() -> dict[str, Any]:
 
 def _matmul_precision() -> str:
     """The matmul precision the simulation kernels ran at (``simulate.driver``)."""
-    from simcollapse.simulate.driver import matmul_precision
 
     return matmul_precision()

@@ -22,6 +22,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import jax
+
 from simcollapse.bench import DEFAULT_SUITES, SUITES
 
 CHILD_ENV = "SIMCOLLAPSE_BENCH_REMOVED_ENV"
@@ -144,7 +146,6 @@ def add_peak_fractions(result: dict[str, Any]) -> None:
 
 def default_out() -> str:
     """The default JSON file name: bench-<JAX backend>.json."""
-    import jax
 
     return f"bench-{jax.default_backend()}.json"
 

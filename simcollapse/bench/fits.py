@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.analysis import fit_power_law
+from simcollapse.analysis import fit_joint_law, fit_power_law
 from simcollapse.bench import _harness as h
 
 POINTS = 50
@@ -169,7 +169,6 @@ def run_joint_case(bootstrap: int = 1000, baseline: int = 50, huber: float | Non
     same shapes). Baseline: ``scipy_joint_fit`` on the first ``baseline`` of the same kind of
     resamples (rows drawn with replacement), time per fit compared.
     """
-    from simcollapse.analysis import fit_joint_law
 
     table = joint_table()
     fit = lambda: fit_joint_law(table, ("n", "m"), "total", huber=huber, bootstrap=bootstrap)  # noqa: E731

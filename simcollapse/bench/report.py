@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 import pandas as pd
+import seaborn as sns
+
+from simcollapse.figures.style import new_figure
 
 
 def _key(case: dict[str, Any]) -> str:
@@ -108,9 +111,6 @@ def compare_table(a: dict[str, Any], b: dict[str, Any]) -> str:
 
 def plot_throughput(results: list[dict[str, Any]], path: str) -> None:
     """Theory throughput (points/s) against grid size, one line per device and case."""
-    import seaborn as sns
-
-    from simcollapse.figures.style import new_figure
 
     rows = []
     for r in results:

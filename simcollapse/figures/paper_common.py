@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from simcollapse.figures.registry import FigureContext
 from simcollapse.sweep import Sweep, run_sweep
@@ -77,7 +78,6 @@ def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None
 def _legend_note(ax: Any, loc: str = "lower left", outside: bool = False) -> None:
     """A second legend explaining lines (theory) and markers (simulation); ``outside``: to the
     right of the axes (at ``loc``'s height) instead of inside it."""
-    from matplotlib.lines import Line2D
 
     handles = [
         Line2D([], [], color="0.3", lw=1.8, label="theory"),

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from simcollapse.figures import theory_claims
 from simcollapse.figures.paper_common import _run
@@ -170,7 +173,6 @@ def _gap_panel(ax: Any, table: pd.DataFrame, p2: float) -> None:
 
 
 def _plain_formatter() -> Any:
-    from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, _: f"{v:g}")
 
@@ -178,9 +180,6 @@ def _plain_formatter() -> Any:
 def pareto_plot(table: pd.DataFrame) -> Any:
     """One panel per p2: mix error against all-real error, one point per width; then the gap
     mix - real against psi at the paper's p2 = 0.1 on a linear axis."""
-    from matplotlib.colors import LogNorm
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import LogLocator, NullFormatter
 
     p2s = [p for p in PARETO_P2 if np.isclose(table.p2, p).any()]
     fig, axes = new_figure(ncols=len(p2s) + 1, width=4.8, height=4.6, squeeze=False)

@@ -11,6 +11,7 @@ import pandas as pd
 from simcollapse.figures.paper_common import _errorbars, _legend_note, _preset, _run
 from simcollapse.figures.registry import FigureContext
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.theory import isotropic_ridgeless_error
 
 SCALING_P2 = (0.0, 0.001, 0.01, 0.1)
 
@@ -81,7 +82,6 @@ def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
     regression on an isotropic problem for p2 in {0, 0.1, 0.3, 0.5}, the sweep's theory on a grid of
     phi = d/n and the Monte Carlo at a few phi, each row with the closed form of Corollary 1
     (``closed_form``) beside it."""
-    from simcollapse.theory import isotropic_ridgeless_error
 
     cfg = _preset(ctx, "isotropic_corollary")
     d = cfg["d"]

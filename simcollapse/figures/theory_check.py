@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse import theory
+from simcollapse.figures import mixing as fm
 from simcollapse.figures.registry import FigureContext
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.problem import Problem
 from simcollapse.sweep import problem_of_row
 
 # ---------------------------------------------------------------------- theory_vs_simulation
@@ -51,7 +54,6 @@ def points_against_theory(tables: dict[str, pd.DataFrame], ctx: FigureContext) -
     sweep of that level's config) and the store. The tables may be read back from their CSV
     files: nothing else is recomputed.
     """
-    from simcollapse import theory
 
     rows = []
     for name in (*MAIN_FIGURES, *OTHER_SIMULATED):
@@ -76,8 +78,6 @@ def points_against_theory(tables: dict[str, pd.DataFrame], ctx: FigureContext) -
 
 def _pareto_points(table: pd.DataFrame, ctx: FigureContext) -> pd.DataFrame:
     """Each simulated pareto row gives two points: all-real (p2 = 0) and the mix (p2)."""
-    from simcollapse import theory
-    from simcollapse.problem import Problem
 
     sim = table[table.method == "simulate"]
     rows = []
@@ -106,7 +106,6 @@ def _mixing_points(table: pd.DataFrame, panels: tuple[str, ...]) -> pd.DataFrame
 def _weighted_points(table: pd.DataFrame, ctx: FigureContext) -> pd.DataFrame:
     """weighted_mixing's simulated points; the theory evaluated by the weighted setting's sweep
     at the same n, alpha (p2 = 1/2) and at p2 = alpha = 0 (the clean curve)."""
-    from simcollapse.figures import mixing as fm
 
     cfg = dict(fm.CONFIGS["weighted_mixing"][ctx.mode], seed=ctx.seed)
     alphas = np.asarray(cfg["alphas"], float)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
@@ -119,7 +120,6 @@ def _compute(ctx: FigureContext) -> pd.DataFrame:
 def plot_verification(table: pd.DataFrame) -> Any:
     """Test error against n (log-log) per curve with 1 SE bars; each verified curve's
     n -> infinity floor dashed in its colour, the unverified floor p2^2 c^2 dashed in grey."""
-    from matplotlib.lines import Line2D
 
     fig, ax = new_figure(width=6.8, height=4.6)
     sim = table[table.source == "simulation"]

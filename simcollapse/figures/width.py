@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from simcollapse.figures import theory_claims
 from simcollapse.figures.paper_common import _errorbars, _run
@@ -185,7 +186,6 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
         title=f"$c^2$ = {GAP_C2:g}: the gap peaks at $\\psi$ = 1,\nshrinks beyond, never 0",
     )
     handles, labels = axes[0].get_legend_handles_labels()
-    from matplotlib.lines import Line2D
 
     handles += [
         Line2D([], [], color="0.3", lw=1.8),

@@ -14,6 +14,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from simcollapse.store import quarantine
+
 __all__ = ["resume", "save_checkpoint"]
 
 
@@ -25,8 +27,6 @@ def _open_newest(checkpoint_dir: str | os.PathLike[str], target: dict[str, Any])
     start.
     """
     import orbax.checkpoint as ocp
-
-    from simcollapse.store import quarantine
 
     folder = os.path.abspath(checkpoint_dir)
     options = ocp.CheckpointManagerOptions(max_to_keep=2)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.style import new_figure, palette
 from simcollapse.lm.experiment import LMExperiment, run_lm_experiment
 from simcollapse.lm.figures import (
     _filter_note,
@@ -106,7 +107,6 @@ def _compute_depth(ctx: FigureContext) -> pd.DataFrame:
 
 
 def _plot_depth(df: pd.DataFrame) -> Any:
-    from simcollapse.figures.style import new_figure, palette
 
     col, ylabel = _loss_column(df)
     depths = sorted(df["layers"].unique())

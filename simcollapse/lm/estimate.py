@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcollapse.lm.compiled_steps import compiled_functions
 from simcollapse.lm.experiment_config import LMExperiment
 from simcollapse.lm.model import SIZES, GPTConfig
 from simcollapse.lm.optimizer import TrainConfig
@@ -41,7 +42,6 @@ def calibrate(size: str = "mini", context: int = 128, batch: int = 16, steps: in
 
     One compile and ``steps`` timed steps (the median): seconds on a CPU.
     """
-    from simcollapse.lm.compiled_steps import compiled_functions
 
     layers, width, heads = SIZES[size]
     on_accel = jax.devices()[0].platform != "cpu"

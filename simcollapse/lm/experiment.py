@@ -24,12 +24,14 @@ from typing import Any
 import jax
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from simcollapse.lm.corpus import Rows, encode_rows
 from simcollapse.lm.data import LMData, prepare_data
 from simcollapse.lm.experiment_config import PAPER_P2S as PAPER_P2S
 from simcollapse.lm.experiment_config import LMExperiment
 from simcollapse.lm.sample import generate
+from simcollapse.lm.students import train_students
 from simcollapse.lm.train import evaluate, train
 from simcollapse.store import ResultStore, cached_run, config_hash, experiment_key
 
@@ -171,7 +173,6 @@ def _side_by_side_students(
 ) -> None:
     """Train the runs of one size that the store lacks side by side (``train_students``) and
     store each as its own run, so the cache and the one-at-a-time path read the same entries."""
-    from simcollapse.lm.students import train_students
 
     synthetic, info = generated
     size = runs[0][0]
@@ -289,7 +290,6 @@ def run_lm_experiment(
       8
       >>> table = run_lm_experiment(exp, store=None)  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
 
     data = prepare_data(exp)
     generated = run_generator(exp, data, store)

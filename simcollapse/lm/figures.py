@@ -25,10 +25,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
+from simcollapse.figures.style import new_figure, palette
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
 
@@ -266,7 +268,6 @@ def _p2_label(p2: float) -> str:
 
 def _plain_log_axis(axis: Any) -> None:
     """Log scale with plain tick labels (0.5, 2, 30k, 1M) instead of 5x10^-1."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     def fmt(x: float, _pos: Any) -> str:
         for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -280,7 +281,6 @@ def _plain_log_axis(axis: Any) -> None:
 
 
 def _plot_curves(df: pd.DataFrame) -> Any:
-    from simcollapse.figures.style import new_figure, palette
 
     col, ylabel = _loss_column(df)
     sizes = list(dict.fromkeys(df.sort_values("n_params")["size"]))
@@ -321,9 +321,6 @@ def _plot_curves(df: pd.DataFrame) -> Any:
 
 
 def _plot_sizes(df: pd.DataFrame) -> Any:
-    from matplotlib.ticker import NullFormatter
-
-    from simcollapse.figures.style import new_figure, palette
 
     col, ylabel = _loss_column(df)
     p2s = sorted(df["p2"].unique())

@@ -37,6 +37,7 @@ from simcollapse.lm.corpus import Rows
 from simcollapse.lm.model import GPTConfig
 from simcollapse.lm.optimizer import TrainConfig
 from simcollapse.lm.train import TrainResult, _checked_synthetic
+from simcollapse.simulate.driver import memory_budget
 
 __all__ = ["student_bytes", "students_per_chunk", "train_students"]
 
@@ -81,8 +82,6 @@ def students_per_chunk(
       1
     """
     if budget is None:
-        from simcollapse.simulate.driver import memory_budget
-
         budget = memory_budget()
     return int(max(1, min(n, budget // max(1, student_bytes(model_cfg, train_cfg)))))
 

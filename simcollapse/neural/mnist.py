@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from simcollapse.neural.idx import IDXError, read_idx
 
@@ -203,7 +204,6 @@ def _builtin_path() -> Path:
 
 
 def _builtin_table() -> tuple[np.ndarray, np.ndarray]:
-    import pandas as pd
 
     table = pd.read_csv(_builtin_path(), header=None).to_numpy()
     return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int32)

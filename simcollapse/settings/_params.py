@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from simcollapse import theory as public
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.settings.base import LENGTH, RECOMBINE, SOLVE, Param, SimulateFn, TheoryFn
@@ -26,7 +27,6 @@ def theory_of(name: str, names: tuple[str, ...]) -> TheoryFn:
     (looked up at call time, so the public function is the one that runs)."""
 
     def theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-        from simcollapse import theory as public
 
         return getattr(public, name)(problem, *(p[k] for k in names), throw=throw)
 
