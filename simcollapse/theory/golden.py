@@ -179,10 +179,10 @@ def golden_error(
     w_{t-1} is independent of generation t's data); the teacher enters through
     w_j = sqrt(w1_sq[j]) as in ``iterative_error``. This is the deterministic equivalent, not
     a finite-n identity: with unequal row weights the Gram a1 X1'X1 + a2 X2'X2 is not Wishart,
-    so E G^-1 = Sigma^-1/(N - d - 1) does not carry over; at lam = 0 the Monte Carlo meets it
-    within a few percent once N >= 4 d (tests/test_golden.py). Only the second moments of
-    w_0 - w1 enter, so the paper's generation 0 (OLS on n real rows) is the shift with
-    Delta_j = sigma^2/(s_j (n - d - 1)), i.e. ``problem.with_teacher(n)``.
+    so E G^-1 = Sigma^-1/(N - d - 1) does not carry over; the Monte Carlo meets it within
+    3 SE + 3% down to n = 4 d real rows at lam = 0 (the golden_ratio figure). Only the second
+    moments of w_0 - w1 enter, so the paper's generation 0 (OLS on n real rows) is the shift
+    with Delta_j = sigma^2/(s_j (n - d - 1)), i.e. ``problem.with_teacher(n)``.
 
     Args:
       problem: the spectrum, teacher, shift (of w_0) and noise.
