@@ -73,6 +73,7 @@ def test_optimal_weight_tends_to_inverse_golden_ratio() -> None:
     assert np.all(np.diff(gaps[2:]) <= 1e-6)  # and then closer every generation
 
 
+@pytest.mark.slow  # about a minute on a loaded 2-core CPU
 def test_optimal_weight_is_the_grid_minimum() -> None:
     """The refined optimum beats every point of a fine grid, at every generation (ridge)."""
     n, lam, t = 150.0, 1e-2, 4

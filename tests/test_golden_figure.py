@@ -1,4 +1,7 @@
-"""The golden_ratio figure on a tiny configuration: its table, its claims and a readable plot."""
+"""The golden_ratio figure on a tiny configuration: its table, its claims and a readable plot.
+
+The table (theory optima, two sweeps) takes about a minute on a loaded 2-core CPU: the tests
+that read it are marked slow."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ def table() -> pd.DataFrame:
     return fg.golden_table(TINY)
 
 
+@pytest.mark.slow
 def test_table_has_both_panels_and_sources(table: pd.DataFrame) -> None:
     assert list(table.columns) == fg.COLUMNS[1:]
     opt = table[table.panel == "optimum"]
@@ -35,6 +39,7 @@ def test_table_has_both_panels_and_sources(table: pd.DataFrame) -> None:
     assert np.all((opt.weight >= 0) & (opt.weight <= 1))
 
 
+@pytest.mark.slow
 def test_claims_measure_the_table(table: pd.DataFrame) -> None:
     """Large-n OLS tends to 1/phi, ridge stays >= 1/2, theory meets the simulation (T = 4)."""
     results = {c.id: c.check(table) for c in get("golden_ratio").claims}
@@ -48,6 +53,7 @@ def test_claims_measure_the_table(table: pd.DataFrame) -> None:
         assert results[name][1], (name, results[name][0])
 
 
+@pytest.mark.slow
 def test_plot_is_readable(table: pd.DataFrame) -> None:
     fig = fg.plot_golden(table)
     try:
