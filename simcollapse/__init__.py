@@ -15,6 +15,9 @@ Public API:
                                                               verified, as a lazy dataset or a
                                                               zarr grid written chunk by chunk
   cached_run, StoreWarning                                  - cached experiments; a healed store
+  optimal_weight                                            - best loss weight on the real rows
+                                                              when each generation refits on its
+                                                              own labels (tends to 1/phi)
   analysis.fit_power_law / synthetic_worth / optimal_width  - fitted floors and exponents, n_eff,
                                                               best width (docs/analysis.md)
   figures, neural, lm                                       - figures, MNIST and language-model
@@ -44,6 +47,7 @@ from simcollapse.settings import Setting, SimulationOnly
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.store import ResultStore, StoreWarning, cached_run
 from simcollapse.sweep import SpecError, Sweep, export_zarr, iter_sweep, run_sweep, sweep_dataset
+from simcollapse.theory.golden import optimal_weight
 
 _LAZY = ("figures", "neural", "lm")
 
@@ -72,6 +76,7 @@ __all__ = [
     "figures",
     "lm",
     "neural",
+    "optimal_weight",
     "export_zarr",
     "iter_sweep",
     "problem_from_covariance",

@@ -48,11 +48,16 @@ def assert_threshold_is_inf_not_an_error(setting: Setting) -> None:
     assert np.all(np.isfinite(total[1])), f"{setting.name}: n = 2d must be finite"
 
 
+# The parameter values that leave no synthetic rows: p2 = alpha = 0 (ridge, weighted, iterative),
+# ratio = 0 with real_weight = 1 (golden_weighted).
+NO_SYNTHETIC = {"p2": 0.0, "alpha": 0.0, "ratio": 0.0, "real_weight": 1.0}
+
+
 def _zero_p2(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
-    for name in ("p2", "alpha"):
+    for name, value in NO_SYNTHETIC.items():
         if name in out:
-            out[name] = 0.0
+            out[name] = value
     return out
 
 

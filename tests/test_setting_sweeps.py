@@ -66,6 +66,29 @@ n = [120, 240]
 rounds = [1, 2, 4]
 """
 
+GOLDEN = """
+[problem]
+family = "isotropic"
+d = 20
+sigma2 = 1.0
+teacher_n0 = 80
+
+[setting]
+kind = "golden_weighted"
+lam = 0.0
+ratio = 1.0
+
+[run]
+method = "both"
+reps = 64
+seed = 5
+
+[axes]
+n = [80]
+real_weight = [0.5, 0.618, 0.9]
+generations = [1, 3, 5]
+"""
+
 
 def _cli(spec: Path, out: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -98,8 +121,12 @@ def _agree(table: pd.DataFrame, keys: list[str]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "keys"),
-    [(WEIGHTED, ["n", "alpha"]), (ITERATIVE, ["n", "rounds"])],
-    ids=["weighted", "iterative"],
+    [
+        (WEIGHTED, ["n", "alpha"]),
+        (ITERATIVE, ["n", "rounds"]),
+        (GOLDEN, ["n", "real_weight", "generations"]),
+    ],
+    ids=["weighted", "iterative", "golden_weighted"],
 )
 def test_setting_sweep_survives_kill_and_matches_theory(
     tmp_path: Path, text: str, keys: list[str]
@@ -118,6 +145,13 @@ def test_setting_sweep_survives_kill_and_matches_theory(
     pd.testing.assert_frame_equal(resumed, fresh)
     assert len(fresh) == 2 * spec.size
     _agree(fresh, keys)
+
+
+def test_golden_weighted_toml_sweep_matches_theory() -> None:
+    """golden_weighted from TOML: OLS generation 0 (teacher_n0 = n), 3 weights x 3 generations."""
+    table = run_sweep(Sweep.from_toml_text(GOLDEN))
+    assert len(table) == 2 * 9
+    _agree(table, ["n", "real_weight", "generations"])
 
 
 def test_setting_sweep_spec_errors_name_the_key() -> None:

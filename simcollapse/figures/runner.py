@@ -26,6 +26,7 @@ def load_builtin_figures() -> None:
     for optional in (
         "simcollapse.figures.mixing",
         "simcollapse.figures.verification",
+        "simcollapse.figures.golden",
         "simcollapse.figures.analysis",
         "simcollapse.figures.joint_law",
         "simcollapse.neural.figures",

@@ -48,6 +48,7 @@ from simcollapse._aliases import SETTING_ALIASES, warn_old
 from simcollapse.settings import (
     accumulate,
     accumulate_subsample,
+    golden,
     iterative,
     random_projection,
     replace,
@@ -215,6 +216,7 @@ def load_plugins(*, reload: bool = False) -> tuple[str, ...]:
 for _module in (
     ridge, random_projection, weighted, iterative, replace, accumulate, accumulate_subsample,
     verified,
+    golden,
 ):  # fmt: skip
     register(_module.SETTING)
 del _module

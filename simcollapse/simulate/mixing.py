@@ -30,13 +30,22 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
 from simcollapse.simulate.grid import flag_threshold
-from simcollapse.simulate.mixing_draws import fit_columns, iterative_draw, loop_draw, weighted_draw
+from simcollapse.simulate.mixing_draws import (
+    fit_columns,
+    golden_draw,
+    iterative_draw,
+    loop_draw,
+    weighted_draw,
+)
+from simcollapse.theory.golden import check_golden
 from simcollapse.theory.weighted import check_weights
 
 __all__ = [
     "accumulate_error",
     "accumulate_subsample_error",
     "fit_columns",
+    "golden_draw",
+    "golden_error",
     "iterative_draw",
     "iterative_error",
     "loop_draw",
@@ -172,6 +181,70 @@ def iterative_error(
     out = _run(problem, n, {"lam": lam, "p2": p2}, mc, iterative_draw, static, prepare)
     # every round at n = d, lam = 0 diverges
     return flag_threshold(out, problem.d, n, lam, trailing=1)
+
+
+def golden_error(
+    problem: Problem,
+    n: Any,
+    lam: Any,
+    ratio: Any,
+    real_weight: Any,
+    generations: int,
+    key: Any,
+    reps: int,
+    *,
+    dtype: str = "float64",
+    batch: int | None = None,
+) -> ErrorTerms:
+    """Monte Carlo of golden-ratio weighting: counterpart of ``theory.golden.golden_error``.
+
+    Generation t = 1..T: n fresh real rows (x.w1 + eps) and n_s = round(ratio n) fresh synthetic
+    rows labelled by the previous generation (x.w_{t-1} + eps), w_0 = w1 + delta, fitted with the
+    loss w/n sum_real + (1 - w)/n_s sum_syn + lam ||v||^2 (w = ``real_weight``): row weights
+    a1 = w N/n and a2 = (1 - w) N/n_s on N = n + n_s rows. The N rows of generation 1 are the
+    engine's draw at sample size N (key ``draw_key(key, N, r)``): generation 1 reproduces
+    ``weighted_error(problem, N, lam, n_s/N, 1 - w)`` and, at w = n/N, round 1 of
+    ``iterative_error`` draw for draw; later generations use ``fold_in(rep_key, t)``.
+
+    Returns:
+      ErrorTerms of shape broadcast(n, lam, ratio, real_weight) + (generations,).
+
+    Raises:
+      ValueError: as the theory, plus n not an integer, reps < 1, bad dtype.
+
+    Example:
+      >>> import numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0, sigma2=0.5)
+      >>> mc = golden_error(prob, 100, 1e-2, 1.0, 0.6, generations=3, key=0, reps=32)
+      >>> th = sc.theory.golden_error(prob, 100, 1e-2, 1.0, 0.6, generations=3)
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
+      ((3,), True)
+    """
+    check_common(problem, n=n, lam=lam)
+    check_range("n", n, 1, integer=True)
+    check_golden(ratio, real_weight)
+    generations = check_count("generations", generations)
+    check_broadcast(n=n, lam=lam, ratio=ratio, real_weight=real_weight)
+    arrays = (np.asarray(v, np.float64) for v in (n, ratio, real_weight))
+    n_b, r_b, w_b = np.broadcast_arrays(*arrays)
+    n2 = engine.synthetic_rows(n_b, r_b)
+    rows = n_b + n2
+
+    def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        n2_g = f["n2"]
+        n1_g = n_g - n2_g
+        w = f["real_weight"]
+        a1 = np.where(n1_g > 0, w * n_g / np.maximum(n1_g, 1), 0.0)
+        a2 = np.where(n2_g > 0, (1.0 - w) * n_g / np.maximum(n2_g, 1), 0.0)
+        return f["lam"], n2_g.astype(np.int64), a1, a2
+
+    mc = driver.MonteCarlo(key, reps, dtype, batch)
+    points = {"lam": lam, "n2": n2, "real_weight": w_b}
+    out = _run(problem, rows, points, mc, golden_draw, {"generations": generations}, prepare)
+    # the rows with positive weight: every row, the real ones only (w = 1) or the synthetic ones
+    # only (w = 0); lam = 0 with exactly d of them diverges in every generation
+    n_eff = np.where(w_b == 1.0, n_b, np.where(w_b == 0.0, n2, rows))
+    return flag_threshold(out, problem.d, n_eff, lam, trailing=1)
 
 
 def _loop(

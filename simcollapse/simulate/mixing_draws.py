@@ -1,6 +1,6 @@
 """The per-draw kernels of the mixing and multi-generation Monte Carlo (jittable, vmapped by the
-driver): one ridge fit for several label columns, weighted mixing, iterative mixing and the
-replace / accumulate / accumulate-subsample loops.
+driver): one ridge fit for several label columns, weighted mixing, iterative mixing,
+golden-ratio weighting and the replace / accumulate / accumulate-subsample loops.
 
 Each kernel tracks three weight vectors per model, w - w1 = (bias part) + (noise part) + (shift
 part), and returns each part's exact test error ||.||^2_Sigma and that of the total. The public
@@ -19,7 +19,7 @@ from jax import Array
 from simcollapse.problem import Problem
 from simcollapse.simulate import engine
 
-__all__ = ["fit_columns", "iterative_draw", "loop_draw", "weighted_draw"]
+__all__ = ["fit_columns", "golden_draw", "iterative_draw", "loop_draw", "weighted_draw"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,6 +159,51 @@ def _shared_fit(
     """Fresh rows: one factorisation of X serves every point's labels and penalty."""
     labels = jax.vmap(lambda n2, p: labels_for(x, eps, rows >= n - n2, p))(n2, state)
     return fit_columns(x, labels, lam)
+
+
+def golden_draw(
+    problem: Problem,
+    rep_key: Array,
+    lam: Array,
+    n2: Array,
+    a1: Array,
+    a2: Array,
+    *,
+    n: int,
+    generations: int,
+    dtype: Any,
+) -> Array:
+    """Golden-ratio weighting at every point (lam, n2, a1, a2): (P, generations, 4).
+
+    Generation t: n fresh rows, [0, n - n2) real (x.w1 + eps) with row weight a1 and
+    [n - n2, n) synthetic (x.w_{t-1} + eps) with row weight a2, w_0 = w1 + delta; weighted
+    ridge solved exactly as ridge on sqrt(a_i) x_i, sqrt(a_i) y_i. The weights differ from point
+    to point, so each point and generation has its own factorisation (the rows are shared).
+    Generation 1 is ``weighted_draw`` at the same (lam, n2, a1, a2) draw for draw.
+    """
+    _, _, delta = engine.draw_data(problem, rep_key, n, dtype)
+    s, w1 = engine.spectrum_and_teacher(problem, dtype)
+    rows = jnp.arange(n)
+    npts = lam.shape[0]
+    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (npts, 3, w1.shape[0]))
+
+    def body(state: Array, t: Array) -> tuple[Array, Array]:
+        x, eps, _ = engine.draw_data(problem, _round_key(rep_key, t), n, dtype)
+        zero = jnp.zeros_like(eps)
+        real = jnp.stack([x @ w1, eps, zero], axis=1)
+
+        def point(lam: Array, n2: Array, a1: Array, a2: Array, parts: Array) -> Array:
+            syn = rows >= n - n2
+            synth = x @ parts.T + jnp.stack([zero, eps, zero], axis=1)
+            root = jnp.sqrt(jnp.where(syn, a2, a1))
+            labels = root[:, None] * jnp.where(syn[:, None], synth, real)
+            return fit_columns(root[:, None] * x, labels[None], lam[None])[0]
+
+        new = jax.vmap(point)(lam, n2, a1, a2, state)
+        return new, jax.vmap(lambda p: _errors(s, w1, p))(new)
+
+    _, errs = jax.lax.scan(body, start, jnp.arange(1, generations + 1))
+    return jnp.moveaxis(errs, 0, 1)
 
 
 def loop_draw(

@@ -9,6 +9,13 @@ from simcollapse.theory.generations import (
     replace_ols_error,
     replace_terms,
 )
+from simcollapse.theory.golden import (
+    golden_error,
+    golden_reference,
+    golden_terms,
+    optimal_weight,
+    optimal_weight_limit,
+)
 from simcollapse.theory.iterative import (
     isotropic_iterative_error,
     isotropic_iterative_limit,
@@ -25,10 +32,15 @@ __all__ = [
     "df1",
     "df2",
     "exact_terms",
+    "golden_error",
+    "golden_reference",
+    "golden_terms",
     "isotropic_iterative_error",
     "isotropic_iterative_limit",
     "iterative_error",
     "iterative_terms",
+    "optimal_weight",
+    "optimal_weight_limit",
     "replace_error",
     "replace_ols_error",
     "replace_terms",

@@ -8,7 +8,7 @@ resolvent), solved in float64 under jit like the kappa of Theorem 1.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,7 @@ from simcollapse.theory.fixed_points import (
     zero_safe_product,
 )
 
-__all__ = ["check_weights", "weighted_error", "weighted_terms"]
+__all__ = ["WeightedPoint", "check_weights", "weighted_error", "weighted_point", "weighted_terms"]
 
 
 def _population_weights(p2: Array, alpha: Array) -> tuple[Array, Array, Array, Array]:
@@ -81,6 +81,66 @@ def _solve_tau(
     )
 
 
+class WeightedPoint(NamedTuple):
+    """The scalars of Corollary 2's fixed point at a batch of points (each a (C,) array).
+
+    kappa: the effective penalty lam/mu(tau).  gamma: eta df_2(kappa)/(n mu^2), the variance
+    gain (1/(1 - gamma) amplifies every fluctuation).  beta = mu_2/mu: the synthetic share of
+    the mean fit.  rho = eta_2/eta: the synthetic share of the residual energy.  status: the
+    fixed point's ``Status`` (THRESHOLD at n_eff = d, lam = 0).  threshold: that condition.
+    """
+
+    kappa: Array
+    gamma: Array
+    beta: Array
+    rho: Array
+    status: Array
+    threshold: Array
+
+
+def weighted_point(s: Array, nf: Array, lam: Array, p2: Array, alpha: Array) -> WeightedPoint:
+    """Solve Corollary 2's fixed point for (C,) points: the scalars the error is built from.
+
+    Pure and jittable (no validation); ``s`` is the (d,) spectrum. See ``weighted_error`` for
+    the fixed point and its ridgeless limits; ``weighted_terms`` and the weighted recursion of
+    ``theory.golden`` both start from it.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, numpy as np
+      >>> s = jnp.ones(10)
+      >>> with jax.enable_x64(True):
+      ...     fp = weighted_point(s, *(jnp.array([v]) for v in (1e6, 0.0, 0.5, 0.5)))
+      >>> [round(float(v[0]), 4) for v in (fp.kappa, fp.beta, fp.rho)]  # plain OLS: beta = p2
+      [0.0, 0.5, 0.5]
+    """
+    d = s.shape[-1]
+    pa1, pa2, a1, a2 = _population_weights(p2, alpha)
+    p_plus = jnp.where(a1 > 0, 1.0 - p2, 0.0) + jnp.where(a2 > 0, p2, 0.0)
+    # Rows with positive weight; a count one rounding away from an integer is that integer
+    # (n = 1000, p1 = 1 - 0.7 gives 300.00000000000006, which must meet d = 300).
+    n_eff = nf * p_plus
+    whole = jnp.round(n_eff)
+    n_eff = jnp.where(jnp.abs(n_eff - whole) <= 4e-16 * n_eff, whole, n_eff)
+    # lam = 0 with n_eff <= d: minimum-norm interpolation of the weighted rows, which does not
+    # see the (positive) weights: tau -> infinity and kappa solves df_1(kappa) = n_eff.
+    interp = (lam == 0) & (n_eff <= d)
+    fp_tau = _solve_tau(s, nf, lam, pa1, pa2, a1, a2, interp)
+    tau = fp_tau.value
+    fp_int = ridge_kappa(s, jnp.where(interp, n_eff, float(d)), jnp.zeros_like(lam))
+    mu1, mu2 = pa1 / (1.0 + a1 * tau), pa2 / (1.0 + a2 * tau)
+    eta1, eta2 = mu1 * a1 / (1.0 + a1 * tau), mu2 * a2 / (1.0 + a2 * tau)
+    mu, eta = mu1 + mu2, eta1 + eta2
+    kappa = jnp.where(interp, fp_int.value, lam / mu)
+    f2 = df2(s, kappa)
+    gamma = jnp.where(interp, f2 / n_eff, eta * f2 / (nf * mu * mu))
+    share = jnp.where(a2 > 0, p2, 0.0) / p_plus
+    beta = jnp.where(interp, share, mu2 / mu)
+    rho = jnp.where(interp, share, eta2 / eta)
+    threshold = on_threshold(lam, n_eff, d)
+    status = threshold_status(jnp.where(interp, fp_int.status, fp_tau.status), threshold)
+    return WeightedPoint(kappa, gamma, beta, rho, status, threshold)
+
+
 def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Array) -> ErrorTerms:
     """Corollary 2 (weighted mixing) as a pure, jittable function: no validation, no float64 switch.
 
@@ -102,32 +162,11 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
     c2 = jnp.sum(s * dl)
 
     def per_point(nf: Array, lam: Array, p2: Array, alpha: Array) -> tuple[Array, ...]:
-        pa1, pa2, a1, a2 = _population_weights(p2, alpha)
-        p_plus = jnp.where(a1 > 0, 1.0 - p2, 0.0) + jnp.where(a2 > 0, p2, 0.0)
-        # Rows with positive weight; a count one rounding away from an integer is that integer
-        # (n = 1000, p1 = 1 - 0.7 gives 300.00000000000006, which must meet d = 300).
-        n_eff = nf * p_plus
-        whole = jnp.round(n_eff)
-        n_eff = jnp.where(jnp.abs(n_eff - whole) <= 4e-16 * n_eff, whole, n_eff)
-        # lam = 0 with n_eff <= d: minimum-norm interpolation of the weighted rows, which does not
-        # see the (positive) weights: tau -> infinity and kappa solves df_1(kappa) = n_eff.
-        interp = (lam == 0) & (n_eff <= d)
-        fp_tau = _solve_tau(s, nf, lam, pa1, pa2, a1, a2, interp)
-        tau = fp_tau.value
-        fp_int = ridge_kappa(s, jnp.where(interp, n_eff, float(d)), jnp.zeros_like(lam))
-        mu1, mu2 = pa1 / (1.0 + a1 * tau), pa2 / (1.0 + a2 * tau)
-        eta1, eta2 = mu1 * a1 / (1.0 + a1 * tau), mu2 * a2 / (1.0 + a2 * tau)
-        mu, eta = mu1 + mu2, eta1 + eta2
-        kappa = jnp.where(interp, fp_int.value, lam / mu)
-        f2 = df2(s, kappa)
-        gamma = jnp.where(interp, f2 / n_eff, eta * f2 / (nf * mu * mu))
-        share = jnp.where(a2 > 0, p2, 0.0) / p_plus
-        beta = jnp.where(interp, share, mu2 / mu)
-        rho = jnp.where(interp, share, eta2 / eta)
+        fp = weighted_point(s, nf, lam, p2, alpha)
+        kappa, gamma, beta, rho = fp.kappa, fp.gamma, fp.beta, fp.rho
         e = s / (s + kappa[:, None])
         q = 1.0 - e
-        threshold = on_threshold(lam, n_eff, d)
-        inv = jnp.where(threshold, jnp.inf, 1.0 / (1.0 - gamma))  # inf at n_eff = d, lam = 0
+        inv = jnp.where(fp.threshold, jnp.inf, 1.0 / (1.0 - gamma))  # inf at n_eff = d, lam = 0
         bias = zero_safe_product(jnp.sum(s * w2 * q * q, axis=-1), inv)
         syn = (
             beta * beta * jnp.sum(s * dl * e * e, axis=-1)
@@ -136,8 +175,7 @@ def weighted_terms(problem: Problem, n: Array, lam: Array, p2: Array, alpha: Arr
         )
         syn = zero_safe_product(jnp.maximum(syn, 0.0), inv)
         vgain = zero_safe_product(gamma, inv)
-        status = threshold_status(jnp.where(interp, fp_int.status, fp_tau.status), threshold)
-        return bias, vgain, syn, status
+        return bias, vgain, syn, fp.status
 
     flat = tuple(jnp.ravel(v).astype(s.dtype) for v in (n, lam, p2, alpha))
     bias, vgain, zeta, status = (jnp.reshape(x, shape) for x in map_points(per_point, d, *flat))
