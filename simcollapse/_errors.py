@@ -61,7 +61,7 @@ def is_user_error(err: BaseException) -> bool:
     return isinstance(err, (ValueError, TypeError, KeyError)) and raised_by_simcollapse(err)
 
 
-def out_of_memory(err: BaseException) -> str | None:
+def out_of_memory(err: BaseException, command: str = "sweep") -> str | None:
     """One line for a run that ran out of memory (Python's MemoryError or XLA's
     RESOURCE_EXHAUSTED), naming what to lower; None for any other error.
 
@@ -76,6 +76,8 @@ def out_of_memory(err: BaseException) -> str | None:
         text = str(seen)
         if isinstance(seen, MemoryError) or any(m in text for m in OUT_OF_MEMORY):
             what = type(seen).__name__ if isinstance(seen, MemoryError) else "RESOURCE_EXHAUSTED"
+            if command != "sweep":
+                return f"out of memory ({what}): lower reps, or the largest n, m or d"
             return (
                 f"out of memory ({what}): lower --memory-budget (smaller chunks), reps, or the "
                 "largest n, m or d; --dry-run prints the plan's memory estimate"
@@ -89,7 +91,7 @@ def report(command: str, err: BaseException) -> int:
     prefix = f"simcollapse {command}: error:"
     advice = missing_extra(err)
     if advice is None and not isinstance(err, OSError):  # an OSError names its file already
-        advice = out_of_memory(err)
+        advice = out_of_memory(err, command)
     if advice is not None:
         print(f"{prefix} {advice}", file=sys.stderr)
         return 2

@@ -226,6 +226,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     # does not fit): one that failed tells the others, which stop at once instead of waiting.
     try:
         spec = _sweep_spec(args)
+        zarr = args.zarr
+        if zarr is not None and zarr.exists() and not (zarr / "zarr.json").exists():
+            # checked before the work: a rerun replaces its own zarr store, nothing else
+            raise FileExistsError(f"--zarr {zarr} is not a zarr store: pick another path")
     except Exception as err:  # noqa: BLE001 - re-raised after telling the other processes
         dev.all_started(err)
         raise

@@ -420,4 +420,13 @@ def test_running_out_of_memory_is_one_line_naming_what_to_lower(
     assert main(["theory", "--n", "100"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("simcollapse theory: error: out of memory"), err
-    assert "--memory-budget" in err[0] and "reps" in err[0]
+    assert "--memory-budget" not in err[0] and "reps" in err[0]  # theory has no such option
+
+
+@pytest.mark.parametrize("keep", ["1e-300", "0"])
+def test_a_verifier_keeping_almost_nothing_is_refused_in_one_line(capsys, keep: str) -> None:
+    argv = ["simulate", "--setting", "verified", "--d", "10", "--reps", "2", "--n", "100"]
+    assert main([*argv, "--p2", "0.5", "--keep", keep]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "keep" in err[0], err
+    assert "(0, 1]" in err[0] or "candidates" in err[0], err

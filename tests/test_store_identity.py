@@ -316,3 +316,18 @@ def test_a_sweep_under_ulimit_v_completes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     budget = float(done.stdout.split("memory budget ")[1].split(" GiB")[0])
     assert budget < 1.5, done.stdout
+
+
+def test_a_draw_past_what_the_process_may_use_names_the_limit_not_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simcollapse.simulate import driver
+    from simcollapse.sweep import planning
+
+    for module in (planning, driver):  # the limit and the default budget taken from it
+        monkeypatch.setattr(module, "machine_memory", lambda: float(1 << 30))
+    spec = Sweep(d=2000, axes={"n": [20000]}, method="simulate", reps=8)
+    with pytest.raises(ValueError, match=r"one draw at n=20000, d=2000 .* may use .* lower n"):
+        planning.plan(spec, None)
+    with pytest.raises(ValueError, match=r"--memory-budget 100 GiB is more than .* lower it"):
+        planning.plan(Sweep(d=20, axes={"n": [30]}), 100 << 30)

@@ -43,7 +43,9 @@ def test_cli_zarr_equals_the_in_memory_table(tmp_path: Path) -> None:
     assert main(command) == 0
     other = tmp_path / "notes"
     other.mkdir()
-    assert main(["sweep", str(config), "--out", str(out), "--zarr", str(other)]) == 2
+    fresh = tmp_path / "fresh"
+    assert main(["sweep", str(config), "--out", str(fresh), "--zarr", str(other)]) == 2
+    assert not fresh.exists()  # refused before any work
 
 
 def test_a_setting_with_a_length_axis_exports_every_generation(tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ class Param:
     Attributes:
       name: the keyword (and sweep axis / CLI flag) name.
       role: SOLVE, RECOMBINE, LENGTH or OPTION (see the package doc).
-      low, high: the allowed closed range (None: unbounded). integer: whole numbers only.
+      low, high: the allowed closed range (None: unbounded); low_open excludes ``low`` itself.
+        integer: whole numbers only.
       default: the value when not given (``REQUIRED``: must be given).
       doc: one line for ``--help`` and the docs.
 
@@ -65,6 +66,7 @@ class Param:
     integer: bool = False
     default: Any = REQUIRED
     doc: str = ""
+    low_open: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -87,7 +89,9 @@ class Param:
             raise ValueError(f"{self.name} must be a number, got {value!r}")
         if self.role in (LENGTH, OPTION) and np.ndim(value) != 0:
             raise ValueError(f"{self.name} must be a single integer, got {value!r}")
-        check_range(self.name, value, self.low, self.high, integer=self.integer)
+        check_range(
+            self.name, value, self.low, self.high, low_open=self.low_open, integer=self.integer
+        )
         return int(value) if self.role in (LENGTH, OPTION) and self.integer else value
 
 

@@ -7,8 +7,9 @@ from simcollapse.settings.base import SOLVE, Param, Setting
 from simcollapse.simulate import verified
 
 KEEP = Param(
-    "keep", SOLVE, low=0.0, high=1.0, default=1.0, doc="kept fraction of the candidates, in (0, 1]"
-)
+    "keep", SOLVE, low=0.0, high=1.0, low_open=True, default=1.0,
+    doc="kept fraction of the candidates, in (0, 1]",
+)  # fmt: skip
 VERIFIER_C2 = Param(
     "verifier_c2", SOLVE, low=0.0, default=0.0, doc="verifier excess risk c_v^2 (0: an oracle)"
 )

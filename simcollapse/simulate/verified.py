@@ -233,8 +233,9 @@ def verified_error(
     check_range("n", n, 1, integer=True)
     check_broadcast(n=n, lam=lam, p2=p2, keep=keep, verifier_c2=verifier_c2)
     n2_all = engine.synthetic_rows(n, np.asarray(p2, np.float64))
-    pool_max = int(np.max(candidate_rows(n2_all, keep), initial=0))
-    check_memory("keep", 16.0 * pool_max * (problem.d + 2), f"a pool of {pool_max} candidates")
+    # in floating point: round(n2 / keep) overflows int64 for a tiny keep
+    pool = float(np.max(np.asarray(n2_all, np.float64) / np.asarray(keep, np.float64), initial=0))
+    check_memory("keep", 16.0 * pool * (problem.d + 2), f"a pool of {pool:,.0f} candidates")
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     dt = mc.np_dtype
 

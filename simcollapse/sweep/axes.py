@@ -92,7 +92,7 @@ def axis_limits(setting: settings.Setting, name: str) -> dict[str, Any]:
             f"{', '.join(axis_names(setting))}"
         )
     p = setting.param(name)
-    return dict(low=p.low, high=p.high, integer=p.integer)
+    return dict(low=p.low, high=p.high, low_open=p.low_open, integer=p.integer)
 
 
 def axis_values(

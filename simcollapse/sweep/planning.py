@@ -12,11 +12,13 @@ import dataclasses
 import jax
 import numpy as np
 
+from simcollapse._validate import machine_memory
 from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["Chunk", "default_memory_budget", "describe_plan", "draw_bytes", "plan"]
 
+LIMIT_SOURCES = "the machine's memory, a container's limit or ulimit -v"
 ROW_BYTES = 384  # a theory row at its peak: outputs, DataFrame, parquet write (measured ~350)
 MAX_THEORY_ROWS = 1 << 21  # at most ~2M rows per theory chunk (resume granularity, progress)
 
@@ -75,10 +77,26 @@ def results_bytes(spec: Sweep, points: int) -> int:
 
 
 def _too_big(what: str, need: int, budget: int, lower: str) -> ValueError:
+    have = machine_memory()
+    if need > have:  # no budget helps: name the process's own limit
+        return ValueError(
+            f"{what} needs about {size_text(need)}, more than this process may use "
+            f"({size_text(have)}: {LIMIT_SOURCES}): lower {lower}"
+        )
     return ValueError(
         f"{what} needs about {need / 2**30:.2f} GiB, more than the memory budget "
         f"{budget / 2**30:.2f} GiB: lower {lower} or raise --memory-budget"
     )
+
+
+def _check_budget(budget: int) -> None:
+    """Refuse, on the CPU, a budget above what this process may use (it would fail mid-run)."""
+    have = machine_memory()
+    if jax.default_backend() == "cpu" and budget > have:
+        raise ValueError(
+            f"--memory-budget {size_text(budget)} is more than this process may use "
+            f"({size_text(have)}: {LIMIT_SOURCES}): lower it"
+        )
 
 
 def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
@@ -99,6 +117,8 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
       (1, 4)
     """
     budget = int(memory_budget or default_memory_budget())
+    if memory_budget:
+        _check_budget(budget)
     if spec.is_generic:
         return _plan_per_n(spec, budget)
     chunks: list[Chunk] = []
@@ -129,9 +149,11 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
         for i, (n, m) in enumerate(shapes(spec)):
             one = draw_bytes(spec, int(n), int(m), points)
             if one > budget:
+                where = f"n={n:g}{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d}"
+                if one > machine_memory():
+                    raise _too_big(f"one draw at {where}", one, budget, "n, m or d")
                 raise ValueError(
-                    f"memory budget {size_text(budget)} is too small for one draw at n={n:g}"
-                    f"{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d} "
+                    f"memory budget {size_text(budget)} is too small for one draw at {where} "
                     f"(needs about {size_text(one)}): raise --memory-budget"
                 )
             results = results_bytes(spec, points)
