@@ -43,7 +43,7 @@ def prepare_draws(
     Example:
       >>> import numpy as np
       >>> arrays, static = prepare_draws({"n": 10}, {"lam": np.array([0.1, 0.1]),
-      ...                                 "p2": np.array([0.0, 0.5])}, np.float64)
+      ...                                 "p2": np.array([0.0, 0.5])}, np.float32)
       >>> [a.tolist() for a in arrays[1:]], static
       ([[0, 5], [0, 0], [0, 1]], {'m': None})
     """
