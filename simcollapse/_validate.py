@@ -7,6 +7,8 @@ usable under JAX transformations; the docs of each function say so.
 
 from __future__ import annotations
 
+import os
+import resource
 from typing import Any
 
 import jax
@@ -190,13 +192,51 @@ def check_common(problem: Any, **axes: Any) -> None:
 
 
 def machine_memory() -> float:
-    """Physical memory of this machine in bytes (inf where it cannot be read)."""
-    import os
+    """Memory this process may use, in bytes: the machine's physical memory, lowered to the
+    usable half of the address space left under ``ulimit -v`` (the limit less what the process
+    already maps) and to its control group's limit (containers) where either is set; inf where
+    none can be read.
 
+    A budget taken from this number keeps a sweep under ``ulimit -v``, where an allocation past
+    the limit would otherwise abort inside the runtime.
+
+    Example:
+      >>> machine_memory() > 0
+      True
+    """
+    limits = []
     try:
-        return float(os.sysconf("SC_PHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
+        limits.append(float(os.sysconf("SC_PHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE")))
     except (ValueError, OSError, AttributeError):
-        return float("inf")
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        # Address space, not resident memory: allocator arenas, thread stacks and the runtime's
+        # reservations take about as much again, so half the headroom holds data (measured
+        # under ulimit -v 3000000: a 0.58 GiB chunk budget failed, 0.29 GiB completed).
+        limits.append(max(float(soft) - _mapped_bytes(), 0.0) / 2)
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(float(text))
+        break
+    return min(limits) if limits else float("inf")
+
+
+def _mapped_bytes() -> float:
+    """Virtual memory this process maps now (VmSize), 0 where /proc cannot be read."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def check_memory(name: str, nbytes: float, what: str) -> None:

@@ -37,6 +37,7 @@ from simcollapse.store import (
 )
 from simcollapse.sweep import Sweep, iter_sweep, run_sweep, sweep_dataset, sweep_files
 from simcollapse.sweep import run as sweep_run
+from simcollapse.sweep.planning import ROW_BYTES
 
 GRID = {"n": [30, 60], "lam": [0.0, 0.01], "p2": [0.0, 0.2]}
 
@@ -219,7 +220,7 @@ def test_identical_sweeps_started_together_write_one_spec(tmp_path: Path, pairs:
 
 def test_the_stored_sweep_is_a_lazy_dataset(tmp_path: Path) -> None:
     spec = Sweep(d=20, axes=GRID)
-    whole = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))  # 2 chunks
+    whole = run_sweep(spec, tmp_path, memory_budget=4 * (ROW_BYTES + 64 * 20))  # 2 chunks
     files = sweep_files(tmp_path, spec)
     assert len(files) == 2 and all(f.exists() for f in files)
     data = sweep_dataset(tmp_path, spec)
@@ -252,7 +253,7 @@ def test_reading_a_stored_sweep_verifies_every_chunk(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     spec = Sweep(d=20, axes=GRID)
-    whole = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))  # 2 chunks
+    whole = run_sweep(spec, tmp_path, memory_budget=4 * (ROW_BYTES + 64 * 20))  # 2 chunks
     bad = sweep_files(tmp_path, spec)[1]
     column = pq.ParquetFile(bad).metadata.row_group(0).column(0)
     offset = column.data_page_offset + column.total_compressed_size - 4  # in the page's values
@@ -262,7 +263,7 @@ def test_reading_a_stored_sweep_verifies_every_chunk(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=f"{bad.name}.*checksum.*run the sweep again"):
         sweep_dataset(tmp_path, spec)
     assert not bad.exists() and bad.with_name(bad.name + ".corrupt").exists()
-    healed = run_sweep(spec, tmp_path, memory_budget=4 * (256 + 64 * 20))
+    healed = run_sweep(spec, tmp_path, memory_budget=4 * (ROW_BYTES + 64 * 20))
     pd.testing.assert_frame_equal(healed, whole)
     assert sweep_dataset(tmp_path, spec).count_rows() == len(whole)
 
@@ -275,3 +276,43 @@ def test_reading_a_stored_sweep_refuses_another_sweeps_chunk(tmp_path: Path) -> 
     mine.write_bytes(theirs.read_bytes())
     with pytest.raises(ValueError, match=f"{mine.name}.*another computation"):
         sweep_files(tmp_path, spec)
+
+
+def test_an_address_space_limit_lowers_the_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``ulimit -v`` the budget is half the headroom, so a sweep stays under the limit
+    instead of aborting inside the runtime (measured: 3 GB limit, 3e7 rows, exit 0)."""
+    import resource
+
+    from simcollapse import _validate
+
+    free = 2 << 30
+    limit = int(_validate._mapped_bytes()) + free
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (limit, resource.RLIM_INFINITY))
+    have = _validate.machine_memory()
+    assert have <= free / 2 + (64 << 20)  # what the process maps between the two reads
+    assert have >= free / 2 - (64 << 20)
+
+
+@pytest.mark.slow
+def test_a_sweep_under_ulimit_v_completes(tmp_path: Path) -> None:
+    import resource
+    import subprocess
+
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        '[problem]\nfamily = "power_law"\nd = 50\n[setting]\nkind = "ridge"\n[axes]\n'
+        'n = {start = 100, stop = 10000, num = 30, scale = "log"}\n'
+        "p2 = {start = 0.0, stop = 1.0, num = 1000}\n"
+    )
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "simcollapse", "sweep", str(toml), "--out", str(tmp_path / "o"),
+         "--no-progress"],
+        capture_output=True, text=True, preexec_fn=limit, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    budget = float(done.stdout.split("memory budget ")[1].split(" GiB")[0])
+    assert budget < 1.5, done.stdout

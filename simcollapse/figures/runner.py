@@ -25,6 +25,7 @@ def load_builtin_figures() -> None:
 
     for optional in (
         "simcollapse.figures.mixing",
+        "simcollapse.figures.verification",
         "simcollapse.figures.analysis",
         "simcollapse.figures.joint_law",
         "simcollapse.neural.figures",

@@ -56,6 +56,7 @@ from simcollapse.settings import (
     random_projection,
     replace,
     ridge,
+    verified,
     weighted,
 )
 from simcollapse.settings.base import (
@@ -219,6 +220,7 @@ def load_plugins(*, reload: bool = False) -> tuple[str, ...]:
 
 for _module in (
     ridge, random_projection, weighted, iterative, replace, accumulate, accumulate_subsample,
+    verified,
 ):  # fmt: skip
     register(_module.SETTING)
 del _module

@@ -9,6 +9,7 @@ from simcollapse.simulate.mixing import (
 )
 from simcollapse.simulate.random_projection import rp_error
 from simcollapse.simulate.ridge import ridge_error
+from simcollapse.simulate.verified import verified_error
 
 __all__ = [
     "accumulate_error",
@@ -17,5 +18,6 @@ __all__ = [
     "replace_error",
     "ridge_error",
     "rp_error",
+    "verified_error",
     "weighted_error",
 ]

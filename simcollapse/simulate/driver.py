@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse._validate import check_memory, check_range
+from simcollapse._validate import check_memory, check_range, machine_memory
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate.lapack_threads import lapack_threads
@@ -136,12 +136,8 @@ def memory_budget(
     if "bytes_limit" in stats:
         total = int(stats["bytes_limit"])
     else:
-        try:
-            import os
-
-            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (ValueError, OSError, AttributeError):
-            total = 8 << 30
+        have = machine_memory()
+        total = int(have) if np.isfinite(have) else 8 << 30
     budget = int(fraction * total)
     return budget if cap is None else int(min(cap, budget))
 

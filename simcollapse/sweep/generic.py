@@ -22,8 +22,6 @@ from simcollapse.sweep import devices as dev
 from simcollapse.sweep.axes import grid_groups, grid_points
 from simcollapse.sweep.spec import Sweep
 
-ROW_BYTES = 256  # a stored row, with pandas overhead
-
 
 def other_axes(spec: Sweep) -> tuple[str, ...]:
     """The setting's grid axes other than n, in declared order."""

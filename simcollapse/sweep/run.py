@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from simcollapse._aliases import MODELS
+from simcollapse._validate import machine_memory
 from simcollapse._version import __version__
 from simcollapse.provenance import add_provenance
 from simcollapse.results import ErrorTerms, Status
@@ -343,11 +344,9 @@ TABLE_ROW_BYTES = 400  # a row of the whole table in pandas (axes, terms, consta
 
 
 def host_memory() -> int:
-    """This machine's physical memory in bytes (8 GiB when it cannot be told)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
+    """Memory this process may use in bytes (``machine_memory``; 8 GiB when it cannot be told)."""
+    have = machine_memory()
+    return int(have) if np.isfinite(have) else 8 << 30
 
 
 def check_table_fits(spec: Sweep, memory_budget: int | None = None) -> None:
