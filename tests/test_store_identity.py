@@ -116,7 +116,8 @@ def terms(problem, *values):
     return out._replace(zeta=zeta, total=out.bias + out.variance + zeta)
 
 
-SETTING = dataclasses.replace(RIDGE, name="edited_ridge", terms_fn=terms)
+# new terms: ridge's fast path (which computes its own) is dropped
+SETTING = dataclasses.replace(RIDGE, name="edited_ridge", terms_fn=terms, fast_path=None)
 """
 
 
@@ -143,6 +144,20 @@ def test_a_setting_edited_between_runs_is_recomputed(tmp_path: Path) -> None:
         sys.modules.pop("edited_setting", None)
     np.testing.assert_allclose(new.zeta, 0.5 * old.zeta, rtol=1e-12)
     assert (old.zeta > 0).all()
+
+
+def test_an_edited_library_helper_changes_every_setting_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper the setting calls (not only the module defining it) enters the fingerprint."""
+    names = {(p.parent.name, p.name) for p in sweep_run.library_sources()}
+    assert {("theory", "_common.py"), ("simulate", "engine.py"), ("settings", "base.py")} <= names
+    helper = tmp_path / "_common.py"
+    before = sweep_run.setting_identity(settings.get("ridge"))
+    helper.write_text("# edited\n")
+    sources = (*sweep_run.library_sources(), helper)
+    monkeypatch.setattr(sweep_run, "library_sources", lambda: sources)
+    assert sweep_run.setting_identity(settings.get("ridge")) != before
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from simcollapse import settings
+from simcollapse._aliases import MODELS
+
 XTOL = 1e-300  # absolute tolerance off: brentq stops on its relative tolerance (4 eps)
 
 
@@ -108,7 +111,9 @@ def rp_point(
 
 
 def theory_loop(prob: Any, points: dict[str, np.ndarray], model: str = "ridge") -> np.ndarray:
-    """The SciPy loop over flat points (keys n, lam, p2 and m for "rp"): (P, 4) float64.
+    """The SciPy loop over flat points (keys n, lam, p2, and m for a setting with a width):
+    (P, 4) float64. ``model`` names the setting (or its older spelling, "rp"); the reference
+    follows its parameters: random projections when it has a width m, else ridge.
 
     Example:
       >>> import numpy as np, simcollapse as sc
@@ -119,14 +124,11 @@ def theory_loop(prob: Any, points: dict[str, np.ndarray], model: str = "ridge") 
       >>> table.shape, bool(np.allclose(table[:, 3], th.total))
       ((2, 4), True)
     """
+    setting = settings.get(MODELS.get(model, model))
+    point = rp_point if "m" in setting.axes else ridge_point  # arguments: the setting's axes
     out = np.empty((points["n"].size, 4))
     for i in range(points["n"].size):
-        if model == "ridge":
-            out[i] = ridge_point(prob, points["n"][i], points["lam"][i], points["p2"][i])
-        else:
-            out[i] = rp_point(
-                prob, points["n"][i], points["m"][i], points["lam"][i], points["p2"][i]
-            )
+        out[i] = point(prob, *(points[k][i] for k in setting.axes))
     return out
 
 

@@ -43,14 +43,14 @@ def readme():
 out["readme"] = timed(readme)
 d, sizes = cfg["d"], cfg["sizes"]
 prob = sc.Problem.power_law(d, alpha=1.5, source=1.5, c2=0.5, sigma2=0.5)
-for name in ("ridge", "rp"):
+calls = {
+    "ridge": lambda n: sc.theory.ridge_error(prob, n, 1e-3, 0.2),
+    "rp": lambda n: sc.theory.rp_error(prob, n, d / 2, 1e-3, 0.2),
+}
+for name, theory_call in calls.items():
     for tag, size in zip(("first", "new_size", "seen_size"), (sizes[0], sizes[1], sizes[0])):
         n = np.geomspace(d / 2, 20 * d, size)
-        if name == "ridge":
-            call = lambda: sc.theory.ridge_error(prob, n, 1e-3, 0.2)
-        else:
-            call = lambda: sc.theory.rp_error(prob, n, d / 2, 1e-3, 0.2)
-        out[f"theory_{name}_{tag}"] = timed(call)
+        out[f"theory_{name}_{tag}"] = timed(lambda: theory_call(n))
 sd, sn, reps = cfg["sim_d"], cfg["sim_n"], cfg["reps"]
 sprob = sc.Problem.power_law(sd, alpha=1.5, source=1.5, c2=0.5, sigma2=0.5)
 for tag, size in zip(("first", "new_size", "seen_size"), cfg["sim_lams"]):

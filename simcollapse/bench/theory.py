@@ -48,17 +48,30 @@ def points(d: int, size: int, kind: str, seed: int = 0) -> dict[str, np.ndarray]
     }
 
 
+# Each case: its name in the report, the setting it times and its public theory function
+# (called with the setting's axes, in declared order).
+CASES = {
+    "shared": ("ridge_shared", "ridge", sc.theory.ridge_error),
+    "ridge": ("ridge_distinct", "ridge", sc.theory.ridge_error),
+    "rp": ("rp_distinct", "random_projection", sc.theory.rp_error),
+}
+
+
+def case_setting(kind: str) -> sc.settings.Setting:
+    """The setting a case times."""
+    return sc.settings.get(CASES[kind][1])
+
+
 def project_call(prob: sc.Problem, pts: dict[str, np.ndarray], kind: str) -> Any:
     """A no-argument callable running the public theory function on ``pts`` (float64)."""
-    if kind == "shared":
+    fn = CASES[kind][2]
+    if "shape" in pts:  # the shared grid: the (n, lam) plane against every p2
         n = pts["n"].reshape(pts["shape"])[:, :, :1]
         lam = pts["lam"].reshape(pts["shape"])[:, :, :1]
         p2 = pts["p2"].reshape(pts["shape"])[0, 0, :]
-        return lambda: sc.theory.ridge_error(prob, n, lam, p2, throw=False)
-    n, lam, p2 = (pts[k] for k in ("n", "lam", "p2"))
-    if kind == "ridge":
-        return lambda: sc.theory.ridge_error(prob, n, lam, p2, throw=False)
-    return lambda: sc.theory.rp_error(prob, n, pts["m"], lam, p2, throw=False)
+        return lambda: fn(prob, n, lam, p2, throw=False)
+    args = [pts[k] for k in case_setting(kind).axes]
+    return lambda: fn(prob, *args, throw=False)
 
 
 def subset(pts: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
@@ -76,7 +89,7 @@ def run_case(d: int, size: int, kind: str, repeats: int, baseline_points: int) -
     work = float(pts["n"].size)
     fn = project_call(prob, pts, kind)
     timing = h.time_call(fn, repeats)
-    model = "rp" if kind == "rp" else "ridge"
+    model = case_setting(kind).name
     sub = subset(pts, baseline_points)
     base = h.time_call(
         h.with_blas_threads(lambda: baselines.theory_loop(prob, sub, model)),
@@ -88,7 +101,7 @@ def run_case(d: int, size: int, kind: str, repeats: int, baseline_points: int) -
         "work": float(sub["n"].size),
         "blas_threads": h.BASELINE_BLAS_THREADS,
     }
-    name = {"shared": "ridge_shared", "ridge": "ridge_distinct", "rp": "rp_distinct"}[kind]
+    name = CASES[kind][0]
     return h.case(
         "theory",
         name,
@@ -134,7 +147,8 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             if size * d > cfg.get("max_elements", np.inf):
                 continue
             for kind in cfg["kinds"]:
-                if kind == "rp" and size * d > cfg.get("max_elements", np.inf) / 4:
+                wide = "m" in case_setting(kind).axes  # a width m: four times the memory
+                if wide and size * d > cfg.get("max_elements", np.inf) / 4:
                     continue
                 bp = max(5, min(cfg["baseline_points"], int(2e7 / d)))
                 cases.append(run_case(d, size, kind, cfg["repeats"], bp))

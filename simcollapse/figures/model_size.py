@@ -147,6 +147,9 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
 # ------------------------------------------------------------------------ synthetic_fraction
 
 
+RIDGE_WIDTH = "ridge (m = ∞)"  # the width label of the ridge curve
+
+
 def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
     """Tidy table of the synthetic_fraction figure at ``ctx``'s level: the theory of random
     projections (each width) and of ridge against p2 in [0, 1] at several n, and the Monte Carlo
@@ -173,9 +176,9 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
         axes={"n": ns[:2], "m": widths, "lam": [1e-4], "p2": [0.0, 0.2, 0.5, 1.0]},
     )
     table = pd.concat([rp, ridge, sim], ignore_index=True)
+    # ridge rows have no width (m is NaN after the concatenation): m = infinity
     table["width"] = [
-        ("ridge (m = ∞)" if mod == "ridge" else f"m = {int(m)}")
-        for mod, m in zip(table["model"], table.get("m", np.nan), strict=True)
+        RIDGE_WIDTH if np.isnan(m) else f"m = {int(m)}" for m in table.get("m", np.nan)
     ]
     return table
 
@@ -185,7 +188,7 @@ def synthetic_fraction_plot(table: pd.DataFrame) -> Any:
     curve per width (a width m >= d lies on the ridge line, drawn dashed on top of it)."""
     ns = sorted(table["n"].unique())
     fig, axes = new_figure(ncols=len(ns), width=4.4, height=4.0, sharey=True)
-    widths = sorted(table["width"].unique(), key=lambda w: (w.startswith("ridge"), len(w), w))
+    widths = sorted(table["width"].unique(), key=lambda w: (w == RIDGE_WIDTH, len(w), w))
     colors = dict(zip(widths, palette(len(widths)), strict=True))
     d = int(table["d"].iloc[0])
     for ax, n in zip(axes, ns, strict=True):
@@ -194,9 +197,11 @@ def synthetic_fraction_plot(table: pd.DataFrame) -> Any:
             th = part[(part.method == "theory") & (part.width == w)]
             # A width m >= d spans the inputs: its theory line lies on the ridge line, so it is
             # drawn dashed on top of a wider ridge line, and the legend says so.
-            wide = not w.startswith("ridge") and int(w.split("=")[1]) >= d
+            wide = w != RIDGE_WIDTH and int(w.split("=")[1]) >= d
             style = (
-                dict(ls="--", lw=1.6, zorder=2.5) if wide else dict(lw=3.0 if "ridge" in w else 1.6)
+                dict(ls="--", lw=1.6, zorder=2.5)
+                if wide
+                else dict(lw=3.0 if w == RIDGE_WIDTH else 1.6)
             )
             label = f"{w} (m ≥ d = {d}: on the ridge line)" if wide else w
             ax.plot(th["p2"], th["total"], color=colors[w], label=label, **style)

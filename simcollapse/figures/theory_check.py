@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse import theory
+from simcollapse import settings, theory
+from simcollapse._aliases import MODELS
 from simcollapse.figures import mixing as fm
 from simcollapse.figures.registry import FigureContext
 from simcollapse.figures.style import new_figure, palette
@@ -64,11 +65,10 @@ def points_against_theory(tables: dict[str, pd.DataFrame], ctx: FigureContext) -
     sim = pd.concat(rows, ignore_index=True)
     values = np.empty(len(sim))
     for i, r in enumerate(sim.itertuples()):
-        prob = problem_of_row(r)
-        if r.model == "rp":
-            values[i] = theory.rp_error(prob, r.n, r.m, r.lam, r.p2).total
-        else:
-            values[i] = theory.ridge_error(prob, r.n, r.lam, r.p2).total
+        # the row's setting, and its parameters read off the row by the setting's declaration
+        setting = settings.get(MODELS.get(r.model, r.model))
+        params = {a: getattr(r, a) for a in setting.axes}
+        values[i] = setting.theory(problem_of_row(r), **params).total
     sim["theory"] = values
     paired = [_PAIRS[name](tables[name], ctx) for name in PAIRED]
     sim = pd.concat([sim, *paired], ignore_index=True)

@@ -17,7 +17,11 @@ The protocol. A setting is a ``Setting`` value (``settings.base``) holding
   a closed form, ``no_theory`` (a reason) and ``theory`` raises ``SimulationOnly`` with it;
 * ``simulate(problem, mc, **params)``: the Monte Carlo, a ``MonteCarlo(key, reps, dtype,
   batch)`` run through the one driver (``simulate.driver.run``) with the setting's per-draw
-  ``kernels["exact"]`` (a setting may carry more kernels, e.g. a variance-reduced one).
+  ``kernels["exact"]`` (a setting may carry more kernels, e.g. a variance-reduced one);
+* optionally ``fast_path``, a ``FastPath``: the axes that need a new solve, the pure function
+  evaluating a batch of solve points at every value of the other axes, and the matching
+  Monte Carlo kernel and cost model; a sweep then solves once per solve point and recombines
+  the rest (ridge, random projections). Without one, a sweep runs the setting point by point.
 
 Theory and simulation take the same parameters and return ``ErrorTerms`` of the same shape:
 broadcast(axes), plus (T,) for a LENGTH parameter. Everything downstream (sweeps, the CLI,
@@ -61,6 +65,7 @@ from simcollapse.settings.base import (
     OPTION,
     RECOMBINE,
     SOLVE,
+    FastPath,
     Param,
     Setting,
     SimulationOnly,
@@ -68,6 +73,7 @@ from simcollapse.settings.base import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "FastPath",
     "LENGTH",
     "OPTION",
     "RECOMBINE",

@@ -17,7 +17,17 @@ from simcollapse.simulate import driver
 from simcollapse.simulate.driver import MonteCarlo
 from simcollapse.theory._common import raise_if_failed, run_x64
 
-__all__ = ["LENGTH", "OPTION", "Param", "RECOMBINE", "SOLVE", "Setting", "SimulationOnly"]
+__all__ = [
+    "FastPath",
+    "LENGTH",
+    "OPTION",
+    "Param",
+    "RECOMBINE",
+    "SOLVE",
+    "Setting",
+    "SimulationOnly",
+    "scale_terms",
+]
 
 SOLVE = "solve"  # a grid axis that needs a new fixed point or factorisation (n, m, lam)
 RECOMBINE = "recombine"  # a grid axis that only recombines solved terms (p2 for ridge)
@@ -95,6 +105,168 @@ class Param:
         return int(value) if self.role in (LENGTH, OPTION) and self.integer else value
 
 
+def scale_terms(unit: ErrorTerms, zeta_scale: np.ndarray, sigma2: np.ndarray) -> ErrorTerms:
+    """Terms at every (c2, sigma2) from the terms at the unit problem (c2 = sigma2 = 1).
+
+    The fixed points depend on neither c2 nor sigma2: with B, V, Z the bias, variance and zeta
+    at the unit problem (shape (P, R)),
+
+        bias = B,  variance = sigma2 V,  zeta = s Z,  total = bias + variance + zeta,
+
+    where s is the zeta scale: c2 for a label shift (zeta is linear in tr(Sigma Delta)), sigma2
+    for an OLS teacher on n0 real rows (its shift is proportional to the noise).
+
+    Args:
+      unit: ErrorTerms of shape (P, R) at c2 = sigma2 = 1.
+      zeta_scale: (C, S) the scale s of zeta at each (c2, sigma2).  sigma2: (S,) the noise.
+
+    Returns:
+      ErrorTerms of shape (P, C, S, R), stderr 0 and the status of each solve point.
+
+    Example:
+      >>> import numpy as np
+      >>> unit = ErrorTerms(*(np.ones((1, 2)),) * 5, status=np.zeros((1, 2), int))
+      >>> out = scale_terms(unit, np.array([[0.5, 0.5]]), np.array([1.0, 2.0]))
+      >>> out.total.shape, out.total[0, 0, :, 0].tolist()
+      ((1, 1, 2, 2), [2.5, 3.5])
+    """
+    bias, variance, zeta, status = (
+        np.asarray(getattr(unit, k)) for k in ("bias", "variance", "zeta", "status")
+    )
+    shape = (bias.shape[0], *zeta_scale.shape, bias.shape[1])
+    bias = np.broadcast_to(bias[:, None, None, :], shape)
+    variance = np.broadcast_to(variance[:, None, None, :] * sigma2[None, None, :, None], shape)
+    zeta = np.broadcast_to(zeta[:, None, None, :] * zeta_scale[None, :, :, None], shape)
+    return ErrorTerms(
+        bias=bias, variance=variance, zeta=zeta, total=bias + variance + zeta,
+        stderr=np.zeros(shape), status=np.broadcast_to(status[:, None, None, :], shape),
+    )  # fmt: skip
+
+
+def gram_draw_flops(d: int, shape: Mapping[str, int], points: int) -> float:
+    """Work of one ridge draw on the d raw features: the Gram matrix (2 n d^2), its
+    eigendecomposition (~10 d^3) and the solves of every point (4 d^2 each), see
+    ``features_draw_flops``."""
+    return features_draw_flops(float(shape["n"]), float(d), float(d), points)
+
+
+def gram_draw_bytes(d: int, shape: Mapping[str, int], points: int, itemsize: int) -> int:
+    """Peak bytes of one ridge draw on the d raw features (``features_draw_bytes``, k = d)."""
+    return features_draw_bytes(int(shape["n"]), d, d, points, itemsize)
+
+
+def features_draw_flops(
+    n: float, d: float, k: float, points: int, projection: float = 0.0
+) -> float:
+    """Work of one draw of ridge on k features of d inputs at ``points`` (lam, p2) points:
+
+        projection + 2 n d^2 + n k^2 + 10 k^3 + 4 points k^2
+
+    (data, Gram matrix, eigendecomposition, per-point solves; ``projection`` the work of
+    projecting the inputs, 0 for raw features).
+
+    Example:
+      >>> features_draw_flops(100.0, 10.0, 10.0, 2)
+      40800.0
+    """
+    return projection + 2.0 * n * d * d + n * k * k + 10.0 * k**3 + 4.0 * points * k * k
+
+
+def features_draw_bytes(n: int, d: int, k: int, points: int, itemsize: int) -> int:
+    """Peak bytes of one draw of ridge on k features of d inputs at ``points`` points:
+    itemsize (3 n d + 4 n K + 3 K^2 + 4 points (d + r)), K = max(k, r), r = min(n, k).
+
+    Example:
+      >>> features_draw_bytes(100, 10, 10, 2, 8)
+      59680
+    """
+    r = min(n, k)
+    return itemsize * (3 * n * d + 4 * n * max(k, r) + 3 * max(k, r) ** 2 + 4 * points * (d + r))
+
+
+def spectrum_passes(d: int) -> float:
+    """Work of one theory solve point: twelve passes over the spectrum of size d (a table, the
+    Newton steps, the final sums)."""
+    return 12.0 * d
+
+
+@dataclasses.dataclass(frozen=True)
+class FastPath:
+    """How a sweep evaluates a setting in bulk: one solve per point of ``solve``, then every
+    other grid axis, c2 and sigma2 by recombination (a setting without one runs point by point).
+
+    Theory. With the problem at c2 = sigma2 = 1 (``unit``) and R the setting's other grid axes
+    (RECOMBINE, in declared order), the sweep calls ``outer((unit, *values of R), *solve
+    arrays)`` on flat arrays of shape (P,) over the product of the ``solve`` axes; it returns
+    ErrorTerms of shape (P, *sizes of R). ``outer`` must be pure and jittable and a module-level
+    function: the sweep jits it, one compile per shape serving every chunk. ``recombine(terms,
+    zeta_scale, sigma2)`` (default ``scale_terms``) then gives every (c2, sigma2).
+
+    Simulation. One table of draws per point of ``shape_axes`` (the axes fixed in a draw's
+    factorisation, n first), covering the product of the setting's other grid axes:
+    ``prepare(shape, points, dtype) -> (kernel arrays, static keywords)`` turns the shape's
+    values (ints) and the points' flat values into the inputs of ``kernel`` (a per-draw kernel,
+    ``simulate.driver.map_draws``). None: the sweep simulates through ``Setting.simulate``.
+
+    Cost. ``draw_flops(d, shape, points)`` and ``draw_bytes(d, shape, points, itemsize)``: the
+    floating-point work and the peak bytes of one draw at ``points`` points (progress bar,
+    ``--dry-run`` estimate, chunk plan; default: ridge on the d raw features); ``solve_flops(d)``:
+    the work of one theory solve point (default: twelve passes over the spectrum).
+
+    Attributes:
+      solve, outer, recombine, shape_axes, kernel, prepare, draw_flops, draw_bytes,
+      solve_flops: as above.
+
+    Example:
+      >>> import jax, numpy as np, simcollapse as sc
+      >>> ridge = sc.settings.get("ridge")
+      >>> fast = ridge.fast_path
+      >>> fast.solve, fast.shape_axes
+      (('n', 'lam'), ('n',))
+      >>> unit = sc.Problem.isotropic(20, c2=1.0, sigma2=1.0)
+      >>> n, lam, p2 = np.array([40.0, 80.0]), np.array([1e-2, 1e-1]), np.array([0.0, 0.5])
+      >>> with jax.enable_x64(True):
+      ...     out = fast.outer((unit, p2), n, lam)
+      >>> out.total.shape
+      (2, 2)
+      >>> th = ridge.theory(unit, n=n, lam=lam, p2=0.5)
+      >>> bool(np.allclose(out.total[:, 1], th.total, rtol=1e-10))
+      True
+    """
+
+    solve: tuple[str, ...]
+    outer: Callable[..., ErrorTerms]
+    shape_axes: tuple[str, ...] = ("n",)
+    kernel: Callable[..., Any] | None = None
+    prepare: Callable[..., tuple[tuple[Any, ...], dict[str, Any]]] | None = None
+    draw_flops: Callable[[int, Mapping[str, int], int], float] = gram_draw_flops
+    draw_bytes: Callable[[int, Mapping[str, int], int, int], int] = gram_draw_bytes
+    recombine: Callable[[ErrorTerms, np.ndarray, np.ndarray], ErrorTerms] = scale_terms
+    solve_flops: Callable[[int], float] = spectrum_passes
+
+    def check(self, setting: Setting) -> None:
+        """A ValueError (one line) when the declaration does not fit ``setting``'s parameters."""
+        where = f"setting {setting.name!r}: fast_path"
+        extra = [p.name for p in setting.params if not p.is_axis]
+        if extra:
+            raise ValueError(f"{where} needs grid axes only, not {', '.join(extra)}")
+        if not set(setting.names(SOLVE)) <= set(self.solve) <= set(setting.axes):
+            raise ValueError(
+                f"{where}.solve must hold every SOLVE axis and only grid axes of "
+                f"{setting.axes}, got {self.solve}"
+            )
+        if self.shape_axes[:1] != ("n",) or not set(self.shape_axes) <= set(self.solve):
+            raise ValueError(
+                f"{where}.shape_axes must start with n and be solve axes, got {self.shape_axes}"
+            )
+        if (self.kernel is None) != (self.prepare is None):
+            raise ValueError(f"{where}: give kernel and prepare together, or neither")
+
+    def recombined(self, setting: Setting) -> tuple[str, ...]:
+        """The grid axes evaluated inside ``outer`` (not solved): RECOMBINE axes, in order."""
+        return tuple(a for a in setting.axes if a not in self.solve)
+
+
 TheoryFn = Callable[[Problem, dict[str, Any], bool], ErrorTerms]
 SimulateFn = Callable[[Problem, dict[str, Any], MonteCarlo], ErrorTerms]
 
@@ -123,6 +295,8 @@ class Setting:
         (n, lam, p2), checked draw for draw by the conformance tests (None: no such case).
       version: an explicit version of the setting's formulas, part of a stored sweep chunk's
         key (None: a fingerprint of the source of the modules defining its functions is used).
+      fast_path: what a sweep needs to solve once per point of some axes and recombine the
+        rest (``FastPath``); None: a sweep evaluates the setting point by point.
 
     Example:
       >>> import simcollapse as sc
@@ -147,6 +321,7 @@ class Setting:
     examples: tuple[Mapping[str, Any], ...] = ()
     ridge_case: Callable[[Any, Any], tuple[dict[str, Any], float]] | None = None
     version: str | None = None
+    fast_path: FastPath | None = None
 
     def __post_init__(self) -> None:
         has_theory = self.theory_fn is not None or self.terms_fn is not None
@@ -156,6 +331,8 @@ class Setting:
             )
         if "exact" not in self.kernels:
             raise ValueError(f"setting {self.name!r}: kernels must include 'exact'")
+        if self.fast_path is not None:
+            self.fast_path.check(self)
 
     @classmethod
     def from_terms(

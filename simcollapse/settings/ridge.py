@@ -2,13 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
+from typing import Any
 
+import numpy as np
+
+from simcollapse.results import ErrorTerms
 from simcollapse.settings._params import LAM, P2, N, simulation_of, theory_of
-from simcollapse.settings.base import Setting
+from simcollapse.settings.base import FastPath, Setting
 from simcollapse.simulate import engine
 from simcollapse.simulate.ridge import ridge_error as simulate_ridge
 from simcollapse.theory.ridge import ridge_terms
+
+
+def ridge_outer(const: Any, n: Any, lam: Any) -> ErrorTerms:
+    """Theorem 1 at solve points (n, lam), shape (P,), times every p2 of ``const = (problem,
+    p2)``: ErrorTerms of shape (P, p2.size), one fixed point per (n, lam).
+
+    Example:
+      >>> import jax, numpy as np, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(20, c2=1.0)
+      >>> p2 = np.array([0.0, 0.3, 1.0])
+      >>> with jax.enable_x64(True):
+      ...     out = ridge_outer((prob, p2), np.array([40.0]), np.array([0.1]))
+      >>> out.total.shape
+      (1, 3)
+    """
+    unit, p2 = const
+    return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
+
+
+def prepare_draws(
+    shape: Mapping[str, int], points: Mapping[str, np.ndarray], dtype: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The ridge kernel's inputs at one simulated shape: the distinct lam and synthetic row
+    counts n2 = round(p2 n) of the points with each point's index, and the width m of a
+    projection (None: the raw features).
+
+    Example:
+      >>> import numpy as np
+      >>> arrays, static = prepare_draws({"n": 10}, {"lam": np.array([0.1, 0.1]),
+      ...                                 "p2": np.array([0.0, 0.5])}, np.float32)
+      >>> [a.tolist() for a in arrays[1:]], static
+      ([[0, 5], [0, 0], [0, 1]], {'m': None})
+    """
+    n2 = engine.synthetic_rows(shape["n"], points["p2"])
+    return engine.ridge_arrays(points["lam"], n2, dtype), {"m": shape.get("m")}
+
+
+# One fixed point per (n, lam) serves every p2; one factorisation per draw and n every (lam, p2).
+FAST_PATH = FastPath(
+    solve=("n", "lam"), outer=ridge_outer, shape_axes=("n",), kernel=engine.ridge_kernel,
+    prepare=prepare_draws,
+)  # fmt: skip
 
 SETTING = Setting(
     name="ridge",
@@ -23,4 +70,5 @@ SETTING = Setting(
     kernels={"exact": engine.ridge_kernel},
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 0.0], p2=[0.3, 0.5, 0.2]),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4), 0.4),
+    fast_path=FAST_PATH,
 )

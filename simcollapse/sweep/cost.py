@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from simcollapse.sweep.planning import Chunk, plan, shapes
-from simcollapse.sweep.run import COMPUTE
+from simcollapse.settings.base import features_draw_flops
+from simcollapse.sweep.planning import Chunk, draw_points, plan, shape_values, shapes
+from simcollapse.sweep.run import _compute
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["chunk_cost", "estimate_seconds"]
 
-THEORY_PASSES = 12  # passes over the spectrum per fixed point (table, Newton steps, final sums)
 ROW_FLOPS = 20.0  # combining one (p2, c2, sigma2) row from a fixed point's sums
 CALIBRATION_REPS = 2  # draws per device timed for the simulation rate
 CALIBRATION_BYTES = 256 << 20  # a calibration never computes a chunk estimated larger than this
@@ -33,17 +33,18 @@ def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
       >>> costs[1] > 100 * costs[0]  # one simulated n against the whole theory grid
       True
     """
+    fast = spec.fast_path
     if chunk.method == "theory":
         outer = chunk.outer[1] - chunk.outer[0]
-        return outer * spec.d * THEORY_PASSES + chunk.rows * ROW_FLOPS
-    n, m = (float(v) for v in shapes(spec)[chunk.outer[0]])
-    d = float(spec.d)
-    k = m if spec.model == "rp" else d
-    points = spec.values("lam").size * spec.values("p2").size
+        solve = fast.solve_flops(spec.d) if fast is not None else 12.0 * spec.d
+        return outer * solve + chunk.rows * ROW_FLOPS
     combos = spec.values("c2").size * spec.values("sigma2").size
-    projection = 2.0 * n * d * k if spec.model == "rp" else 0.0
-    per_draw = projection + 2.0 * n * d * d + n * k * k + 10.0 * k**3 + 4.0 * points * k * k
-    return spec.reps * combos * per_draw
+    if fast is None:  # one sample size: ridge's draw on the raw features at its points
+        n, d = float(spec.values("n")[chunk.outer[0]]), float(spec.d)
+        points = spec.values("lam").size * spec.values("p2").size
+        return spec.reps * combos * features_draw_flops(n, d, d, points)
+    shape = shape_values(spec, shapes(spec)[chunk.outer[0]])
+    return spec.reps * combos * fast.draw_flops(spec.d, shape, draw_points(spec))
 
 
 def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
@@ -51,7 +52,7 @@ def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
     times = []
     for _ in range(2):
         start = time.perf_counter()
-        COMPUTE[chunk.method](spec, chunk)
+        _compute(spec, chunk)
         times.append(time.perf_counter() - start)
     return times[0], times[1]
 

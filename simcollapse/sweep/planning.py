@@ -1,8 +1,10 @@
 """Plan a sweep: split its grid into chunks that each fit a memory budget.
 
-Theory chunks are ranges of the outer grid (n, m, lam), each solving its fixed points once;
-simulation chunks are one (n, m) shape each. Settings other than ridge and random projections (and
-sweeps with zipped axes) get one chunk per sample size and method (``sweep.generic``).
+For a setting with a fast path (``Setting.fast_path``), theory chunks are ranges of the outer grid
+of its solve axes (n, m, lam for random projections), each solving its fixed points once, and
+simulation chunks are one shape each (n, m); the memory of a draw is the fast path's cost model.
+Settings without one (and sweeps with zipped axes) get one chunk per sample size and method
+(``sweep.generic``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from simcollapse._validate import machine_memory
 from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.spec import Sweep
 
-__all__ = ["Chunk", "default_memory_budget", "describe_plan", "draw_bytes", "plan"]
+__all__ = ["Chunk", "default_memory_budget", "describe_plan", "draw_bytes", "plan", "shapes"]
 
 LIMIT_SOURCES = "the machine's memory, a container's limit or ulimit -v"
 ROW_BYTES = 384  # a theory row at its peak: outputs, DataFrame, parquet write (measured ~350)
@@ -55,19 +57,23 @@ def outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
 
 
 def shapes(spec: Sweep) -> np.ndarray:
-    """The distinct (n, m) shapes of a simulation, one row each (m = 0 for ridge)."""
-    n = spec.values("n")
-    m = spec.values("m") if spec.model == "rp" else np.zeros(1)
-    return np.stack(np.meshgrid(n, m, indexing="ij"), axis=-1).reshape(-1, 2)
+    """The distinct simulated shapes, one row each: the values of the fast path's
+    ``shape_axes`` (n, or n and m for random projections)."""
+    names = spec.fast_path.shape_axes
+    flat = grid_points(names, {a: spec.values(a) for a in names})
+    return np.stack([flat[a] for a in names], axis=-1)
 
 
-def draw_bytes(spec: Sweep, n: int, m: int, points: int) -> int:
-    """Estimated bytes for one Monte Carlo draw at (n, m) evaluating ``points`` points."""
-    d = spec.d
-    k = m if spec.model == "rp" else d
-    r = min(n, k)
+def shape_values(spec: Sweep, row: np.ndarray) -> dict[str, int]:
+    """One row of ``shapes`` as {axis: int}."""
+    return {a: int(v) for a, v in zip(spec.fast_path.shape_axes, row, strict=True)}
+
+
+def draw_bytes(spec: Sweep, shape: dict[str, int], points: int) -> int:
+    """Estimated bytes for one Monte Carlo draw at one shape evaluating ``points`` points
+    (the fast path's cost model)."""
     item = 8 if spec.dtype == "float64" else 4
-    return item * (3 * n * d + 4 * n * max(k, r) + 3 * max(k, r) ** 2 + 4 * points * (d + r))
+    return int(spec.fast_path.draw_bytes(spec.d, shape, points, item))
 
 
 def results_bytes(spec: Sweep, points: int) -> int:
@@ -144,12 +150,14 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
                 Chunk("theory", len(chunks), (start, stop), rows, (stop - start) * per_outer)
             )
     if spec.method in ("simulate", "both"):
-        points = spec.values("lam").size * spec.values("p2").size
+        points = draw_points(spec)
         combos = spec.values("c2").size * spec.values("sigma2").size
-        for i, (n, m) in enumerate(shapes(spec)):
-            one = draw_bytes(spec, int(n), int(m), points)
+        for i, row in enumerate(shapes(spec)):
+            shape = shape_values(spec, row)
+            one = draw_bytes(spec, shape, points)
             if one > budget:
-                where = f"n={n:g}{f', m={m:g}' if spec.model == 'rp' else ''}, d={spec.d}"
+                at = ", ".join(f"{a}={v:g}" for a, v in shape.items())
+                where = f"{at}, d={spec.d}"
                 if one > machine_memory():
                     raise _too_big(f"one draw at {where}", one, budget, "n, m or d")
                 raise ValueError(
@@ -169,6 +177,13 @@ def plan(spec: Sweep, memory_budget: int | None = None) -> list[Chunk]:
     return chunks
 
 
+def draw_points(spec: Sweep) -> int:
+    """Points one simulated shape evaluates: the product of the setting's grid axes outside
+    the fast path's ``shape_axes`` (lam x p2 for ridge and random projections)."""
+    names = [a for a in spec.setting_obj.axes if a not in spec.fast_path.shape_axes]
+    return int(np.prod([spec.values(a).size for a in names]))
+
+
 def size_text(nbytes: float) -> str:
     """A size in the unit that shows it: '512 B', '3.5 KiB', '12.3 MiB', '4.2 GiB'.
 
@@ -183,7 +198,7 @@ def size_text(nbytes: float) -> str:
 
 
 def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
-    """A setting other than ridge/rp: one chunk per sample size and method."""
+    """A setting without a fast path (or zipped axes): one chunk per sample size and method."""
     from simcollapse.sweep import generic
 
     chunks: list[Chunk] = []

@@ -1,9 +1,10 @@
 """Run a sweep: plan chunks from a memory budget, compute them sharded over devices, store them.
 
-Data flow: ``Sweep`` -> ``plan`` (chunks, ``sweep.planning``) -> per chunk: theory (fixed points
-solved once per (n, m, lam), then combined with every c2, sigma2, p2) or simulation (one
-factorisation per draw and (n, m), every (lam, p2) from it) -> a tidy DataFrame per chunk written
-atomically under
+Data flow: ``Sweep`` -> ``plan`` (chunks, ``sweep.planning``) -> per chunk, through the setting's
+``fast_path`` when it declares one: theory (fixed points solved once per point of its solve axes,
+e.g. (n, m, lam), then combined with every c2, sigma2, p2) or simulation (one factorisation per
+draw and shape, e.g. (n, m), every (lam, p2) from it); else point by point (``sweep.generic``)
+-> a tidy DataFrame per chunk written atomically under
 ``DIR/sweeps/<spec hash>/`` -> the concatenated table.
 
 A rerun skips every finished chunk (the file exists), so a sweep killed at any moment loses at most
@@ -26,10 +27,11 @@ import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import MODELS
 from simcollapse._validate import machine_memory
 from simcollapse._version import __version__
 from simcollapse.provenance import add_provenance
-from simcollapse.results import Status
+from simcollapse.results import ErrorTerms, Status
 from simcollapse.store import (
     ResultStore,
     StoreReadError,
@@ -40,6 +42,7 @@ from simcollapse.store import (
     temporary_path,
 )
 from simcollapse.sweep import devices as dev
+from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.planning import (
     Chunk,
     default_memory_budget,
@@ -49,7 +52,6 @@ from simcollapse.sweep.planning import (
     shapes,
 )
 from simcollapse.sweep.spec import Sweep
-from simcollapse.theory import ridge_terms, rp_terms
 
 __all__ = [
     "Chunk",
@@ -69,37 +71,26 @@ TERMS = ("bias", "variance", "zeta", "total", "stderr", "status")
 # ---------------------------------------------------------------------------- computing
 
 
-def _ridge_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
-    """Theorem 1 at outer points (n, lam) times every p2 of ``const = (problem, p2)``."""
-    del m
-    unit, p2 = const
-    return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
-
-
-def _rp_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
-    """Random projections at outer points (n, m, lam) times every p2 of ``const``."""
-    unit, p2 = const
-    return rp_terms(unit, n[:, None], m[:, None], lam[:, None], p2[None, :])
-
-
 def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+    """A range of solve points of the fast path (``Setting.fast_path``), each solved once, then
+    recombined with every value of the other grid axes, c2 and sigma2."""
+    fast = spec.fast_path
+    setting = spec.setting_obj
     grid = outer_grid(spec)
     start, stop = chunk.outer
     outer = {a: v[start:stop] for a, v in grid.items()}
-    p2 = spec.values("p2")
+    inner = fast.recombined(setting)
+    inner_values = tuple(spec.values(a) for a in inner)
     # Unit problem: zeta is linear in the shift (c2) and variance in sigma2; the fixed points
     # depend on neither, so they are solved once per outer point.
     unit = spec.problem(c2=1.0, sigma2=1.0)
 
-    # Module-level functions, the problem and p2 passed as a constant: one compile per shape
-    # serves every chunk and every later sweep (a closure per chunk would compile each time).
-    fn = _rp_outer if spec.model == "rp" else _ridge_outer
-    m_arr = outer.get("m", np.zeros_like(outer["n"]))
+    # The declared outer function (module level), the problem and the other axes' values passed
+    # as a constant: one compile per shape serves every chunk and every later sweep.
     with jax.enable_x64(True):
-        out = dev.sharded_points(fn, outer["n"], m_arr, outer["lam"], const=(unit, p2))
-    bias, var_u, zeta_u, status = (
-        np.asarray(getattr(out, k)) for k in ("bias", "variance", "zeta", "status")
-    )
+        out = dev.sharded_points(fast.outer, *outer.values(), const=(unit, *inner_values))
+    size = int(np.prod([v.size for v in inner_values]))
+    out = ErrorTerms(*(np.asarray(v).reshape(-1, size) for v in out))
     sig = spec.values("sigma2")
     if spec.teacher_n0 is None:  # label shift: zeta is linear in c2
         zeta_scale = spec.values("c2")[:, None] * np.ones((1, sig.size))
@@ -107,49 +98,52 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     else:  # the teacher's shift is proportional to sigma2
         zeta_scale = np.ones((1, 1)) * sig[None, :]
         c2_reported = float(unit.c2) * zeta_scale
-    shape = (bias.shape[0], *zeta_scale.shape, p2.size)  # (outer, c2, sigma2, p2)
-    terms = {
-        "bias": np.broadcast_to(bias[:, None, None, :], shape),
-        "variance": np.broadcast_to(var_u[:, None, None, :] * sig[None, None, :, None], shape),
-        "zeta": np.broadcast_to(zeta_u[:, None, None, :] * zeta_scale[None, :, :, None], shape),
-    }
-    terms["total"] = terms["bias"] + terms["variance"] + terms["zeta"]
-    terms["stderr"] = np.zeros(shape)
-    terms["status"] = np.broadcast_to(status[:, None, None, :], shape)
+    terms = fast.recombine(out, zeta_scale, sig)._asdict()
+    shape = terms["total"].shape  # (outer, c2, sigma2, inner)
     coords = {a: np.broadcast_to(v[:, None, None, None], shape) for a, v in outer.items()}
     coords["c2"] = np.broadcast_to(c2_reported[None, :, :, None], shape)
     coords["sigma2"] = np.broadcast_to(sig[None, None, :, None], shape)
-    coords["p2"] = np.broadcast_to(p2[None, None, None, :], shape)
+    for a, v in grid_points(inner, dict(zip(inner, inner_values, strict=True))).items():
+        coords[a] = np.broadcast_to(v[None, None, None, :], shape)
     return frame(spec, "theory", coords, terms)
 
 
 def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+    """One simulated shape of the fast path (n, and m for random projections): one
+    factorisation per draw serves every point of the other grid axes."""
     from simcollapse.simulate import driver, engine
 
-    n, m = (int(v) for v in shapes(spec)[chunk.outer[0]])
+    fast = spec.fast_path
+    setting = spec.setting_obj
+    shape = {a: int(v) for a, v in zip(fast.shape_axes, shapes(spec)[chunk.outer[0]], strict=True)}
     dt = driver.DTYPES[spec.dtype]
-    static = {"m": m if spec.model == "rp" else None, "dtype": dt, "prng": engine.check_prng(None)}
-    lam = spec.values("lam")
-    p2 = spec.values("p2")
-    lam_g, p2_g = (v.ravel() for v in np.meshgrid(lam, p2, indexing="ij"))
-    n2 = engine.synthetic_rows(n, p2_g)
+    names = tuple(a for a in setting.axes if a not in fast.shape_axes)
+    points = grid_points(names, {a: spec.values(a) for a in names})
+    size = next(iter(points.values())).size if points else 1
     frames = []
     for c2 in spec.values("c2"):
         for sigma2 in spec.values("sigma2"):
             prob = spec.problem(c2=c2, sigma2=sigma2)
-            with jax.enable_x64(spec.dtype == "float64"):
-                per_draw = driver.map_draws(
-                    engine.ridge_kernel, prob, jax.random.key(spec.seed),
-                    engine.ridge_arrays(lam_g, n2, dt), n=n, reps=spec.reps, static=static,
-                )  # fmt: skip
-            summary = driver.summarise(per_draw)
-            terms = {k: summary[k] for k in ("bias", "variance", "zeta", "total", "stderr")}
-            terms["status"] = np.full(lam_g.size, Status.CONVERGED, np.int32)
-            coords = {"n": np.full(lam_g.size, float(n)), "lam": lam_g, "p2": p2_g}
-            if spec.model == "rp":
-                coords["m"] = np.full(lam_g.size, float(m))
-            coords["c2"] = np.full(lam_g.size, float(prob.c2))
-            coords["sigma2"] = np.full(lam_g.size, float(sigma2))
+            if fast.kernel is None:  # the setting's own Monte Carlo at the shape's points
+                mc = driver.MonteCarlo(spec.seed, spec.reps, spec.dtype)
+                out = setting.simulate(prob, mc, **{a: float(v) for a, v in shape.items()},
+                                       **points)  # fmt: skip
+                terms = {k: np.asarray(v) for k, v in out._asdict().items()}
+            else:
+                with jax.enable_x64(spec.dtype == "float64"):  # the kernel's inputs too
+                    arrays, static = fast.prepare(shape, points, dt)
+                    static = {**static, "dtype": dt, "prng": engine.check_prng(None)}
+                    per_draw = driver.map_draws(
+                        fast.kernel, prob, jax.random.key(spec.seed), arrays, n=shape["n"],
+                        reps=spec.reps, static=static,
+                    )  # fmt: skip
+                summary = driver.summarise(per_draw)
+                terms = {k: summary[k] for k in ("bias", "variance", "zeta", "total", "stderr")}
+                terms["status"] = np.full(size, Status.CONVERGED, np.int32)
+            coords = {a: np.full(size, float(v)) for a, v in shape.items()}
+            coords.update(points)
+            coords["c2"] = np.full(size, float(prob.c2))
+            coords["sigma2"] = np.full(size, float(sigma2))
             frames.append(frame(spec, "simulate", coords, terms))
     return pd.concat(frames, ignore_index=True)
 
@@ -188,7 +182,7 @@ def frame(
     }
     if spec.path is not None:
         fixed["problem_file"] = str(spec.path)
-    if spec.is_generic:
+    if spec.is_generic or spec.setting not in MODELS.values():
         fixed["setting"] = spec.setting
         for name in spec.setting_obj.names("option"):
             value = spec.params.get(name, spec.setting_obj.param(name).default)
@@ -214,9 +208,11 @@ def chunk_columns(spec: Sweep) -> tuple[str, ...]:
 
 
 def _modules_of(setting: Any) -> list[str]:
+    fast = getattr(setting, "fast_path", None)
     fns = [
         setting.theory_fn, setting.terms_fn, setting.simulate_fn, setting.check,
         setting.no_theory_if, setting.ridge_case, *dict(setting.kernels).values(),
+        *(() if fast is None else (fast.outer, fast.recombine, fast.kernel, fast.prepare)),
     ]  # fmt: skip
     names = set()
     for fn in fns:
@@ -228,10 +224,27 @@ def _modules_of(setting: Any) -> list[str]:
     return sorted(names)
 
 
+COMPUTING_CODE = ("theory", "simulate", "settings", "problem.py", "families.py",
+                  "data_problems.py", "_validate.py")  # fmt: skip
+
+
+@functools.cache
+def library_sources() -> tuple[Path, ...]:
+    """The package's source files a setting's numbers may depend on (theory, simulation, the
+    settings, problems and input checks), in a fixed order."""
+    root = Path(__file__).resolve().parent.parent
+    files: list[Path] = []
+    for part in COMPUTING_CODE:
+        path = root / part
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return tuple(f for f in files if f.is_file())
+
+
 def setting_identity(setting: Any) -> dict[str, str]:
     """The setting as it enters a chunk's key: its name and its explicit ``version``, or else a
-    fingerprint (SHA-256) of the source of the modules that define its functions, so a setting
-    whose formulas were edited is recomputed, not served its old numbers.
+    fingerprint (SHA-256) of the source of the modules that define its functions and of every
+    module of the library they may call (``library_sources``), so a setting whose formulas or
+    helpers were edited is recomputed, not served its old numbers.
 
     Example:
       >>> import simcollapse as sc
@@ -242,6 +255,8 @@ def setting_identity(setting: Any) -> dict[str, str]:
     if getattr(setting, "version", None) is not None:
         return {"name": setting.name, "version": str(setting.version)}
     digest = hashlib.sha256()
+    for source in library_sources():
+        digest.update(source.read_bytes())
     for name in _modules_of(setting):
         module = sys.modules.get(name)
         source = getattr(module, "__file__", None)
@@ -285,11 +300,12 @@ def chunk_key(base: dict[str, Any], chunk: Chunk) -> dict[str, Any]:
 
 
 def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
-    if spec.is_generic:
-        from simcollapse.sweep import generic
+    """One chunk: through the setting's fast path when it declares one, else point by point."""
+    if spec.fast_path is not None:
+        return COMPUTE[chunk.method](spec, chunk)
+    from simcollapse.sweep import generic
 
-        return generic.chunk(spec, chunk.method, chunk.outer[0])
-    return COMPUTE[chunk.method](spec, chunk)
+    return generic.chunk(spec, chunk.method, chunk.outer[0])
 
 
 def _chunk_path(folder: Path, chunk: Chunk, key: dict[str, Any]) -> Path:

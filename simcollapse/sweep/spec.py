@@ -38,7 +38,7 @@ parameters (n, m, rounds, ...) are rounded. The grid is the product of the axes,
 axes of a ``zipped`` group move together: their value lists have equal lengths and position i of
 each goes with position i of the others (so a group gives a list of explicit points). Any grid
 axis of the setting other than n may be zipped; a sweep with zipped axes runs point by point
-(the generic path), for ridge and random projections too.
+(the generic path), for settings with a fast path (``Setting.fast_path``) too.
 """
 
 from __future__ import annotations
@@ -52,9 +52,11 @@ from typing import Any
 import numpy as np
 
 from simcollapse import settings
+from simcollapse._aliases import MODELS
 from simcollapse._validate import check_count, check_real
 from simcollapse.families import families, from_family
 from simcollapse.problem import Problem
+from simcollapse.settings.base import REQUIRED
 from simcollapse.store import config_hash
 from simcollapse.sweep.axes import (
     SpecError,
@@ -129,14 +131,12 @@ class Sweep:
     def __post_init__(self) -> None:
         name = resolve_setting(self.model, self.setting)
         params = dict(self.params)
-        if name == "random_projection" and "m" in params and self.m is None:
-            object.__setattr__(self, "m", params.pop("m"))
+        setting = settings.get(name)
+        if "m" in params and self.m is None and "m" in setting.names():
+            object.__setattr__(self, "m", params.pop("m"))  # the width's older field
         object.__setattr__(self, "setting", name)
         object.__setattr__(self, "model", model_name(name))
         object.__setattr__(self, "params", params)
-        if name == "ridge" and "m" in dict(self.axes):
-            raise SpecError("axis 'm' only applies to model 'rp'")
-        setting = settings.get(name)
         zipped = check_zipped(self.zipped, setting, dict(self.axes), sizes=False)
         object.__setattr__(self, "zipped", zipped)
         in_group = {a for group in zipped for a in group}
@@ -154,10 +154,16 @@ class Sweep:
         return settings.get(self.setting)
 
     @property
+    def fast_path(self) -> settings.FastPath | None:
+        """The setting's ``FastPath`` (solve once per point of its solve axes, recombine the
+        rest), or None: a setting without one, or a sweep with zipped axes (a list of points,
+        not a product grid)."""
+        return None if self.zipped else self.setting_obj.fast_path
+
+    @property
     def is_generic(self) -> bool:
-        """True when run point by point by ``sweep.generic``: settings other than ridge and
-        random_projection, and any sweep with zipped axes."""
-        return bool(self.zipped) or self.setting not in ("ridge", "random_projection")
+        """True when run point by point by ``sweep.generic`` (no ``fast_path``)."""
+        return self.fast_path is None
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
@@ -180,10 +186,10 @@ class Sweep:
             raise SpecError(f"a sweep needs at least one axis (any of {known})")
         if "n" not in self.axes:
             raise SpecError("axes must include n (the sample sizes)")
-        if self.model == "rp" and "m" not in self.axes and self.m is None:
-            raise SpecError("model 'rp' needs a width: set m, or give an m axis")
-        if self.is_generic:
+        if self.is_generic or self.params:
             self._validate_setting()
+        else:
+            self._check_required()
         if self.teacher_n0 is not None and "c2" in self.axes:
             raise SpecError("axis 'c2' cannot be combined with teacher_n0 (the teacher sets c2)")
         for name, value in self._normalised().items():
@@ -205,9 +211,19 @@ class Sweep:
             out["teacher_n0"] = wrap(check_count, "teacher_n0", self.teacher_n0, out["d"] + 2)
         return out
 
+    def _check_required(self) -> None:
+        """Every required parameter of the setting given, as a fixed value or as an axis."""
+        setting = self.setting_obj
+        for p in setting.params:
+            if p.default is REQUIRED and p.name not in {**self.axes, **self.setting_params}:
+                raise SpecError(
+                    f"setting '{self.setting}' needs {p.name} ({p.doc}): set {p.name}, or give "
+                    f"an {p.name} axis"
+                )
+
     def _validate_setting(self) -> None:
         setting = self.setting_obj
-        if self.m is not None and self.model != "rp":
+        if self.m is not None and "m" not in setting.names():
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
         params = self.setting_params
         reason = setting.reason_no_theory(params)
@@ -225,20 +241,23 @@ class Sweep:
 
     @property
     def outer_axes(self) -> tuple[str, ...]:
-        """Axes that change the fixed point: n, m, lam (in this order)."""
-        names = ("n", "m", "lam") if self.model == "rp" else ("n", "lam")
-        return names
+        """Axes that change the fixed point: the fast path's solve axes (n, m, lam for random
+        projections), else the setting's SOLVE axes."""
+        fast = self.setting_obj.fast_path
+        return fast.solve if fast is not None else self.setting_obj.names(settings.SOLVE)
 
     @property
     def inner_axes(self) -> tuple[str, ...]:
-        """Axes that only rescale or recombine terms: c2, sigma2, p2 (in this order)."""
-        return ("c2", "sigma2", "p2")
+        """Axes that only rescale or recombine terms: c2, sigma2, then the setting's other
+        grid axes (p2 for ridge)."""
+        others = (a for a in self.setting_obj.axes if a not in self.outer_axes)
+        return ("c2", "sigma2", *others)
 
     def values(self, name: str) -> np.ndarray:
         """The values of an axis (or the fixed value as a one-element axis)."""
         if name in self.axes:
             return np.asarray(self.axes[name], dtype=np.float64)
-        if self.is_generic and name in self.setting_obj.names():
+        if name in self.setting_obj.names():
             value = self.setting_params.get(name, self.setting_obj.param(name).default)
             return np.asarray([value], dtype=np.float64)
         fixed = {"m": self.m, "lam": 0.0, "p2": 0.0, "c2": self.c2, "sigma2": self.sigma2}
@@ -286,8 +305,9 @@ class Sweep:
         """Plain data (axes as value lists): what the hash and the stored spec are made of."""
         out = dataclasses.asdict(self)
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
-        if self.setting in ("ridge", "random_projection") and not self.params:
-            del out["setting"], out["params"]  # the hash of ridge and rp sweeps is unchanged
+        if self.setting in MODELS.values() and not self.params:
+            # settings with an older ``model`` spelling: the hash of their sweeps is unchanged
+            del out["setting"], out["params"]
         if self.zipped:
             out["zipped"] = [list(group) for group in self.zipped]
         else:
