@@ -120,7 +120,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
     from simcollapse._cli_settings import expand, setting_grid
 
     setting, grid, static = setting_grid(args)
-    reason = setting.reason_no_theory(static)
+    reason = setting.reason_no_theory({**grid, **static})
     if reason is not None:
         raise ValueError(
             f"setting '{setting.name}' has no theory ({reason}): run simcollapse simulate"

@@ -210,7 +210,12 @@ class Sweep:
         if self.m is not None and self.model != "rp":
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
         params = self.setting_params
-        reason = setting.reason_no_theory(params)
+        reason = setting.no_theory
+        if reason is None:  # a reason for some values only: the axes (lam) count too
+            check_params(setting, params, self.axes, self.zipped)
+            reason = setting.reason_no_theory(
+                {**{a: self.values(a) for a in setting.axes}, **params}
+            )
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
                             "use method = 'simulate'")  # fmt: skip
