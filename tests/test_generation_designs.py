@@ -21,7 +21,7 @@ TOL_SE = 3.5
 def _exact(loop: str, prob: sc.Problem, n: int, g: int, design: str, n_syn=None) -> np.ndarray:
     if loop == "replace":
         return theory.replace_error(prob, n, 0.0, g, design=design).total
-    return theory.accumulate_ols_error(prob, n, g, design=design, n_synthetic=n_syn).total
+    return theory.accumulate_error(prob, n, 0.0, g, design=design, n_synthetic=n_syn).total
 
 
 def _worst_gap(loop: str, d: int, n: int, design: str, reps: int, n_syn=None) -> float:
@@ -72,8 +72,8 @@ def test_generation_one_is_the_same_draw_in_both_designs(fn) -> None:
 def test_fixed_design_keeps_the_pi2_over_6_bound_and_replace_grows_past_it() -> None:
     prob = sc.Problem.isotropic(10, sigma2=1.0)
     bound = np.pi**2 / 6 * 10 / (32 - 10 - 1)
-    fixed = theory.accumulate_ols_error(prob, 32, 50, design="fixed").total
-    fresh = theory.accumulate_ols_error(prob, 32, 50).total
+    fixed = theory.accumulate_ols_error(prob, 32, 50, design="fixed")
+    fresh = theory.accumulate_ols_error(prob, 32, 50)
     assert np.all(np.diff(fixed) > 0) and fixed[-1] < bound
     assert fixed[-1] > 0.98 * bound  # the tail of sum 1/i^2 past 50 is about 1/50
     assert np.all(fresh[1:] < fixed[1:]) and fresh[0] == fixed[0]
@@ -138,7 +138,9 @@ def test_public_functions_reject_bad_designs() -> None:
     with pytest.raises(ValueError, match="lam must be 0"):
         theory.replace_error(prob, 32, 0.1, 2, design="fixed")
     with pytest.raises(ValueError, match="n must hold integers in \\[10"):
-        theory.accumulate_ols_error(prob, 9, 2)
+        theory.accumulate_error(prob, 9, 0.0, 2)
+    with pytest.raises(ValueError, match="lam must be 0"):
+        theory.accumulate_error(prob, 32, 0.1, 2)
 
 
 def test_a_fixed_design_sweep_gives_theory_and_simulation() -> None:
@@ -218,7 +220,7 @@ def test_cli_takes_the_design_and_the_synthetic_block_size(capsys) -> None:
     assert main(args) == 0
     out = capsys.readouterr().out
     want = theory.accumulate_ols_error(sc.Problem.isotropic(10, sigma2=1.0), 32, 3,
-                                       n_synthetic=64).total  # fmt: skip
+                                       n_synthetic=64)  # fmt: skip
     assert f"{want[-1]:.6g}"[:6] in out
     assert main([*args[:-5], "--design", "fixed", "--json"]) == 0
     with pytest.raises(SystemExit):

@@ -278,7 +278,7 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
     in the OLS panel also the accumulate simulation in the fixed design (curve
     "accumulate, fixed X": generation 1's inputs relabelled, as the public code of Gerstgrasser
     et al. 2024 does), and the exact OLS accumulate values of both designs from the
-    ``accumulate`` setting's theory (``accumulate_ols_error``). The accumulate n >> d reference
+    ``accumulate`` setting's theory (``accumulate_error``). The accumulate n >> d reference
     is evaluated directly.
 
     Args:

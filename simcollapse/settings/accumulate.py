@@ -23,26 +23,24 @@ from simcollapse.theory.generations import check_design
 
 
 def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-    """The exact least-squares value (lam = 0) of ``theory.accumulate_ols_error``, broadcast
-    over (n, lam)."""
+    """``theory.accumulate_error``: the exact least-squares value (lam = 0) in either design."""
     from simcollapse import theory as public
 
-    n, lam = np.broadcast_arrays(np.asarray(p["n"]), np.asarray(p["lam"], float))
-    if np.any(n < problem.d):
+    if np.any(np.asarray(p["n"]) < problem.d):
         raise SimulationOnly(
             f"setting 'accumulate' is simulation only: least squares has an exact value only "
             f"for n >= d = {problem.d}"
         )
-    out = public.accumulate_ols_error(problem, n, p["generations"], design=p["design"],
-                                      n_synthetic=p["n_synthetic"], ols=p["ols"])  # fmt: skip
-    return ErrorTerms(*(np.asarray(v) for v in out))
+    return public.accumulate_error(problem, p["n"], p["lam"], p["generations"],
+                                   design=p["design"], n_synthetic=p["n_synthetic"],
+                                   ols=p["ols"])  # fmt: skip
 
 
 def _ridge(p: dict[str, Any]) -> str | None:
     if "lam" not in p or np.any(np.asarray(p["lam"]) != 0):
         return (
             "no finite-n formula for ridge (lam > 0) in either design; for least squares "
-            "(lam = 0) the theory is exact (sc.theory.accumulate_ols_error), and "
+            "(lam = 0) the theory is exact (sc.theory.accumulate_error, accumulate_ols_error), and "
             "sc.theory.accumulate_reference gives the n >> d asymptote"
         )
     return None

@@ -269,14 +269,14 @@ def accumulate_error(
     dtype: str = "float64",
     batch: int | None = None,
 ) -> ErrorTerms:
-    """Monte Carlo of the accumulate loop (theory for least squares: ``accumulate_ols_error``).
+    """Monte Carlo of the accumulate loop: counterpart of ``theory.generations.accumulate_error``.
 
     Generation k: ridge on all rows so far, the loss averaged over them,
     (1/N_k) ||X w - y||^2 + lam ||w||^2; the first n rows are real (x.w1 + eps), the rows added
     at generation j >= 2 are labelled x.w_{j-1} + eps and keep those labels. Fresh design:
     ``n_synthetic`` (default n) new rows per generation, N_k = n + (k - 1) n_synthetic. Fixed
     design: the n inputs of generation 1 again, N_k = k n. Compare with
-    ``theory.generations.accumulate_ols_error`` (exact, lam = 0) and ``accumulate_reference``
+    ``theory.generations.accumulate_error`` (exact, lam = 0) and ``accumulate_reference``
     (an n >> d asymptote).
 
     Returns:
@@ -289,7 +289,7 @@ def accumulate_error(
       >>> import numpy as np, simcollapse as sc
       >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
       >>> mc = accumulate_error(prob, 400, 0.0, generations=3, key=0, reps=32, design="fixed")
-      >>> th = sc.theory.accumulate_ols_error(prob, 400, 3, design="fixed")
+      >>> th = sc.theory.accumulate_error(prob, 400, 0.0, 3, design="fixed")
       >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
       ((3,), True)
     """

@@ -24,6 +24,7 @@ from simcollapse.theory.iterative import check_count, recursion_terms
 from simcollapse.theory.ols import check_ols
 
 __all__ = [
+    "accumulate_error",
     "accumulate_ols_error",
     "accumulate_reference",
     "check_design",
@@ -251,16 +252,20 @@ def accumulate_reference(problem: Problem, n: Any, generations: int) -> np.ndarr
     return problem.sigma2 * (problem.d / n) * np.cumsum(1.0 / k**2)
 
 
-def accumulate_ols_error(
+def accumulate_error(
     problem: Problem,
     n: Any,
+    lam: Any,
     generations: int,
     *,
     design: str = "fresh",
     n_synthetic: int | None = None,
     ols: str = "exact",
 ) -> ErrorTerms:
-    """Exact finite-n test error of the accumulate loop for least squares, any Sigma.
+    """Test error of each generation of the accumulate loop: exact at finite n for least squares.
+
+    The counterpart of ``simulate.mixing.accumulate_error`` (same arguments). Only lam = 0 has a
+    formula (below); ridge (lam > 0) has none here, in either design (a ValueError: simulate it).
 
     Generation k fits OLS on all rows so far: n real rows (x.w1 + eps), then n_synthetic rows
     per generation j >= 2 labelled x.w_{j-1} + eps. With G_k the Gram matrix of the first N_k
@@ -289,7 +294,8 @@ def accumulate_ols_error(
 
     Args:
       problem: gives d and sigma^2 (Sigma, w1 and the shift do not enter).
-      n: real rows, integers >= d (any shape).  generations: G, an integer >= 1.
+      n: real rows, integers >= d (any shape).  lam: 0 (least squares; broadcast with n).
+      generations: G, an integer >= 1.
       design: "fresh" or "fixed".
       n_synthetic: rows added per generation (fresh design only; default n).
       ols: "exact" (default) or "equivalent" (``simcollapse.theory.ols``).
@@ -299,22 +305,29 @@ def accumulate_ols_error(
       and zeta 0 (all the error is propagated noise), stderr 0, status per point.
 
     Raises:
-      ValueError: n < d or not an integer, a bad design, n_synthetic < 1 or given with the fixed
-        design unequal to n.
+      ValueError: n < d or not an integer, lam other than 0, a bad design, n_synthetic < 1 or
+        given with the fixed design unequal to n.
 
     Example:
       >>> import simcollapse as sc
       >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
-      >>> accumulate_ols_error(prob, 400, 3).total.round(4).tolist()  # 50/349, + 50 400/(800 749)
+      >>> accumulate_error(prob, 400, 0.0, 3).total.round(4).tolist()  # 50/349, + 50 400/(800 749)
       [0.1433, 0.1766, 0.1911]
-      >>> accumulate_ols_error(prob, 400, 3, design="fixed").total.round(4).tolist()
+      >>> accumulate_error(prob, 400, 0.0, 3, design="fixed").total.round(4).tolist()
       [0.1433, 0.1791, 0.195]
-      >>> accumulate_ols_error(prob, [50, 51], 2).status.tolist()  # n = d, d + 1: a threshold
+      >>> accumulate_error(prob, [50, 51], 0.0, 2).status.tolist()  # n = d, d + 1: a threshold
       [[4, 4], [4, 4]]
-      >>> accumulate_ols_error(prob, 400, 1, ols="equivalent").total.round(4).tolist()  # 50/350
+      >>> accumulate_error(prob, 400, 0.0, 1, ols="equivalent").total.round(4).tolist()  # 50/350
       [0.1429]
     """
     check_range("n", n, problem.d, integer=True)
+    check_range("lam", lam, 0.0)
+    if np.any(np.asarray(lam) != 0):
+        raise ValueError(
+            f"lam must be 0 (least squares): the accumulate loop has no formula for ridge, "
+            f"got lam={lam!r}; simulate it (simulate.mixing.accumulate_error)"
+        )
+    n = np.broadcast_arrays(np.asarray(n), np.asarray(lam))[0]
     generations = check_count("generations", generations)
     check_design(design, n, n_synthetic)
     off = 1.0 if check_ols(ols) == "exact" else 0.0  # E G^{-1} = Sigma^{-1}/(N - d - off)
@@ -336,3 +349,38 @@ def accumulate_ols_error(
     status = np.where(edge & (s2 > 0), Status.THRESHOLD, Status.CONVERGED).astype(np.int32)
     zero = np.zeros_like(total)
     return ErrorTerms(zero, total, zero, total, zero.copy(), status)
+
+
+def accumulate_ols_error(
+    problem: Problem,
+    n: int,
+    generations: int,
+    *,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
+) -> np.ndarray:
+    """Exact finite-n accumulate loop for least squares, k = 1..G: ``accumulate_error`` at
+    lam = 0 as an array (as ``replace_ols_error`` is to ``replace_error``).
+
+    Fixed design: E_k = sigma^2 d/(n - d - 1) sum_{i <= k} 1/i^2; fresh design:
+    E_k = sigma^2 d sum_{i <= k} n_i/(N_i (N_i - d - 1)), N_i = n + (i - 1) n_synthetic.
+
+    Args:
+      problem: gives d and sigma^2.  n: real rows, an integer > d + 1.
+      generations: G, an integer >= 1.  design, n_synthetic: as ``accumulate_error``.
+
+    Returns:
+      Float64 array of shape (G,).
+
+    Raises:
+      ValueError: n <= d + 1 or not an integer, a bad design, a bad n_synthetic.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
+      >>> accumulate_ols_error(prob, 400, 3, design="fixed").round(4).tolist()
+      [0.1433, 0.1791, 0.195]
+    """
+    check_range("n", n, problem.d + 1, low_open=True, integer=True)
+    out = accumulate_error(problem, n, 0.0, generations, design=design, n_synthetic=n_synthetic)
+    return np.asarray(out.total)
