@@ -49,6 +49,7 @@ from simcollapse.sweep.planning import (
 )
 from simcollapse.sweep.spec import Sweep
 from simcollapse.theory import ridge_terms, rp_terms
+from simcollapse.theory.ols import exact_ols_terms
 
 __all__ = [
     "Chunk",
@@ -75,6 +76,14 @@ def _ridge_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
     return ridge_terms(unit, n[:, None], lam[:, None], p2[None, :])
 
 
+def _ridge_outer_exact(const: Any, n: Any, m: Any, lam: Any) -> Any:
+    """``_ridge_outer`` with the exact least-squares noise part at lam = 0 (the ridge
+    setting's default ``ols="exact"``, ``theory.ols.exact_ols_terms``)."""
+    unit, _ = const
+    out = _ridge_outer(const, n, m, lam)
+    return exact_ols_terms(unit, n[:, None], lam[:, None], out)
+
+
 def _rp_outer(const: Any, n: Any, m: Any, lam: Any) -> Any:
     """Random projections at outer points (n, m, lam) times every p2 of ``const``."""
     unit, p2 = const
@@ -93,6 +102,8 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     # Module-level functions, the problem and p2 passed as a constant: one compile per shape
     # serves every chunk and every later sweep (a closure per chunk would compile each time).
     fn = _rp_outer if spec.model == "rp" else _ridge_outer
+    if spec.model != "rp" and spec.params.get("ols", "exact") == "exact":
+        fn = _ridge_outer_exact
     m_arr = outer.get("m", np.zeros_like(outer["n"]))
     with jax.enable_x64(True):
         out = dev.sharded_points(fn, outer["n"], m_arr, outer["lam"], const=(unit, p2))
