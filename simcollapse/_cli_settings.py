@@ -71,6 +71,8 @@ def add_setting_args(
                 kw.update(type=kind, metavar="LIST")
             elif isinstance(prm.default, bool):
                 kw.update(action="store_true")
+            elif prm.choices is not None:
+                kw.update(type=str, choices=list(prm.choices), metavar=prm.name.upper())
             else:
                 kw.update(type=int if prm.integer else float, metavar=prm.name.upper())
             g.add_argument(flag, **kw)

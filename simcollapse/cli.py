@@ -135,7 +135,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
     table (or JSON with --json). Exit 1 when a fixed point did not converge."""
 
     setting, grid, static = setting_grid(args)
-    reason = setting.reason_no_theory(static)
+    reason = setting.reason_no_theory({**grid, **static})
     if reason is not None:
         raise ValueError(
             f"setting '{setting.name}' has no theory ({reason}): run simcollapse simulate"

@@ -92,8 +92,8 @@ CLI_CASES += [
     for cmd in ("theory", "simulate")
 ]  # fmt: skip
 CLI_CASES += [
-    (["theory", "--setting", "accumulate", "--generations", "2"],
-     r"accumulate.*no theory.*accumulate_ols_error.*simulate"),
+    (["theory", "--setting", "accumulate", "--generations", "2", "--lam", "0.01"],
+     r"accumulate.*no theory.*ridge.*accumulate_ols_error.*simulate"),
     (["theory", "--n", "1e300"], r"--n: 1e\+300 is beyond the largest supported size"),
     (["theory", "--d", "1e300"], r"--d: 1e\+300 is beyond the largest supported size"),
     (["theory", "--d", "1e12"], r"--d: .*GiB"),
@@ -320,7 +320,8 @@ def _api_cases() -> list[tuple[str, object, type, str]]:
         ("sweep reps past int64", lambda: sc.Sweep(d=10, reps=2**64, axes={"n": [10]}),
          ValueError, r"\breps must be at most"),
         ("sweep theory on accumulate",
-         lambda: sc.Sweep(d=10, setting="accumulate", axes={"n": [10]}, params={"generations": 2}),
+         lambda: sc.Sweep(d=10, setting="accumulate", axes={"n": [10], "lam": [0.1]},
+                          params={"generations": 2}),
          ValueError, r"simulation only"),
         ("ridge lists mismatch", lambda: T.ridge_error(P, [100, 200], [0.0, 0.1, 1.0], [0.1]),
          ValueError, r"n \(2,\), lam \(3,\)"),

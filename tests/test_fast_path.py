@@ -83,8 +83,8 @@ def test_a_malformed_fast_path_fails_at_construction(change: dict, message: str)
         )
 
 
-def test_a_fast_path_needs_grid_axes_only() -> None:
-    with pytest.raises(ValueError, match="grid axes only, not rounds"):
+def test_a_fast_path_needs_grid_axes_and_options_only() -> None:
+    with pytest.raises(ValueError, match="grid axes and options only, not rounds"):
         dataclasses.replace(sc.settings.get("iterative"), fast_path=FAST_PATH)
 
 

@@ -89,10 +89,11 @@ def test_functions_reject_bad_input(call, match: str) -> None:
 
 
 def test_simulation_only_settings_say_so() -> None:
-    for name, params in (("accumulate", dict(generations=3)),
-                         ("accumulate_subsample", dict(generations=3)),
-                         ("iterative", dict(p2=0.5, rounds=3, reuse_real=True))):  # fmt: skip
+    for name, params in (("accumulate", dict(lam=1e-2, generations=3)),  # ridge: no formula
+                         ("accumulate_subsample", dict(lam=0.0, generations=3)),
+                         ("iterative", dict(lam=0.0, p2=0.5, rounds=3,
+                                            reuse_real=True))):  # fmt: skip
         with pytest.raises(NotImplementedError, match="simulation only"):
-            sc.settings.get(name).theory(PROB, n=100, lam=0.0, **params)
+            sc.settings.get(name).theory(PROB, n=100, **params)
     ref = accumulate_reference(PROB, 400, 3)
     np.testing.assert_allclose(ref, (20 / 400) * np.cumsum(1 / np.arange(1, 4) ** 2))

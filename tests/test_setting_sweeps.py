@@ -161,7 +161,9 @@ def test_setting_sweep_spec_errors_name_the_key() -> None:
     with pytest.raises(ValueError, match="unknown axis 'rounds' for setting 'weighted'"):
         Sweep.from_toml_text(WEIGHTED + "rounds = [1, 2]\n")
     with pytest.raises(ValueError, match="simulation only"):
-        Sweep(d=20, setting="accumulate", axes={"n": [50]}, method="both")
+        Sweep(d=20, setting="accumulate_subsample", axes={"n": [50]}, method="both")
+    with pytest.raises(ValueError, match="simulation only.*ridge"):  # theory at lam = 0 only
+        Sweep(d=20, setting="accumulate", axes={"n": [50], "lam": [0.0, 0.1]}, method="both")
     with pytest.raises(ValueError, match="model must be 'ridge' or 'rp'.*setting = NAME"):
         Sweep(d=20, model="weighted", axes={"n": [50]})
 

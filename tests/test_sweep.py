@@ -107,7 +107,7 @@ def test_theory_rows_equal_direct_calls() -> None:
     assert len(table) == spec.size
     for _, row in table.sample(6, random_state=0).iterrows():
         prob = spec.problem(c2=row.c2, sigma2=row.sigma2)
-        direct = sc.theory.ridge_error(prob, row.n, row.lam, row.p2)
+        direct = sc.settings.get("ridge").theory(prob, n=row.n, lam=row.lam, p2=row.p2)
         np.testing.assert_allclose(row.total, direct.total, rtol=1e-12)
         np.testing.assert_allclose(row.zeta, direct.zeta, rtol=1e-12, atol=1e-300)
 

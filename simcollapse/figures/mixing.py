@@ -13,7 +13,8 @@ function of phi = d/n):
   the isotropic fresh-rows recursion against the round for several phi = d/n, including the
   divergence for phi >= 3/4.
 * ``generations``: test error against the generation for replace (exact OLS and ridge theory),
-  accumulate (with its n >> d reference) and accumulate-subsample.
+  accumulate (exact OLS theory in the fresh and the fixed design, the n >> d reference) and
+  accumulate-subsample.
 
 Table columns: figure, panel, curve, source ("theory", "simulation" or "reference"), n, alpha,
 t (round or generation; 0 where none), phi, total, stderr.
@@ -31,7 +32,7 @@ from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, p
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.problem import Problem
 from simcollapse.sweep import Sweep, run_sweep
-from simcollapse.theory.generations import accumulate_ols_error, accumulate_reference
+from simcollapse.theory.generations import accumulate_reference
 from simcollapse.theory.iterative import isotropic_iterative_error, isotropic_iterative_limit
 
 __all__ = [
@@ -266,11 +267,18 @@ def _isotropic_blocks(cfg: dict[str, Any], ctx: FigureContext | None) -> list[pd
 # --------------------------------------------------------------------------------------------
 # generations
 # --------------------------------------------------------------------------------------------
+FIXED = "accumulate, fixed X"  # the same n inputs relabelled every generation (OLS panel)
+
+
 def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.DataFrame:
     """Tidy table of the generations figure for one config (see ``CONFIGS``).
 
     Sweeps: the ``replace`` setting's theory, and the ``replace``, ``accumulate`` and
-    ``accumulate_subsample`` simulations, over the generations; the accumulate n >> d reference
+    ``accumulate_subsample`` simulations (fresh inputs every generation), over the generations;
+    in the OLS panel also the accumulate simulation in the fixed design (curve
+    "accumulate, fixed X": generation 1's inputs relabelled, as the public code of Gerstgrasser
+    et al. 2024 does), and the exact OLS accumulate values of both designs from the
+    ``accumulate`` setting's theory (``accumulate_error``). The accumulate n >> d reference
     is evaluated directly.
 
     Args:
@@ -296,12 +304,20 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
         problem = Problem.from_family(family, d, c2=cfg["c2"], sigma2=cfg["sigma2"])
         blocks.append(_rows(panel=panel, curve="accumulate", source="reference", n=n, t=k,
                             total=accumulate_reference(problem, n, g)))  # fmt: skip
-        if lam == 0 and n > d + 1:  # exact finite-n OLS, the simulation's fresh design
-            blocks.append(_rows(panel=panel, curve="accumulate", source="theory", n=n, t=k,
-                                total=accumulate_ols_error(problem, n, g)))  # fmt: skip
-        for curve in ("replace", "accumulate", "accumulate-subsample"):
-            ms = _sweep(cfg, ctx, **prob, setting=curve.replace("-", "_"), method="simulate",
-                        reps=cfg["reps"], axes=axes).sort_values("generations")  # fmt: skip
+        curves = ["replace", "accumulate", "accumulate-subsample"]
+        if lam == 0 and n > d + 1:  # exact finite-n OLS in both designs
+            curves.append(FIXED)
+            for curve, design in (("accumulate", "fresh"), (FIXED, "fixed")):
+                ex = _sweep(cfg, ctx, **prob, setting="accumulate", method="theory", axes=axes,
+                            params={"design": design}).sort_values("generations")  # fmt: skip
+                blocks.append(_rows(panel=panel, curve=curve, source="theory", n=n, t=k,
+                                    total=ex.total))  # fmt: skip
+        for curve in curves:
+            setting, params = curve.replace("-", "_"), {}
+            if curve == FIXED:
+                setting, params = "accumulate", {"design": "fixed"}
+            ms = _sweep(cfg, ctx, **prob, setting=setting, method="simulate", reps=cfg["reps"],
+                        axes=axes, params=params).sort_values("generations")  # fmt: skip
             blocks.append(_rows(panel=panel, curve=curve, source="simulation", n=n, t=k,
                                 total=ms.total, stderr=ms.stderr))  # fmt: skip
     return pd.concat(blocks, ignore_index=True)
@@ -335,7 +351,8 @@ register(
     Figure(
         "generations",
         "Multi-generation loops: test error vs generation for replace (grows), accumulate "
-        "(bounded) and accumulate-subsample.",
+        "(bounded; for OLS exact at finite n, with fresh inputs and with the same inputs "
+        "relabelled) and accumulate-subsample.",
         lambda ctx: _figure(ctx, "generations", generations_table),
         plot_generations,
         group="mixing",

@@ -102,26 +102,47 @@ def plot_iterative(table: pd.DataFrame) -> Any:
 
 def plot_generations(table: pd.DataFrame) -> Any:
     """Draw the generations figure from ``generations_table``'s rows: test error against
-    the generation for the replace, accumulate and accumulate-subsample loops, one panel per
-    problem, theory as lines and Monte Carlo as points with their standard errors."""
+    the generation for the replace, accumulate and accumulate-subsample loops (and, for OLS, the
+    accumulate loop in the fixed design), one panel per problem, theory as lines and Monte Carlo
+    as points with their standard errors."""
     panels = list(table.panel.unique())
-    fig, axes = new_figure(ncols=len(panels), width=5.0, height=4.0)
-    curves = ["replace", "accumulate", "accumulate-subsample"]
-    colours = dict(zip(curves, palette(3), strict=True))
-    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
+    fixed = table[(table.curve == "accumulate, fixed X") & (table.source == "theory")]
+    ncols = len(panels) + (1 if len(fixed) else 0)  # a zoom on the two accumulate designs
+    fig, axes = new_figure(ncols=ncols, width=5.0, height=4.0)
+    axes = np.atleast_1d(axes)
+    curves = ["replace", "accumulate", "accumulate-subsample", "accumulate, fixed X"]
+    colours = dict(zip(curves, palette(5)[:3] + palette(5)[4:], strict=True))
+    styles = {"accumulate, fixed X": ("--", "s")}
+    for ax, panel in zip(axes, panels, strict=False):
         sub = table[table.panel == panel]
         n = int(sub.n.iloc[0])
         for c in curves:
+            ls, marker = styles.get(c, ("-", "o"))
             th = sub[(sub.curve == c) & (sub.source == "theory")]
             if len(th):
-                ax.plot(th.t, th.total, color=colours[c], lw=1.5, label=f"{c} (theory)")
+                ax.plot(th.t, th.total, color=colours[c], ls=ls, lw=1.5, label=f"{c} (theory)")
             ref = sub[(sub.curve == c) & (sub.source == "reference")]
             if len(ref):
                 ax.plot(ref.t, ref.total, color=colours[c], ls=":", lw=1.5,
                         label=f"{c} (n >> d reference)")  # fmt: skip
             s = sub[(sub.curve == c) & (sub.source == "simulation")]
-            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt="o", ms=4, capsize=2, color=colours[c],
-                        label=f"{c} (sim)")  # fmt: skip
+            if len(s):
+                ax.errorbar(s.t, s.total, yerr=s.stderr, fmt=marker, ms=4, capsize=2,
+                            color=colours[c], label=f"{c} (sim)")  # fmt: skip
         ax.set(xlabel="generation k", ylabel="test error", title=f"{panel}, n = {n} per generation")
+        ax.legend(fontsize=7)
+    if len(fixed):
+        ax, panel = axes[-1], str(fixed.panel.iloc[0])
+        sub = table[(table.panel == panel) & (table.t >= 2)]
+        for c in ("accumulate", "accumulate, fixed X"):
+            ls, marker = styles.get(c, ("-", "o"))
+            th = sub[(sub.curve == c) & (sub.source == "theory")]
+            s = sub[(sub.curve == c) & (sub.source == "simulation")]
+            design = "fixed X" if c.endswith("fixed X") else "fresh X"
+            ax.plot(th.t, th.total, color=colours[c], ls=ls, lw=1.5, label=f"{design} (exact)")
+            ax.errorbar(s.t, s.total, yerr=s.stderr, fmt=marker, ms=4, capsize=2,
+                        color=colours[c], label=f"{design} (sim)")  # fmt: skip
+        ax.set(xlabel="generation k", ylabel="test error",
+               title=f"{panel}: accumulate, fresh vs fixed X")  # fmt: skip
         ax.legend(fontsize=7)
     return fig

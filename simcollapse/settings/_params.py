@@ -8,7 +8,15 @@ from typing import Any
 from simcollapse import theory as public
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.settings.base import LENGTH, RECOMBINE, SOLVE, Param, SimulateFn, TheoryFn
+from simcollapse.settings.base import (
+    LENGTH,
+    OPTION,
+    RECOMBINE,
+    SOLVE,
+    Param,
+    SimulateFn,
+    TheoryFn,
+)
 from simcollapse.simulate.driver import MonteCarlo
 
 N = Param("n", SOLVE, low=1, integer=True, doc="training rows (per round / generation)")
@@ -20,6 +28,19 @@ ROUNDS = Param("rounds", LENGTH, low=1, integer=True, default=1, doc="rounds T o
 GENERATIONS = Param(
     "generations", LENGTH, low=1, integer=True, default=1, doc="generations G of the loop"
 )
+
+DESIGN = Param(
+    "design", OPTION, default="fresh", choices=("fresh", "fixed"),
+    doc="fresh: new inputs every generation; fixed: generation 1's n inputs relabelled",
+)  # fmt: skip
+OLS = Param(
+    "ols", OPTION, default="exact", choices=("exact", "equivalent"),
+    doc="least squares (lam = 0): the exact finite-n value or the deterministic equivalent",
+)  # fmt: skip
+N_SYNTHETIC = Param(
+    "n_synthetic", OPTION, low=1, integer=True, default=None,
+    doc="rows added per generation after the first (fresh design; default: n)",
+)  # fmt: skip
 
 
 def theory_of(name: str, names: tuple[str, ...]) -> TheoryFn:

@@ -1,21 +1,69 @@
-"""Accumulate loop: generation k is fitted on all k n rows so far, the first n real."""
+"""Accumulate loop: generation k is fitted on all rows so far, the first n real."""
 
 from __future__ import annotations
 
-from simcollapse.settings._params import GENERATIONS, LAM, N, simulation_of
-from simcollapse.settings.base import Setting
+from typing import Any
+
+import numpy as np
+
+from simcollapse.problem import Problem
+from simcollapse.results import ErrorTerms
+from simcollapse.settings._params import (
+    DESIGN,
+    GENERATIONS,
+    LAM,
+    N_SYNTHETIC,
+    OLS,
+    N,
+    simulation_of,
+)
+from simcollapse.settings.base import Setting, SimulationOnly
 from simcollapse.simulate import mixing
+from simcollapse.theory.generations import check_design
+
+
+def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
+    """``theory.accumulate_error``: the exact least-squares value (lam = 0) in either design."""
+    from simcollapse import theory as public
+
+    if np.any(np.asarray(p["n"]) < problem.d):
+        raise SimulationOnly(
+            f"setting 'accumulate' is simulation only: least squares has an exact value only "
+            f"for n >= d = {problem.d}"
+        )
+    return public.accumulate_error(problem, p["n"], p["lam"], p["generations"],
+                                   design=p["design"], n_synthetic=p["n_synthetic"],
+                                   ols=p["ols"])  # fmt: skip
+
+
+def _ridge(p: dict[str, Any]) -> str | None:
+    if "lam" not in p or np.any(np.asarray(p["lam"]) != 0):
+        return (
+            "no finite-n formula for ridge (lam > 0) in either design; for least squares "
+            "(lam = 0) the theory is exact (sc.theory.accumulate_error, accumulate_ols_error), and "
+            "sc.theory.accumulate_reference gives the n >> d asymptote"
+        )
+    return None
+
 
 SETTING = Setting(
     name="accumulate",
-    doc="Generation k: ridge on all k n rows so far (the first n real, each later batch "
-    "labelled by the generation before it). Trailing axis: generation.",
-    params=(N, LAM, GENERATIONS),
-    no_theory="no finite-n formula for ridge; for least squares (lam = 0) "
-    "sc.theory.accumulate_ols_error gives the exact finite-n error, "
-    "sc.theory.accumulate_reference the n >> d asymptote",
-    simulate_fn=simulation_of(mixing.accumulate_error, ("n", "lam", "generations")),
+    doc="Generation k: ridge on all rows so far (the first n real, each later batch labelled "
+    "by the generation before it). Fresh design: n_synthetic (default n) new rows per "
+    "generation; fixed design: generation 1's n inputs relabelled. Theory: the exact "
+    "finite-n least-squares value (lam = 0) in both designs. Trailing axis: generation.",
+    params=(N, LAM, GENERATIONS, DESIGN, N_SYNTHETIC, OLS),
+    theory_fn=_theory,
+    simulate_fn=simulation_of(
+        mixing.accumulate_error, ("n", "lam", "generations"), ("design", "n_synthetic")
+    ),
     kernels={"exact": mixing.loop_draw},
-    examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),
+    no_theory_if=_ridge,
+    check=lambda p: check_design(p["design"], p["n"], p["n_synthetic"]),
+    examples=(
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed"),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, n_synthetic=40),
+    ),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

@@ -62,6 +62,7 @@ class Param:
         integer: whole numbers only.
       default: the value when not given (``REQUIRED``: must be given).
       doc: one line for ``--help`` and the docs.
+      choices: the allowed strings of an OPTION that names a choice (the design of a loop).
 
     Example:
       >>> p2 = Param("p2", RECOMBINE, low=0.0, high=1.0, default=0.0, doc="synthetic fraction")
@@ -77,10 +78,13 @@ class Param:
     default: Any = REQUIRED
     doc: str = ""
     low_open: bool = False
+    choices: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"Param {self.name!r}: role must be one of {ROLES}, got {self.role!r}")
+        if self.choices is not None and self.role != OPTION:
+            raise ValueError(f"Param {self.name!r}: only an OPTION takes choices")
 
     @property
     def is_axis(self) -> bool:
@@ -89,6 +93,11 @@ class Param:
 
     def check(self, value: Any) -> Any:
         """The validated value (a Python int for LENGTH); a ValueError naming the parameter."""
+        if self.choices is not None:
+            if not isinstance(value, str) or value not in self.choices:
+                allowed = ", ".join(self.choices)
+                raise ValueError(f"{self.name} must be one of {allowed}, got {value!r}")
+            return value
         if self.role == OPTION and isinstance(self.default, bool):
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{self.name} must be True or False, got {value!r}")
@@ -247,9 +256,11 @@ class FastPath:
     def check(self, setting: Setting) -> None:
         """A ValueError (one line) when the declaration does not fit ``setting``'s parameters."""
         where = f"setting {setting.name!r}: fast_path"
-        extra = [p.name for p in setting.params if not p.is_axis]
+        # options are allowed: the fast path computes their defaults, and a sweep that sets one
+        # otherwise takes the setting's own theory (Sweep.fast_path)
+        extra = [p.name for p in setting.params if not p.is_axis and p.role != OPTION]
         if extra:
-            raise ValueError(f"{where} needs grid axes only, not {', '.join(extra)}")
+            raise ValueError(f"{where} needs grid axes and options only, not {', '.join(extra)}")
         if not set(setting.names(SOLVE)) <= set(self.solve) <= set(setting.axes):
             raise ValueError(
                 f"{where}.solve must hold every SOLVE axis and only grid axes of "
@@ -302,7 +313,7 @@ class Setting:
       >>> import simcollapse as sc
       >>> ridge = sc.settings.get("ridge")
       >>> ridge.name, [p.name for p in ridge.params]
-      ('ridge', ['n', 'lam', 'p2'])
+      ('ridge', ['n', 'lam', 'p2', 'ols'])
       >>> prob = sc.Problem.isotropic(50, c2=1.0)
       >>> ridge.theory(prob, n=[100, 400], lam=1e-2, p2=0.1).total.shape
       (2,)

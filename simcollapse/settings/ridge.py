@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 import numpy as np
 
+from simcollapse import theory as public
+from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
-from simcollapse.settings._params import LAM, P2, N, simulation_of, theory_of
+from simcollapse.settings._params import LAM, OLS, P2, N, simulation_of
 from simcollapse.settings.base import FastPath, Setting
 from simcollapse.simulate import engine
 from simcollapse.simulate.ridge import ridge_error as simulate_ridge
+from simcollapse.theory import ols as exact_ols
+from simcollapse.theory._common import run_x64
 from simcollapse.theory.ridge import ridge_terms
+
+# Theorem 1 (the paper's deterministic equivalent) by default, as theory.ridge_error; "exact"
+# gives the finite-n least-squares noise part at lam = 0, as the generation loops' default.
+OLS_RIDGE = dataclasses.replace(OLS, default="equivalent")
+
+
+def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
+    out = public.ridge_error(  # looked up at call time, as theory_of does
+        problem, p["n"], p["lam"], p["p2"], throw=throw
+    )
+    if p["ols"] == "equivalent":
+        return out
+    n = np.asarray(p["n"], float)
+    return run_x64(exact_ols.exact_ols_terms, problem, n, p["lam"], out)
 
 
 def ridge_outer(const: Any, n: Any, lam: Any) -> ErrorTerms:
@@ -60,9 +79,10 @@ FAST_PATH = FastPath(
 SETTING = Setting(
     name="ridge",
     doc="Ridge on n rows, the last round(p2 n) labelled by the shifted teacher w1 + delta "
-    "(Theorem 1). One fixed point per (n, lam) serves every p2, c2 and sigma2.",
-    params=(N, LAM, P2),
-    theory_fn=theory_of("ridge_error", ("n", "lam", "p2")),
+    "(Theorem 1). One fixed point per (n, lam) serves every p2, c2 and sigma2. "
+    "ols='exact' gives the exact finite-n noise part sigma^2 d/(n - d - 1) at lam = 0.",
+    params=(N, LAM, P2, OLS_RIDGE),
+    theory_fn=_theory,
     terms_fn=ridge_terms,
     # The plain estimator, the "exact" kernel: draw for draw the same numbers as the mixing
     # settings at one round (the conformance checks), common random numbers across settings.

@@ -37,6 +37,7 @@ from simcollapse.simulate.mixing_draws import (
     loop_draw,
     weighted_draw,
 )
+from simcollapse.theory.generations import check_design
 from simcollapse.theory.golden import check_golden
 from simcollapse.theory.weighted import check_weights
 
@@ -258,17 +259,23 @@ def _loop(
     batch: int | None,
     mode: str,
     sample: int | None,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
 ) -> ErrorTerms:
     check_common(problem, n=n, lam=lam)
     generations = check_count("generations", generations)
     if sample is not None:
         check_range("sample_size", sample, 1, integer=True)
+    check_design(design, n, n_synthetic)
+    if n_synthetic is not None:
+        n_synthetic = int(n_synthetic)
 
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         return (f["lam"],)
 
     mc = driver.MonteCarlo(key, reps, dtype, batch)
-    static = {"generations": generations, "mode": mode}
+    static = {"generations": generations, "mode": mode, "design": design,
+              "n_synthetic": None if design == "fixed" else n_synthetic}  # fmt: skip
     per_n = None
     if mode == "subsample" and sample is None:  # n rows per fit: static per group of n
         per_n = lambda n_g: {"sample": n_g}  # noqa: E731
@@ -285,16 +292,22 @@ def replace_error(
     key: Any,
     reps: int,
     *,
+    design: str = "fresh",
     dtype: str = "float64",
     batch: int | None = None,
 ) -> ErrorTerms:
     """Monte Carlo of the replace loop: counterpart of ``theory.generations.replace_error``.
 
-    Generation k: ridge on n fresh rows labelled x.w_{k-1} + eps, w_0 = w1 (generation 1 is the
-    engine's clean draw, p2 = 0). ``problem.delta_sq`` is not used.
+    Generation k: ridge on n rows labelled x.w_{k-1} + eps, w_0 = w1 (generation 1 is the
+    engine's clean draw, p2 = 0); fresh inputs every generation (``design="fresh"``) or the same
+    n inputs relabelled (``design="fixed"``). For least squares both designs have the mean error
+    k sigma^2 d/(n - d - 1). ``problem.delta_sq`` is not used.
 
     Returns:
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
+
+    Raises:
+      ValueError: as the theory, plus a design other than "fresh" or "fixed".
 
     Example:
       >>> import numpy as np, simcollapse as sc
@@ -303,8 +316,11 @@ def replace_error(
       >>> th = sc.theory.replace_error(prob, 200, 0.0, 3)  # k d/(n - d - 1) sigma^2
       >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
       ((3,), True)
+      >>> fixed = replace_error(prob, 200, 0.0, generations=3, key=0, reps=32, design="fixed")
+      >>> bool(fixed.total[0] == mc.total[0])  # generation 1: the same draws
+      True
     """
-    out = _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None)
+    out = _loop(problem, n, lam, generations, key, reps, dtype, batch, "replace", None, design)
     # every generation at n = d, lam = 0 diverges; so does every one at n = d + 1 with noise, where
     # the exact OLS error k sigma^2 d/(n - d - 1) of the theory is infinite
     out = flag_threshold(out, problem.d, n, lam, trailing=1)
@@ -321,28 +337,37 @@ def accumulate_error(
     key: Any,
     reps: int,
     *,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
     dtype: str = "float64",
     batch: int | None = None,
 ) -> ErrorTerms:
-    """Monte Carlo of the accumulate loop (simulation only at finite n).
+    """Monte Carlo of the accumulate loop: counterpart of ``theory.generations.accumulate_error``.
 
-    Generation k: ridge on all k n rows so far, the loss averaged over them,
-    (1/(k n)) ||X w - y||^2 + lam ||w||^2; the first n rows are real (x.w1 + eps), the n rows
-    added at generation j >= 2 are labelled x.w_{j-1} + eps and keep those labels. Compare with
-    ``theory.generations.accumulate_reference`` (an n >> d asymptote).
+    Generation k: ridge on all rows so far, the loss averaged over them,
+    (1/N_k) ||X w - y||^2 + lam ||w||^2; the first n rows are real (x.w1 + eps), the rows added
+    at generation j >= 2 are labelled x.w_{j-1} + eps and keep those labels. Fresh design:
+    ``n_synthetic`` (default n) new rows per generation, N_k = n + (k - 1) n_synthetic. Fixed
+    design: the n inputs of generation 1 again, N_k = k n. Compare with
+    ``theory.generations.accumulate_error`` (exact, lam = 0) and ``accumulate_reference``
+    (an n >> d asymptote).
 
     Returns:
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
 
+    Raises:
+      ValueError: as the theory, a bad design, n_synthetic < 1 or given with the fixed design.
+
     Example:
       >>> import numpy as np, simcollapse as sc
       >>> prob = sc.Problem.isotropic(20, sigma2=1.0)
-      >>> mc = accumulate_error(prob, 400, 0.0, generations=3, key=0, reps=32)
-      >>> ref = sc.theory.accumulate_reference(prob, 400, 3)  # (d/n) sum_{j<=k} 1/j^2
-      >>> mc.total.shape, bool(np.all(np.abs(mc.total - ref) < 0.2 * ref))
+      >>> mc = accumulate_error(prob, 400, 0.0, generations=3, key=0, reps=32, design="fixed")
+      >>> th = sc.theory.accumulate_error(prob, 400, 0.0, 3, design="fixed")
+      >>> mc.total.shape, bool(np.all(np.abs(mc.total - th.total) < 4 * mc.stderr))
       ((3,), True)
     """
-    return _loop(problem, n, lam, generations, key, reps, dtype, batch, "accumulate", None)
+    return _loop(problem, n, lam, generations, key, reps, dtype, batch, "accumulate", None,
+                 design, n_synthetic)  # fmt: skip
 
 
 def accumulate_subsample_error(
@@ -354,14 +379,16 @@ def accumulate_subsample_error(
     reps: int,
     *,
     sample_size: int | None = None,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
     dtype: str = "float64",
     batch: int | None = None,
 ) -> ErrorTerms:
-    """Monte Carlo of the accumulate-subsample loop (simulation only).
+    """Monte Carlo of the accumulate-subsample loop (simulation only, in both designs).
 
-    As ``accumulate_error``, but generation k is fitted on ``sample_size`` rows (default n) drawn
-    uniformly without replacement from the k n rows so far: the training-set size stays fixed
-    while the pool grows.
+    As ``accumulate_error`` (the same pool of rows, in the fresh or the fixed design), but
+    generation k is fitted on ``sample_size`` rows (default n) drawn uniformly without
+    replacement from all rows so far: the training-set size stays fixed while the pool grows.
 
     Returns:
       ErrorTerms of shape broadcast(n, lam) + (generations,); zeta is 0.
@@ -384,4 +411,5 @@ def accumulate_subsample_error(
                 f"sample_size must be at most n (the first generation's pool), "
                 f"got sample_size={sample_size}, n={n}"
             )
-    return _loop(problem, n, lam, generations, key, reps, dtype, batch, "subsample", sample_size)
+    return _loop(problem, n, lam, generations, key, reps, dtype, batch, "subsample", sample_size,
+                 design, n_synthetic)  # fmt: skip

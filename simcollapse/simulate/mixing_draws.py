@@ -216,39 +216,44 @@ def loop_draw(
     mode: str,
     sample: int,
     dtype: Any,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
 ) -> Array:
     """Replace / accumulate / accumulate-subsample at every penalty: (P, generations, 4).
 
-    Generation k draws n fresh rows labelled x.w_{k-1} + eps (w_0 = w1: generation 1's rows are
-    real). replace fits on those n rows; accumulate on all k n rows so far (the loss averaged over
-    them); subsample on ``sample`` rows drawn without replacement from those k n rows.
+    Generation 1 fits the engine's draw (n real rows x.w1 + eps). Generation k >= 2 adds rows
+    labelled x.w_{k-1} + eps with fresh noise: in the fresh design ``n_synthetic`` (default n)
+    new inputs, in the fixed design the same n inputs X of generation 1 again. replace fits on
+    generation k's rows only; accumulate on all rows so far (the loss averaged over them);
+    subsample on ``sample`` rows drawn without replacement from all rows so far. Generation 1 is
+    the same in both designs, draw for draw.
     """
     s, w1 = engine.spectrum_and_teacher(problem, dtype)
     d = w1.shape[0]
     npts = lam.shape[0]
+    fixed = design == "fixed"
+    n_syn = n if fixed or n_synthetic is None else n_synthetic
     start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1)]), (npts, 2, d))
-    pool_rows = n * generations if mode != "replace" else n
-    pool_x = jnp.zeros((pool_rows, d), dtype)
-    pool_y = jnp.zeros((npts, pool_rows, 2), dtype)  # labels depend on each point's models
+    pool_rows = n + (generations - 1) * n_syn if mode != "replace" else n
+    x0, eps0, _ = engine.draw_data(problem, rep_key, n, dtype)
 
-    def body(carry: tuple[Array, Array, Array], k: Array) -> tuple[tuple[Array, ...], Array]:
+    def step(carry: tuple[Array, ...], key: Array, x: Array, eps: Array, offset: Any,
+             count: Any) -> tuple[tuple[Array, ...], Array]:  # fmt: skip
         parts, pool_x, pool_y = carry
-        key = _round_key(rep_key, k)
-        x, eps, _ = engine.draw_data(problem, key, n, dtype)
         new_y = jax.vmap(lambda p: jnp.stack([x @ p[0], eps + x @ p[1]], axis=1))(parts)
-        offset = 0 if mode == "replace" else (k - 1) * n
-        pool_x = jax.lax.dynamic_update_slice(pool_x, x, (offset, 0))
-        pool_y = jax.lax.dynamic_update_slice(pool_y, new_y, (0, offset, 0))
-        valid = jnp.arange(pool_rows) < k * n if mode == "accumulate" else None
         if mode == "replace":
             fx, fy, norm = x, new_y, n
-        elif mode == "accumulate":
+        else:
+            pool_x = jax.lax.dynamic_update_slice(pool_x, x, (offset, 0))
+            pool_y = jax.lax.dynamic_update_slice(pool_y, new_y, (0, offset, 0))
+            valid = jnp.arange(pool_rows) < count
+        if mode == "accumulate":
             fx = jnp.where(valid[:, None], pool_x, 0.0)
             fy = jnp.where(valid[None, :, None], pool_y, 0.0)
-            norm = (k * n).astype(dtype)
-        else:
+            norm = jnp.asarray(count, dtype)
+        elif mode == "subsample":
             u = jax.random.uniform(jax.random.fold_in(key, 7_919), (pool_rows,))
-            u = jnp.where(jnp.arange(pool_rows) < k * n, u, 2.0)
+            u = jnp.where(valid, u, 2.0)
             _, idx = jax.lax.top_k(-u, sample)
             fx, fy, norm = pool_x[idx], pool_y[:, idx], sample
         new = fit_columns(fx, fy, lam, norm)  # (P, 2, d): one factorisation for all points
@@ -256,5 +261,15 @@ def loop_draw(
         errs = jax.vmap(lambda p: _errors(s, w1, p))(full)
         return (new, pool_x, pool_y), errs
 
-    _, errs = jax.lax.scan(body, (start, pool_x, pool_y), jnp.arange(1, generations + 1))
-    return jnp.moveaxis(errs, 0, 1)
+    pool_x = jnp.zeros((pool_rows, d), dtype)
+    pool_y = jnp.zeros((npts, pool_rows, 2), dtype)  # labels depend on each point's models
+    carry, first = step((start, pool_x, pool_y), rep_key, x0, eps0, 0, n)
+
+    def body(carry: tuple[Array, ...], k: Array) -> tuple[tuple[Array, ...], Array]:
+        key = jax.random.fold_in(rep_key, k)
+        x, eps, _ = engine.draw_data(problem, key, n_syn, dtype)
+        offset = n + (k - 2) * n_syn
+        return step(carry, key, x0 if fixed else x, eps, offset, offset + n_syn)
+
+    _, errs = jax.lax.scan(body, carry, jnp.arange(2, generations + 1))
+    return jnp.concatenate([first[:, None], jnp.moveaxis(errs, 0, 1)], axis=1)

@@ -89,7 +89,16 @@ def _pure_terms(
 
 
 def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
-    fn = _terms_fn(spec.setting_obj, tuple(points), length)
+    setting = spec.setting_obj
+    options = _options(spec)
+    if setting.terms_fn is None or any(
+        v != setting.param(k).default for k, v in options.items()
+    ):  # a theory that takes its options (the design): the setting's own concrete path
+        params = {**points, **options}
+        if setting.length:
+            params[setting.length] = length
+        return setting.theory(problem, throw=False, **params)
+    fn = _terms_fn(setting, tuple(points), length)
     with jax.enable_x64(True):
         return dev.sharded_points(fn, *points.values(), const=problem)
 

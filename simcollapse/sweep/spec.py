@@ -157,8 +157,13 @@ class Sweep:
     def fast_path(self) -> settings.FastPath | None:
         """The setting's ``FastPath`` (solve once per point of its solve axes, recombine the
         rest), or None: a setting without one, or a sweep with zipped axes (a list of points,
-        not a product grid)."""
-        return None if self.zipped else self.setting_obj.fast_path
+        not a product grid), or an option set away from its default (the fast path computes
+        the defaults; the setting's own theory takes the option)."""
+        setting = self.setting_obj
+        options = {k: setting.param(k).default for k in setting.names("option")}
+        if any(self.params.get(k, v) != v for k, v in options.items()):
+            return None
+        return None if self.zipped else setting.fast_path
 
     @property
     def is_generic(self) -> bool:
@@ -226,7 +231,12 @@ class Sweep:
         if self.m is not None and "m" not in setting.names():
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
         params = self.setting_params
-        reason = setting.reason_no_theory(params)
+        reason = setting.no_theory
+        if reason is None:  # a reason for some values only: the axes (lam) count too
+            check_params(setting, params, self.axes, self.zipped)
+            reason = setting.reason_no_theory(
+                {**{a: self.values(a) for a in setting.axes}, **params}
+            )
         if self.method != "simulate" and reason is not None:
             raise SpecError(f"method: setting '{self.setting}' is simulation only ({reason}); "
                             "use method = 'simulate'")  # fmt: skip

@@ -3,6 +3,7 @@
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import df1, df2, ridge_kappa, rp_theta, solve_monotone
 from simcollapse.theory.generations import (
+    accumulate_error,
     accumulate_ols_error,
     accumulate_reference,
     replace_error,
@@ -27,6 +28,7 @@ from simcollapse.theory.ridge import isotropic_ridgeless_error, ridge_error, rid
 from simcollapse.theory.weighted import weighted_error, weighted_terms
 
 __all__ = [
+    "accumulate_error",
     "accumulate_ols_error",
     "accumulate_reference",
     "df1",

@@ -2,8 +2,9 @@
 
 docs/theory.md, "Generations". Generation 0 is the truth w1; generation k is fitted on n
 fresh rows labelled by generation k - 1 plus noise sigma^2 (replace), or on all rows so far, the
-first n real (accumulate). Accumulate has only an asymptotic reference line here; accumulate at
-finite n and accumulate-subsample are simulation only (``simcollapse.simulate.mixing``).
+first n real (accumulate). Accumulate for least squares is exact at finite n in both designs (fresh
+or fixed inputs, ``accumulate_ols_error``), beside its n >> d reference line; accumulate with ridge
+and accumulate-subsample are simulation only (``simcollapse.simulate.mixing``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import raise_if_failed, run_x64
 from simcollapse.theory.iterative import check_count, recursion_terms
+from simcollapse.theory.ols import check_ols
 
 __all__ = [
+    "accumulate_error",
     "accumulate_ols_error",
     "accumulate_reference",
+    "check_design",
     "replace_error",
     "replace_ols_error",
     "replace_terms",
@@ -32,7 +36,37 @@ __all__ = [
 DESIGNS = ("fresh", "fixed")
 
 
-def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> ErrorTerms:
+def check_design(design: str, n: Any, n_synthetic: int | None = None) -> None:
+    """A design of the generation loops ("fresh" or "fixed") and its synthetic block size.
+
+    Raises:
+      ValueError: design not "fresh" or "fixed"; n_synthetic not an integer >= 1, or given with
+        the fixed design unequal to n (there every generation relabels the same n inputs).
+
+    Example:
+      >>> check_design("fixed", 32)
+      >>> check_design("fixed", 32, n_synthetic=5)  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      ValueError: n_synthetic must equal n (the same inputs relabelled) in the fixed design, ...
+    """
+    if not isinstance(design, str) or design not in DESIGNS:
+        raise ValueError(f"design must be one of {', '.join(DESIGNS)}, got {design!r}")
+    if n_synthetic is None:
+        return
+    check_range("n_synthetic", n_synthetic, 1.0, integer=True)
+    if np.ndim(n_synthetic) != 0:
+        raise ValueError(f"n_synthetic must be a single integer, got {n_synthetic!r}")
+    if design == "fixed" and np.any(np.asarray(n) != n_synthetic):
+        raise ValueError(
+            f"n_synthetic must equal n (the same inputs relabelled) in the fixed design, "
+            f"got n_synthetic={n_synthetic!r} with n={n!r}"
+        )
+
+
+def replace_terms(
+    problem: Problem, n: Array, lam: Array, generations: int, ols: str = "exact"
+) -> ErrorTerms:
     """Replace loop as a pure, jittable function (see ``replace_error``); shape A + (G,).
 
     Example:
@@ -46,6 +80,8 @@ def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> E
       True
     """
     deq = recursion_terms(problem, n, lam, jnp.ones_like(n), generations, shift=False)
+    if ols == "equivalent":
+        return deq
     d = problem.eigs.shape[-1]
     k = jnp.arange(1, generations + 1, dtype=deq.total.dtype)
     n_ = jnp.asarray(n)[..., None]
@@ -64,11 +100,18 @@ def replace_terms(problem: Problem, n: Array, lam: Array, generations: int) -> E
     return ErrorTerms(bias, variance, deq.zeta, total, deq.stderr, status)
 
 
-_replace_terms_jit = jax.jit(replace_terms, static_argnums=3)
+_replace_terms_jit = jax.jit(replace_terms, static_argnums=(3, 4))
 
 
 def replace_error(
-    problem: Problem, n: Any, lam: Any, generations: int, *, throw: bool = True
+    problem: Problem,
+    n: Any,
+    lam: Any,
+    generations: int,
+    *,
+    design: str = "fresh",
+    ols: str = "exact",
+    throw: bool = True,
 ) -> ErrorTerms:
     """Test error of each generation of the replace loop, ridge (lam) on n fresh rows each.
 
@@ -89,12 +132,21 @@ def replace_error(
     and at n = d + 1 (lam = 0) it diverges: inf with ``Status.THRESHOLD`` (0 if sigma^2 = 0).
 
     (E (X'X)^{-1} = Sigma^{-1}/(n - d - 1); Dohmatob, Feng, Kempe 2024), where the deterministic
-    equivalent would give k sigma^2 d/(n - d). The shift ``problem.delta_sq`` is not used.
+    equivalent gives k sigma^2 d/(n - d) (``ols="equivalent"``: the recursion as for ridge).
+    Generation 1 at lam = 0 is the ridge setting's value under the same ``ols``
+    (``simcollapse.theory.ols``). The shift ``problem.delta_sq`` is not used.
+
+    The fixed design (``design="fixed"``: the same n inputs X relabelled every generation, fresh
+    noise each time) has, for OLS, u_k = u_{k-1} + (X'X)^{-1} X' eps_k with independent eps_k, so
+    the same mean E_k = k sigma^2 d/(n - d - 1); for ridge, or n < d, the two designs differ
+    and the fixed one has no formula here (a ValueError).
 
     Args:
       problem: the spectrum, teacher and noise.
       n: rows per generation, >= 1.  lam: penalty(ies) >= 0.
       generations: number of generations G, an integer >= 1.
+      design: "fresh" (default) or "fixed" (lam = 0 and n >= d only).
+      ols: at lam = 0, "exact" (default) or "equivalent" (the deterministic equivalent).
       throw: raise FixedPointError if kappa did not converge somewhere.
 
     Returns:
@@ -102,21 +154,49 @@ def replace_error(
       and variance are the parts propagated from the ridge bias and the noise, zeta is 0.
 
     Raises:
-      ValueError: n < 1, lam < 0, generations not an integer >= 1, NaN, bad shapes.
+      ValueError: n < 1, lam < 0, generations not an integer >= 1, NaN, bad shapes; a bad
+        design, or the fixed design with lam > 0 or n < d.
 
     Example:
       >>> import simcollapse as sc
       >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
       >>> replace_error(prob, 400, 0.0, 3).total  # k * 50/349
       array([0.14326648, 0.28653295, 0.42979943])
+      >>> replace_error(prob, 400, 0.0, 3, design="fixed").total  # the same for OLS
+      array([0.14326648, 0.28653295, 0.42979943])
+      >>> replace_error(prob, 400, 0.0, 3, ols="equivalent").total  # k * 50/350
+      array([0.14285714, 0.28571429, 0.42857143])
     """
     check_common(problem, n=n, lam=lam)
     generations = check_count("generations", generations)
+    check_design(design, n)
+    check_ols(ols)
+    if design == "fixed":
+        check_fixed_ols(problem, n, lam)
     n_b, lam_b = np.broadcast_arrays(np.asarray(n, float), np.asarray(lam, float))
-    out = run_x64(_replace_terms_jit, problem, n_b, lam_b, generations)
+    out = run_x64(_replace_terms_jit, problem, n_b, lam_b, generations, ols)
     if throw:
         raise_if_failed(out, "ridge kappa", n=n, lam=lam)
     return out
+
+
+def check_fixed_ols(problem: Problem, n: Any, lam: Any) -> None:
+    """The fixed design has an exact value only for least squares with n >= d.
+
+    Raises:
+      ValueError: lam > 0 or n < d, naming the parameter.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> check_fixed_ols(sc.Problem.isotropic(10), 32, 0.0)
+    """
+    if np.any(np.asarray(lam) != 0):
+        raise ValueError(
+            f"lam must be 0 for the fixed design's theory (exact least squares only), "
+            f"got lam={lam!r}"
+        )
+    if np.any(np.asarray(n) < problem.d):
+        raise ValueError(f"n must be >= d = {problem.d} for the fixed design's theory, got n={n!r}")
 
 
 def replace_ols_error(problem: Problem, n: Any, generations: int) -> np.ndarray:
@@ -172,25 +252,30 @@ def accumulate_reference(problem: Problem, n: Any, generations: int) -> np.ndarr
     return problem.sigma2 * (problem.d / n) * np.cumsum(1.0 / k**2)
 
 
-def accumulate_ols_error(
+def accumulate_error(
     problem: Problem,
-    n: int,
+    n: Any,
+    lam: Any,
     generations: int,
     *,
     design: str = "fresh",
     n_synthetic: int | None = None,
-) -> np.ndarray:
-    """Exact finite-n test error of the accumulate loop for least squares, any Sigma.
+    ols: str = "exact",
+) -> ErrorTerms:
+    """Test error of each generation of the accumulate loop: exact at finite n for least squares.
+
+    The counterpart of ``simulate.mixing.accumulate_error`` (same arguments). Only lam = 0 has a
+    formula (below); ridge (lam > 0) has none here, in either design (a ValueError: simulate it).
 
     Generation k fits OLS on all rows so far: n real rows (x.w1 + eps), then n_synthetic rows
     per generation j >= 2 labelled x.w_{j-1} + eps. With G_k the Gram matrix of the first N_k
     rows, u_k = w_k - w1 obeys u_k = u_{k-1} + G_k^{-1} X_k' eps_k (the new block's noise only),
     so u_k = sum_{i <= k} G_i^{-1} X_i' eps_i with uncorrelated terms, and
-    E_k = sigma^2 sum_i E tr(Sigma G_i^{-1} X_i'X_i G_i^{-1}). docs/theory.md, "Accumulate".
+    E_k = sigma^2 sum_i E tr(Sigma G_i^{-1} X_i'X_i G_i^{-1}). docs/theory.md, "Generations".
 
-    * ``design="fresh"`` (every block draws new inputs, as ``simulate.mixing.accumulate_error``):
-      the rows are exchangeable, so E[G_i^{-1} X_i'X_i G_i^{-1}] = (n_i/N_i) E G_i^{-1} and
-      E G^{-1} = Sigma^{-1}/(N - d - 1) (Gaussian inputs)::
+    * ``design="fresh"`` (every block draws new inputs): the rows are exchangeable, so
+      E[G_i^{-1} X_i'X_i G_i^{-1}] = (n_i/N_i) E G_i^{-1} and E G^{-1} = Sigma^{-1}/(N - d - 1)
+      (Gaussian inputs)::
 
           E_k = sigma^2 d sum_{i <= k} n_i / (N_i (N_i - d - 1)),   N_i = n + (i - 1) n_syn
 
@@ -200,42 +285,102 @@ def accumulate_ols_error(
 
           E_k = sigma^2 d/(n - d - 1) sum_{i <= k} 1/i^2  <=  (pi^2/6) sigma^2 d/(n - d - 1)
 
+    This is the exact finite-n value (as ``replace_error`` gives for OLS). ``ols="equivalent"``
+    puts the deterministic equivalent E G^{-1} ~ Sigma^{-1}/(N - d) in its place (N_i - d for
+    N_i - d - 1 above, n - d for n - d - 1): generation 1 is then ridge's value at lam = 0,
+    sigma^2 d/(n - d). At n = d (and, exact, at n = d + 1) E (X'X)^{-1} diverges: every
+    generation is inf with ``Status.THRESHOLD`` (0 and CONVERGED if sigma^2 = 0), as
+    ``replace_terms`` reports it.
+
     Args:
       problem: gives d and sigma^2 (Sigma, w1 and the shift do not enter).
-      n: real rows, an integer > d + 1.  generations: G, an integer >= 1.
+      n: real rows, integers >= d (any shape).  lam: 0 (least squares; broadcast with n).
+      generations: G, an integer >= 1.
       design: "fresh" or "fixed".
       n_synthetic: rows added per generation (fresh design only; default n).
+      ols: "exact" (default) or "equivalent" (``simcollapse.theory.ols``).
 
     Returns:
-      Float64 array of shape (G,), k = 1..G.
+      ErrorTerms of float64 arrays of shape shape(n) + (G,), k = 1..G: variance = total, bias
+      and zeta 0 (all the error is propagated noise), stderr 0, status per point.
 
     Raises:
-      ValueError: n <= d + 1 or not an integer, a bad design, n_synthetic < 1 or given with
-        the fixed design.
+      ValueError: n < d or not an integer, lam other than 0, a bad design, n_synthetic < 1 or
+        given with the fixed design unequal to n.
 
     Example:
       >>> import simcollapse as sc
       >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
-      >>> accumulate_ols_error(prob, 400, 3).round(4).tolist()  # 50/349, + 50 400/(800 749), ...
+      >>> accumulate_error(prob, 400, 0.0, 3).total.round(4).tolist()  # 50/349, + 50 400/(800 749)
       [0.1433, 0.1766, 0.1911]
+      >>> accumulate_error(prob, 400, 0.0, 3, design="fixed").total.round(4).tolist()
+      [0.1433, 0.1791, 0.195]
+      >>> accumulate_error(prob, [50, 51], 0.0, 2).status.tolist()  # n = d, d + 1: a threshold
+      [[4, 4], [4, 4]]
+      >>> accumulate_error(prob, 400, 0.0, 1, ols="equivalent").total.round(4).tolist()  # 50/350
+      [0.1429]
+    """
+    check_range("n", n, problem.d, integer=True)
+    check_range("lam", lam, 0.0)
+    if np.any(np.asarray(lam) != 0):
+        raise ValueError(
+            f"lam must be 0 (least squares): the accumulate loop has no formula for ridge, "
+            f"got lam={lam!r}; simulate it (simulate.mixing.accumulate_error)"
+        )
+    n = np.broadcast_arrays(np.asarray(n), np.asarray(lam))[0]
+    generations = check_count("generations", generations)
+    check_design(design, n, n_synthetic)
+    off = 1.0 if check_ols(ols) == "exact" else 0.0  # E G^{-1} = Sigma^{-1}/(N - d - off)
+    k = np.arange(1, generations + 1, dtype=np.float64)
+    d, s2 = problem.d, float(problem.sigma2)
+    n_ = np.asarray(n, np.float64)[..., None]
+    finite = n_ > d + off
+    safe_n = np.where(finite, n_, d + off + 1.0)  # the edge points are set below
+    if design == "fixed":
+        value = s2 * d / (safe_n - d - off) * np.cumsum(1.0 / k**2)
+    else:
+        n_syn = safe_n if n_synthetic is None else float(n_synthetic)
+        rows = safe_n + (k - 1) * n_syn
+        block = np.where(k == 1, safe_n, n_syn)
+        value = s2 * d * np.cumsum(block / (rows * (rows - d - off)), axis=-1)
+    value = np.broadcast_to(value, n_.shape[:-1] + (generations,))
+    edge = np.broadcast_to(~finite, value.shape)
+    total = np.where(edge, np.inf if s2 > 0 else 0.0, value)
+    status = np.where(edge & (s2 > 0), Status.THRESHOLD, Status.CONVERGED).astype(np.int32)
+    zero = np.zeros_like(total)
+    return ErrorTerms(zero, total, zero, total, zero.copy(), status)
+
+
+def accumulate_ols_error(
+    problem: Problem,
+    n: int,
+    generations: int,
+    *,
+    design: str = "fresh",
+    n_synthetic: int | None = None,
+) -> np.ndarray:
+    """Exact finite-n accumulate loop for least squares, k = 1..G: ``accumulate_error`` at
+    lam = 0 as an array (as ``replace_ols_error`` is to ``replace_error``).
+
+    Fixed design: E_k = sigma^2 d/(n - d - 1) sum_{i <= k} 1/i^2; fresh design:
+    E_k = sigma^2 d sum_{i <= k} n_i/(N_i (N_i - d - 1)), N_i = n + (i - 1) n_synthetic.
+
+    Args:
+      problem: gives d and sigma^2.  n: real rows, an integer > d + 1.
+      generations: G, an integer >= 1.  design, n_synthetic: as ``accumulate_error``.
+
+    Returns:
+      Float64 array of shape (G,).
+
+    Raises:
+      ValueError: n <= d + 1 or not an integer, a bad design, a bad n_synthetic.
+
+    Example:
+      >>> import simcollapse as sc
+      >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
       >>> accumulate_ols_error(prob, 400, 3, design="fixed").round(4).tolist()
       [0.1433, 0.1791, 0.195]
     """
     check_range("n", n, problem.d + 1, low_open=True, integer=True)
-    generations = check_count("generations", generations)
-    if design not in DESIGNS:
-        raise ValueError(f"design must be one of {', '.join(DESIGNS)}, got {design!r}")
-    k = np.arange(1, generations + 1, dtype=np.float64)
-    d, s2 = problem.d, problem.sigma2
-    if design == "fixed":
-        if n_synthetic is not None and n_synthetic != n:
-            raise ValueError(
-                f"n_synthetic must equal n (the same inputs relabelled) in the fixed design, "
-                f"got n_synthetic={n_synthetic!r} with n={n!r}"
-            )
-        return s2 * d / (n - d - 1) * np.cumsum(1.0 / k**2)
-    n_syn = n if n_synthetic is None else n_synthetic
-    check_range("n_synthetic", n_syn, 1.0, integer=True)
-    rows = n + (k - 1) * n_syn
-    block = np.where(k == 1, n, n_syn).astype(np.float64)
-    return s2 * d * np.cumsum(block / (rows * (rows - d - 1)))
+    out = accumulate_error(problem, n, 0.0, generations, design=design, n_synthetic=n_synthetic)
+    return np.asarray(out.total)
