@@ -37,7 +37,13 @@ from simcollapse._validate import check_memory
 from simcollapse.problem import Problem
 from simcollapse.results import Status
 from simcollapse.simulate.driver import MonteCarlo
-from simcollapse.store import file_mode, one_line_warnings, temporary_path
+from simcollapse.store import (
+    PARQUET_OPTIONS,
+    file_mode,
+    one_line_warnings,
+    sweep_debris,
+    temporary_path,
+)
 from simcollapse.sweep import Sweep, describe_plan, iter_sweep
 from simcollapse.sweep import devices as dev
 from simcollapse.sweep.cost import estimate_seconds
@@ -266,6 +272,8 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
     memory holds one chunk, whatever the grid. Returns every row's status."""
 
     writer, tmp, rows, status = None, None, 0, []
+    if dev.is_writer():
+        sweep_debris(target.parent)  # a final table's temporary left by a killed run
     try:
         for _, table in iter_sweep(
             spec, args.out, force=args.force, progress=not args.no_progress,
@@ -278,7 +286,7 @@ def _stream_sweep(args: argparse.Namespace, spec: Any, target: Path) -> np.ndarr
             arrow = pa.Table.from_pandas(table, preserve_index=False)
             if writer is None:
                 tmp = temporary_path(target)
-                writer = pq.ParquetWriter(tmp, arrow.schema, write_page_checksum=True)
+                writer = pq.ParquetWriter(tmp, arrow.schema, **PARQUET_OPTIONS)
             writer.write_table(arrow.select(writer.schema.names).cast(writer.schema))
             rows += len(table)
         if writer is not None:

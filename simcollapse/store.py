@@ -58,6 +58,10 @@ __all__ = [
     "sweep_debris",
 ]
 
+# Page checksums cover every data page; the footer's min/max statistics are not covered by any
+# checksum, and a flipped one would make a filtered lazy read skip rows silently, so none are
+# written (a filter then reads the pages, whose checksums are verified).
+PARQUET_OPTIONS: dict[str, Any] = {"write_page_checksum": True, "write_statistics": False}
 TMP_FOLDER = ".simcollapse-tmp"  # temporary files, hidden from globs of the results
 KEY_METADATA = b"simcollapse.key"  # the parquet key-value metadata holding a file's key
 SCHEMA_METADATA = b"simcollapse.schema"  # a digest of the column names, types and metadata
@@ -390,7 +394,7 @@ def atomic_write_parquet(
             {**(arrow.schema.metadata or {}), KEY_METADATA: text.encode(), SCHEMA_METADATA: digest}
         )
     try:
-        pq.write_table(arrow, tmp, write_page_checksum=True)
+        pq.write_table(arrow, tmp, **PARQUET_OPTIONS)
         os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     finally:

@@ -346,3 +346,26 @@ def test_a_draw_past_what_the_process_may_use_names_the_limit_not_the_budget(
         planning.plan(spec, None)
     with pytest.raises(ValueError, match=r"--memory-budget 100 GiB is more than .* lower it"):
         planning.plan(Sweep(d=20, axes={"n": [30]}), 100 << 30)
+
+
+def test_chunks_carry_no_footer_statistics_a_flip_could_falsify(tmp_path: Path) -> None:
+    """A filtered lazy read cannot skip rows on a corrupted min/max: none are stored."""
+    spec = Sweep(d=20, axes=GRID)
+    run_sweep(spec, tmp_path)
+    for path in sweep_files(tmp_path, spec):
+        meta = pq.ParquetFile(path).metadata
+        for g in range(meta.num_row_groups):
+            for c in range(meta.num_columns):
+                assert not meta.row_group(g).column(c).is_stats_set
+
+
+def test_a_final_table_temporary_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text('[problem]\nd = 20\n[run]\nmethod = "theory"\n[axes]\nn = [30, 60]\n')
+    out = tmp_path / "out"
+    dead = out / ".simcollapse-tmp" / "otherhost-1-abc.part"
+    dead.parent.mkdir(parents=True)
+    dead.write_text("x")
+    os.utime(dead, (0, 0))  # a day old: its writer is gone
+    assert main(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert not dead.exists()
