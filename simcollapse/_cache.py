@@ -77,8 +77,8 @@ def _heal_broken_entries() -> None:
     below catches its failure, removes the entry's file and reports a miss.
     """
     try:
-        from jax._src import compilation_cache as cc
-        from jax._src import lru_cache
+        from jax._src import compilation_cache as cc  # noqa: PLC0415 - private JAX API
+        from jax._src import lru_cache  # noqa: PLC0415 - private JAX API
     except ImportError:  # pragma: no cover - another JAX layout: JAX's own warning stays
         return
     original = getattr(cc, "get_executable_and_time", None)

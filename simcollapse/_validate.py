@@ -182,7 +182,7 @@ def check_common(problem: Any, **axes: Any) -> None:
       TypeError: ``problem`` is not a Problem.
       ValueError: an axis out of its range, naming it, or axes that do not broadcast.
     """
-    from simcollapse.problem import Problem  # problem.py imports this module: a cycle at the top
+    from simcollapse.problem import Problem  # noqa: PLC0415 - cycle: problem.py imports this module
 
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")

@@ -47,6 +47,8 @@ from simcollapse.store import (
 from simcollapse.sweep import Sweep, describe_plan, iter_sweep
 from simcollapse.sweep import devices as dev
 from simcollapse.sweep.cost import estimate_seconds
+from simcollapse.sweep.devices import PeerLostError, is_distributed
+from simcollapse.sweep.export import export_zarr
 from simcollapse.sweep.resume import resume_note
 
 EXIT_GRACE_S = 2.0  # process 0 of a failed multi-process run outlives the others' reports
@@ -248,8 +250,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     target = args.out / f"{args.config.stem}-{spec.hash[:8]}.parquet"
     status = _stream_sweep(args, spec, target)
     if args.zarr is not None and dev.is_writer():
-        from simcollapse.sweep.export import export_zarr
-
         # replace only a zarr store (a rerun's export), never another folder
         again = (args.zarr / "zarr.json").exists()
         export_zarr(args.out, spec, args.zarr, progress=not args.no_progress, overwrite=again)
@@ -307,9 +307,9 @@ def cmd_figures(args: argparse.Namespace) -> int:
     """``simcollapse figures``: compute (or redraw, --from-tables) the chosen figures at a
     level, write them with their tables, and evaluate their claims into OUT/claims.csv."""
 
-    from simcollapse.figures.claims import failing, missing_tables
-    from simcollapse.figures.registry import FigureContext
-    from simcollapse.figures.runner import (
+    from simcollapse.figures.claims import failing, missing_tables  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
+    from simcollapse.figures.registry import FigureContext  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
+    from simcollapse.figures.runner import (  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
         check_level,
         default_store,
         redraw,
@@ -327,7 +327,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         return 0
     mode = "full" if args.full else "quick" if args.quick else "default"
     if args.dry_run:
-        from simcollapse.lm.dry_run import print_estimates  # the lm extra
+        from simcollapse.lm.dry_run import print_estimates  # noqa: PLC0415 - the lm extra
 
         print_estimates(figures, mode, args.seed, args.corpus)
         return 0
@@ -392,7 +392,7 @@ def _remove_empty_folders(root: Path) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``simcollapse bench``: the benchmark package is imported (and parses its options) here."""
-    from simcollapse.bench import cli as bench_cli
+    from simcollapse.bench import cli as bench_cli  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
 
     parser = argparse.ArgumentParser(prog="simcollapse bench", description=BENCH_DESCRIPTION)
     bench_cli.add_arguments(parser)
@@ -433,8 +433,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nsimcollapse {args.command}: {note() if note else 'interrupted'}", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - every failure is reported, see _errors
-        from simcollapse.sweep.devices import PeerLostError, is_distributed
-
         if isinstance(err, PeerLostError):
             # Skip jax.distributed's shutdown barrier, which would wait for the lost process.
             print(f"simcollapse {args.command}: error: {err}", file=sys.stderr, flush=True)

@@ -191,7 +191,7 @@ class Problem:
           >>> round(float(Problem.from_family("isotropic", 10, c2=0.5).c2), 6)
           0.5
         """
-        from simcollapse.families import from_family
+        from simcollapse.families import from_family  # noqa: PLC0415 - upward, in the contract
 
         return from_family(name, d, **params)
 
@@ -202,7 +202,7 @@ class Problem:
         One eigendecomposition; see ``simcollapse.data_problems.problem_from_covariance`` for
         the arguments (``sigma2``, ``delta_cov``, ``rtol``).
         """
-        from simcollapse.data_problems import problem_from_covariance
+        from simcollapse.data_problems import problem_from_covariance  # noqa: PLC0415 - upward, in the contract
 
         return problem_from_covariance(sigma, w1, w2, **kwargs)
 
@@ -214,7 +214,7 @@ class Problem:
         ``features``, ``center``, ``rtol``); this returns its ``.problem``. Noiseless synthetic
         labels need ``data_problem(...).terms``, which keeps the two noise levels apart.
         """
-        from simcollapse.data_problems import data_problem
+        from simcollapse.data_problems import data_problem  # noqa: PLC0415 - upward, in the contract
 
         return data_problem(x, y, **kwargs).problem
 

@@ -134,7 +134,7 @@ class ErrorTerms(NamedTuple):
 def import_xarray() -> Any:
     """xarray, or an ImportError saying how to install it."""
     try:
-        import xarray
+        import xarray  # noqa: PLC0415 - optional extra
     except ImportError as err:  # pragma: no cover - xarray is in the test extra
         raise ImportError(
             "labelled results need xarray: pip install 'simcollapse[xarray]'"

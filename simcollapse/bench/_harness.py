@@ -19,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jaxlib
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from simcollapse.simulate.driver import matmul_precision
 
@@ -89,7 +91,7 @@ def peak_memory() -> tuple[int, str]:
         return int(stats["peak_bytes_in_use"]), "device peak_bytes_in_use"
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     try:
-        import psutil
+        import psutil  # noqa: PLC0415 - optional extra
 
         rss = int(psutil.Process().memory_info().rss)
     except ImportError:
@@ -168,7 +170,6 @@ def with_blas_threads(fn: Callable[[], Any], threads: int | None = BASELINE_BLAS
     """
     if threads is None:
         return fn
-    from threadpoolctl import threadpool_limits
 
     def limited() -> Any:
         with threadpool_limits(limits=threads, user_api="blas"):
@@ -180,7 +181,6 @@ def with_blas_threads(fn: Callable[[], Any], threads: int | None = BASELINE_BLAS
 def blas_info() -> list[dict[str, Any]]:
     """The BLAS/LAPACK libraries loaded (NumPy's, and SciPy's that XLA's CPU LAPACK calls), with
     kernel and threads (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
 
     keep = ("user_api", "internal_api", "prefix", "version", "threading_layer", "architecture")
     return [
@@ -208,10 +208,9 @@ def cpu_model() -> str:
 
 def machine() -> dict[str, Any]:
     """CPU model, cores, memory, load, devices, versions and the BLAS NumPy uses."""
-    import jaxlib
 
     try:
-        import psutil
+        import psutil  # noqa: PLC0415 - optional extra
 
         mem = int(psutil.virtual_memory().total)
         physical = psutil.cpu_count(logical=False)

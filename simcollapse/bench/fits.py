@@ -43,7 +43,7 @@ def _model(n: np.ndarray, e_inf: float, amp: float, a: float) -> np.ndarray:
 
 def curve_fit_loop(table: pd.DataFrame) -> np.ndarray:
     """(E_inf, A, a, loss) per curve from scipy's curve_fit (NaN where it failed)."""
-    from scipy.optimize import curve_fit
+    from scipy.optimize import curve_fit  # noqa: PLC0415 - optional extra
 
     out = []
     for _, part in table.groupby("c", sort=True):
@@ -126,7 +126,7 @@ def scipy_joint_fit(x1: np.ndarray, x2: np.ndarray, y: np.ndarray, counts: np.nd
     relative to its minimum, E, A, B >= 0 and exponents in [0.02, 6]; coefficients started at
     their least-squares values for each exponent start; analytic gradient.
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # noqa: PLC0415 - optional extra
 
     l1, l2 = np.log(x1 / x1.min()), np.log(x2 / x2.min())
     w = 1.0 / y

@@ -114,7 +114,7 @@ def stats(times: list[float]) -> dict[str, Any]:
 
 def theory_baseline(cfg: dict[str, Any], model: str, size: int) -> dict[str, Any]:
     """The SciPy baseline of the theory latency: a brentq loop over ``size`` points."""
-    from simcollapse.bench.theory import problem
+    from simcollapse.bench.theory import problem  # noqa: PLC0415 - each suite loads when it runs
 
     d = cfg["d"]
     n = np.geomspace(d / 2, 20 * d, size)
@@ -126,7 +126,7 @@ def theory_baseline(cfg: dict[str, Any], model: str, size: int) -> dict[str, Any
 
 def simulate_baseline(cfg: dict[str, Any], size: int) -> dict[str, Any]:
     """The NumPy baseline of the simulation latency: a loop of draws over ``size`` points."""
-    from simcollapse.bench.simulate import problem
+    from simcollapse.bench.simulate import problem  # noqa: PLC0415 - each suite loads when it runs
 
     lam = np.geomspace(1e-3, 1e-1, size)
     n2 = np.full(size, int(np.floor(0.2 * cfg["sim_n"] + 0.5)))

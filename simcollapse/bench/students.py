@@ -24,9 +24,9 @@ from simcollapse.bench import _harness as h
 
 
 def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[str, Any]:
-    from simcollapse.lm import GPTConfig, TrainConfig, encode_rows, train
-    from simcollapse.lm.model import SIZES
-    from simcollapse.lm.students import train_students
+    from simcollapse.lm import GPTConfig, TrainConfig, encode_rows, train  # noqa: PLC0415 - on demand: lm, mnist
+    from simcollapse.lm.model import SIZES  # noqa: PLC0415 - on demand: lm, mnist
+    from simcollapse.lm.students import train_students  # noqa: PLC0415 - on demand: lm, mnist
 
     rng = np.random.default_rng(0)
 
@@ -63,8 +63,8 @@ def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[
 
 
 def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int) -> dict[str, Any]:
-    from simcollapse.neural import load_builtin, one_hot
-    from simcollapse.neural.two_layer import TrainConfig, train_two_layer
+    from simcollapse.neural import load_builtin, one_hot  # noqa: PLC0415 - on demand: lm, mnist
+    from simcollapse.neural.two_layer import TrainConfig, train_two_layer  # noqa: PLC0415 - on demand: lm, mnist
 
     digits = load_builtin()
     x = np.asarray(digits.x_train[:n_train], np.float32)

@@ -19,9 +19,9 @@ FORMATS = ("png", "pdf", "svg")
 
 def load_builtin_figures() -> None:
     """Import the modules that register the built-in figures (idempotent)."""
-    import simcollapse.figures.paper  # noqa: F401
-    import simcollapse.figures.pareto  # noqa: F401
-    import simcollapse.figures.width  # noqa: F401
+    import simcollapse.figures.paper  # noqa: F401, PLC0415 - registers figures (cycle)
+    import simcollapse.figures.pareto  # noqa: F401, PLC0415 - registers figures (cycle)
+    import simcollapse.figures.width  # noqa: F401, PLC0415 - registers figures (cycle)
 
     for optional in (
         "simcollapse.figures.mixing",

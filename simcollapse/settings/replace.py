@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from simcollapse import theory as public
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.settings._params import DESIGN, GENERATIONS, LAM, OLS, N, simulation_of
@@ -15,7 +16,6 @@ from simcollapse.theory.generations import replace_terms
 
 
 def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
-    from simcollapse import theory as public
 
     if p["design"] == "fixed" and np.any(np.asarray(p["n"]) < problem.d):
         raise SimulationOnly(

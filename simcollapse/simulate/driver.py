@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
+from jax.sharding import PartitionSpec as P
 
 from simcollapse._validate import check_memory, check_range, machine_memory
 from simcollapse.problem import Problem
@@ -169,9 +170,8 @@ def _map_draws(
 
     if not sharded:
         return local(problem, key_data, arrays, ids)
-    from jax.sharding import PartitionSpec as P
 
-    from simcollapse.sweep import devices
+    from simcollapse.sweep import devices  # noqa: PLC0415 - upward, in the contract: device mesh
 
     specs = (P(), P(), P(), P(devices.AXIS))
     mapped = jax.shard_map(
@@ -230,7 +230,7 @@ def map_draws(
     impl, key_data = str(jax.random.key_impl(key)), jax.random.key_data(key)
     sharded = jax.device_count() > 1
     if sharded:
-        from simcollapse.sweep import devices
+        from simcollapse.sweep import devices  # noqa: PLC0415 - upward, in the contract: device mesh
 
         ids = np.arange(-(-reps // jax.device_count()) * jax.device_count(), dtype=np.int32)
         ids, problem, key_data, arrays = devices.place_draws(ids, problem, key_data, arrays)

@@ -25,6 +25,7 @@ import functools
 from typing import Any
 
 import jax
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["SINGLE_THREAD_MAX", "lapack_threads"]
 
@@ -35,8 +36,7 @@ SINGLE_THREAD_MAX = 1024
 def _controller() -> Any:
     """threadpoolctl's view of the loaded BLAS libraries, SciPy's LAPACK (the one XLA's CPU
     kernels call) loaded first so that it is among them."""
-    import scipy.linalg.cython_lapack  # noqa: F401 - loads the library XLA's eigh calls
-    from threadpoolctl import ThreadpoolController
+    import scipy.linalg.cython_lapack  # noqa: F401, PLC0415 - loads the LAPACK that XLA's eigh calls
 
     return ThreadpoolController()
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import jax
+
 from simcollapse.settings.base import features_draw_flops
 from simcollapse.sweep.planning import Chunk, draw_points, plan, shape_values, shapes
 from simcollapse.sweep.run import _compute
@@ -69,7 +71,6 @@ def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[flo
     Returns:
       (seconds, a line saying what was calibrated).
     """
-    import jax
 
     chunks = plan(spec, memory_budget)
     total, notes = 0.0, []

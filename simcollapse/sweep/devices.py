@@ -17,13 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
+import os
+import secrets
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
+
+from simcollapse.store import TMP_FOLDER, temporary_path
+from simcollapse.sweep.planning import default_memory_budget
 
 AXIS = "points"
 
@@ -69,8 +79,6 @@ def _on_fatal(status: Any) -> None:
     """JAX's distributed client lost the run (a peer or the coordinator stopped, or never came):
     one line and exit, instead of the client's default abort with a C++ stack trace. Called
     from the client's own thread; nothing is lost that is not already on disk."""
-    import os
-    import sys
 
     first = str(status).strip().splitlines()[0] if str(status).strip() else "no reply"
     n, where, timeout = _JOIN.get("processes"), _JOIN.get("coordinator"), _JOIN.get("timeout")
@@ -95,7 +103,7 @@ def _fatal_errors_reported() -> Iterator[None]:
     """Within the block, JAX's distributed client is created with ``_on_fatal`` as its error
     callback (``missed_heartbeat_callback`` of ``get_distributed_runtime_client``)."""
     try:
-        from jax._src import distributed
+        from jax._src import distributed  # noqa: PLC0415 - private JAX API
 
         module = distributed._jax
         original = module.get_distributed_runtime_client
@@ -145,7 +153,7 @@ def check_coordinator(
 
 def is_distributed() -> bool:
     """True in a process that joined a multi-process run (``initialize``)."""
-    from jax._src import distributed
+    from jax._src import distributed  # noqa: PLC0415 - private JAX API
 
     return distributed.global_state.client is not None
 
@@ -182,7 +190,6 @@ def agree(flags: np.ndarray) -> np.ndarray:
     all processes take the same decisions and run the same collectives."""
     if jax.process_count() == 1:
         return np.asarray(flags)
-    from jax.experimental import multihost_utils
 
     try:
         return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(flags)))
@@ -198,8 +205,6 @@ def _code(value: Any) -> int:
     """A value as one int64 to compare across processes (ints as they are, else a hash)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
-    import hashlib
-    import json
 
     text = json.dumps(value, sort_keys=True, default=str)
     return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
@@ -207,7 +212,6 @@ def _code(value: Any) -> int:
 
 def _allgather(values: np.ndarray) -> np.ndarray:
     """``values`` of every process, stacked (process p's in row p)."""
-    from jax.experimental import multihost_utils
 
     try:
         with jax.enable_x64(True):  # int64 values (budgets, hashes) must not wrap to int32
@@ -250,7 +254,6 @@ def agreed_budget(explicit: int | None) -> int:
       >>> agreed_budget(1 << 30)
       1073741824
     """
-    from simcollapse.sweep.planning import default_memory_budget
 
     mine = int(explicit) if explicit else default_memory_budget()
     if jax.process_count() == 1:
@@ -279,10 +282,6 @@ def check_shared_folder(folder: Any) -> None:
     when one cannot see it."""
     if jax.process_count() == 1:
         return
-    import secrets
-    from pathlib import Path
-
-    from simcollapse.store import TMP_FOLDER, temporary_path
 
     folder = Path(folder)
     token = np.array([secrets.randbits(62) if is_writer() else 0], dtype=np.int64)
@@ -333,7 +332,6 @@ def _replicated(tree: Any) -> Any:
 def to_host(x: jax.Array) -> np.ndarray:
     if jax.process_count() == 1:
         return np.asarray(x)
-    from jax.experimental import multihost_utils
 
     try:
         return np.asarray(multihost_utils.process_allgather(x, tiled=True))

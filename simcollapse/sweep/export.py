@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
 
 from simcollapse.store import ResultStore
 from simcollapse.sweep.axes import axis_names, grid_groups
@@ -133,11 +135,9 @@ def export_zarr(
       (('method', 'n', 'p2'), True)
     """
     try:
-        import zarr
+        import zarr  # noqa: PLC0415 - optional extra
     except ImportError as err:  # optional extra
         raise ImportError("export to zarr needs zarr: pip install 'simcollapse[export]'") from err
-    import pyarrow.parquet as pq
-    from tqdm.auto import tqdm
 
     path = Path(path)
     if path.exists() and not overwrite:

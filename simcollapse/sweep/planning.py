@@ -46,7 +46,7 @@ class Chunk:
 
 def default_memory_budget() -> int:
     """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
-    from simcollapse.simulate.driver import memory_budget
+    from simcollapse.simulate.driver import memory_budget  # noqa: PLC0415 - cycle: the driver reads the sweep's plan
 
     return memory_budget(fraction=0.5, cap=None)
 
@@ -199,7 +199,7 @@ def size_text(nbytes: float) -> str:
 
 def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
     """A setting without a fast path (or zipped axes): one chunk per sample size and method."""
-    from simcollapse.sweep import generic
+    from simcollapse.sweep import generic  # noqa: PLC0415 - cycle: run and generic call each other's chunk code
 
     chunks: list[Chunk] = []
     rows = generic.rows_per_n(spec)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,24 @@ from typing import Any
 import jax
 import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
+from tqdm.auto import tqdm
 
 from simcollapse._aliases import MODELS
 from simcollapse._validate import machine_memory
 from simcollapse._version import __version__
-from simcollapse.provenance import add_provenance
+from simcollapse.provenance import _version, add_provenance
 from simcollapse.results import ErrorTerms, Status
+from simcollapse.simulate import driver, engine
 from simcollapse.store import (
     ResultStore,
     StoreReadError,
+    StoreWarning,
+    _canonical,
     atomic_write_parquet,
     config_hash,
     read_verified,
+    stored_key,
     sweep_debris,
     temporary_path,
 )
@@ -111,7 +118,6 @@ def _theory_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
 def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     """One simulated shape of the fast path (n, and m for random projections): one
     factorisation per draw serves every point of the other grid axes."""
-    from simcollapse.simulate import driver, engine
 
     fast = spec.fast_path
     setting = spec.setting_obj
@@ -280,7 +286,6 @@ def sweep_key(spec: Sweep, plan_id: str) -> dict[str, Any]:
     """What every chunk of ``spec`` under plan ``plan_id`` depends on: the resolved spec, the
     setting's identity, the library version and the plan; simulated chunks add the JAX and
     jaxlib versions and the random generator (their draws depend on them)."""
-    from simcollapse.provenance import _version
 
     return {
         "spec": spec.to_dict(),
@@ -303,7 +308,7 @@ def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     """One chunk: through the setting's fast path when it declares one, else point by point."""
     if spec.fast_path is not None:
         return COMPUTE[chunk.method](spec, chunk)
-    from simcollapse.sweep import generic
+    from simcollapse.sweep import generic  # noqa: PLC0415 - cycle: run and generic call each other's chunk code
 
     return generic.chunk(spec, chunk.method, chunk.outer[0])
 
@@ -402,9 +407,6 @@ def iter_sweep(
       >>> [len(table) for _, table in iter_sweep(spec)]
       [4]
     """
-    from tqdm.auto import tqdm
-
-    from simcollapse.sweep.cost import chunk_cost
 
     budget = dev.agreed_budget(memory_budget)
     chunks = plan(spec, budget)
@@ -417,6 +419,8 @@ def iter_sweep(
         dev.check_shared_folder(folder)
     # The bar counts estimated work, not rows: a theory row costs microseconds, a simulated
     # one milliseconds, and the time left must say so.
+    from simcollapse.sweep.cost import chunk_cost  # noqa: PLC0415 - cycle: cost times run's chunks
+
     costs = [chunk_cost(spec, c) for c in chunks]
     with tqdm(
         total=sum(costs),
@@ -584,9 +588,6 @@ def _verify_stored_chunk(
 ) -> None:
     """``read_verified`` on one chunk of a finished sweep, with the key it was written under
     checked against the sweep, the plan and the file's name; a ValueError when it fails."""
-    import warnings
-
-    from simcollapse.store import StoreWarning, _canonical, stored_key
 
     heal = (
         "run the sweep again with the same store (simcollapse sweep --out DIR, or "
@@ -638,6 +639,5 @@ def sweep_dataset(store: ResultStore | str | os.PathLike[str], spec: Sweep) -> A
       >>> sweep_dataset(out, spec).count_rows()
       4
     """
-    import pyarrow.dataset as ds
 
     return ds.dataset([str(p) for p in sweep_files(store, spec)], format="parquet")
