@@ -223,8 +223,14 @@ class FastPath:
     the work of one theory solve point (default: twelve passes over the spectrum).
 
     Attributes:
-      solve, outer, recombine, shape_axes, kernel, prepare, draw_flops, draw_bytes,
-      solve_flops: as above.
+      solve: the axes that need a new solve (a fixed point or a factorisation).
+      outer: the batch theory at solve points, as above.
+      shape_axes: the axes fixed in one draw's factorisation, n first.
+      kernel: the per-draw Monte Carlo kernel (None: through ``Setting.simulate``).
+      prepare: the kernel's inputs at one shape, as above.
+      draw_flops: the work of one draw. draw_bytes: its peak bytes.
+      recombine: every (c2, sigma2) from the unit problem's terms.
+      solve_flops: the work of one theory solve point.
 
     Example:
       >>> import jax, numpy as np, simcollapse as sc
