@@ -63,11 +63,6 @@ def _lengths(spec: Sweep) -> tuple[str | None, np.ndarray]:
     return name, (spec.values(name).astype(int) if name else np.ones(1, int))
 
 
-def _options(spec: Sweep) -> dict[str, Any]:
-    setting = spec.setting_obj
-    return {k: spec.params.get(k, setting.param(k).default) for k in setting.names("option")}
-
-
 def _terms_fn(setting: settings.Setting, names: tuple[str, ...], length: int) -> Any:
     """The setting's pure terms as fn(problem, *arrays), one object per (theory, axes, T), so
     that repeated chunks reuse one compile; a setting registered again with another theory gets
@@ -90,11 +85,9 @@ def _pure_terms(
 
 def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
     setting = spec.setting_obj
-    options = _options(spec)
-    if setting.terms_fn is None or any(
-        v != setting.param(k).default for k, v in options.items()
-    ):  # a theory that takes its options (the design): the setting's own concrete path
-        params = {**points, **options}
+    if setting.terms_fn is None or not spec.options_at_defaults:
+        # a theory that takes its options (the design): the setting's own concrete path
+        params = {**points, **spec.options}
         if setting.length:
             params[setting.length] = length
         return setting.theory(problem, throw=False, **params)
@@ -105,7 +98,7 @@ def _theory(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: in
 
 def _simulate(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: int) -> Any:
     setting = spec.setting_obj
-    params = {**points, **_options(spec)}
+    params = {**points, **spec.options}
     if setting.length:
         params[setting.length] = length
     mc = MonteCarlo(spec.seed, spec.reps, spec.dtype)

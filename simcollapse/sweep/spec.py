@@ -159,11 +159,22 @@ class Sweep:
         rest), or None: a setting without one, or a sweep with zipped axes (a list of points,
         not a product grid), or an option set away from its default (the fast path computes
         the defaults; the setting's own theory takes the option)."""
-        setting = self.setting_obj
-        options = {k: setting.param(k).default for k in setting.names("option")}
-        if any(self.params.get(k, v) != v for k, v in options.items()):
+        if self.zipped or not self.options_at_defaults:
             return None
-        return None if self.zipped else setting.fast_path
+        return self.setting_obj.fast_path
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The setting's OPTION parameters: the value this sweep gives, else the default."""
+        setting = self.setting_obj
+        return {k: self.params.get(k, setting.param(k).default) for k in setting.names("option")}
+
+    @property
+    def options_at_defaults(self) -> bool:
+        """True when every option is at its default (what a fast path or ``terms_fn`` computes;
+        otherwise the setting's own theory takes the options)."""
+        setting = self.setting_obj
+        return all(v == setting.param(k).default for k, v in self.options.items())
 
     @property
     def is_generic(self) -> bool:
