@@ -219,3 +219,16 @@ def test_cli_version_names_the_cache_and_bench_parses_its_own_options(tmp_path: 
     assert "--suite" in helped.stdout and "issue" not in helped.stdout
     bad = subprocess.run([*run, "theory", "--nope"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "--nope" in bad.stderr
+
+
+def test_students_suite_runs_both_cases_and_their_students_agree() -> None:
+    from simcollapse.bench import students
+
+    tiny = {"students": 2, "lm_steps": 4, "lm_context": 32, "repeats": 1,
+            "two_layer": {"n": 64, "width": 8, "epochs": 3}}  # fmt: skip
+    out = students.run(True, tiny)
+    cases = {c["name"]: c for c in out["cases"]}
+    assert set(cases) == {"lm", "two_layer"}
+    for c in cases.values():
+        assert c["baseline"]["median_s"] > 0 and c["ratio"] > 0
+        assert max(c["agreement"].values()) < 1e-3

@@ -64,7 +64,7 @@ def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[
 
 def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int) -> dict[str, Any]:
     from simcollapse.neural import load_builtin, one_hot  # noqa: PLC0415 - on demand: lm, mnist
-    from simcollapse.neural.two_layer import TrainConfig, train_two_layer  # noqa: PLC0415 - on demand: lm, mnist
+    from simcollapse.neural.two_layer import TwoLayerConfig, train_two_layer  # noqa: PLC0415 - on demand: lm, mnist
 
     digits = load_builtin()
     x = np.asarray(digits.x_train[:n_train], np.float32)
@@ -72,7 +72,7 @@ def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int)
     rng = np.random.default_rng(0)
     ys = np.stack([y + 0.1 * s * rng.standard_normal(y.shape) for s in range(n)])
     keys = jax.random.split(jax.random.key(0), n)
-    cfg = TrainConfig(width=width, epochs=epochs, lr=3e-3)
+    cfg = TwoLayerConfig(width=width, epochs=epochs, lr=3e-3)
 
     def together():
         return train_two_layer(keys, x, ys, cfg)
