@@ -24,6 +24,9 @@ Public API:
                                                               experiments (imported on first use)
   enable_compilation_cache                                  - opt-in on-disk cache of compiled
                                                               programs (the CLI turns it on)
+  keys.as_key / as_seed                                     - randomness: every function that
+                                                              draws takes key= (an int or a
+                                                              jax.random key)
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simcollapse import analysis, settings, simulate, theory
+from simcollapse import analysis, keys, settings, simulate, theory
 from simcollapse._cache import compilation_cache_dir, enable_compilation_cache
 from simcollapse._version import __version__
 from simcollapse.data_problems import (
@@ -79,6 +82,7 @@ __all__ = [
     "optimal_weight",
     "export_zarr",
     "iter_sweep",
+    "keys",
     "problem_from_covariance",
     "run_sweep",
     "settings",

@@ -1,7 +1,9 @@
 """The older (0.1) spellings that keep working, in one table.
 
-Each use of one warns once with a ``FutureWarning`` naming the spelling to write instead; they go
-in a later release. The table's keys are what a user wrote, its values what to write now.
+Each use of one warns once with a ``FutureWarning`` naming the spelling to write instead (the
+Python keyword ``seed=``, renamed ``key=``, with a ``DeprecationWarning``: Python shows it where
+the call is in a script, a notebook or a test); they go in a later release. The table's keys are
+what a user wrote, its values what to write now.
 
 Example:
   >>> import warnings
@@ -17,9 +19,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["MODELS", "OLD_SPELLINGS", "SETTING_ALIASES", "warn_old"]
+__all__ = ["MODELS", "OLD_SPELLINGS", "SETTING_ALIASES", "seed_keyword", "warn_old"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 OLD_SPELLINGS: dict[str, str] = {
     "rp": "random_projection",  # the setting's name (Python, CLI, TOML)
@@ -27,6 +34,7 @@ OLD_SPELLINGS: dict[str, str] = {
     "--spectrum": "--family",  # the CLI flag
     "[model] kind": "[setting] kind",  # the TOML table
     "Sweep(model=...)": "Sweep(setting=...)",  # the Python keyword
+    "seed=": "key=",  # the keyword of every Python function or class that draws randomness
 }
 
 # Older names of settings, the subset of the table that ``settings.get`` accepts.
@@ -35,11 +43,42 @@ SETTING_ALIASES: dict[str, str] = {"rp": OLD_SPELLINGS["rp"]}
 MODELS: dict[str, str] = {"ridge": "ridge", "rp": OLD_SPELLINGS["rp"]}
 
 
-def warn_old(old: str, stacklevel: int = 3) -> None:
-    """One FutureWarning: ``old`` is an older spelling, with what to write instead."""
+def warn_old(old: str, stacklevel: int = 3, category: type[Warning] = FutureWarning) -> None:
+    """One warning (a FutureWarning unless told): ``old`` is an older spelling, with the new one."""
     new = OLD_SPELLINGS[old]
     warnings.warn(
         f"{old!r} is the 0.1 spelling of {new!r} and will be removed; write {new!r}",
-        FutureWarning,
+        category,
         stacklevel=stacklevel,
     )
+
+
+def seed_keyword(func: F) -> F:
+    """``func`` (which takes ``key``) also accepting the older keyword ``seed``, with a warning.
+
+    ``seed=s`` is passed on as ``key=s`` (the same numbers) after a DeprecationWarning naming
+    ``key=``; giving both is a TypeError, as for any keyword given twice.
+
+    Example:
+      >>> import warnings
+      >>> @seed_keyword
+      ... def draw(n, key=0):
+      ...     return n, key
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     draw(2, seed=5)
+      (2, 5)
+      >>> caught[0].category.__name__, str(caught[0].message).endswith("write 'key='")
+      ('DeprecationWarning', True)
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "seed" in kwargs:
+            if "key" in kwargs:
+                raise TypeError(f"{func.__qualname__}() got both key= and seed=; write key= only")
+            warn_old("seed=", category=DeprecationWarning)
+            kwargs["key"] = kwargs.pop("seed")
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

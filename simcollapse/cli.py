@@ -363,7 +363,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         data_dir=Path(data) if data else None,
         corpus=args.corpus,
         progress=not args.no_progress,
-        seed=args.seed,
+        key=args.seed,
     )
     existed = args.out.exists()
     try:

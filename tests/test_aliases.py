@@ -1,5 +1,6 @@
 """The older spellings of simcollapse._aliases: each still works, gives what the new spelling
-gives, and warns once with a FutureWarning naming the new spelling."""
+gives, and warns once with a FutureWarning naming the new spelling (the Python keyword seed=,
+now key=, with a DeprecationWarning: tests/test_keys.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from simcollapse.sweep.toml_spec import parse_toml, read_toml, sweep_keywords
 
 
 def test_every_old_spelling_names_its_replacement() -> None:
-    assert set(OLD_SPELLINGS) == {"rp", "--model", "--spectrum", "[model] kind", "Sweep(model=...)"}
+    assert set(OLD_SPELLINGS) == {
+        "rp",
+        "--model",
+        "--spectrum",
+        "[model] kind",
+        "Sweep(model=...)",
+        "seed=",
+    }
     with pytest.warns(FutureWarning, match="write 'random_projection'"):
         assert settings.get("rp") is settings.get("random_projection")
 

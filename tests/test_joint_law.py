@@ -54,7 +54,7 @@ def test_bootstrap_intervals_cover_the_truth() -> None:
     """30 noisy replicates x 100 resamples: 95% percentile intervals cover about 95%."""
     truth = (0.05, 3.0, 2.0, 0.6, 0.35)
     table = pd.concat([surface(truth, 0.03, seed=s, rep=s) for s in range(30)], ignore_index=True)
-    fits = fit_joint_law(table, ("n", "m"), "total", by="rep", bootstrap=100, seed=1).fits
+    fits = fit_joint_law(table, ("n", "m"), "total", by="rep", bootstrap=100, key=1).fits
     inside = [
         (fits[f"{k}_lo"] <= t) & (t <= fits[f"{k}_hi"]) for k, t in zip(NAMES, truth, strict=True)
     ]

@@ -58,7 +58,7 @@ def test_long_stories_are_truncated():
 
 
 def test_bpe_tokenizer_round_trip_and_cache(tmp_path):
-    stories = default_grammar().sample(300, seed=0)
+    stories = default_grammar().sample(300, key=0)
     tok = bpe_tokenizer(stories, vocab_size=400, cache_dir=tmp_path)
     cached = list(tmp_path.glob("bpe-400-*.json"))
     assert len(cached) == 1
@@ -74,13 +74,13 @@ def test_bpe_tokenizer_round_trip_and_cache(tmp_path):
 
 def test_split_removes_duplicates_and_checks_sizes():
     stories = ["a", "b", "a", "c", "d", "b", "e"]
-    s = split_stories(stories, 1, 2, None, seed=0)
+    s = split_stories(stories, 1, 2, None, key=0)
     assert len(s.test) == 1 and len(s.generator) == 2 and len(s.student) == 2
     assert sorted(s.test + s.generator + s.student) == ["a", "b", "c", "d", "e"]
     with pytest.raises(ValueError, match="distinct stories"):
-        split_stories(stories, 3, 3, None, seed=0)
+        split_stories(stories, 3, 3, None, key=0)
     with pytest.raises(ValueError, match="n_test"):
-        split_stories(stories, 0, 1, 1, seed=0)
+        split_stories(stories, 0, 1, 1, key=0)
 
 
 def _assert_disjoint(data):
@@ -105,7 +105,7 @@ def test_generator_and_student_real_data_do_not_overlap_grammar():
 
 
 def test_generator_and_student_real_data_do_not_overlap_corpus(tmp_path):
-    stories = default_grammar().sample(400, seed=1)
+    stories = default_grammar().sample(400, key=1)
     path = tmp_path / "stories.txt"
     path.write_text("\n".join(stories + stories[:100]) + "\n")  # with duplicates
     exp = LMExperiment(corpus=str(path), n_test=40, n_generator=60, n_student=None, bpe_vocab=300)

@@ -14,7 +14,7 @@ N_MC = 6000
 def test_exact_entropy_matches_monte_carlo(plot_probs):
     """H(story) (enumerated tables) equals the mean of -log p(sample) within 3 standard errors."""
     g = default_grammar(plot_probs)
-    stories = g.sample(N_MC, seed=123)
+    stories = g.sample(N_MC, key=123)
     nll = -np.array([g.log_prob(s) for s in stories])
     assert np.all(np.isfinite(nll)), "the grammar gave zero probability to its own sample"
     se = nll.std(ddof=1) / math.sqrt(N_MC)
@@ -29,26 +29,26 @@ def test_exact_entropy_matches_monte_carlo(plot_probs):
 def test_a_few_thousand_sentences_and_ascii_one_line():
     g = default_grammar()
     assert 2000 <= g.n_sentences <= 10000
-    for s in g.sample(200, seed=0):
+    for s in g.sample(200, key=0):
         assert s.isascii() and "\n" not in s
 
 
 def test_log_prob_rejects_what_the_grammar_cannot_make():
     g = default_grammar()
-    story = g.sample(1, seed=5)[0]
+    story = g.sample(1, key=5)[0]
     assert math.isfinite(g.log_prob(story))
     assert g.log_prob(story.replace(".", "!", 1)) == -math.inf
     assert g.log_prob(story[:-1]) == -math.inf
     assert g.log_prob("Hello world.") == -math.inf
     # K = 1 is impossible when plot_probs puts no mass on it
-    one_plot = default_grammar((1.0,)).sample(1, seed=1)[0]
+    one_plot = default_grammar((1.0,)).sample(1, key=1)[0]
     assert default_grammar((0.0, 1.0)).log_prob(one_plot) == -math.inf
 
 
 def test_sampling_is_seeded():
     g = default_grammar()
-    assert g.sample(20, seed=3) == g.sample(20, seed=3)
-    assert g.sample(20, seed=3) != g.sample(20, seed=4)
+    assert g.sample(20, key=3) == g.sample(20, key=3)
+    assert g.sample(20, key=3) != g.sample(20, key=4)
 
 
 @pytest.mark.parametrize("bad", [(), (0.5, 0.6), (-0.1, 1.1)])

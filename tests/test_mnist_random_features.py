@@ -248,6 +248,6 @@ def test_random_feature_teacher_and_label_noise(digits):
         fit_teacher(x0, y0, digits.x_test, one_hot(digits.y_test), kind="gp")
     y_real = one_hot(digits.y_train[:50])
     y_teacher = np.zeros_like(y_real)
-    ys = mixed_targets(y_real, y_teacher, [0.2], label_noise=0.5, seed=1)[0]
+    ys = mixed_targets(y_real, y_teacher, [0.2], label_noise=0.5, key=1)[0]
     np.testing.assert_array_equal(ys[10:], y_real[10:])  # real rows untouched
     assert 0.3 < ys[:10].std() < 0.7  # the 10 teacher rows carry N(0, 0.5^2) noise

@@ -19,7 +19,7 @@ def digits():
 
 
 def test_reaches_under_ten_percent_test_error_with_real_labels(digits):
-    split = draw_split(digits.n_pool, 3000, 1, seed=0)  # p2 = 0: all real labels
+    split = draw_split(digits.n_pool, 3000, 1, key=0)  # p2 = 0: all real labels
     x, y = digits.x_train[split.train], one_hot(digits.y_train[split.train])
     cfg = TwoLayerConfig(width=256, epochs=8, lr=3e-3, weight_decay=1e-4, batch_size=50)
     fit = train_two_layer(jax.random.split(jax.random.key(0), 1), x, y, cfg)

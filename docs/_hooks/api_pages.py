@@ -29,6 +29,7 @@ MODULES = [
     ("simcollapse.data_problems", "Problems from data", "Problems from a covariance or data."),
     ("simcollapse.grid", "Grids", "How list arguments combine, and the full grid by name."),
     ("simcollapse.results", "Results", "ErrorTerms, Status and FixedPoint: shared result types."),
+    ("simcollapse.keys", "keys", "Randomness: key= is an int or a jax.random key."),
     ("simcollapse.theory", "theory", "Deterministic equivalents in float64 (see the theory page)."),
     ("simcollapse.simulate", "simulate", "Monte Carlo with the same signatures as the theory."),
     ("simcollapse.settings", "settings", "The Setting protocol and its registry."),

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_joint(args, table, by)
     result = fit_power_law(
         table, args.x, args.y, by, stderr=args.stderr, huber=args.huber,
-        bootstrap=args.bootstrap, seed=args.seed,
+        bootstrap=args.bootstrap, key=args.seed,
     )  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
@@ -114,7 +114,7 @@ def _run_joint(args: argparse.Namespace, table: pd.DataFrame, by: list[str]) -> 
     x = tuple(c.strip() for c in args.x.split(","))
     result = fit_joint_law(
         table, x, args.y, by, stderr=args.stderr, huber=args.huber,
-        bootstrap=args.bootstrap, seed=args.seed,
+        bootstrap=args.bootstrap, key=args.seed,
     )  # fmt: skip
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _joint_core as core
 from simcollapse.analysis._table import _check_positive, check_columns
 from simcollapse.analysis.powerlaw import FitStatus, _check_options, _resamples_seeds
+from simcollapse.keys import as_key
 
 __all__ = [
     "JointLawFits",
@@ -174,6 +176,7 @@ def _pad(
     )  # fmt: skip
 
 
+@seed_keyword
 def fit_joint_law(
     table: pd.DataFrame,
     x: Sequence[str] = ("n", "m"),
@@ -185,7 +188,7 @@ def fit_joint_law(
     bootstrap: int = 200,
     level: float = 0.95,
     seed_column: str = "seed",
-    seed: int = 0,
+    key: Any = 0,
     throw: bool = True,
 ) -> JointLawFits:
     """Fit E(x1, x2) = E + A x1^(-alpha) + B x2^(-beta) to every curve of a table.
@@ -207,7 +210,8 @@ def fit_joint_law(
       bootstrap: B resamples for the percentile intervals (0: none); over rows, or over seeds
         when ``seed_column`` holds more than one value.
       level: two-sided level of the intervals, in (0, 1).
-      seed_column, seed: the seed column for the seed bootstrap; the PRNG seed.
+      seed_column: the seed column for the seed bootstrap.
+      key: the bootstrap's randomness, an int or a ``jax.random`` key.
       throw: raise on a curve with fewer than 6 rows or 3 distinct values of either size; with
         False it comes back with status ``too_few_points`` and NaN parameters.
 
@@ -228,9 +232,10 @@ def fit_joint_law(
       >>> [round(float(fit[k]), 4) for k in ("E", "A", "B", "alpha", "beta")], fit.status
       ([0.05, 3.0, 2.0, 0.6, 0.35], 'ok')
     """
-    return _fit(table, x, y, by, None, stderr, huber, bootstrap, level, seed_column, seed, throw)
+    return _fit(table, x, y, by, None, stderr, huber, bootstrap, level, seed_column, key, throw)
 
 
+@seed_keyword
 def fit_collapse_law(
     table: pd.DataFrame,
     x: Sequence[str] = ("n", "m"),
@@ -244,7 +249,7 @@ def fit_collapse_law(
     bootstrap: int = 200,
     level: float = 0.95,
     seed_column: str = "seed",
-    seed: int = 0,
+    key: Any = 0,
     throw: bool = True,
 ) -> JointLawFits:
     """Fit E = E + A x1^(-alpha) + B x2^(-beta) + F p2^2 c^2 across a whole mixing sweep.
@@ -279,7 +284,7 @@ def fit_collapse_law(
     if not np.all(np.isfinite(q) & (q >= 0)):
         raise ValueError(f"column {c2!r} must hold c^2 >= 0")
     s = p * p * q
-    return _fit(table, x, y, by, s, stderr, huber, bootstrap, level, seed_column, seed, throw)
+    return _fit(table, x, y, by, s, stderr, huber, bootstrap, level, seed_column, key, throw)
 
 
 def _fit(
@@ -293,7 +298,7 @@ def _fit(
     bootstrap: int,
     level: float,
     seed_column: str,
-    seed: int,
+    key: Any,
     throw: bool,
 ) -> JointLawFits:
     x = tuple(x)
@@ -325,7 +330,7 @@ def _fit(
         if bootstrap:
             boot = core.bootstrap_many(
                 data, jnp.asarray(padded.unit), jnp.asarray(padded.n_units),
-                jax.random.key(seed), int(bootstrap), delta, use_huber, k,
+                as_key(key), int(bootstrap), delta, use_huber, k,
             )  # fmt: skip
             boot = core.Params(*(np.asarray(v) for v in boot))
     return _assemble(padded, params, boot, ok, few, level, x, y, k)

@@ -18,8 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _powerlaw_core as core
 from simcollapse.analysis._table import Curves, check_columns, pad_curves
+from simcollapse.keys import as_key
 
 __all__ = ["FitStatus", "PowerLawFits", "fit_curve", "fit_power_law", "power_law"]
 
@@ -101,6 +103,7 @@ def _raise_too_few_points(curves, few: np.ndarray, x: str) -> None:
     )
 
 
+@seed_keyword
 def fit_power_law(
     table: pd.DataFrame,
     x: str = "n",
@@ -112,7 +115,7 @@ def fit_power_law(
     bootstrap: int = 200,
     level: float = 0.95,
     seed_column: str = "seed",
-    seed: int = 0,
+    key: Any = 0,
     throw: bool = True,
 ) -> PowerLawFits:
     """Fit E(x) = E_inf + A x^(-a) to every curve of a table (a curve: one value of ``by``).
@@ -133,7 +136,7 @@ def fit_power_law(
         or over its seeds when the table's ``seed_column`` holds more than one value.
       level: two-sided level of the percentile intervals, in (0, 1).
       seed_column: name of the seed column used for the seed bootstrap when present.
-      seed: PRNG seed of the bootstrap.
+      key: the bootstrap's randomness, an int or a ``jax.random`` key.
       throw: raise on a curve with fewer than 4 distinct x values; with False it is returned
         with status ``too_few_points`` and NaN parameters.
 
@@ -163,10 +166,11 @@ def fit_power_law(
     if throw and few.any():
         _raise_too_few_points(curves, few, x)
     with jax.enable_x64(True):
-        params, boot = _fit_arrays(curves, huber, bootstrap, seed)
+        params, boot = _fit_arrays(curves, huber, bootstrap, key)
     return _assemble(curves, params, boot, level, few, x, y)
 
 
+@seed_keyword
 def fit_curve(x: Any, y: Any, stderr: Any = None, **options: Any) -> pd.Series:
     """``fit_power_law`` on one curve given as arrays; returns its row of ``fits``.
 
@@ -194,7 +198,7 @@ def _check_options(huber: float | None, bootstrap: int, level: float) -> None:
 
 
 def _fit_arrays(
-    curves: Curves, huber: float | None, bootstrap: int, seed: int
+    curves: Curves, huber: float | None, bootstrap: int, key: Any
 ) -> tuple[core.Params, core.Params | None]:
     batch = core.Curve(
         *(jnp.asarray(v) for v in (curves.logx, curves.y, curves.w)),
@@ -208,7 +212,7 @@ def _fit_arrays(
         batch,
         jnp.asarray(curves.unit),
         jnp.asarray(curves.n_units),
-        jax.random.key(seed),
+        as_key(key),
         int(bootstrap),
         delta,
         huber is not None,

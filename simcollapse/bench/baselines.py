@@ -17,7 +17,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from simcollapse import settings
-from simcollapse._aliases import MODELS
+from simcollapse._aliases import MODELS, seed_keyword
+from simcollapse.keys import as_seed
 
 XTOL = 1e-300  # absolute tolerance off: brentq stops on its relative tolerance (4 eps)
 
@@ -148,13 +149,14 @@ def draw_numpy(prob: Any, n: int, rng: np.random.Generator) -> tuple[np.ndarray,
     return x, eps, delta
 
 
+@seed_keyword
 def simulate_loop(
     prob: Any,
     n: int,
     lam: np.ndarray,
     n2: np.ndarray,
     reps: int,
-    seed: int = 0,
+    key: Any = 0,
     data: list[tuple[np.ndarray, ...]] | None = None,
 ) -> np.ndarray:
     """Test error ||w_hat - w1||^2_Sigma per draw and point, (reps, P), the plain NumPy way.
@@ -162,7 +164,8 @@ def simulate_loop(
     Per draw: X'X/n once; per point: labels y = X w1 + eps with the shift x.delta added to the
     last n2 rows, then ``np.linalg.solve(X'X/n + lam I, X'y/n)``. ``data`` replaces the draws
     (a list of (X, eps, delta)) to reproduce the project's numbers exactly; by default the
-    draws come from ``np.random.default_rng(seed)`` inside the timed loop. Needs n >= d or
+    draws come from ``np.random.default_rng(keys.as_seed(key))`` (``key`` an int or a
+    ``jax.random`` key) inside the timed loop. Needs n >= d or
     lam > 0 (a solve, not the min-norm interpolator).
 
     Example:
@@ -174,7 +177,7 @@ def simulate_loop(
       >>> errors.shape, bool(abs(errors.mean(axis=0)[0] - th) < 4 * stderr[0])
       ((200, 1), True)
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(key))
     s = np.asarray(prob.eigs, float)
     w1 = np.sqrt(np.asarray(prob.w1_sq, float))
     d = s.size

@@ -18,15 +18,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import fit_joint_law, fit_power_law
 from simcollapse.bench import _harness as h
+from simcollapse.keys import as_seed
 
 POINTS = 50
 
 
-def curves(count: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """The benchmark table (columns c, n, total) and the true (E_inf, A, a) per curve."""
-    rng = np.random.default_rng(seed)
+@seed_keyword
+def curves(count: int, key: Any = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """The benchmark table (columns c, n, total) and the true (E_inf, A, a) per curve.
+
+    ``key``: an int or a ``jax.random`` key (NumPy draws, seeded by ``keys.as_seed(key)``).
+    """
+    rng = np.random.default_rng(as_seed(key))
     n = np.geomspace(10, 1e6, POINTS)
     truth = np.column_stack([rng.uniform(1e-3, 0.1, count), rng.uniform(0.5, 5, count),
                              rng.uniform(0.3, 1.5, count)])  # fmt: skip
@@ -108,9 +114,13 @@ def run(quick: bool, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 JOINT_TRUTH = (0.05, 3.0, 2.0, 0.6, 0.35)  # E, A, B, alpha, beta
 
 
-def joint_table(seed: int = 0, noise: float = 0.02) -> pd.DataFrame:
-    """A 200-point (20 x 10) table of E + A n^-alpha + B m^-beta with multiplicative noise."""
-    rng = np.random.default_rng(seed)
+@seed_keyword
+def joint_table(key: Any = 0, noise: float = 0.02) -> pd.DataFrame:
+    """A 200-point (20 x 10) table of E + A n^-alpha + B m^-beta with multiplicative noise.
+
+    ``key``: an int or a ``jax.random`` key (NumPy draws, seeded by ``keys.as_seed(key)``).
+    """
+    rng = np.random.default_rng(as_seed(key))
     n, m = np.meshgrid(np.geomspace(1e2, 1e5, 20), np.geomspace(10, 1e4, 10))
     e, a, b, alpha, beta = JOINT_TRUTH
     clean = e + a * n.ravel() ** -alpha + b * m.ravel() ** -beta

@@ -186,7 +186,7 @@ def baseline_timing(
     n2_f = n2_all[:: max(1, points // base_pts)][:base_pts]
     base = h.time_call(
         h.with_blas_threads(
-            lambda: baselines.simulate_loop(prob, n, lam_f, n2_f, base_reps, seed=0)
+            lambda: baselines.simulate_loop(prob, n, lam_f, n2_f, base_reps, key=0)
         ),
         max(3, cfg["repeats"] // 2 + 1),
         warmup=False,

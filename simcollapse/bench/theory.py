@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 import simcollapse as sc
+from simcollapse._aliases import seed_keyword
 from simcollapse.bench import _harness as h
 from simcollapse.bench import baselines
+from simcollapse.keys import as_seed
 
 P2_VALUES = 10
 
@@ -25,9 +27,13 @@ def problem(d: int) -> sc.Problem:
     return sc.Problem.power_law(d, alpha=1.5, source=1.5, c2=0.5, sigma2=0.5)
 
 
-def points(d: int, size: int, kind: str, seed: int = 0) -> dict[str, np.ndarray]:
-    """Flat points: n in [d/10, 10 d], lam in [1e-4, 1] (log-uniform), p2, m in [d/10, 10 d]."""
-    rng = np.random.default_rng(seed)
+@seed_keyword
+def points(d: int, size: int, kind: str, key: Any = 0) -> dict[str, np.ndarray]:
+    """Flat points: n in [d/10, 10 d], lam in [1e-4, 1] (log-uniform), p2, m in [d/10, 10 d].
+
+    ``key``: an int or a ``jax.random`` key (NumPy draws, seeded by ``keys.as_seed(key)``).
+    """
+    rng = np.random.default_rng(as_seed(key))
     if kind == "shared":
         side = max(2, int(round(np.sqrt(size / P2_VALUES))))
         n = np.geomspace(d / 10, 10 * d, side)

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.figures.claims import Claim
+from simcollapse.keys import as_seed
 from simcollapse.store import ResultStore
 
 Mode = Literal["quick", "default", "full"]
@@ -51,12 +53,14 @@ class FigureContext:
       data_dir: folder with the four MNIST IDX files, or None (built-in digits).
       corpus: a user text corpus, or None (the built-in story grammar).
       progress: show progress bars.
-      seed: base seed for every random draw.
+      key: the randomness of every draw, an int or a ``jax.random`` key.
+      seed: the integer seed of ``key`` (``keys.as_seed``: an int key is its own seed), the
+        seed that the figures' sweeps and experiments record.
 
     Example:
-      >>> ctx = FigureContext()
+      >>> ctx = FigureContext(key=3)
       >>> ctx.mode, ctx.store is None, ctx.seed
-      ('quick', True, 0)
+      ('quick', True, 3)
     """
 
     mode: Mode = "quick"
@@ -64,7 +68,16 @@ class FigureContext:
     data_dir: Path | None = None
     corpus: Path | None = None
     progress: bool = False
-    seed: int = 0
+    key: Any = 0
+
+    @property
+    def seed(self) -> int:
+        """The integer seed of ``key`` (an int key is returned as it is)."""
+        return as_seed(self.key)
+
+
+# The older keyword: FigureContext(seed=s) is FigureContext(key=s), with a DeprecationWarning.
+FigureContext.__init__ = seed_keyword(FigureContext.__init__)  # type: ignore[method-assign]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +99,7 @@ class Figure:
       >>> import pandas as pd
       >>> fig = Figure("demo", "a demo figure", compute=lambda ctx: pd.DataFrame({"x": [ctx.seed]}),
       ...          plot=lambda table: None, paper="Figure 1")
-      >>> fig.paper_number, fig.compute(FigureContext(seed=3)).x.tolist()
+      >>> fig.paper_number, fig.compute(FigureContext(key=3)).x.tolist()
       (1, [3])
     """
 

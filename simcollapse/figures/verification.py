@@ -98,7 +98,7 @@ def verification_table(cfg: dict[str, Any], ctx: FigureContext | None = None) ->
     problem = Problem.isotropic(cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
     for curve in VERIFIED:
         p2, keep, c2v = points[curve]
-        mean, se = verified_limit(problem, p2, keep, c2v, seed=cfg["seed"],
+        mean, se = verified_limit(problem, p2, keep, c2v, key=cfg["seed"],
                                   draws=cfg["limit_draws"])  # fmt: skip
         blocks.append(pd.DataFrame({"curve": [curve], "source": ["limit"],
                                     "n": [max(cfg["n_sim"])], "p2": [p2], "keep": [keep],

@@ -23,9 +23,12 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+
+from simcollapse._aliases import seed_keyword
+from simcollapse.keys import as_seed
 
 __all__ = [
     "END_OF_TEXT",
@@ -83,7 +86,7 @@ class BPETokenizer:
 
     Example:
       >>> from simcollapse.lm import default_grammar
-      >>> tok = bpe_tokenizer(default_grammar().sample(200, seed=0), vocab_size=300)
+      >>> tok = bpe_tokenizer(default_grammar().sample(200, key=0), vocab_size=300)
       >>> isinstance(tok, BPETokenizer), tok.vocab_size <= 300, tok.eos_id != tok.bos_id
       (True, True, True)
       >>> story = "the cat sat."
@@ -174,7 +177,7 @@ class RealSplits:
       student: the students' real pool.
 
     Example:
-      >>> splits = split_stories([f"s{i}." for i in range(6)], 2, 2, 2, seed=0)
+      >>> splits = split_stories([f"s{i}." for i in range(6)], 2, 2, 2, key=0)
       >>> type(splits).__name__, len(set(splits.test) | set(splits.generator) | set(splits.student))
       ('RealSplits', 6)
     """
@@ -184,8 +187,9 @@ class RealSplits:
     student: list[str]
 
 
+@seed_keyword
 def split_stories(
-    stories: Sequence[str], n_test: int, n_generator: int, n_student: int | None, seed: int
+    stories: Sequence[str], n_test: int, n_generator: int, n_student: int | None, key: Any
 ) -> RealSplits:
     """Deduplicate, shuffle (seeded) and cut stories into test / generator / student sets.
 
@@ -196,7 +200,8 @@ def split_stories(
       n_test: size of the test set (>= 1).
       n_generator: size of the generator's subset (>= 1).
       n_student: size of the students' pool (>= 1); None: every remaining story.
-      seed: shuffle seed.
+      key: the shuffle's randomness, an int or a ``jax.random`` key (NumPy's permutation,
+        seeded by ``keys.as_seed(key)``).
 
     Returns:
       A ``RealSplits``.
@@ -206,7 +211,7 @@ def split_stories(
 
     Example:
       >>> stories = [f"story {i}." for i in range(10)] + ["story 0."]  # one duplicate
-      >>> splits = split_stories(stories, n_test=2, n_generator=3, n_student=None, seed=0)
+      >>> splits = split_stories(stories, n_test=2, n_generator=3, n_student=None, key=0)
       >>> type(splits).__name__, len(splits.test), len(splits.generator), len(splits.student)
       ('RealSplits', 2, 3, 5)
     """
@@ -214,7 +219,7 @@ def split_stories(
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     unique = list(dict.fromkeys(stories))
-    order = np.random.default_rng(seed).permutation(len(unique))
+    order = np.random.default_rng(as_seed(key)).permutation(len(unique))
     shuffled = [unique[i] for i in order]
     need = n_test + n_generator + (1 if n_student is None else n_student)
     if len(shuffled) < need:
@@ -250,7 +255,7 @@ def bpe_tokenizer(
 
     Example:
       >>> from simcollapse.lm import default_grammar
-      >>> stories = default_grammar().sample(200, seed=0)
+      >>> stories = default_grammar().sample(200, key=0)
       >>> tok = bpe_tokenizer(stories, vocab_size=300)
       >>> len(tok.encode(stories[:1])[0]) < len(stories[0].encode())  # fewer tokens than bytes
       True

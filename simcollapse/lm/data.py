@@ -70,7 +70,7 @@ def prepare_data(exp: LMExperiment) -> LMData:
         g = default_grammar(exp.grammar_plots)
         n_student = exp.n_student or 4000
         need = exp.n_test + exp.n_generator + n_student
-        stories = g.sample(int(need * 1.05) + 16, seed=exp.data_seed)
+        stories = g.sample(int(need * 1.05) + 16, key=exp.data_seed)
         splits = split_stories(stories, exp.n_test, exp.n_generator, n_student, exp.data_seed)
         tok: Tokenizer = ByteTokenizer()
         entropy = g.entropy_per_token

@@ -18,9 +18,11 @@ from typing import Any
 
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.keys import as_seed
 from simcollapse.lm.experiment import LMExperiment, run_lm_experiment
 from simcollapse.lm.figures import (
     _filter_note,
@@ -40,12 +42,14 @@ DEPTHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def depth_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LMExperiment:
+@seed_keyword
+def depth_experiment(mode: str, key: Any = 0, corpus: str | None = None) -> LMExperiment:
     """The level's experiment with students of ``DEPTHS[mode]``, all at p2 = 1.
 
     Args:
       mode: "quick", "default" or "full".
-      seed: the data seed and first student seed.
+      key: an int or a ``jax.random`` key; its seed (``keys.as_seed``) is the data seed and the
+        first student seed.
       corpus: a user corpus file, or None (the built-in grammar).
 
     Returns:
@@ -61,6 +65,7 @@ def depth_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LME
     """
     if mode not in DEPTHS:
         raise ValueError(f"mode must be one of {', '.join(DEPTHS)}, got {mode!r}")
+    seed = as_seed(key)
     base = level_experiment(mode, seed, corpus)
     exp = dataclasses.replace(base, sizes=DEPTHS[mode], p2s=(1.0,))
     if mode == "default":
@@ -102,7 +107,7 @@ def loss_order_by_depth(df: pd.DataFrame) -> pd.DataFrame:
 
 def _compute_depth(ctx: FigureContext) -> pd.DataFrame:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
-    exp = depth_experiment(ctx.mode, ctx.seed, corpus)
+    exp = depth_experiment(ctx.mode, ctx.key, corpus)
     return run_lm_experiment(exp, ctx.store, progress=ctx.progress)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.lm.depth import depth_experiment
 from simcollapse.lm.estimate import calibrate, experiment_seconds
 from simcollapse.lm.figures import level_experiment
@@ -20,16 +21,20 @@ from simcollapse.lm.figures import level_experiment
 __all__ = ["figure_estimates", "print_estimates"]
 
 
-def _lm_experiment(name: str, mode: str, seed: int, corpus: str | None) -> Any:
+def _lm_experiment(name: str, mode: str, key: Any, corpus: str | None) -> Any:
     if name == "lm_depth":
-        return depth_experiment(mode, seed, corpus)
-    return level_experiment(mode, seed, corpus)
+        return depth_experiment(mode, key, corpus)
+    return level_experiment(mode, key, corpus)
 
 
+@seed_keyword
 def figure_estimates(
-    figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
+    figures: list[Any], mode: str, key: Any = 0, corpus: Path | None = None
 ) -> list[dict[str, Any]]:
-    """One row per figure: name, seconds (None: no estimate) and how it was estimated."""
+    """One row per figure: name, seconds (None: no estimate) and how it was estimated.
+
+    ``key`` (an int or a ``jax.random`` key) picks the experiments as ``level_experiment`` does.
+    """
     rate = None
     rows = []
     for fig in figures:
@@ -42,7 +47,7 @@ def figure_estimates(
             )
             continue
         rate = rate or calibrate()
-        exp = _lm_experiment(fig.name, mode, seed, None if corpus is None else str(corpus))
+        exp = _lm_experiment(fig.name, mode, key, None if corpus is None else str(corpus))
         vocab = 258 if exp.corpus is None else exp.bpe_vocab
         est = experiment_seconds(exp, vocab, rate)
         how = (
@@ -59,11 +64,12 @@ def _hms(seconds: float) -> str:
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
 
 
+@seed_keyword
 def print_estimates(
-    figures: list[Any], mode: str, seed: int = 0, corpus: Path | None = None
+    figures: list[Any], mode: str, key: Any = 0, corpus: Path | None = None
 ) -> None:
     """Print ``figure_estimates`` as a table with the device and the known total."""
-    rows = figure_estimates(figures, mode, seed, corpus)
+    rows = figure_estimates(figures, mode, key, corpus)
     width = max(len(r["name"]) for r in rows)
     print(f"estimated times at the {mode} level on {jax.devices()[0].device_kind}:")
     for r in rows:

@@ -28,10 +28,12 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from scipy.stats import spearmanr
 
+from simcollapse._aliases import seed_keyword
 from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.keys import as_seed
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
 
@@ -49,14 +51,19 @@ __all__ = [
 FILTER_FRAC = 0.1
 
 
-def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
+@seed_keyword
+def quick_experiment(key: Any = 0, corpus: str | None = None) -> LMExperiment:
     """The CPU-sized experiment behind ``figures --quick`` (weak generator, toy students).
 
+    ``key`` is an int or a ``jax.random`` key; its seed (``keys.as_seed``) is the data seed and
+    the student seed.
+
     Example:
-      >>> exp = quick_experiment(seed=0)
+      >>> exp = quick_experiment(key=0)
       >>> exp.sizes, exp.seeds
       (('nano', 'toy'), (0,))
     """
+    seed = as_seed(key)
     recipe = TrainConfig(
         steps=64, batch_size=16, lr=1e-2, warmup_steps=6, eval_every=16, eval_batch=64
     )
@@ -80,17 +87,19 @@ def quick_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
     )
 
 
-def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
+@seed_keyword
+def default_experiment(key: Any = 0, corpus: str | None = None) -> LMExperiment:
     """The hour-budget CPU level: six of the paper's p2, three seeds, eight times the steps.
 
     512 steps of 16 rows (about 0.85M tokens per student): the clean students are still
     improving at the end while the synthetic-heavy ones have levelled off near the generator.
 
     Example:
-      >>> exp = default_experiment(seed=0)
+      >>> exp = default_experiment(key=0)
       >>> exp.p2s, exp.seeds, exp.student_train.steps
       ((0.0, 0.02, 0.1, 0.2, 0.5, 1.0), (0, 1, 2), 512)
     """
+    seed = as_seed(key)
     recipe = TrainConfig(
         steps=512, batch_size=16, lr=1e-2, warmup_steps=24, eval_every=32, eval_batch=64
     )
@@ -105,14 +114,16 @@ def default_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment
     )
 
 
-def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
+@seed_keyword
+def full_experiment(key: Any = 0, corpus: str | None = None) -> LMExperiment:
     """Paper-like settings (GPU): sizes up to GPT-2 small, p2 in {0, .001, .01, .1, .5, 1}.
 
     Example:
-      >>> exp = full_experiment(seed=0)
+      >>> exp = full_experiment(key=0)
       >>> exp.p2s, exp.seeds
       ((0.0, 0.001, 0.01, 0.1, 0.5, 1.0), (0, 1, 2))
     """
+    seed = as_seed(key)
     return LMExperiment(
         corpus=corpus,
         n_test=2000,
@@ -149,13 +160,15 @@ def full_experiment(seed: int = 0, corpus: str | None = None) -> LMExperiment:
     )
 
 
-def level_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LMExperiment:
+@seed_keyword
+def level_experiment(mode: str, key: Any = 0, corpus: str | None = None) -> LMExperiment:
     """The experiment of a figure level: ``quick_experiment``, ``default_experiment`` or
     ``full_experiment``.
 
     Args:
       mode: "quick", "default" or "full".
-      seed: the data seed and first student seed.
+      key: an int or a ``jax.random`` key; its seed (``keys.as_seed``) is the data seed and the
+        first student seed.
       corpus: a user corpus file (``figures --corpus``), or None (the built-in grammar).
 
     Returns:
@@ -171,12 +184,12 @@ def level_experiment(mode: str, seed: int = 0, corpus: str | None = None) -> LME
     make = {"quick": quick_experiment, "default": default_experiment, "full": full_experiment}
     if mode not in make:
         raise ValueError(f"mode must be one of {', '.join(make)}, got {mode!r}")
-    return make[mode](seed, corpus)
+    return make[mode](key, corpus)
 
 
 def _experiment(ctx: FigureContext) -> LMExperiment:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
-    return level_experiment(ctx.mode, ctx.seed, corpus)
+    return level_experiment(ctx.mode, ctx.key, corpus)
 
 
 def _compute_curves(ctx: FigureContext) -> pd.DataFrame:

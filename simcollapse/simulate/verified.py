@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from simcollapse._aliases import seed_keyword
 from simcollapse._validate import (
     check_broadcast,
     check_common,
@@ -51,6 +52,7 @@ from simcollapse._validate import (
     check_range,
     check_real,
 )
+from simcollapse.keys import as_seed
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.simulate import driver, engine
@@ -258,13 +260,14 @@ def verified_error(
     return flag_threshold(out, problem.d, n, lam)
 
 
+@seed_keyword
 def verified_limit(
     problem: Problem,
     p2: float,
     keep: float,
     verifier_c2: float,
     *,
-    seed: int = 0,
+    key: Any = 0,
     draws: int = 4096,
 ) -> tuple[float, float]:
     """The n -> infinity limit of ``verified_error`` (fixed d, lam -> 0): its floor.
@@ -282,12 +285,13 @@ def verified_limit(
     u^ = u / s_u and v_perp = v - (u^.v) u^. keep = 1 gives p2^2 |t|^2 (mean p2^2 c^2), an oracle
     (v = 0) p2^2 kappa^2 / (1 + p2 beta)^2. The mean is taken over ``draws`` pairs (delta, w_v)
     drawn as the simulation draws them (delta ~ N(0, diag(delta_sq)), v of Sigma-norm
-    sqrt(verifier_c2) along Sigma^(1/2) g, g ~ N(0, I_d)), by NumPy from ``seed``.
+    sqrt(verifier_c2) along Sigma^(1/2) g, g ~ N(0, I_d)), by NumPy from ``key``.
 
     Args:
       problem: the spectrum, shift and noise.  p2: synthetic fraction in [0, 1].
       keep: kept fraction of the candidates, in (0, 1].  verifier_c2: c_v^2 >= 0.
-      seed: NumPy seed of the draws.  draws: pairs (delta, w_v) averaged, >= 2.
+      key: an int or a ``jax.random`` key; the draws are NumPy's, seeded by ``as_seed(key)``.
+      draws: pairs (delta, w_v) averaged, >= 2.
 
     Returns:
       (mean, standard error) of E_inf over the draws.
@@ -310,7 +314,7 @@ def verified_limit(
     keep = check_real("keep", keep)
     c2v = check_real("verifier_c2", verifier_c2, 0.0)
     draws = check_count("draws", draws, 2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(key))
     eigs = np.asarray(problem.eigs, np.float64)
     root = np.sqrt(eigs)
     t = rng.standard_normal((draws, eigs.size)) * np.sqrt(np.asarray(problem.delta_sq)) * root
