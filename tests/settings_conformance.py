@@ -73,7 +73,7 @@ def assert_zero_p2_gives_zero_zeta(setting: Setting) -> None:
 def assert_ridge_case_equals_ridge(setting: Setting) -> None:
     """One round / generation (or alpha = p2) equals ridge: theory to 1e-10, draws to 1e-8.
 
-    lam > 0: at lam = 0 the replace loop reports the exact finite-n OLS value instead.
+    lam > 0 here; lam = 0 under each ``ols`` choice is checked in test_generation_designs.
     """
     if setting.ridge_case is None:
         pytest.skip(f"{setting.name} has no ridge case")

@@ -20,8 +20,9 @@ TOL_SE = 3.5
 
 def _exact(loop: str, prob: sc.Problem, n: int, g: int, design: str, n_syn=None) -> np.ndarray:
     if loop == "replace":
-        return theory.replace_error(prob, n, 0.0, g, design=design).total
-    return theory.accumulate_error(prob, n, 0.0, g, design=design, n_synthetic=n_syn).total
+        return theory.replace_error(prob, n, 0.0, g, design=design, ols="exact").total
+    return theory.accumulate_error(prob, n, 0.0, g, design=design, n_synthetic=n_syn,
+                                    ols="exact").total  # fmt: skip
 
 
 def _worst_gap(loop: str, d: int, n: int, design: str, reps: int, n_syn=None) -> float:
@@ -77,14 +78,14 @@ def test_fixed_design_keeps_the_pi2_over_6_bound_and_replace_grows_past_it() -> 
     assert np.all(np.diff(fixed) > 0) and fixed[-1] < bound
     assert fixed[-1] > 0.98 * bound  # the tail of sum 1/i^2 past 50 is about 1/50
     assert np.all(fresh[1:] < fixed[1:]) and fresh[0] == fixed[0]
-    replace = theory.replace_error(prob, 32, 0.0, 50, design="fixed").total
+    replace = theory.replace_error(prob, 32, 0.0, 50, design="fixed", ols="exact").total
     assert replace[2] > bound  # replace passes the bound by generation 3
 
 
 def test_the_accumulate_setting_has_exact_theory_at_lam_zero_only() -> None:
     prob = sc.Problem.isotropic(10, sigma2=1.0)
     acc = sc.settings.get("accumulate")
-    out = acc.theory(prob, n=[10, 11, 32], lam=0.0, generations=2, design="fixed")
+    out = acc.theory(prob, n=[10, 11, 32], lam=0.0, generations=2, design="fixed", ols="exact")
     assert out.total.shape == (3, 2)
     assert np.all(np.isinf(out.total[:2])) and np.all(out.status[:2] == sc.Status.THRESHOLD)
     np.testing.assert_allclose(out.total[2], [10 / 21, 10 / 21 * 1.25])
@@ -94,14 +95,14 @@ def test_the_accumulate_setting_has_exact_theory_at_lam_zero_only() -> None:
     with pytest.raises(sc.SimulationOnly, match="n >= d"):
         acc.theory(prob, n=[8, 32], lam=0.0, generations=2)
     clean = sc.Problem.isotropic(10, sigma2=0.0)
-    edge = acc.theory(clean, n=11, lam=0.0, generations=2)
+    edge = acc.theory(clean, n=11, lam=0.0, generations=2, ols="exact")
     assert np.all(edge.total == 0) and np.all(edge.status == sc.Status.CONVERGED)
 
 
 def test_the_replace_setting_takes_the_design() -> None:
     prob = sc.Problem.isotropic(10, sigma2=1.0)
     rep = sc.settings.get("replace")
-    fixed = rep.theory(prob, n=32, lam=0.0, generations=3, design="fixed")
+    fixed = rep.theory(prob, n=32, lam=0.0, generations=3, design="fixed", ols="exact")
     np.testing.assert_allclose(fixed.total, np.arange(1, 4) * 10 / 21)
     with pytest.raises(sc.SimulationOnly, match="lam = 0"):
         rep.theory(prob, n=32, lam=1e-2, generations=3, design="fixed")
@@ -146,7 +147,7 @@ def test_public_functions_reject_bad_designs() -> None:
 def test_a_fixed_design_sweep_gives_theory_and_simulation() -> None:
     spec = Sweep(d=10, family="isotropic", c2=0.0, sigma2=1.0, setting="accumulate",
                  method="both", reps=200, seed=2, axes={"n": [32, 64], "generations": [1, 2, 3]},
-                 params={"design": "fixed"})  # fmt: skip
+                 params={"design": "fixed", "ols": "exact"})  # fmt: skip
     table = run_sweep(spec, None, progress=False)
     th = table[table.method == "theory"].sort_values(["n", "generations"])
     sim = table[table.method == "simulate"].sort_values(["n", "generations"])
@@ -172,12 +173,11 @@ def test_ridge_at_lam_zero_and_generation_one_agree_under_each_ols(ols, want) ->
 
 
 def test_each_setting_states_its_ols_default_and_a_sweep_honours_the_option(tmp_path) -> None:
-    """ridge keeps Theorem 1 (the paper's equivalent, as theory.ridge_error); the generation
-    loops default to the exact least-squares value; the option chooses either everywhere."""
+    """One default everywhere, Theorem 1's equivalent (as theory.ridge_error and the paper);
+    the option chooses the exact least-squares value in every setting that has it."""
     owners = {s.name: s for s in map(sc.settings.get, sc.settings.names()) if "ols" in s.names()}
     assert set(owners) >= {"ridge", "replace", "accumulate"}
-    assert owners["ridge"].param("ols").default == "equivalent"
-    assert {owners[k].param("ols").default for k in ("replace", "accumulate")} == {"exact"}
+    assert {s.param("ols").default for s in owners.values()} == {"equivalent"}
     prob = sc.Problem.isotropic(50, sigma2=1.0)
     plain = sc.settings.get("ridge").theory(prob, n=60, lam=0.0, p2=0.0).total
     np.testing.assert_allclose(plain, sc.theory.ridge_error(prob, 60, 0.0, 0.0).total)
@@ -230,7 +230,7 @@ def test_cli_takes_the_design_and_the_synthetic_block_size(capsys) -> None:
 
     args = ["theory", "--setting", "accumulate", "--d", "10", "--family", "isotropic",
             "--c2", "0", "--sigma2", "1", "--lam", "0", "--n", "32", "--generations", "3",
-            "--design", "fresh", "--n-synthetic", "64", "--json"]  # fmt: skip
+            "--ols", "exact", "--design", "fresh", "--n-synthetic", "64", "--json"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     want = theory.accumulate_ols_error(sc.Problem.isotropic(10, sigma2=1.0), 32, 3,

@@ -68,7 +68,7 @@ REPLACE = {150: [1e-3, 1e-2, 1e-1, 1.0], 600: [0.0, 1e-3, 1e-2, 1e-1]}
 @pytest.mark.parametrize("n", sorted(REPLACE))
 def test_replace_theory_matches_monte_carlo(n: int) -> None:
     lam = np.array(REPLACE[n])
-    theory = replace_error(POWER, n, lam, 4)
+    theory = replace_error(POWER, n, lam, 4, ols="exact")
     mc = sim.replace_error(POWER, n, lam, 4, key=13, reps=REPS)
     assert_agree(theory.total, mc.total, mc.stderr, f"replace n={n}")
 

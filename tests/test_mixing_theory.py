@@ -134,7 +134,7 @@ def test_iterative_small_phi_rate() -> None:
 
 def test_one_generation_of_replace_is_training_on_the_teacher_labels() -> None:
     """Generation 1 is Theorem 1 with p2 = 0; OLS (lam = 0, n > d + 1) uses the exact value."""
-    rep = replace_error(POWER, N, LAM, 4)
+    rep = replace_error(POWER, N, LAM, 4, ols="exact")
     clean = sc.theory.ridge_error(POWER, N, LAM, 0.0).total
     ols = (LAM == 0) & (N > 201)
     expected = np.where(ols, POWER.sigma2 * 200 / np.maximum(N - 201, 1), clean)
@@ -146,7 +146,11 @@ def test_replace_ols_is_exact_and_linear() -> None:
     prob = sc.Problem.power_law(50, alpha=2.0, sigma2=0.7)
     exact = replace_ols_error(prob, 400, 6)
     np.testing.assert_allclose(exact, np.arange(1, 7) * 0.7 * 50 / 349, rtol=1e-14)
-    np.testing.assert_allclose(replace_error(prob, 400, 0.0, 6).total, exact, rtol=1e-14)
+    np.testing.assert_allclose(
+        replace_error(prob, 400, 0.0, 6, ols="exact").total, exact, rtol=1e-14
+    )
+    equivalent = replace_error(prob, 400, 0.0, 6).total  # the default: k sigma^2 d/(n - d)
+    np.testing.assert_allclose(equivalent, np.arange(1, 7) * 0.7 * 50 / 350, rtol=1e-12)
     # Small ridge: the deterministic equivalent, close to k sigma^2 d/(n - d).
     small = replace_error(prob, 400, 1e-9, 6).total
     np.testing.assert_allclose(small, np.arange(1, 7) * 0.7 * 50 / 350, rtol=1e-5)

@@ -132,7 +132,7 @@ def test_loops_on_and_beside_n_equal_d(loop: str) -> None:
     def fn(lam: float) -> sc.ErrorTerms:
         if loop == "iterative":
             return sc.theory.iterative_error(prob, n, lam, P2[:, 0], 3, throw=False)
-        return sc.theory.replace_error(prob, n[:, 0], lam, 3, throw=False)
+        return sc.theory.replace_error(prob, n[:, 0], lam, 3, ols="exact", throw=False)
 
     at0 = fn(0.0)
     # replace at lam = 0 is the exact OLS error for n > d, which diverges at n = d + 1 too
@@ -179,11 +179,11 @@ def test_threshold_does_not_raise_and_cli_prints_limit(capsys: pytest.CaptureFix
 def test_replace_loop_at_n_equal_d_plus_one_diverges() -> None:
     """The exact OLS replace error k sigma^2 d/(n - d - 1) is inf at n = d + 1, not the DE value."""
     prob = sc.Problem.isotropic(20, sigma2=1.0)
-    out = sc.theory.replace_error(prob, np.array([21.0, 22.0, 23.0]), 0.0, 3)
+    out = sc.theory.replace_error(prob, np.array([21.0, 22.0, 23.0]), 0.0, 3, ols="exact")
     assert np.all(np.isinf(out.total[0])) and np.all(out.status[0] == Status.THRESHOLD)
     np.testing.assert_allclose(out.total[1:], [[20, 40, 60], [10, 20, 30]], rtol=1e-12)
     assert np.all(out.status[1:] == Status.CONVERGED)
-    quiet = sc.theory.replace_error(sc.Problem.isotropic(20, sigma2=0.0), 21, 0.0, 2)
+    quiet = sc.theory.replace_error(sc.Problem.isotropic(20, sigma2=0.0), 21, 0.0, 2, ols="exact")
     assert np.all(quiet.total == 0) and np.all(quiet.status == Status.CONVERGED)
 
 
@@ -193,7 +193,7 @@ def test_replace_simulation_flags_n_equal_d_plus_one_like_the_theory() -> None:
     prob = sc.Problem.isotropic(10, sigma2=1.0)
     n = np.array([11.0, 12.0])
     sim = sc.simulate.replace_error(prob, n, 0.0, 2, key=0, reps=4)
-    theory = sc.theory.replace_error(prob, n, 0.0, 2)
+    theory = sc.theory.replace_error(prob, n, 0.0, 2, ols="exact")
     assert np.array_equal(sim.status == Status.THRESHOLD, theory.status == Status.THRESHOLD)
     assert np.all(sim.status[0] == Status.THRESHOLD) and np.all(sim.status[1] == Status.CONVERGED)
     quiet = sc.simulate.replace_error(

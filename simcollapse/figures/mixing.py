@@ -298,7 +298,9 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
     for panel, family, d, n, lam in panels:
         prob = dict(d=d, family=family, c2=cfg["c2"], sigma2=cfg["sigma2"])
         axes = {"n": [n], "lam": [lam], "generations": k}
-        th = _sweep(cfg, ctx, **prob, setting="replace", method="theory", axes=axes)
+        th = _sweep(
+            cfg, ctx, **prob, setting="replace", method="theory", axes=axes, params={"ols": "exact"}
+        )  # the finite-n value the Monte Carlo measures
         blocks.append(_rows(panel=panel, curve="replace", source="theory", n=n, t=k,
                             total=th.sort_values("generations").total))  # fmt: skip
         problem = Problem.from_family(family, d, c2=cfg["c2"], sigma2=cfg["sigma2"])
@@ -309,7 +311,8 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
             curves.append(FIXED)
             for curve, design in (("accumulate", "fresh"), (FIXED, "fixed")):
                 ex = _sweep(cfg, ctx, **prob, setting="accumulate", method="theory", axes=axes,
-                            params={"design": design}).sort_values("generations")  # fmt: skip
+                            params={"design": design, "ols": "exact"})  # fmt: skip
+                ex = ex.sort_values("generations")
                 blocks.append(_rows(panel=panel, curve=curve, source="theory", n=n, t=k,
                                     total=ex.total))  # fmt: skip
         for curve in curves:

@@ -34,7 +34,7 @@ DESIGN = Param(
     doc="fresh: new inputs every generation; fixed: generation 1's n inputs relabelled",
 )  # fmt: skip
 OLS = Param(
-    "ols", OPTION, default="exact", choices=("exact", "equivalent"),
+    "ols", OPTION, default="equivalent", choices=("exact", "equivalent"),
     doc="least squares (lam = 0): the exact finite-n value or the deterministic equivalent",
 )  # fmt: skip
 N_SYNTHETIC = Param(

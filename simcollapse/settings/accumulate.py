@@ -50,8 +50,9 @@ SETTING = Setting(
     name="accumulate",
     doc="Generation k: ridge on all rows so far (the first n real, each later batch labelled "
     "by the generation before it). Fresh design: n_synthetic (default n) new rows per "
-    "generation; fixed design: generation 1's n inputs relabelled. Theory: the exact "
-    "finite-n least-squares value (lam = 0) in both designs. Trailing axis: generation.",
+    "generation; fixed design: generation 1's n inputs relabelled. Theory (lam = 0) in both "
+    "designs: the deterministic equivalent, or the exact finite-n least-squares value with "
+    "ols='exact'. Trailing axis: generation.",
     params=(N, LAM, GENERATIONS, DESIGN, N_SYNTHETIC, OLS),
     theory_fn=_theory,
     simulate_fn=simulation_of(
@@ -61,9 +62,9 @@ SETTING = Setting(
     no_theory_if=_ridge,
     check=lambda p: check_design(p["design"], p["n"], p["n_synthetic"]),
     examples=(
-        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3),
-        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed"),
-        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, n_synthetic=40),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, ols="exact"),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed", ols="exact"),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, n_synthetic=40, ols="exact"),
     ),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

@@ -35,8 +35,8 @@ def _fixed_ridge(p: dict[str, Any]) -> str | None:
 SETTING = Setting(
     name="replace",
     doc="Generation k: ridge on n rows labelled x.w_{k-1} + eps, w_0 = w1 (Theorem 1 fed back "
-    "generation by generation; exact k sigma^2 d/(n - d - 1) for OLS in both designs, or the "
-    "deterministic equivalent k sigma^2 d/(n - d) with ols='equivalent'). Fresh "
+    "generation by generation; for OLS the deterministic equivalent k sigma^2 d/(n - d), or the "
+    "exact k sigma^2 d/(n - d - 1) in both designs with ols='exact'). Fresh "
     "design: new inputs every generation; fixed design: generation 1's inputs relabelled "
     "(theory at lam = 0 only). The shift delta is not used. Trailing axis: generation.",
     params=(N, LAM, GENERATIONS, DESIGN, OLS),
@@ -46,8 +46,8 @@ SETTING = Setting(
     kernels={"exact": mixing.loop_draw},
     no_theory_if=_fixed_ridge,
     examples=(
-        dict(n=[120, 240, 240], lam=[1e-2, 0.0, 1e-1], generations=3),
-        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed"),
+        dict(n=[120, 240, 240], lam=[1e-2, 0.0, 1e-1], generations=3, ols="exact"),
+        dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed", ols="exact"),
     ),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),
 )

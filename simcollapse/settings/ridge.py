@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -19,10 +18,6 @@ from simcollapse.simulate.ridge import ridge_error as simulate_ridge
 from simcollapse.theory import ols as exact_ols
 from simcollapse.theory._common import run_x64
 from simcollapse.theory.ridge import ridge_terms
-
-# Theorem 1 (the paper's deterministic equivalent) by default, as theory.ridge_error; "exact"
-# gives the finite-n least-squares noise part at lam = 0, as the generation loops' default.
-OLS_RIDGE = dataclasses.replace(OLS, default="equivalent")
 
 
 def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
@@ -81,7 +76,7 @@ SETTING = Setting(
     doc="Ridge on n rows, the last round(p2 n) labelled by the shifted teacher w1 + delta "
     "(Theorem 1). One fixed point per (n, lam) serves every p2, c2 and sigma2. "
     "ols='exact' gives the exact finite-n noise part sigma^2 d/(n - d - 1) at lam = 0.",
-    params=(N, LAM, P2, OLS_RIDGE),
+    params=(N, LAM, P2, OLS),
     theory_fn=_theory,
     terms_fn=ridge_terms,
     # The plain estimator, the "exact" kernel: draw for draw the same numbers as the mixing

@@ -65,7 +65,7 @@ def check_design(design: str, n: Any, n_synthetic: int | None = None) -> None:
 
 
 def replace_terms(
-    problem: Problem, n: Array, lam: Array, generations: int, ols: str = "exact"
+    problem: Problem, n: Array, lam: Array, generations: int, ols: str = "equivalent"
 ) -> ErrorTerms:
     """Replace loop as a pure, jittable function (see ``replace_error``); shape A + (G,).
 
@@ -110,7 +110,7 @@ def replace_error(
     generations: int,
     *,
     design: str = "fresh",
-    ols: str = "exact",
+    ols: str = "equivalent",
     throw: bool = True,
 ) -> ErrorTerms:
     """Test error of each generation of the replace loop, ridge (lam) on n fresh rows each.
@@ -125,14 +125,16 @@ def replace_error(
         m_j <- -(1-e_j) w_j + e_j m_j,      E_k = sum_j s_j q_j
 
     Generation 1 is training on the teacher's own labels: Theorem 1 with p2 = 0. For OLS
-    (lam = 0, n > d + 1) the exact finite-sample value is returned instead, any Sigma::
+    (lam = 0, n > d + 1) ``ols="exact"`` returns the exact finite-sample value instead, any
+    Sigma::
 
         E_k = k sigma^2 d/(n - d - 1)
 
     and at n = d + 1 (lam = 0) it diverges: inf with ``Status.THRESHOLD`` (0 if sigma^2 = 0).
 
     (E (X'X)^{-1} = Sigma^{-1}/(n - d - 1); Dohmatob, Feng, Kempe 2024), where the deterministic
-    equivalent gives k sigma^2 d/(n - d) (``ols="equivalent"``: the recursion as for ridge).
+    equivalent (the default, ``ols="equivalent"``: the recursion as for ridge) gives
+    k sigma^2 d/(n - d).
     Generation 1 at lam = 0 is the ridge setting's value under the same ``ols``
     (``simcollapse.theory.ols``). The shift ``problem.delta_sq`` is not used.
 
@@ -146,7 +148,8 @@ def replace_error(
       n: rows per generation, >= 1.  lam: penalty(ies) >= 0.
       generations: number of generations G, an integer >= 1.
       design: "fresh" (default) or "fixed" (lam = 0 and n >= d only).
-      ols: at lam = 0, "exact" (default) or "equivalent" (the deterministic equivalent).
+      ols: at lam = 0, "equivalent" (default: the deterministic equivalent, Theorem 1's value)
+        or "exact" (the finite-n value above).
       throw: raise FixedPointError if kappa did not converge somewhere.
 
     Returns:
@@ -160,12 +163,12 @@ def replace_error(
     Example:
       >>> import simcollapse as sc
       >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
-      >>> replace_error(prob, 400, 0.0, 3).total  # k * 50/349
-      array([0.14326648, 0.28653295, 0.42979943])
-      >>> replace_error(prob, 400, 0.0, 3, design="fixed").total  # the same for OLS
-      array([0.14326648, 0.28653295, 0.42979943])
-      >>> replace_error(prob, 400, 0.0, 3, ols="equivalent").total  # k * 50/350
+      >>> replace_error(prob, 400, 0.0, 3).total  # k * 50/350, the equivalent
       array([0.14285714, 0.28571429, 0.42857143])
+      >>> replace_error(prob, 400, 0.0, 3, ols="exact").total  # k * 50/349
+      array([0.14326648, 0.28653295, 0.42979943])
+      >>> replace_error(prob, 400, 0.0, 3, design="fixed", ols="exact").total  # the same
+      array([0.14326648, 0.28653295, 0.42979943])
     """
     check_common(problem, n=n, lam=lam)
     generations = check_count("generations", generations)
@@ -260,7 +263,7 @@ def accumulate_error(
     *,
     design: str = "fresh",
     n_synthetic: int | None = None,
-    ols: str = "exact",
+    ols: str = "equivalent",
 ) -> ErrorTerms:
     """Test error of each generation of the accumulate loop: exact at finite n for least squares.
 
@@ -285,12 +288,12 @@ def accumulate_error(
 
           E_k = sigma^2 d/(n - d - 1) sum_{i <= k} 1/i^2  <=  (pi^2/6) sigma^2 d/(n - d - 1)
 
-    This is the exact finite-n value (as ``replace_error`` gives for OLS). ``ols="equivalent"``
-    puts the deterministic equivalent E G^{-1} ~ Sigma^{-1}/(N - d) in its place (N_i - d for
-    N_i - d - 1 above, n - d for n - d - 1): generation 1 is then ridge's value at lam = 0,
-    sigma^2 d/(n - d). At n = d (and, exact, at n = d + 1) E (X'X)^{-1} diverges: every
-    generation is inf with ``Status.THRESHOLD`` (0 and CONVERGED if sigma^2 = 0), as
-    ``replace_terms`` reports it.
+    This is the exact finite-n value (``ols="exact"``, as ``replace_error`` gives it for OLS).
+    The default, ``ols="equivalent"``, puts the deterministic equivalent E G^{-1} ~
+    Sigma^{-1}/(N - d) in its place (N_i - d for N_i - d - 1 above, n - d for n - d - 1):
+    generation 1 is then ridge's value at lam = 0, sigma^2 d/(n - d). At n = d (and, exact, at
+    n = d + 1) E (X'X)^{-1} diverges: every generation is inf with ``Status.THRESHOLD`` (0 and
+    CONVERGED if sigma^2 = 0), as ``replace_terms`` reports it.
 
     Args:
       problem: gives d and sigma^2 (Sigma, w1 and the shift do not enter).
@@ -298,7 +301,7 @@ def accumulate_error(
       generations: G, an integer >= 1.
       design: "fresh" or "fixed".
       n_synthetic: rows added per generation (fresh design only; default n).
-      ols: "exact" (default) or "equivalent" (``simcollapse.theory.ols``).
+      ols: "equivalent" (default) or "exact" (``simcollapse.theory.ols``).
 
     Returns:
       ErrorTerms of float64 arrays of shape shape(n) + (G,), k = 1..G: variance = total, bias
@@ -311,13 +314,14 @@ def accumulate_error(
     Example:
       >>> import simcollapse as sc
       >>> prob = sc.Problem.isotropic(50, sigma2=1.0)
-      >>> accumulate_error(prob, 400, 0.0, 3).total.round(4).tolist()  # 50/349, + 50 400/(800 749)
+      >>> exact = dict(ols="exact")
+      >>> accumulate_error(prob, 400, 0.0, 3, **exact).total.round(4).tolist()  # 50/349, ...
       [0.1433, 0.1766, 0.1911]
-      >>> accumulate_error(prob, 400, 0.0, 3, design="fixed").total.round(4).tolist()
+      >>> accumulate_error(prob, 400, 0.0, 3, design="fixed", **exact).total.round(4).tolist()
       [0.1433, 0.1791, 0.195]
-      >>> accumulate_error(prob, [50, 51], 0.0, 2).status.tolist()  # n = d, d + 1: a threshold
+      >>> accumulate_error(prob, [50, 51], 0.0, 2, **exact).status.tolist()  # n = d, d + 1
       [[4, 4], [4, 4]]
-      >>> accumulate_error(prob, 400, 0.0, 1, ols="equivalent").total.round(4).tolist()  # 50/350
+      >>> accumulate_error(prob, 400, 0.0, 1).total.round(4).tolist()  # 50/350, the equivalent
       [0.1429]
     """
     check_range("n", n, problem.d, integer=True)
@@ -382,5 +386,6 @@ def accumulate_ols_error(
       [0.1433, 0.1791, 0.195]
     """
     check_range("n", n, problem.d + 1, low_open=True, integer=True)
-    out = accumulate_error(problem, n, 0.0, generations, design=design, n_synthetic=n_synthetic)
+    out = accumulate_error(problem, n, 0.0, generations, design=design, n_synthetic=n_synthetic,
+                           ols="exact")  # fmt: skip
     return np.asarray(out.total)

@@ -7,9 +7,10 @@ part of the least-squares error is exactly
     sigma^2 E tr(Sigma (X'X)^{-1}) = sigma^2 d/(n - d - 1)      (any Sigma, any labels' teacher)
 
 where the deterministic equivalent of Theorem 1 at lam = 0 gives sigma^2 d/(n - d). Every
-setting takes ``ols`` ("exact", the default, or "equivalent") and reports the same number for the
-same model: ridge at lam = 0 and the first generation of the generation loops agree under each
-choice. At n = d + 1 the exact value diverges (inf with ``Status.THRESHOLD``; 0 if sigma^2 = 0).
+setting takes ``ols`` ("equivalent", the default everywhere, or "exact") and reports the same
+number for the same model: ridge at lam = 0 and the first generation of the generation loops
+agree under each choice. At n = d + 1 the exact value diverges (inf with ``Status.THRESHOLD``;
+0 if sigma^2 = 0).
 """
 
 from __future__ import annotations
