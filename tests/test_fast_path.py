@@ -98,3 +98,35 @@ def test_the_cost_model_is_the_declarations() -> None:
     fast = rp.setting_obj.fast_path
     want = [2 * fast.draw_flops(20, {"n": 30, "m": m}, 2) for m in (5, 40)]
     assert costs == want and costs[0] < costs[1]
+
+
+def test_a_fast_path_setting_keeps_its_own_checks_in_a_sweep(register) -> None:
+    def refuse(params: dict) -> None:
+        raise ValueError("refused by the setting's own check")
+
+    strict = dataclasses.replace(sc.settings.get("ridge"), name="ridge_strict", check=refuse)
+    sc.settings.register(strict)
+    try:
+        assert strict.fast_path is not None
+        with pytest.raises(ValueError, match="refused by the setting's own check"):
+            Sweep(setting="ridge_strict", method="theory", **GRID)
+    finally:
+        sc.settings.unregister("ridge_strict")
+
+
+def test_fast_and_point_by_point_simulations_flag_the_same_threshold(register) -> None:
+    """lam = 0 at n = d: THRESHOLD in a sweep's rows as in Setting.simulate, both paths."""
+    register("ridge_slow", None)
+    grid = dict(d=20, axes={"n": [20, 40], "lam": [0.0, 1e-2], "p2": [0.0, 0.3]}, reps=4)
+    fast = run_sweep(Sweep(setting="ridge", method="simulate", **grid))
+    slow = run_sweep(Sweep(setting="ridge_slow", method="simulate", **grid))
+    key = ["n", "lam", "p2"]
+    fast, slow = fast.sort_values(key), slow.sort_values(key)
+    on = (fast.n == 20) & (fast.lam == 0)
+    assert np.all(fast.status[on] == sc.Status.THRESHOLD)
+    assert np.all(fast.status[~on] == sc.Status.CONVERGED)
+    np.testing.assert_array_equal(fast.status.to_numpy(), slow.status.to_numpy())
+    direct = sc.settings.get("ridge").simulate(
+        sc.Problem.power_law(20), sc.MonteCarlo(0, 4), n=20, lam=0.0, p2=0.3
+    )
+    assert int(np.asarray(direct.status)) == sc.Status.THRESHOLD

@@ -135,3 +135,17 @@ def test_plots_draw_standard_errors_and_the_filter() -> None:
     fig = _plot_depth(fake_table(layers=(1, 2, 4), p2s=(1.0,)))
     assert "kept: 90%" in fig.axes[0].get_title()
     assert len(fig.axes[0].collections) == 3
+
+
+@pytest.mark.parametrize(("mode", "together"), [("quick", None), ("default", True)])
+def test_depth_figure_trains_several_seeds_side_by_side(monkeypatch, mode, together) -> None:
+    from simcollapse.figures.registry import FigureContext
+    from simcollapse.lm import depth
+
+    seen = {}
+    monkeypatch.setattr(
+        depth, "run_lm_experiment", lambda exp, store, **kw: seen.update(kw, seeds=exp.seeds)
+    )
+    depth._compute_depth(FigureContext(mode=mode))
+    assert seen["side_by_side"] is together  # one seed at the quick level: the default rule
+    assert len(seen["seeds"]) == (2 if together else 1)

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pandas as pd
 import pytest
 
 from simcollapse.neural import experiments
@@ -13,6 +14,7 @@ from simcollapse.neural.experiments import mse_and_accuracy, random_feature_swee
 from simcollapse.neural.mnist import load_builtin, one_hot
 from simcollapse.neural.random_features import (
     fit_random_features,
+    fit_random_features_nested,
     random_feature_weights,
     rf_memory_bytes,
 )
@@ -42,6 +44,39 @@ def test_primal_equals_dual_and_blocks_do_not_matter(digits):
         np.testing.assert_allclose(p, preds[0], atol=2e-4)
     assert fit_random_features(key, x, y, 200, 1e-2).method == "primal"
     assert fit_random_features(key, x, y, 400, 1e-2).method == "dual"
+
+
+def test_nested_fits_equal_separate_dual_fits(digits):
+    x, y = digits.x_train[:300], one_hot(digits.y_train[:300])
+    key = jax.random.key(5)
+    nested = fit_random_features_nested(key, x, [y[:120], y[:300, :4]], 700, 1e-2, block_size=256)
+    assert nested.coef.shape == (700, 14) and nested.method == "dual"
+    for cols, n, k in ((slice(0, 10), 120, 10), (slice(10, 14), 300, 4)):
+        alone = fit_random_features(key, x[:n], y[:n, :k], 700, 1e-2, method="dual", block_size=256)
+        np.testing.assert_allclose(nested.coef[:, cols], alone.coef, rtol=1e-3, atol=1e-5)
+    with pytest.raises(ValueError, match="ys\\[0\\]"):
+        fit_random_features_nested(key, x[:50], [y[:60]], 700, 1e-2)
+    with pytest.raises(ValueError, match="ys must"):
+        fit_random_features_nested(key, x, [], 700, 1e-2)
+
+
+def test_sweep_shares_the_kernel_across_n_and_equals_one_n_at_a_time(digits, monkeypatch):
+    calls = []
+    real = experiments.fit_random_features_nested
+
+    def spy(key, x, ys, *args, **kw):
+        calls.append((len(x), [len(y) for y in ys]))
+        return real(key, x, ys, *args, **kw)
+
+    monkeypatch.setattr(experiments, "fit_random_features_nested", spy)
+    together = random_feature_sweep(digits, [100, 250], [400], [0.0, 0.5], [1], n0=120)
+    assert calls == [(250, [100, 250])]  # one kernel for both sizes
+    apart = pd.concat(
+        [random_feature_sweep(digits, [n], [400], [0.0, 0.5], [1], n0=120) for n in (100, 250)]
+    )
+    assert len(calls) == 1  # a single n fits alone
+    np.testing.assert_allclose(together.test_mse, apart.test_mse, rtol=1e-4)
+    np.testing.assert_array_equal(together.n, apart.n)
 
 
 def test_weights_match_the_fitted_features(digits):

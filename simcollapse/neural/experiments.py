@@ -10,7 +10,9 @@ test_mse against n for p2 > 0, and as a dependence on the width m.
 
 Work is grouped so that one factorisation or one compiled training serves many points:
   random features: one group per (seed, n, m), all p2 at once (ridge is linear in the labels, and
-    the images are the same for every p2: only which rows carry teacher labels changes);
+    the images are the same for every p2: only which rows carry teacher labels changes); the
+    dual-form groups (m > n) of one (seed, m) share one kernel, that of the largest n, whose
+    leading blocks are the smaller ones (the training images of each n are nested);
   two-layer nets: one group per width m, every (seed, p2) run vmapped in one training.
 Each group is one ``ResultStore`` entry, so an interrupted sweep resumes where it stopped.
 """
@@ -30,7 +32,7 @@ from tqdm.auto import tqdm
 
 from simcollapse._validate import check_range
 from simcollapse.neural.mnist import Digits, one_hot
-from simcollapse.neural.random_features import fit_random_features
+from simcollapse.neural.random_features import fit_random_features, fit_random_features_nested
 from simcollapse.neural.teacher import (
     Teacher,
     draw_split,
@@ -39,7 +41,7 @@ from simcollapse.neural.teacher import (
     n_synthetic,
 )
 from simcollapse.neural.two_layer import TwoLayerConfig, train_two_layer
-from simcollapse.store import ResultStore, cached_run
+from simcollapse.store import ResultStore, cached_run, experiment_key
 
 __all__ = ["random_feature_sweep", "two_layer_sweep", "mse_and_accuracy"]
 
@@ -163,14 +165,43 @@ class _RandomFeatureGroup:
 
     def __call__(self, seed: int, split, m: int, n: int) -> pd.DataFrame:
         x, y = self.targets(seed, split.train[:n])
-        k = y.shape[1] // len(self.p2s)
         t0 = time.perf_counter()
         model = fit_random_features(
             jax.random.key(seed * 1_000_003 + m), x, y, m, self.lam, dtype=self.dtype
         )
-        pred = model.predict(self.digits.x_test).reshape(-1, len(self.p2s), k)
-        mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), self.digits.y_test)
+        pred = model.predict(self.digits.x_test)
+        return self._table(seed, m, n, model.method, pred, time.perf_counter() - t0)
+
+    def nested(self, seed: int, split, m: int, ns: list[int]) -> dict[int, pd.DataFrame]:
+        """The dual-form groups (seed, m, n) for every n of ``ns`` (each < m) from one kernel.
+
+        The training images of size n are the first n of the seed's split, so the kernel of
+        the largest n holds every smaller one (``fit_random_features_nested``); each table
+        equals the group's own fit up to float rounding. fit_seconds: the shared fit's time.
+        """
+        pairs = [self.targets(seed, split.train[:n]) for n in ns]
+        t0 = time.perf_counter()
+        model = fit_random_features_nested(
+            jax.random.key(seed * 1_000_003 + m),
+            pairs[int(np.argmax(ns))][0],
+            [y for _, y in pairs],
+            m,
+            self.lam,
+            dtype=self.dtype,
+        )
+        pred = model.predict(self.digits.x_test)
         secs = time.perf_counter() - t0
+        cols = np.cumsum([0] + [y.shape[1] for _, y in pairs])
+        return {
+            n: self._table(seed, m, n, "dual", pred[:, cols[j] : cols[j + 1]], secs)
+            for j, n in enumerate(ns)
+        }
+
+    def _table(self, seed: int, m: int, n: int, method: str, pred, secs: float) -> pd.DataFrame:
+        """The group's rows from its test predictions (n_test, P k), one block per p2."""
+        k = pred.shape[1] // len(self.p2s)
+        pred = jnp.asarray(pred).reshape(-1, len(self.p2s), k)
+        mse, acc = mse_and_accuracy(jnp.transpose(pred, (1, 0, 2)), self.digits.y_test)
         return pd.DataFrame(
             {
                 "model": "random_features",
@@ -186,7 +217,7 @@ class _RandomFeatureGroup:
                 "teacher": self.teacher,
                 "lam": float(self.lam),
                 "label_noise": float(self.label_noise),
-                "method": model.method,
+                "method": method,
                 "data_source": self.digits.source,
                 "fit_seconds": secs,
             }
@@ -269,6 +300,10 @@ class _TwoLayerGroup:
         )
 
 
+def _stored(store: ResultStore | None, key: dict, source) -> bool:
+    return store is not None and store.has("mnist_random_features", experiment_key(key, source))
+
+
 def random_feature_sweep(
     digits: Digits,
     ns: Sequence[int],
@@ -326,9 +361,22 @@ def random_feature_sweep(
     group = _RandomFeatureGroup(digits, teachers, p2s, n0, teacher, lam, label_noise, dtype)
     tables = []
     groups = [(s, m, n) for s in seeds for m in ms for n in ns]
+    done: dict[tuple[int, int, int], pd.DataFrame] = {}
     for seed, m, n in tqdm(groups, desc="mnist random features", disable=not progress):
-        compute = functools.partial(group, seed, splits[seed], m, n)
         group_key = {**store_key, "seed": seed, "m": m, "n": n}
+        if (seed, m, n) not in done and m > n:  # the dual form: one kernel for every such n
+            todo = [
+                nn
+                for nn in ns
+                if m > nn and not _stored(store, {**group_key, "n": nn}, digits.source)
+            ]
+            if len(todo) > 1:
+                fits = group.nested(seed, splits[seed], m, todo)
+                done.update(((seed, m, nn), t) for nn, t in fits.items())
+        if (seed, m, n) in done:
+            compute = functools.partial(done.pop, (seed, m, n))
+        else:
+            compute = functools.partial(group, seed, splits[seed], m, n)
         tables.append(
             cached_run(store, "mnist_random_features", group_key, compute, source=digits.source)
         )

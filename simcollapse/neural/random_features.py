@@ -32,7 +32,13 @@ from jax.scipy.linalg import cho_factor, cho_solve
 
 from simcollapse._validate import check_range
 
-__all__ = ["RandomFeatureRidge", "fit_random_features", "random_feature_weights", "rf_memory_bytes"]
+__all__ = [
+    "RandomFeatureRidge",
+    "fit_random_features",
+    "fit_random_features_nested",
+    "random_feature_weights",
+    "rf_memory_bytes",
+]
 
 Method = Literal["auto", "primal", "dual"]
 
@@ -108,6 +114,11 @@ def _dual_accumulate(k, x, w, mask):
 @jax.jit
 def _dual_coef(x, w, mask, alpha):
     return _feat(x, w, mask).T @ alpha / x.shape[0]
+
+
+@jax.jit
+def _dual_coef_sum(x, w, mask, alpha):
+    return _feat(x, w, mask).T @ alpha
 
 
 @jax.jit
@@ -316,4 +327,93 @@ def fit_random_features(
         coef = _fit_dual(key, x, y, m, block, lam_n)
     return RandomFeatureRidge(
         key=key, m=m, d=d, coef=coef, lam=float(lam), method=method, block_size=block
+    )
+
+
+def fit_random_features_nested(
+    key: jax.Array,
+    x: np.ndarray | jax.Array,
+    ys: list[np.ndarray | jax.Array],
+    m: int,
+    lam: float,
+    *,
+    block_size: int = 2048,
+    dtype=jnp.float32,
+) -> RandomFeatureRidge:
+    """Dual fits on nested prefixes of ``x``, sharing one kernel: a fit per target in ``ys``.
+
+    Target ``j`` of ``n_j`` rows is fitted on the first ``n_j`` rows of ``x`` exactly as
+    ``fit_random_features(key, x[:n_j], ys[j], m, lam, method="dual")`` does:
+
+      v_j = Z_j' (K_j / n_j + lam I)^{-1} Y_j / n_j,   Z_j = relu(X[:n_j] W'),
+
+    but the features are computed once for all rows: K_j = Z_j Z_j' is the leading
+    ``n_j x n_j`` block of K = Z Z' (Z of all N rows), and the coefficients of every fit come
+    from one pass over the feature blocks, Z' [alpha_1; 0 | alpha_2; 0 | ...]. The cost is one
+    N x N kernel instead of one per prefix; the results equal the separate fits up to float
+    rounding.
+
+    Args:
+      key: PRNG key defining W (as ``fit_random_features``).
+      x: (N, d) inputs; N the longest prefix.
+      ys: targets, ``ys[j]`` of shape (n_j, k_j) with 1 <= n_j <= N.
+      m: width, a positive integer.
+      lam: ridge penalty, > 0.
+      block_size: rows of W per block.
+      dtype: float32 (default) or float64 (needs jax_enable_x64).
+
+    Returns:
+      One ``RandomFeatureRidge`` (method "dual") whose ``coef`` holds the fits' coefficients
+      side by side, (m, sum_j k_j), in the order of ``ys``.
+
+    Raises:
+      ValueError: arguments as ``fit_random_features`` refuses them, no targets, or a target
+        with more rows than ``x``.
+
+    Example:
+      >>> import numpy as np
+      >>> rng = np.random.default_rng(0)
+      >>> x, y = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))
+      >>> key = jax.random.key(0)
+      >>> both = fit_random_features_nested(key, x, [y[:20], y], m=64, lam=1e-2)
+      >>> alone = fit_random_features(key, x[:20], y[:20], m=64, lam=1e-2, method="dual")
+      >>> both.coef.shape, bool(np.allclose(both.coef[:, :2], alone.coef, atol=1e-5))
+      ((64, 4), True)
+    """
+    x, _, dt = _checked_fit_inputs(x, np.zeros((len(x), 1)), m, lam, "dual", block_size, 1, dtype)
+    if not ys:
+        raise ValueError("ys must hold at least one target, got none")
+    n_all, d = x.shape
+    targets = []
+    for j, y in enumerate(ys):
+        y = jnp.asarray(y, dt)
+        y = y[:, None] if y.ndim == 1 else y
+        if y.ndim != 2 or not 1 <= y.shape[0] <= n_all:
+            raise ValueError(
+                f"ys[{j}] must have shape (n, k) with 1 <= n <= {n_all}, got {y.shape}"
+            )
+        targets.append(y)
+    m = int(m)
+    block = min(int(block_size), m)
+    nb = _n_blocks(m, block)
+    lam_n = jnp.asarray(lam, dt)
+    kmat = jnp.zeros((n_all, n_all), dt)
+    for b in range(nb):
+        w = _weight_block(key, b, block, d, dt)
+        kmat = _dual_accumulate(kmat, x, w, _block_mask(b, block, m, dt))
+    alphas = []
+    for y in targets:
+        n = y.shape[0]
+        alpha = _chol_solve(kmat[:n, :n], y, 1.0 / n, lam_n)
+        alphas.append(jnp.pad(alpha, ((0, n_all - n), (0, 0))))
+    stacked = jnp.concatenate(alphas, axis=1)
+    parts = []
+    for b in range(nb):
+        w = _weight_block(key, b, block, d, dt)
+        parts.append(_dual_coef_sum(x, w, _block_mask(b, block, m, dt), stacked))
+    coef = jnp.concatenate(parts)[:m]
+    scale = np.concatenate([np.full(y.shape[1], y.shape[0], np.float64) for y in targets])
+    coef = coef / jnp.asarray(scale, dt)
+    return RandomFeatureRidge(
+        key=key, m=m, d=d, coef=coef, lam=float(lam), method="dual", block_size=block
     )

@@ -231,6 +231,8 @@ class FastPath:
       draw_flops: the work of one draw. draw_bytes: its peak bytes.
       recombine: every (c2, sigma2) from the unit problem's terms.
       solve_flops: the work of one theory solve point.
+      status: (d, coordinates) -> the status of each simulated point, as ``Setting.simulate``
+        reports it (e.g. THRESHOLD where a ridgeless design is square); None: CONVERGED.
 
     Example:
       >>> import jax, numpy as np, simcollapse as sc
@@ -258,6 +260,7 @@ class FastPath:
     draw_bytes: Callable[[int, Mapping[str, int], int, int], int] = gram_draw_bytes
     recombine: Callable[[ErrorTerms, np.ndarray, np.ndarray], ErrorTerms] = scale_terms
     solve_flops: Callable[[int], float] = spectrum_passes
+    status: Callable[[int, Mapping[str, np.ndarray]], np.ndarray] | None = None
 
     def check(self, setting: Setting) -> None:
         """A ValueError (one line) when the declaration does not fit ``setting``'s parameters."""

@@ -16,6 +16,7 @@ from simcollapse.settings.base import (
 )
 from simcollapse.settings.ridge import prepare_draws
 from simcollapse.simulate import engine
+from simcollapse.simulate.grid import threshold_status
 from simcollapse.simulate.random_projection import rp_error as simulate_rp
 from simcollapse.theory.random_projection import rp_terms
 
@@ -53,7 +54,7 @@ def draw_bytes(d: int, shape: Mapping[str, int], points: int, itemsize: int) -> 
 # (lam, p2): ridge's kernel inputs, with the width m static.
 FAST_PATH = FastPath(
     solve=("n", "m", "lam"), outer=rp_outer, shape_axes=("n", "m"), kernel=engine.ridge_kernel,
-    prepare=prepare_draws, draw_flops=draw_flops, draw_bytes=draw_bytes,
+    prepare=prepare_draws, status=threshold_status, draw_flops=draw_flops, draw_bytes=draw_bytes,
 )  # fmt: skip
 
 SETTING = Setting(

@@ -14,6 +14,7 @@ from simcollapse.results import ErrorTerms
 from simcollapse.settings._params import LAM, OLS, P2, N, simulation_of
 from simcollapse.settings.base import FastPath, Setting
 from simcollapse.simulate import engine
+from simcollapse.simulate.grid import threshold_status
 from simcollapse.simulate.ridge import ridge_error as simulate_ridge
 from simcollapse.theory import ols as exact_ols
 from simcollapse.theory._common import run_x64
@@ -68,7 +69,7 @@ def prepare_draws(
 # One fixed point per (n, lam) serves every p2; one factorisation per draw and n every (lam, p2).
 FAST_PATH = FastPath(
     solve=("n", "lam"), outer=ridge_outer, shape_axes=("n",), kernel=engine.ridge_kernel,
-    prepare=prepare_draws,
+    prepare=prepare_draws, status=threshold_status,
 )  # fmt: skip
 
 SETTING = Setting(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,29 @@ def run_grid(
     return flag_threshold(out, problem.d, n, lam, m)
 
 
+def on_threshold(d: int, n: Any, lam: Any, m: Any = None) -> np.ndarray:
+    """Where a ridgeless fit has a square design: lam = 0 and n = min(m, d) (m None: n = d).
+
+    Example:
+      >>> on_threshold(10, [9, 10, 10], [0.0, 0.0, 0.1]).tolist()
+      [False, True, False]
+    """
+    rank = d if m is None else np.minimum(np.asarray(m, np.float64), d)
+    return (np.asarray(lam, np.float64) == 0) & (np.asarray(n, np.float64) == rank)
+
+
+def threshold_status(d: int, coords: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Status per point of a ridge or random-projection draw table: THRESHOLD on the threshold
+    (``on_threshold`` at the coordinates n, lam and m if present), else CONVERGED.
+
+    Example:
+      >>> threshold_status(10, {"n": np.array([10.0, 10.0]), "lam": np.array([0.0, 0.1])})
+      array([4, 0], dtype=int32)
+    """
+    on = on_threshold(d, coords["n"], coords["lam"], coords.get("m"))
+    return np.where(on, Status.THRESHOLD, Status.CONVERGED).astype(np.int32)
+
+
 def flag_threshold(
     out: ErrorTerms, d: int, n: Any, lam: Any, m: Any = None, trailing: int = 0
 ) -> ErrorTerms:
@@ -69,8 +93,7 @@ def flag_threshold(
     status says it is not an estimate of a finite error. ``trailing``: axes of the status past
     the grid's (rounds, generations).
     """
-    rank = d if m is None else np.minimum(np.asarray(m, np.float64), d)
-    on = (np.asarray(lam, np.float64) == 0) & (np.asarray(n, np.float64) == rank)
+    on = on_threshold(d, n, lam, m)
     status = np.asarray(out.status)
     on = np.reshape(on, on.shape + (1,) * trailing)
     if not np.any(on):

@@ -145,9 +145,12 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
                     )  # fmt: skip
                 summary = driver.summarise(per_draw)
                 terms = {k: summary[k] for k in ("bias", "variance", "zeta", "total", "stderr")}
-                terms["status"] = np.full(size, Status.CONVERGED, np.int32)
             coords = {a: np.full(size, float(v)) for a, v in shape.items()}
             coords.update(points)
+            if fast.kernel is not None and fast.status is not None:
+                terms["status"] = fast.status(prob.d, coords)
+            elif fast.kernel is not None:
+                terms["status"] = np.full(size, Status.CONVERGED, np.int32)
             coords["c2"] = np.full(size, float(prob.c2))
             coords["sigma2"] = np.full(size, float(sigma2))
             frames.append(frame(spec, "simulate", coords, terms))

@@ -202,8 +202,9 @@ class Sweep:
             raise SpecError(f"a sweep needs at least one axis (any of {known})")
         if "n" not in self.axes:
             raise SpecError("axes must include n (the sample sizes)")
-        if self.is_generic or self.params:
-            self._validate_setting()
+        setting = self.setting_obj
+        if self.is_generic or self.params or setting.check or setting.no_theory_if:
+            self._validate_setting()  # a fast path skips it only when it has nothing to check
         else:
             self._check_required()
         if self.teacher_n0 is not None and "c2" in self.axes:
