@@ -20,6 +20,8 @@ Example:
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -43,13 +45,28 @@ SETTING_ALIASES: dict[str, str] = {"rp": OLD_SPELLINGS["rp"]}
 MODELS: dict[str, str] = {"ridge": "ridge", "rp": OLD_SPELLINGS["rp"]}
 
 
-def warn_old(old: str, stacklevel: int = 3, category: type[Warning] = FutureWarning) -> None:
-    """One warning (a FutureWarning unless told): ``old`` is an older spelling, with the new one."""
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of the first caller outside the package (and outside code that Python
+    generates, such as a dataclass's ``__init__``): where the warning is shown."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE) or frame.f_code.co_filename == "<string>"
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_old(old: str, category: type[Warning] = FutureWarning) -> None:
+    """One warning (a FutureWarning unless told): ``old`` is an older spelling, with the new one,
+    shown at the user's line (the first frame outside the package)."""
     new = OLD_SPELLINGS[old]
     warnings.warn(
         f"{old!r} is the 0.1 spelling of {new!r} and will be removed; write {new!r}",
         category,
-        stacklevel=stacklevel,
+        stacklevel=_user_stacklevel(),
     )
 
 

@@ -60,3 +60,16 @@ def test_cli_old_flags_warn_and_agree(old, new, capsys: pytest.CaptureFixture[st
     assert json.loads(got.out) == want
     # The CLI prints the FutureWarning as one line naming the new spelling.
     assert f"simcollapse theory: warning: {old[0]!r} is the 0.1 spelling of {new[0]!r}" in got.err
+
+
+def test_an_old_spelling_warns_at_the_callers_line() -> None:
+    """Not inside the package, nor in the code a dataclass generates for Sweep(model=...)."""
+    import warnings
+
+    import simcollapse as sc
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sc.Sweep(model="rp", d=10, m=5, axes={"n": [20]})
+        sc.settings.get("rp")
+    assert [w.filename for w in caught] == [__file__, __file__]

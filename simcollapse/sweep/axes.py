@@ -52,7 +52,7 @@ def resolve_setting(
         if value is not None and not isinstance(value, str):
             raise SpecError(f"{key} must be a string, got {value!r}")
     if model is not None and setting is None:
-        warn_old(spelling, stacklevel=4)
+        warn_old(spelling)
     if setting is not None:
         try:
             name = settings.get(setting).name
