@@ -104,6 +104,7 @@ def test_theory_matches_monte_carlo_over_ten_generations(loop: str, prob: sc.Pro
     assert np.all(gap <= 3.5 * mc.stderr + 0.02 * th.total), (th.total, mc.total, mc.stderr)
 
 
+@pytest.mark.slow
 def test_many_generations_stay_finite_and_ordered() -> None:
     """No cancellation at G = 40: replace grows, accumulate stays below replace."""
     rep = theory.replace_error(POWER, 120, 1e-2, 40, design="fixed")

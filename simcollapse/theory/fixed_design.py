@@ -65,6 +65,7 @@ from simcollapse.theory.fixed_points import (
 
 __all__ = [
     "MODES",
+    "fixed_design_batch",
     "fixed_design_combine",
     "fixed_design_parts",
     "fixed_design_terms",
@@ -218,6 +219,18 @@ def _point(problem: Problem, c: Array, v: Array, n: Array, lam: Array, kappa: Ar
     return jnp.stack([bias, variance])
 
 
+def fixed_design_batch(d: int, generations: int) -> int:
+    """Points evaluated together: a power of two near CHUNK_ELEMS / (G^4 + 4 G d), the numbers
+    one point holds (its bivariate series product and its Taylor coefficients), in [1, 256].
+
+    Example:
+      >>> fixed_design_batch(60, 10), fixed_design_batch(60, 40)
+      (16, 1)
+    """
+    size = generations**4 + 4 * generations * d
+    return int(min(256, 1 << (max(1, CHUNK_ELEMS // size).bit_length() - 1)))
+
+
 def fixed_design_parts(
     problem: Problem, table: SpectralTable, n: Array, lam: Array, *, generations: int, mode: str
 ) -> tuple[Array, ...]:
@@ -230,9 +243,7 @@ def fixed_design_parts(
     c, v = (jnp.asarray(x, problem.eigs.dtype) for x in loop_polynomials(mode, generations))
     s = problem.eigs
     root = ridge_kappa(s, n, lam, table)
-    # Points in batches of about CHUNK_ELEMS numbers (a point holds G^4 + 4 G d of them).
-    size = generations**4 + 4 * generations * s.shape[-1]
-    batch = int(max(1, min(n.shape[0], CHUNK_ELEMS // size)))
+    batch = min(n.shape[0], fixed_design_batch(s.shape[-1], generations))
     parts = jax.lax.map(
         lambda xs: _point(problem, c, v, *xs), (n, lam, root.value), batch_size=batch
     )

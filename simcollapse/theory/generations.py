@@ -24,8 +24,12 @@ from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import raise_if_failed, run_x64
-from simcollapse.theory._points import chunk_kernel, run_chunks
-from simcollapse.theory.fixed_design import fixed_design_combine, fixed_design_parts
+from simcollapse.theory._points import cached_problem, cached_table
+from simcollapse.theory.fixed_design import (
+    fixed_design_batch,
+    fixed_design_combine,
+    fixed_design_parts,
+)
 from simcollapse.theory.iterative import check_count, recursion_terms
 from simcollapse.theory.ols import check_ols
 
@@ -219,22 +223,37 @@ def check_fixed_ols(problem: Problem, n: Any, lam: Any) -> None:
 
 @functools.cache
 def _fixed_design_kernel(generations: int, mode: str) -> Any:
-    """The chunk kernel of ``fixed_design_parts`` for G generations of one loop."""
-    return chunk_kernel(partial(fixed_design_parts, generations=generations, mode=mode))
+    """``fixed_design_parts`` for G generations of one loop, jitted (one program per batch size)."""
+    return jax.jit(partial(fixed_design_parts, generations=generations, mode=mode))
 
 
 def with_fixed_ridge(
     out: ErrorTerms, problem: Problem, n: np.ndarray, lam: np.ndarray, generations: int, mode: str
 ) -> ErrorTerms:
     """``out`` (shape A + (G,)) with its points at lam > 0 replaced by the fixed design's ridge
-    deterministic equivalent (``theory.fixed_design``); n and lam have shape A."""
+    deterministic equivalent (``theory.fixed_design``); n and lam have shape A.
+
+    The points run in batches of ``fixed_design_batch(d, G)`` (the last one padded), so one
+    compiled program serves every call with the same d and G.
+    """
     ridge = np.asarray(lam) > 0
     if not ridge.any():
         return out
     at = np.flatnonzero(ridge)
-    flat = (np.ravel(n).astype(np.float64)[at], np.ravel(lam).astype(np.float64)[at])
+    flat = [np.ravel(n).astype(np.float64)[at], np.ravel(lam).astype(np.float64)[at]]
+    batch = fixed_design_batch(problem.d, generations)
+    total = -(-at.size // batch) * batch
+    flat = [np.concatenate([a, np.full(total - at.size, a[-1])]) for a in flat]
+    kernel = _fixed_design_kernel(generations, mode)
     with jax.enable_x64(True):
-        parts = run_chunks(_fixed_design_kernel(generations, mode), problem, *flat)
+        table, device = cached_table(np.asarray(problem.eigs)), cached_problem(problem)
+        chunks = [
+            kernel(device, table, *(a[i : i + batch] for a in flat)) for i in range(0, total, batch)
+        ]
+        parts = tuple(
+            np.concatenate([np.asarray(c[k]) for c in chunks])[: at.size]
+            for k in range(len(chunks[0]))
+        )
     fixed = fixed_design_combine(parts, generations, np)
     merged = []
     for full, part in zip(out, fixed, strict=True):
