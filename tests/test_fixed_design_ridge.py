@@ -120,7 +120,7 @@ def test_bad_input_raises_naming_the_parameter() -> None:
     with pytest.raises(ValueError, match="n must hold integers"):
         theory.accumulate_error(POWER, 120.5, 0.1, 3, design="fixed")
     with pytest.raises(ValueError, match=r"n must hold integers in \[60"):
-        theory.accumulate_error(POWER, [30, 120], [0.1, 0.0], 3, design="fixed")
+        theory.accumulate_error(POWER, [30, 120], [0.0, 0.1], 3, design="fixed")
     with pytest.raises(ValueError, match="lam"):
         theory.replace_error(POWER, 120, -0.1, 3, design="fixed")
     with pytest.raises(ValueError, match="generations"):
