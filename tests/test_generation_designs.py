@@ -82,7 +82,7 @@ def test_fixed_design_keeps_the_pi2_over_6_bound_and_replace_grows_past_it() -> 
     assert replace[2] > bound  # replace passes the bound by generation 3
 
 
-def test_the_accumulate_setting_has_exact_theory_at_lam_zero_only() -> None:
+def test_the_accumulate_setting_has_theory_at_lam_zero_and_for_fixed_design_ridge() -> None:
     prob = sc.Problem.isotropic(10, sigma2=1.0)
     acc = sc.settings.get("accumulate")
     out = acc.theory(prob, n=[10, 11, 32], lam=0.0, generations=2, design="fixed", ols="exact")
@@ -90,8 +90,10 @@ def test_the_accumulate_setting_has_exact_theory_at_lam_zero_only() -> None:
     assert np.all(np.isinf(out.total[:2])) and np.all(out.status[:2] == sc.Status.THRESHOLD)
     np.testing.assert_allclose(out.total[2], [10 / 21, 10 / 21 * 1.25])
     np.testing.assert_array_equal(out.variance, out.total)
-    with pytest.raises(sc.SimulationOnly, match="ridge"):
+    with pytest.raises(sc.SimulationOnly, match="ridge.*fresh design"):
         acc.theory(prob, n=32, lam=1e-2, generations=2)
+    ridge = acc.theory(prob, n=[8, 32], lam=1e-2, generations=2, design="fixed")
+    assert ridge.total.shape == (2, 2) and np.all(np.isfinite(ridge.total))
     with pytest.raises(sc.SimulationOnly, match="n >= d"):
         acc.theory(prob, n=[8, 32], lam=0.0, generations=2)
     clean = sc.Problem.isotropic(10, sigma2=0.0)
@@ -104,8 +106,10 @@ def test_the_replace_setting_takes_the_design() -> None:
     rep = sc.settings.get("replace")
     fixed = rep.theory(prob, n=32, lam=0.0, generations=3, design="fixed", ols="exact")
     np.testing.assert_allclose(fixed.total, np.arange(1, 4) * 10 / 21)
-    with pytest.raises(sc.SimulationOnly, match="lam = 0"):
-        rep.theory(prob, n=32, lam=1e-2, generations=3, design="fixed")
+    ridge = rep.theory(prob, n=[8, 32], lam=1e-2, generations=3, design="fixed")
+    fresh = rep.theory(prob, n=[8, 32], lam=1e-2, generations=3)
+    np.testing.assert_allclose(ridge.total[:, 0], fresh.total[:, 0], rtol=1e-10)  # generation 1
+    assert np.all(ridge.total[:, 1:] != fresh.total[:, 1:])  # the designs differ after it
     with pytest.raises(sc.SimulationOnly, match="n >= d"):
         rep.theory(prob, n=8, lam=0.0, generations=3, design="fixed")
     reason = sc.settings.get("accumulate_subsample").reason_no_theory({})
@@ -136,8 +140,10 @@ def test_public_functions_reject_bad_designs() -> None:
         mixing.accumulate_error(prob, 32, 0.0, 2, key=0, reps=2, design="stale")
     with pytest.raises(ValueError, match="n_synthetic"):
         mixing.accumulate_subsample_error(prob, 32, 0.0, 2, key=0, reps=2, n_synthetic=1.5)
-    with pytest.raises(ValueError, match="lam must be 0"):
-        theory.replace_error(prob, 32, 0.1, 2, design="fixed")
+    with pytest.raises(ValueError, match="n must be >= d = 10 where lam = 0"):
+        theory.replace_error(prob, [8, 32], 0.0, 2, design="fixed")
+    with pytest.raises(ValueError, match="n must hold integers"):
+        theory.replace_error(prob, 32.5, 0.1, 2, design="fixed")
     with pytest.raises(ValueError, match="n must hold integers in \\[10"):
         theory.accumulate_error(prob, 9, 0.0, 2)
     with pytest.raises(ValueError, match="lam must be 0"):

@@ -3,12 +3,16 @@
 docs/theory.md, "Generations". Generation 0 is the truth w1; generation k is fitted on n
 fresh rows labelled by generation k - 1 plus noise sigma^2 (replace), or on all rows so far, the
 first n real (accumulate). Accumulate for least squares is exact at finite n in both designs (fresh
-or fixed inputs, ``accumulate_ols_error``), beside its n >> d reference line; accumulate with ridge
-and accumulate-subsample are simulation only (``simcollapse.simulate.mixing``).
+or fixed inputs, ``accumulate_ols_error``), beside its n >> d reference line. Ridge (lam > 0) in
+the fixed design, both loops, is the deterministic equivalent of ``theory.fixed_design``; ridge
+accumulate in the fresh design and accumulate-subsample are simulation only
+(``simcollapse.simulate.mixing``).
 """
 
 from __future__ import annotations
 
+import functools
+from functools import partial
 from typing import Any
 
 import jax
@@ -20,6 +24,12 @@ from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import raise_if_failed, run_x64
+from simcollapse.theory._points import cached_problem, cached_table
+from simcollapse.theory.fixed_design import (
+    fixed_design_batch,
+    fixed_design_combine,
+    fixed_design_parts,
+)
 from simcollapse.theory.iterative import check_count, recursion_terms
 from simcollapse.theory.ols import check_ols
 
@@ -140,14 +150,17 @@ def replace_error(
 
     The fixed design (``design="fixed"``: the same n inputs X relabelled every generation, fresh
     noise each time) has, for OLS, u_k = u_{k-1} + (X'X)^{-1} X' eps_k with independent eps_k, so
-    the same mean E_k = k sigma^2 d/(n - d - 1); for ridge, or n < d, the two designs differ
-    and the fixed one has no formula here (a ValueError).
+    the same mean E_k = k sigma^2 d/(n - d - 1). For ridge (lam > 0, any n) the two designs
+    differ: w_k = A w_{k-1} + B eps_k with A = (Ghat + lam)^{-1} Ghat, a polynomial in the
+    resolvent whose moments are the two-point deterministic equivalent
+    (``simcollapse.theory.fixed_design``). At lam = 0 with n < d the fixed design has no formula
+    here (a ValueError).
 
     Args:
       problem: the spectrum, teacher and noise.
       n: rows per generation, >= 1.  lam: penalty(ies) >= 0.
       generations: number of generations G, an integer >= 1.
-      design: "fresh" (default) or "fixed" (lam = 0 and n >= d only).
+      design: "fresh" (default) or "fixed" (where lam = 0, n >= d).
       ols: at lam = 0, "equivalent" (default: the deterministic equivalent, Theorem 1's value)
         or "exact" (the finite-n value above).
       throw: raise FixedPointError if kappa did not converge somewhere.
@@ -158,7 +171,7 @@ def replace_error(
 
     Raises:
       ValueError: n < 1, lam < 0, generations not an integer >= 1, NaN, bad shapes; a bad
-        design, or the fixed design with lam > 0 or n < d.
+        design, or the fixed design with n < d at lam = 0 or n not an integer.
 
     Example:
       >>> import simcollapse as sc
@@ -169,6 +182,8 @@ def replace_error(
       array([0.14326648, 0.28653295, 0.42979943])
       >>> replace_error(prob, 400, 0.0, 3, design="fixed", ols="exact").total  # the same
       array([0.14326648, 0.28653295, 0.42979943])
+      >>> replace_error(prob, 400, 1e-9, 3, design="fixed").total.round(6)  # ridge -> k 50/350
+      array([0.142857, 0.285714, 0.428571])
     """
     check_common(problem, n=n, lam=lam)
     generations = check_count("generations", generations)
@@ -178,28 +193,78 @@ def replace_error(
         check_fixed_ols(problem, n, lam)
     n_b, lam_b = np.broadcast_arrays(np.asarray(n, float), np.asarray(lam, float))
     out = run_x64(_replace_terms_jit, problem, n_b, lam_b, generations, ols)
+    if design == "fixed":
+        out = with_fixed_ridge(out, problem, n_b, lam_b, generations, "replace")
     if throw:
         raise_if_failed(out, "ridge kappa", n=n, lam=lam)
     return out
 
 
 def check_fixed_ols(problem: Problem, n: Any, lam: Any) -> None:
-    """The fixed design has an exact value only for least squares with n >= d.
+    """The fixed design's theory: n an integer (the same n inputs every generation), and
+    n >= d wherever lam = 0 (exact least squares; ridge, lam > 0, takes any n >= 1).
 
     Raises:
-      ValueError: lam > 0 or n < d, naming the parameter.
+      ValueError: n not an integer, or n < d at a point with lam = 0, naming the parameter.
 
     Example:
       >>> import simcollapse as sc
-      >>> check_fixed_ols(sc.Problem.isotropic(10), 32, 0.0)
+      >>> check_fixed_ols(sc.Problem.isotropic(10), [8, 32], [0.1, 0.0])
+      >>> check_fixed_ols(sc.Problem.isotropic(10), 8, 0.0)  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      ValueError: n must be >= d = 10 where lam = 0 in the fixed design's theory, got n=8 ...
     """
-    if np.any(np.asarray(lam) != 0):
+    check_range("n", n, 1.0, integer=True)
+    n_b, lam_b = np.broadcast_arrays(np.asarray(n), np.asarray(lam))
+    if np.any((n_b < problem.d) & (lam_b == 0)):
         raise ValueError(
-            f"lam must be 0 for the fixed design's theory (exact least squares only), "
-            f"got lam={lam!r}"
+            f"n must be >= d = {problem.d} where lam = 0 in the fixed design's theory, got n={n!r} "
+            f"with lam={lam!r} (ridge, lam > 0, has a theory at any n)"
         )
-    if np.any(np.asarray(n) < problem.d):
-        raise ValueError(f"n must be >= d = {problem.d} for the fixed design's theory, got n={n!r}")
+
+
+@functools.cache
+def _fixed_design_kernel(generations: int, mode: str) -> Any:
+    """``fixed_design_parts`` for G generations of one loop, jitted (one program per batch size)."""
+    return jax.jit(partial(fixed_design_parts, generations=generations, mode=mode))
+
+
+def with_fixed_ridge(
+    out: ErrorTerms, problem: Problem, n: np.ndarray, lam: np.ndarray, generations: int, mode: str
+) -> ErrorTerms:
+    """``out`` (shape A + (G,)) with its points at lam > 0 replaced by the fixed design's ridge
+    deterministic equivalent (``theory.fixed_design``); n and lam have shape A.
+
+    The points run in batches of ``fixed_design_batch(d, G)`` (the last one padded), so one
+    compiled program serves every call with the same d and G.
+    """
+    ridge = np.asarray(lam) > 0
+    if not ridge.any():
+        return out
+    at = np.flatnonzero(ridge)
+    flat = [np.ravel(n).astype(np.float64)[at], np.ravel(lam).astype(np.float64)[at]]
+    batch = fixed_design_batch(problem.d, generations)
+    total = -(-at.size // batch) * batch
+    flat = [np.concatenate([a, np.full(total - at.size, a[-1])]) for a in flat]
+    kernel = _fixed_design_kernel(generations, mode)
+    with jax.enable_x64(True):
+        table, device = cached_table(np.asarray(problem.eigs)), cached_problem(problem)
+        chunks = [
+            kernel(device, table, *(a[i : i + batch] for a in flat)) for i in range(0, total, batch)
+        ]
+        parts = tuple(
+            np.concatenate([np.asarray(c[k]) for c in chunks])[: at.size]
+            for k in range(len(chunks[0]))
+        )
+    fixed = fixed_design_combine(parts, generations, np)
+    merged = []
+    for full, part in zip(out, fixed, strict=True):
+        full = np.array(full).reshape(-1, generations)
+        full = full.astype(np.result_type(full, part))
+        full[at] = part
+        merged.append(full.reshape(np.shape(n) + (generations,)))
+    return ErrorTerms(*merged)
 
 
 def replace_ols_error(problem: Problem, n: Any, generations: int) -> np.ndarray:
@@ -264,11 +329,12 @@ def accumulate_error(
     design: str = "fresh",
     n_synthetic: int | None = None,
     ols: str = "equivalent",
+    throw: bool = True,
 ) -> ErrorTerms:
-    """Test error of each generation of the accumulate loop: exact at finite n for least squares.
+    """Test error of each generation of the accumulate loop: exact at finite n for least squares,
+    the deterministic equivalent for ridge in the fixed design.
 
-    The counterpart of ``simulate.mixing.accumulate_error`` (same arguments). Only lam = 0 has a
-    formula (below); ridge (lam > 0) has none here, in either design (a ValueError: simulate it).
+    The counterpart of ``simulate.mixing.accumulate_error`` (same arguments).
 
     Generation k fits OLS on all rows so far: n real rows (x.w1 + eps), then n_synthetic rows
     per generation j >= 2 labelled x.w_{j-1} + eps. With G_k the Gram matrix of the first N_k
@@ -295,21 +361,32 @@ def accumulate_error(
     n = d + 1) E (X'X)^{-1} diverges: every generation is inf with ``Status.THRESHOLD`` (0 and
     CONVERGED if sigma^2 = 0), as ``replace_terms`` reports it.
 
+    Ridge (lam > 0) in the fixed design, any n >= 1: the averaged Gram of k stacked copies of X
+    is Ghat = X'X/n, so k w_k = (k - 1) w_{k-1} + A w_{k-1} + B eps_k with
+    A = (Ghat + lam)^{-1} Ghat, B = (Ghat + lam)^{-1} X'/n; bias (from w1) and variance (from the
+    noise) are moments of a polynomial in the resolvent, given by its two-point deterministic
+    equivalent (``simcollapse.theory.fixed_design``; ``ols`` does not enter). Ridge in the fresh
+    design has no formula here: its generations see independent Gram matrices, whose products of
+    resolvents the one-matrix equivalent does not cover (a ValueError: simulate it).
+
     Args:
-      problem: gives d and sigma^2 (Sigma, w1 and the shift do not enter).
-      n: real rows, integers >= d (any shape).  lam: 0 (least squares; broadcast with n).
+      problem: the spectrum, teacher and noise (at lam = 0 only d and sigma^2 enter).
+      n: real rows, integers (any shape), >= d where lam = 0 and >= 1 elsewhere.
+      lam: penalties >= 0, broadcast with n; lam > 0 in the fixed design only.
       generations: G, an integer >= 1.
       design: "fresh" or "fixed".
       n_synthetic: rows added per generation (fresh design only; default n).
-      ols: "equivalent" (default) or "exact" (``simcollapse.theory.ols``).
+      ols: at lam = 0, "equivalent" (default) or "exact" (``simcollapse.theory.ols``).
+      throw: raise FixedPointError if kappa did not converge at a ridge point.
 
     Returns:
-      ErrorTerms of float64 arrays of shape shape(n) + (G,), k = 1..G: variance = total, bias
-      and zeta 0 (all the error is propagated noise), stderr 0, status per point.
+      ErrorTerms of float64 arrays of shape broadcast(n, lam) + (G,), k = 1..G: bias (propagated
+      from w1: 0 at lam = 0), variance (propagated noise), zeta 0, stderr 0, status per point.
 
     Raises:
-      ValueError: n < d or not an integer, lam other than 0, a bad design, n_synthetic < 1 or
-        given with the fixed design unequal to n.
+      ValueError: n not an integer, n < d at lam = 0 (n < 1 elsewhere), lam < 0, lam > 0 in
+        the fresh design, a bad design, n_synthetic < 1 or given with the fixed design unequal
+        to n.
 
     Example:
       >>> import simcollapse as sc
@@ -323,21 +400,29 @@ def accumulate_error(
       [[4, 4], [4, 4]]
       >>> accumulate_error(prob, 400, 0.0, 1).total.round(4).tolist()  # 50/350, the equivalent
       [0.1429]
+      >>> accumulate_error(prob, 400, 1e-9, 3, design="fixed").total.round(4).tolist()  # ridge
+      [0.1429, 0.1786, 0.1944]
     """
-    check_range("n", n, problem.d, integer=True)
+    check_range("n", n, 1.0, integer=True)
     check_range("lam", lam, 0.0)
-    if np.any(np.asarray(lam) != 0):
-        raise ValueError(
-            f"lam must be 0 (least squares): the accumulate loop has no formula for ridge, "
-            f"got lam={lam!r}; simulate it (simulate.mixing.accumulate_error)"
-        )
-    n = np.broadcast_arrays(np.asarray(n), np.asarray(lam))[0]
+    n_b, lam_b = np.broadcast_arrays(np.asarray(n), np.asarray(lam, np.float64))
     generations = check_count("generations", generations)
-    check_design(design, n, n_synthetic)
+    check_design(design, n_b, n_synthetic)
+    ridge = lam_b > 0
+    if design == "fresh" and np.any(ridge):
+        raise ValueError(
+            f"lam must be 0 in the fresh design (its generations see independent Gram matrices: "
+            f"no formula for ridge there), got lam={lam!r}; use design='fixed' or simulate it"
+        )
+    if np.any(~ridge & (n_b < problem.d)):
+        raise ValueError(
+            f"n must hold integers in [{problem.d}, inf) where lam = 0 (least squares needs "
+            f"n >= d = {problem.d}), got n={n!r}"
+        )
     off = 1.0 if check_ols(ols) == "exact" else 0.0  # E G^{-1} = Sigma^{-1}/(N - d - off)
     k = np.arange(1, generations + 1, dtype=np.float64)
     d, s2 = problem.d, float(problem.sigma2)
-    n_ = np.asarray(n, np.float64)[..., None]
+    n_ = np.where(ridge, d + 2.0, n_b).astype(np.float64)[..., None]  # ridge points: set below
     finite = n_ > d + off
     safe_n = np.where(finite, n_, d + off + 1.0)  # the edge points are set below
     if design == "fixed":
@@ -352,7 +437,11 @@ def accumulate_error(
     total = np.where(edge, np.inf if s2 > 0 else 0.0, value)
     status = np.where(edge & (s2 > 0), Status.THRESHOLD, Status.CONVERGED).astype(np.int32)
     zero = np.zeros_like(total)
-    return ErrorTerms(zero, total, zero, total, zero.copy(), status)
+    out = ErrorTerms(zero, total, zero.copy(), total, zero.copy(), status)
+    out = with_fixed_ridge(out, problem, n_b, lam_b, generations, "accumulate")
+    if throw:
+        raise_if_failed(out, "ridge kappa", n=n_b[..., None], lam=lam_b[..., None])
+    return out
 
 
 def accumulate_ols_error(
