@@ -141,7 +141,9 @@ def chunk_kernel(parts: Kernel) -> Kernel:
     return jax.jit(kernel)
 
 
-def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.ndarray, ...]:
+def run_chunks(
+    kernel: Kernel, problem: Problem, *flat: np.ndarray, chunk: int | None = None
+) -> tuple[np.ndarray, ...]:
     """Evaluate ``kernel(problem, table, count, *chunk)`` over flat point arrays, in chunks.
 
     Must run with 64-bit types enabled when the theory needs float64 (``run_x64``).
@@ -152,13 +154,15 @@ def run_chunks(kernel: Kernel, problem: Problem, *flat: np.ndarray) -> tuple[np.
         points; C = ``chunk_points(d, backend)``.
       problem: the problem (its spectrum has size d).
       *flat: point arrays, all of shape (P,), P >= 0.
+      chunk: the points per chunk C (None: ``chunk_points(d, backend)``), for kernels whose
+        points hold more than the spectrum's numbers.
 
     Returns:
       The kernel's outputs for all P points, as NumPy arrays of shape (P,).
     """
     d = problem.eigs.shape[-1]
     size = flat[0].shape[0]
-    chunk = chunk_points(d, jax.default_backend())
+    chunk = chunk_points(d, jax.default_backend()) if chunk is None else int(chunk)
     total = max(chunk, -(-size // chunk) * chunk)
     padded = [
         np.concatenate([a, np.full(total - size, a[-1] if size else 1.0, a.dtype)]) for a in flat

@@ -12,7 +12,6 @@ accumulate in the fresh design and accumulate-subsample are simulation only
 from __future__ import annotations
 
 import functools
-from functools import partial
 from typing import Any
 
 import jax
@@ -24,7 +23,7 @@ from simcollapse._validate import check_common, check_range
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.theory._common import raise_if_failed, run_x64
-from simcollapse.theory._points import cached_problem, cached_table
+from simcollapse.theory._points import run_chunks
 from simcollapse.theory.fixed_design import (
     fixed_design_batch,
     fixed_design_combine,
@@ -227,7 +226,7 @@ def check_fixed_ols(problem: Problem, n: Any, lam: Any) -> None:
 @functools.cache
 def _fixed_design_kernel(generations: int, mode: str) -> Any:
     """``fixed_design_parts`` for G generations of one loop, jitted (one program per batch size)."""
-    return jax.jit(partial(fixed_design_parts, generations=generations, mode=mode))
+    return jax.jit(functools.partial(fixed_design_parts, generations=generations, mode=mode))
 
 
 def with_fixed_ridge(
@@ -244,18 +243,13 @@ def with_fixed_ridge(
         return out
     at = np.flatnonzero(ridge)
     flat = [np.ravel(n).astype(np.float64)[at], np.ravel(lam).astype(np.float64)[at]]
-    batch = fixed_design_batch(problem.d, generations)
-    total = -(-at.size // batch) * batch
-    flat = [np.concatenate([a, np.full(total - at.size, a[-1])]) for a in flat]
     kernel = _fixed_design_kernel(generations, mode)
     with jax.enable_x64(True):
-        table, device = cached_table(np.asarray(problem.eigs)), cached_problem(problem)
-        chunks = [
-            kernel(device, table, *(a[i : i + batch] for a in flat)) for i in range(0, total, batch)
-        ]
-        parts = tuple(
-            np.concatenate([np.asarray(c[k]) for c in chunks])[: at.size]
-            for k in range(len(chunks[0]))
+        parts = run_chunks(
+            lambda prob, table, count, *points: kernel(prob, table, *points),  # every point runs
+            problem,
+            *flat,
+            chunk=fixed_design_batch(problem.d, generations),
         )
     fixed = fixed_design_combine(parts, generations, np)
     merged = []
