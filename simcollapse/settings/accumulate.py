@@ -42,7 +42,8 @@ def _fresh_ridge(p: dict[str, Any]) -> str | None:
         return (
             "no formula for ridge (lam > 0) in the fresh design (its generations see independent "
             "Gram matrices); the fixed design has ridge's deterministic equivalent, least squares "
-            "(lam = 0) is exact in both (sc.theory.accumulate_error, accumulate_ols_error), and "
+            "(lam = 0) has a theory in both, exact with ols='exact' (sc.theory.accumulate_error, "
+            "accumulate_ols_error), and "
             "sc.theory.accumulate_reference gives the n >> d asymptote"
         )
     return None
