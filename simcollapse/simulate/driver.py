@@ -34,6 +34,7 @@ import numpy as np
 from jax import Array
 from jax.sharding import PartitionSpec as P
 
+from simcollapse import devices
 from simcollapse._validate import check_memory, check_range, machine_memory
 from simcollapse.keys import as_key
 from simcollapse.problem import Problem
@@ -161,8 +162,6 @@ def _map_draws(
     if not sharded:
         return local(problem, key_data, arrays, ids)
 
-    from simcollapse.sweep import devices  # noqa: PLC0415 - upward, in the contract: device mesh
-
     specs = (P(), P(), P(), P(devices.AXIS))
     mapped = jax.shard_map(
         local, mesh=devices.mesh(), in_specs=specs, out_specs=P(devices.AXIS), check_vma=False
@@ -220,8 +219,6 @@ def map_draws(
     impl, key_data = str(jax.random.key_impl(key)), jax.random.key_data(key)
     sharded = jax.device_count() > 1
     if sharded:
-        from simcollapse.sweep import devices  # noqa: PLC0415 - upward, in the contract: device mesh
-
         ids = np.arange(-(-reps // jax.device_count()) * jax.device_count(), dtype=np.int32)
         ids, problem, key_data, arrays = devices.place_draws(ids, problem, key_data, arrays)
         batch = None  # one draw at a time per device: the same program on every device count

@@ -1,41 +1,62 @@
-"""Spreading a sweep's work over devices with JAX's own sharding (no scheduler of ours).
-
-* Theory: the flat point axis of a chunk is split across a 1-D ``Mesh`` of all devices with
-  ``jax.shard_map``; each device solves the fixed points of its own points.
-* Simulation: the Monte Carlo driver (``simulate.driver``) splits the repetitions across the same
-  mesh (``place_draws``); each device draws and factorises its own repetitions one at a time (the
-  draws depend only on (seed, n, repetition), so the table does not depend on the number of
-  devices; the BLAS may still round differently), and the per-draw errors are gathered.
+"""How the processes of a sweep run together: joining a multi-host run and agreeing on its work.
 
 Several hosts: call ``initialize(coordinator, num_processes, process_id)`` (``jax.distributed``)
 in every process before anything else touches JAX; ``jax.devices()`` then spans all hosts, every
 process runs the same sweep over the global mesh, results are gathered to every host, and only
-process 0 writes files.
+process 0 writes files. Before any work the processes check that they agree on the plan, the
+memory budget and the output folder (``check_same``, ``agreed_budget``, ``check_shared_folder``).
+
+The mesh and the sharding of theory points and Monte Carlo repetitions over it are
+``simcollapse.devices`` (``AXIS``, ``mesh``, ``sharded_points``, ``place_draws``, ``to_host``,
+``PeerLostError``), importable from here too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 from jax.experimental import multihost_utils
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 
+from simcollapse.devices import (
+    AXIS,
+    PeerLostError,
+    mesh,
+    peer_lost,
+    place_draws,
+    sharded_points,
+    to_host,
+)
 from simcollapse.store import TMP_FOLDER, temporary_path
 from simcollapse.sweep.planning import default_memory_budget
 
-AXIS = "points"
+__all__ = [
+    "AXIS",
+    "PeerLostError",
+    "PlanMismatchError",
+    "agree",
+    "agreed_budget",
+    "all_started",
+    "check_coordinator",
+    "check_same",
+    "check_shared_folder",
+    "initialize",
+    "is_distributed",
+    "is_writer",
+    "mesh",
+    "place_draws",
+    "sharded_points",
+    "to_host",
+]
 
 
 def initialize(
@@ -172,19 +193,6 @@ def all_started(err: BaseException | None) -> None:
         )
 
 
-class PeerLostError(RuntimeError):
-    """Another process of a multi-process run stopped (or the connection to it broke)."""
-
-
-def _peer_lost(err: Exception) -> PeerLostError:
-    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return PeerLostError(
-        f"another process of this {jax.process_count()}-process run stopped or cannot be "
-        f"reached ({first}); the chunks stored so far are kept: start the same command in "
-        "every process again to resume"
-    )
-
-
 def agree(flags: np.ndarray) -> np.ndarray:
     """Process 0's ``flags`` in every process (which chunks are stored, for example), so that
     all processes take the same decisions and run the same collectives."""
@@ -194,7 +202,7 @@ def agree(flags: np.ndarray) -> np.ndarray:
     try:
         return np.asarray(multihost_utils.broadcast_one_to_all(np.asarray(flags)))
     except jax.errors.JaxRuntimeError as err:
-        raise _peer_lost(err) from err
+        raise peer_lost(err) from err
 
 
 class PlanMismatchError(ValueError):
@@ -217,7 +225,7 @@ def _allgather(values: np.ndarray) -> np.ndarray:
         with jax.enable_x64(True):  # int64 values (budgets, hashes) must not wrap to int32
             return np.asarray(multihost_utils.process_allgather(np.asarray(values), tiled=False))
     except jax.errors.JaxRuntimeError as err:
-        raise _peer_lost(err) from err
+        raise peer_lost(err) from err
 
 
 def check_same(fields: dict[str, Any]) -> None:
@@ -306,85 +314,3 @@ def check_shared_folder(folder: Any) -> None:
 def is_writer() -> bool:
     """True in the one process that writes files (process 0)."""
     return jax.process_index() == 0
-
-
-def mesh() -> Mesh:
-    """A 1-D mesh over every device of every process."""
-    return jax.make_mesh((jax.device_count(),), (AXIS,))
-
-
-def _global(host: np.ndarray, sharding: NamedSharding) -> jax.Array:
-    """A global array from a host array every process holds in full.
-
-    Each process supplies only the shards of its own devices (``device_put`` onto a sharding
-    that spans other processes' devices is refused by JAX).
-    """
-    host = np.asarray(host)
-    return jax.make_array_from_callback(host.shape, sharding, lambda idx: host[idx])
-
-
-def _replicated(tree: Any) -> Any:
-    """Every leaf of ``tree`` (held in full by every process) as a global replicated array."""
-    sharding = NamedSharding(mesh(), P())
-    return jax.tree_util.tree_map(lambda leaf: _global(leaf, sharding), tree)
-
-
-def to_host(x: jax.Array) -> np.ndarray:
-    if jax.process_count() == 1:
-        return np.asarray(x)
-
-    try:
-        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
-    except jax.errors.JaxRuntimeError as err:
-        raise _peer_lost(err) from err
-
-
-@functools.cache
-def _compiled(fn: Callable[..., Any], arrays: int, with_const: bool, devices: int) -> Any:
-    """One jitted program per function object and input layout, so repeated calls reuse its
-    compiles: ``fn`` itself on one device, else ``fn`` mapped over a mesh of all devices with
-    the constant replicated and the point axis split."""
-    if devices == 1:
-        return jax.jit(fn)
-    specs = (P(),) * with_const + (P(AXIS),) * arrays
-    return jax.jit(
-        jax.shard_map(fn, mesh=mesh(), in_specs=specs, out_specs=P(AXIS), check_vma=False)
-    )
-
-
-def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray, const: Any = None) -> Any:
-    """fn(*arrays), or fn(const, *arrays), with the leading (point) axis split over all devices.
-
-    ``fn`` maps arrays of shape (P,) to a pytree of arrays with leading axis P, each point
-    independent of the others. The points are padded (with the last point) to a multiple of the
-    device count, and the padding is dropped from the result (NumPy arrays). ``const`` (a pytree,
-    for example the Problem) is passed whole to every device. A ``fn`` that is the same object
-    from call to call compiles once per shape.
-    """
-    size = arrays[0].shape[0]
-    ndev = jax.device_count()
-    pad = (-size) % ndev
-    padded = [np.concatenate([a, np.repeat(a[-1:], pad)]) if pad else a for a in arrays]
-    program = _compiled(fn, len(padded), const is not None, ndev)
-    if ndev == 1:
-        inputs = padded
-        head = [] if const is None else [const]
-    else:
-        sharding = NamedSharding(mesh(), P(AXIS))
-        inputs = [_global(a, sharding) for a in padded]
-        head = [] if const is None else [_replicated(const)]
-    out = program(*head, *inputs)
-    return jax.tree_util.tree_map(lambda x: to_host(x)[:size], out)
-
-
-def place_draws(ids: np.ndarray, *replicated: Any) -> tuple[Any, ...]:
-    """The repetition ids split over the mesh, and the other inputs replicated on every device.
-
-    Every input is built with ``make_array_from_callback`` from the host copy each process holds
-    (a ``device_put`` onto a sharding that spans other processes' devices fails under
-    ``jax.distributed``); keys must come as raw key data (``jax.random.key_data``).
-
-    Returns (ids, *replicated) as global arrays for the Monte Carlo driver's ``shard_map``.
-    """
-    host = jax.tree_util.tree_map(np.asarray, replicated)
-    return (_global(ids, NamedSharding(mesh(), P(AXIS))), *_replicated(host))
