@@ -1,4 +1,12 @@
-"""One visual style for every figure: seaborn theme, colour-blind palette, readable at half size."""
+"""One visual style for every plot (the figures and the analysis fits): seaborn theme,
+colour-blind palette, readable at half size.
+
+Example:
+  >>> fig, ax = new_figure(ncols=2)
+  >>> len(ax), len(palette(3))
+  (2, 3)
+  >>> plt.close(fig)
+"""
 
 from __future__ import annotations
 

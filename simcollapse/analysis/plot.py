@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from simcollapse.analysis.powerlaw import PowerLawFits, power_law
-from simcollapse.figures.style import new_figure, palette
+from simcollapse.style import new_figure, palette
 
 __all__ = ["plot_fits"]
 
