@@ -38,14 +38,19 @@ rows (``synthetic_sigma2``).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from simcollapse import theory
-from simcollapse._validate import as_float_array, check_range
+from simcollapse._moments import (
+    DEFAULT_RTOL,
+    DroppedDirectionsWarning,
+    covariance_moments,
+    data_moments,
+    eigenbasis,
+)
 from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 
@@ -56,105 +61,6 @@ __all__ = [
     "eigenbasis",
     "problem_from_covariance",
 ]
-
-DEFAULT_RTOL: float | None = None  # keep every direction above the eigendecomposition's rounding
-
-
-class DroppedDirectionsWarning(UserWarning):
-    """Eigenvalues of Sigma below the relative cutoff were dropped from the problem.
-
-    Example:
-      >>> import warnings, numpy as np
-      >>> with warnings.catch_warnings(record=True) as caught:
-      ...     warnings.simplefilter("always")
-      ...     p = problem_from_covariance(np.diag([1.0, 1e-14]), np.ones(2), rtol=1e-10)
-      >>> p.d, caught[0].category.__name__
-      (1, 'DroppedDirectionsWarning')
-    """
-
-
-def _check_square(name: str, matrix: Any) -> np.ndarray:
-    arr = as_float_array(name, matrix)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty square (d, d) matrix, got shape {arr.shape}")
-    scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
-    asym = float(np.max(np.abs(arr - arr.T)))
-    if asym > 1e-8 * scale:
-        raise ValueError(
-            f"{name} must be symmetric; got max |{name} - {name}'| = {asym:.3g} "
-            f"(allowed: 1e-8 x max |entry| = {1e-8 * scale:.3g})"
-        )
-    return (arr + arr.T) / 2
-
-
-def eigenbasis(
-    sigma: Any, *, rtol: float | None = DEFAULT_RTOL, name: str = "Sigma"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues and eigenvectors of a symmetric PSD matrix, null directions dropped.
-
-    The rule (module doc): eigenvalues <= d x eps x max (zero to the decomposition's rounding)
-    always go, silently, since the theory of the rest is exactly that of ``sigma``; with ``rtol``
-    also those <= rtol x max, with a ``DroppedDirectionsWarning`` (they change the theory at
-    lam = 0).
-
-    Args:
-      sigma: (d, d) symmetric positive semi-definite matrix.
-      rtol: None (keep every direction above rounding) or a relative cutoff in [0, 1).
-      name: the argument's name in error messages.
-
-    Returns:
-      (eigs, vecs): the kept eigenvalues (r,) and their eigenvectors (d, r), as columns.
-
-    Raises:
-      ValueError: ``sigma`` not square, not symmetric (to 1e-8 of its largest entry), with NaN,
-        an eigenvalue below -1e-8 x the largest (not PSD), no positive eigenvalue, or ``rtol``
-        outside [0, 1).
-
-    Warns:
-      DroppedDirectionsWarning: when eigenvalues were dropped (how many, their share of the trace).
-
-    Example:
-      >>> eigs, vecs = eigenbasis(np.diag([2.0, 1.0]))
-      >>> eigs.tolist()
-      [2.0, 1.0]
-    """
-    if rtol is not None:
-        check_range("rtol", rtol, 0.0, 1.0, high_open=True)
-    arr = _check_square(name, sigma)
-    eigs, vecs = np.linalg.eigh(arr)
-    eigs, vecs = eigs[::-1], vecs[:, ::-1]
-    top = float(eigs[0])
-    if top <= 0:
-        raise ValueError(f"{name} must have a positive eigenvalue, got largest {top:.3g}")
-    if eigs[-1] < -1e-8 * top:
-        raise ValueError(
-            f"{name} must be positive semi-definite; got eigenvalue {eigs[-1]:.3g} "
-            f"(allowed: >= -1e-8 x largest = {-1e-8 * top:.3g})"
-        )
-    rounding = eigs.size * np.finfo(np.float64).eps * top
-    cutoff = max(rounding, 0.0 if rtol is None else rtol * top)
-    keep = eigs > cutoff
-    chosen = (eigs > rounding) & ~keep  # dropped by rtol, not by rounding
-    if np.any(chosen):
-        lost = float(np.sum(eigs[chosen]) / np.sum(np.clip(eigs, 0, None)))
-        warnings.warn(
-            f"{name}: dropped {int(np.sum(chosen))} of {eigs.size} directions with eigenvalue "
-            f"<= rtol x largest = {rtol * top:.3g} ({lost:.2g} of the trace); the theory is "
-            f"that of the {int(np.sum(keep))} kept directions, which differs from {name}'s at "
-            f"lam = 0 (threshold n = {int(np.sum(keep))}, not {int(np.sum(eigs > rounding))}) "
-            f"and at lam up to about {float(np.max(eigs[chosen])):.3g}; rtol=None keeps them",
-            DroppedDirectionsWarning,
-            stacklevel=3,
-        )
-    return eigs[keep], vecs[:, keep]
-
-
-def _as_columns(name: str, value: Any, d: int) -> np.ndarray:
-    arr = as_float_array(name, value)
-    arr = arr[:, None] if arr.ndim == 1 else arr
-    if arr.ndim != 2 or arr.shape[0] != d:
-        raise ValueError(f"{name} must have shape (d,) or (d, k) with d = {d}, got {arr.shape}")
-    return arr
 
 
 def problem_from_covariance(
@@ -197,28 +103,9 @@ def problem_from_covariance(
       >>> p.eigs.tolist(), p.w1_sq.tolist(), float(p.signal)
       ([2.0, 1.0], [1.0, 0.0], 2.0)
     """
-    if w2 is not None and delta_cov is not None:
-        raise ValueError("give at most one of w2 (a fixed shift) and delta_cov (a random shift)")
-    check_range("sigma2", sigma2, 0.0)
-    d = np.shape(sigma)[0] if np.ndim(sigma) == 2 else -1
-    eigs, vecs = eigenbasis(sigma, rtol=rtol, name="sigma")
-    w1 = _as_columns("w1", w1, d)
-    w1_sq = np.sum((vecs.T @ w1) ** 2, axis=1)
-    if w2 is not None:
-        w2 = _as_columns("w2", w2, d)
-        if w2.shape != w1.shape:
-            raise ValueError(f"w2 must have the shape of w1 {w1.shape}, got {w2.shape}")
-        delta_sq = np.sum((vecs.T @ (w2 - w1)) ** 2, axis=1)
-    elif delta_cov is not None:
-        cov = _check_square("delta_cov", delta_cov)
-        if cov.shape[0] != d:
-            raise ValueError(f"delta_cov must be ({d}, {d}) like sigma, got {cov.shape}")
-        if np.linalg.eigvalsh(cov)[0] < -1e-8 * max(np.max(np.abs(cov)), 1e-300):
-            raise ValueError("delta_cov must be positive semi-definite")
-        delta_sq = np.clip(np.einsum("ij,ik,kj->j", vecs, cov, vecs), 0.0, None)
-    else:
-        delta_sq = np.zeros_like(eigs)
-    return Problem(eigs, w1_sq, delta_sq, float(sigma2))
+    return Problem(
+        *covariance_moments(sigma, w1, w2, sigma2=sigma2, delta_cov=delta_cov, rtol=rtol)
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -268,80 +155,6 @@ class DataProblem:
     def test_mse(self, n: Any, lam: Any, p2: Any) -> np.ndarray:
         """Predicted test error against the real targets: ``terms(...).total + sigma^2``."""
         return np.asarray(self.terms(n, lam, p2).total) + self.problem.sigma2
-
-
-def _labels_of(teacher: Any, x: np.ndarray, k: int) -> np.ndarray:
-    if callable(teacher):
-        out = np.asarray(teacher(x), dtype=np.float64)
-    else:
-        out = x @ teacher
-    out = out[:, None] if out.ndim == 1 else out
-    if out.shape != (x.shape[0], k) or not np.all(np.isfinite(out)):
-        raise ValueError(
-            f"teacher must give finite labels of shape (N, {k}) like y, got {out.shape}"
-        )
-    return out
-
-
-def _moments(x, y, teacher, features, block_rows):
-    """Second moments of features, targets and synthetic labels, accumulated over row blocks."""
-    k = y.shape[1]
-    acc: dict[str, Any] = {}
-    for i in range(0, x.shape[0], block_rows):
-        xb, yb = x[i : i + block_rows], y[i : i + block_rows]
-        fb = xb if features is None else np.asarray(features(xb), dtype=np.float64)
-        tb = yb if teacher is None else _labels_of(teacher, xb, k)
-        parts = {"ff": fb.T @ fb, "fy": fb.T @ yb, "ft": fb.T @ tb}
-        parts |= {"yy": np.sum(yb * yb), "tt": np.sum(tb * tb), "dd": np.sum((yb - tb) ** 2)}
-        for name, value in parts.items():
-            acc[name] = acc.get(name, 0.0) + value
-    n_pool = x.shape[0]
-    return {name: value / n_pool for name, value in acc.items()}
-
-
-def _teacher_moments(mom, eigs, vecs, n_pool, finite_pool):
-    """Residual variances and per-direction moments of w1 and delta from the pool's moments."""
-    a_y, a_t = vecs.T @ mom["fy"], vecs.T @ mom["ft"]  # (r, k): v_j' F'Y/N, v_j' F'T/N
-    dof = (n_pool - eigs.size) / n_pool if finite_pool else 1.0
-
-    def residual(second_moment, proj):  # ||target - F beta||^2/N, beta its best linear predictor
-        return max(float(second_moment - np.sum(proj**2 / eigs[:, None])) / dof, 0.0)
-
-    sigma2 = residual(mom["yy"], a_y)
-    syn_sigma2 = residual(mom["tt"], a_t)
-    diff_sigma2 = residual(mom["dd"], a_y - a_t)
-    noise = 1.0 / (n_pool * eigs) if finite_pool else np.zeros_like(eigs)
-    w1_sq = np.clip(np.sum((a_y / eigs[:, None]) ** 2, axis=1) - sigma2 * noise, 0.0, None)
-    delta_sq = np.sum(((a_t - a_y) / eigs[:, None]) ** 2, axis=1) - diff_sigma2 * noise
-    return sigma2, syn_sigma2, w1_sq, np.clip(delta_sq, 0.0, None)
-
-
-def _check_inputs(x: Any, y: Any, teacher: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-    x = as_float_array("X", x)
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"X must be a (N, d) matrix with N >= 2, got shape {x.shape}")
-    y = as_float_array("y", y)
-    y = y[:, None] if y.ndim == 1 else y
-    if y.ndim != 2 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have shape (N,) or (N, k) with N = {x.shape[0]}, got {y.shape}")
-    if teacher is not None and not callable(teacher):
-        teacher = _as_columns("teacher", teacher, x.shape[1])
-        if teacher.shape[1] != y.shape[1]:
-            raise ValueError(
-                f"teacher weights must have {y.shape[1]} column(s) like y, got {teacher.shape}"
-            )
-    return x, y, teacher
-
-
-def _kept_directions(ff: np.ndarray, rtol: float, n_pool: int) -> tuple[np.ndarray, np.ndarray]:
-    """The kept eigenpairs of the feature covariance; fewer than ``n_pool`` of them, or an error."""
-    eigs, vecs = eigenbasis(ff, rtol=rtol, name="feature covariance")
-    if n_pool <= eigs.size:
-        raise ValueError(
-            f"X must hold more inputs than kept directions to estimate the teacher: "
-            f"N = {n_pool}, kept {eigs.size}"
-        )
-    return eigs, vecs
 
 
 def data_problem(
@@ -400,20 +213,14 @@ def data_problem(
       >>> round(float(fit.problem.signal), 1), round(fit.problem.sigma2, 2)
       (5.0, 0.25)
     """
-    check_range("block_rows", block_rows, 1, integer=True)
-    x, y, teacher = _check_inputs(x, y, teacher)
-    if center:
-        x = x - x.mean(axis=0, keepdims=True)
-    mom = _moments(x, y, teacher, features, int(block_rows))
-    n_pool = x.shape[0]
-    eigs, vecs = _kept_directions(mom["ff"], rtol, n_pool)
-    sigma2, syn_sigma2, w1_sq, delta_sq = _teacher_moments(mom, eigs, vecs, n_pool, finite_pool)
-    if teacher is None:
-        syn_sigma2, delta_sq = sigma2, np.zeros_like(eigs)
+    m = data_moments(
+        x, y, teacher=teacher, features=features, center=center, finite_pool=finite_pool,
+        rtol=rtol, block_rows=block_rows,
+    )  # fmt: skip
     return DataProblem(
-        problem=Problem(eigs, w1_sq, delta_sq, sigma2),
-        synthetic_sigma2=syn_sigma2,
-        n_pool=n_pool,
-        n_outputs=y.shape[1],
-        dim=int(mom["ff"].shape[0]),
+        problem=Problem(m.eigs, m.w1_sq, m.delta_sq, m.sigma2),
+        synthetic_sigma2=m.synthetic_sigma2,
+        n_pool=m.n_pool,
+        n_outputs=m.n_outputs,
+        dim=m.dim,
     )

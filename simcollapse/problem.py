@@ -23,12 +23,15 @@ so that the ridge penalty means the same in the theory as in an experiment on th
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcollapse._moments import covariance_moments, data_moments
 from simcollapse._validate import as_float_array, check_count, check_range, is_traced
 
 __all__ = ["Problem"]
@@ -191,20 +194,21 @@ class Problem:
           >>> round(float(Problem.from_family("isotropic", 10, c2=0.5).c2), 6)
           0.5
         """
-        from simcollapse.families import from_family  # noqa: PLC0415 - upward, in the contract
-
         return from_family(name, d, **params)
 
     @classmethod
     def from_covariance(cls, sigma: Any, w1: Any, w2: Any = None, **kwargs: Any) -> Problem:
         """The problem of inputs N(0, Sigma) and teachers w1, w2 (raw scale, no normalisation).
 
-        One eigendecomposition; see ``simcollapse.data_problems.problem_from_covariance`` for
-        the arguments (``sigma2``, ``delta_cov``, ``rtol``).
-        """
-        from simcollapse.data_problems import problem_from_covariance  # noqa: PLC0415 - upward, in the contract
+        One eigendecomposition (``covariance_moments``); see
+        ``simcollapse.data_problems.problem_from_covariance`` for the arguments (``sigma2``,
+        ``delta_cov``, ``rtol``).
 
-        return problem_from_covariance(sigma, w1, w2, **kwargs)
+        Example:
+          >>> Problem.from_covariance(np.diag([2.0, 1.0]), np.array([1.0, 0.0])).eigs.tolist()
+          [2.0, 1.0]
+        """
+        return cls(*covariance_moments(sigma, w1, w2, **kwargs))
 
     @classmethod
     def from_data(cls, x: Any, y: Any, **kwargs: Any) -> Problem:
@@ -213,10 +217,14 @@ class Problem:
         See ``simcollapse.data_problems.data_problem`` for the arguments (``teacher``,
         ``features``, ``center``, ``rtol``); this returns its ``.problem``. Noiseless synthetic
         labels need ``data_problem(...).terms``, which keeps the two noise levels apart.
-        """
-        from simcollapse.data_problems import data_problem  # noqa: PLC0415 - upward, in the contract
 
-        return data_problem(x, y, **kwargs).problem
+        Example:
+          >>> x = np.random.default_rng(0).standard_normal((2000, 3))
+          >>> Problem.from_data(x, x @ np.ones(3)).d
+          3
+        """
+        m = data_moments(x, y, **kwargs)
+        return cls(m.eigs, m.w1_sq, m.delta_sq, m.sigma2)
 
     def with_label_shift(self, c2: float) -> Problem:
         """Label shift of quality c2 (docs/theory.md): Delta = (c2 / tr Sigma) I.
@@ -266,3 +274,97 @@ class Problem:
 
 def _check_d(d: int) -> int:
     return check_count("d", d)
+
+
+# ----- problem families: a Problem by name (``Problem.from_family``, sweeps, the CLI) -----
+
+Family = Callable[..., Problem]
+_FAMILIES: dict[str, Family] = {}
+
+
+def register_family(name: str, build: Family, *, replace: bool = False) -> Family:
+    """Add a family ``build(d, **params) -> Problem`` under ``name``.
+
+    Raises:
+      ValueError: the name is taken (and not ``replace``).
+
+    Example:
+      >>> register_family("isotropic", lambda d: Problem.isotropic(d))
+      Traceback (most recent call last):
+      ...
+      ValueError: a problem family named 'isotropic' is registered; pass replace=True
+    """
+    if name in _FAMILIES and not replace:
+        raise ValueError(f"a problem family named {name!r} is registered; pass replace=True")
+    _FAMILIES[name] = build
+    return build
+
+
+def families() -> tuple[str, ...]:
+    """The registered family names.
+
+    Example:
+      >>> families()[:3]
+      ('isotropic', 'power_law', 'file')
+    """
+    return tuple(_FAMILIES)
+
+
+def from_family(name: str, d: int | None, **params: Any) -> Problem:
+    """The Problem of family ``name`` at dimension ``d`` (``simcollapse.families`` lists them).
+
+    Raises:
+      ValueError: an unknown family (listing the known ones), or bad parameters, naming them.
+
+    Example:
+      >>> from_family("power_law", 100, alpha=1.2, c2=0.3).d
+      100
+    """
+    if name not in _FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(families())}, got {name!r}")
+    try:
+        return _FAMILIES[name](d, **params)
+    except TypeError as err:
+        raise ValueError(f"family {name!r}: {err}") from None
+
+
+def load_file(
+    d: int | None, *, path: str | Path, c2: float | None = None, sigma2: float | None = None
+) -> Problem:
+    """The ``file`` family: a Problem read from an .npz (eigs, w1_sq, delta_sq, sigma2).
+
+    Example:
+      >>> import pathlib, tempfile
+      >>> path = pathlib.Path(tempfile.mkdtemp()) / "problem.npz"
+      >>> p = Problem.power_law(5)
+      >>> np.savez(path, eigs=p.eigs, w1_sq=p.w1_sq, delta_sq=p.delta_sq, sigma2=p.sigma2)
+      >>> load_file(None, path=path, c2=0.5).d, round(float(load_file(5, path=path, c2=0.5).c2), 12)
+      (5, 0.5)
+    """
+    path = Path(path)
+    try:
+        data_or_array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ValueError(f"cannot read problem file {path} as an .npz: {err}") from None
+    if not isinstance(data_or_array, np.lib.npyio.NpzFile):
+        raise ValueError(f"problem file {path} is a .npy array, not an .npz of named arrays")
+    try:
+        with data_or_array as data:
+            missing = {"eigs", "w1_sq", "delta_sq", "sigma2"} - set(data.files)
+            if missing:
+                raise ValueError(f"problem file {path} lacks {sorted(missing)} (needs eigs, "
+                                 "w1_sq, delta_sq, sigma2)")  # fmt: skip
+            arrays = {k: np.asarray(data[k], np.float64) for k in data.files}
+    except OSError as err:
+        raise ValueError(f"cannot read problem file {path}: {err}") from None
+    prob = Problem(arrays["eigs"], arrays["w1_sq"], arrays["delta_sq"], float(arrays["sigma2"]))
+    if d is not None and int(d) != prob.d:
+        raise ValueError(f"d must match the problem file {path} (d = {prob.d}), got {d}")
+    if c2 is not None:
+        prob = prob.with_c2(c2)
+    return prob if sigma2 is None else prob.with_sigma2(sigma2)
+
+
+register_family("isotropic", lambda d, **kw: Problem.isotropic(d, **kw))
+register_family("power_law", lambda d, **kw: Problem.power_law(d, **kw))
+register_family("file", load_file)
