@@ -171,6 +171,11 @@ GRID_LIMITS: dict[str, dict[str, float]] = {
 }
 
 
+# The fields of a Problem (``simcollapse.problem``, which imports this module): what the grid
+# functions read from it.
+PROBLEM_FIELDS = ("eigs", "w1_sq", "delta_sq", "sigma2")
+
+
 def check_common(problem: Any, **axes: Any) -> None:
     """Validate the grid arguments shared by theory and simulation (before any tracing).
 
@@ -179,12 +184,16 @@ def check_common(problem: Any, **axes: Any) -> None:
       axes: any of n, m (>= 1), lam (>= 0) and p2 (in [0, 1]); they must broadcast together.
 
     Raises:
-      TypeError: ``problem`` is not a Problem.
+      TypeError: ``problem`` is not a Problem (it lacks one of ``PROBLEM_FIELDS``).
       ValueError: an axis out of its range, naming it, or axes that do not broadcast.
-    """
-    from simcollapse.problem import Problem  # noqa: PLC0415 - cycle: problem.py imports this module
 
-    if not isinstance(problem, Problem):
+    Example:
+      >>> check_common(object(), n=10)
+      Traceback (most recent call last):
+      ...
+      TypeError: problem must be a simcollapse.Problem, got object
+    """
+    if not all(hasattr(problem, field) for field in PROBLEM_FIELDS):
         raise TypeError(f"problem must be a simcollapse.Problem, got {type(problem).__name__}")
     for name, value in axes.items():
         check_range(name, value, **GRID_LIMITS[name])
