@@ -18,6 +18,7 @@ from simcollapse._validate import (
 )
 from simcollapse.settings import LENGTH, OPTION
 
+AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
 PROBLEM_AXES = ("c2", "sigma2")
 PROBLEM_LIMITS: dict[str, dict[str, Any]] = {"c2": dict(low=0.0), "sigma2": dict(low=0.0)}
 # ``model`` names that keep working, and the settings they stand for.

@@ -5,6 +5,9 @@ fixed point; simulation: Gram matrix, eigendecomposition and the per-point solve
 Theory rows cost microseconds and simulation rows milliseconds, so a bar that counts rows is far
 off when both share it; weighting by cost fixes that. ``estimate_seconds`` turns costs into time
 with rates measured on a short calibration run of the spec's own cheapest chunks.
+
+The cost model itself, ``chunk_cost``, is part of the plan (``sweep.planning``), which the runner
+reads for its progress bar; it is importable from here too.
 """
 
 from __future__ import annotations
@@ -14,39 +17,14 @@ import time
 
 import jax
 
-from simcollapse.settings.base import features_draw_flops
-from simcollapse.sweep.planning import Chunk, draw_points, plan, shape_values, shapes
+from simcollapse.sweep.planning import Chunk, chunk_cost, plan
 from simcollapse.sweep.run import _compute
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["chunk_cost", "estimate_seconds"]
 
-ROW_FLOPS = 20.0  # combining one (p2, c2, sigma2) row from a fixed point's sums
 CALIBRATION_REPS = 2  # draws per device timed for the simulation rate
 CALIBRATION_BYTES = 256 << 20  # a calibration never computes a chunk estimated larger than this
-
-
-def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
-    """Estimated floating-point work of ``chunk`` (the unit of the progress bar).
-
-    Example:
-      >>> spec = Sweep(d=100, axes={"n": [200, 400]}, method="both", reps=8)
-      >>> costs = [chunk_cost(spec, c) for c in plan(spec)]
-      >>> costs[1] > 100 * costs[0]  # one simulated n against the whole theory grid
-      True
-    """
-    fast = spec.fast_path
-    if chunk.method == "theory":
-        outer = chunk.outer[1] - chunk.outer[0]
-        solve = fast.solve_flops(spec.d) if fast is not None else 12.0 * spec.d
-        return outer * solve + chunk.rows * ROW_FLOPS
-    combos = spec.values("c2").size * spec.values("sigma2").size
-    if fast is None:  # one sample size: ridge's draw on the raw features at its points
-        n, d = float(spec.values("n")[chunk.outer[0]]), float(spec.d)
-        points = spec.values("lam").size * spec.values("p2").size
-        return spec.reps * combos * features_draw_flops(n, d, d, points)
-    shape = shape_values(spec, shapes(spec)[chunk.outer[0]])
-    return spec.reps * combos * fast.draw_flops(spec.d, shape, draw_points(spec))
 
 
 def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:

@@ -10,15 +10,15 @@ devices), at the sweep's seed, so a table does not depend on the chunking or the
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import jax
 import numpy as np
-import pandas as pd
 
+from simcollapse import devices as dev
 from simcollapse import settings
 from simcollapse.simulate.driver import MonteCarlo
-from simcollapse.sweep import devices as dev
 from simcollapse.sweep.axes import grid_groups, grid_points
 from simcollapse.sweep.spec import Sweep
 
@@ -105,15 +105,16 @@ def _simulate(spec: Sweep, problem: Any, points: dict[str, np.ndarray], length: 
     return setting.simulate(problem, mc, **params)
 
 
-def chunk(spec: Sweep, method: str, index: int) -> pd.DataFrame:
-    """The table of one sample size (``spec.values("n")[index]``) for one method."""
-    from simcollapse.sweep.run import frame  # noqa: PLC0415 - cycle: run and generic call each other's chunk code
-
+def pieces(
+    spec: Sweep, method: str, index: int
+) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
+    """The results of one sample size (``spec.values("n")[index]``) for one method, as
+    (coordinates, terms) pieces, one per (c2, sigma2) and length, each over the points of the
+    other axes; the sweep runner turns each into rows of its table (``sweep.run.frame``)."""
     n = spec.values("n")[index]
     points = _points(spec, n)
     name, lengths = _lengths(spec)
     compute = _theory if method == "theory" else _simulate
-    frames = []
     for c2 in spec.values("c2"):
         for sigma2 in spec.values("sigma2"):
             prob = spec.problem(c2=c2, sigma2=sigma2)
@@ -126,5 +127,4 @@ def chunk(spec: Sweep, method: str, index: int) -> pd.DataFrame:
                     coords[name] = np.full(points["n"].size, length)
                 coords["c2"] = np.full(points["n"].size, float(prob.c2))
                 coords["sigma2"] = np.full(points["n"].size, float(sigma2))
-                frames.append(frame(spec, method, coords, terms))
-    return pd.concat(frames, ignore_index=True)
+                yield coords, terms

@@ -1,10 +1,11 @@
-"""Plan a sweep: split its grid into chunks that each fit a memory budget.
+"""Plan a sweep: split its grid into chunks that each fit a memory budget, and estimate their work.
 
 For a setting with a fast path (``Setting.fast_path``), theory chunks are ranges of the outer grid
 of its solve axes (n, m, lam for random projections), each solving its fixed points once, and
 simulation chunks are one shape each (n, m); the memory of a draw is the fast path's cost model.
 Settings without one (and sweeps with zipped axes) get one chunk per sample size and method
-(``sweep.generic``).
+(``sweep.generic``). ``chunk_cost`` is a chunk's floating-point work in a simple model (the unit
+of the runner's progress bar and of ``sweep.cost``'s time estimate).
 """
 
 from __future__ import annotations
@@ -15,14 +16,26 @@ import jax
 import numpy as np
 
 from simcollapse._validate import machine_memory
+from simcollapse.settings.base import features_draw_flops
+from simcollapse.simulate import driver
+from simcollapse.sweep import generic
 from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.spec import Sweep
 
-__all__ = ["Chunk", "default_memory_budget", "describe_plan", "draw_bytes", "plan", "shapes"]
+__all__ = [
+    "Chunk",
+    "chunk_cost",
+    "default_memory_budget",
+    "describe_plan",
+    "draw_bytes",
+    "plan",
+    "shapes",
+]
 
 LIMIT_SOURCES = "the machine's memory, a container's limit or ulimit -v"
 ROW_BYTES = 384  # a theory row at its peak: outputs, DataFrame, parquet write (measured ~350)
 MAX_THEORY_ROWS = 1 << 21  # at most ~2M rows per theory chunk (resume granularity, progress)
+ROW_FLOPS = 20.0  # combining one (p2, c2, sigma2) row from a fixed point's sums
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +59,7 @@ class Chunk:
 
 def default_memory_budget() -> int:
     """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
-    from simcollapse.simulate.driver import memory_budget  # noqa: PLC0415 - cycle: the driver reads the sweep's plan
-
-    return memory_budget(fraction=0.5, cap=None)
+    return driver.memory_budget(fraction=0.5, cap=None)
 
 
 def outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
@@ -184,6 +195,29 @@ def draw_points(spec: Sweep) -> int:
     return int(np.prod([spec.values(a).size for a in names]))
 
 
+def chunk_cost(spec: Sweep, chunk: Chunk) -> float:
+    """Estimated floating-point work of ``chunk`` (the unit of the progress bar).
+
+    Example:
+      >>> spec = Sweep(d=100, axes={"n": [200, 400]}, method="both", reps=8)
+      >>> costs = [chunk_cost(spec, c) for c in plan(spec)]
+      >>> costs[1] > 100 * costs[0]  # one simulated n against the whole theory grid
+      True
+    """
+    fast = spec.fast_path
+    if chunk.method == "theory":
+        outer = chunk.outer[1] - chunk.outer[0]
+        solve = fast.solve_flops(spec.d) if fast is not None else 12.0 * spec.d
+        return outer * solve + chunk.rows * ROW_FLOPS
+    combos = spec.values("c2").size * spec.values("sigma2").size
+    if fast is None:  # one sample size: ridge's draw on the raw features at its points
+        n, d = float(spec.values("n")[chunk.outer[0]]), float(spec.d)
+        points = spec.values("lam").size * spec.values("p2").size
+        return spec.reps * combos * features_draw_flops(n, d, d, points)
+    shape = shape_values(spec, shapes(spec)[chunk.outer[0]])
+    return spec.reps * combos * fast.draw_flops(spec.d, shape, draw_points(spec))
+
+
 def size_text(nbytes: float) -> str:
     """A size in the unit that shows it: '512 B', '3.5 KiB', '12.3 MiB', '4.2 GiB'.
 
@@ -199,8 +233,6 @@ def size_text(nbytes: float) -> str:
 
 def _plan_per_n(spec: Sweep, budget: int) -> list[Chunk]:
     """A setting without a fast path (or zipped axes): one chunk per sample size and method."""
-    from simcollapse.sweep import generic  # noqa: PLC0415 - cycle: run and generic call each other's chunk code
-
     chunks: list[Chunk] = []
     rows = generic.rows_per_n(spec)
     methods = ("theory", "simulate") if spec.method == "both" else (spec.method,)

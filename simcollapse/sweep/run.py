@@ -49,9 +49,11 @@ from simcollapse.store import (
     temporary_path,
 )
 from simcollapse.sweep import devices as dev
+from simcollapse.sweep import generic
 from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.planning import (
     Chunk,
+    chunk_cost,
     default_memory_budget,
     describe_plan,
     outer_grid,
@@ -233,7 +235,7 @@ def _modules_of(setting: Any) -> list[str]:
     return sorted(names)
 
 
-COMPUTING_CODE = ("theory", "simulate", "settings", "problem.py", "families.py",
+COMPUTING_CODE = ("theory", "simulate", "settings", "problem.py", "_moments.py", "families.py",
                   "data_problems.py", "_validate.py")  # fmt: skip
 
 
@@ -311,9 +313,9 @@ def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     """One chunk: through the setting's fast path when it declares one, else point by point."""
     if spec.fast_path is not None:
         return COMPUTE[chunk.method](spec, chunk)
-    from simcollapse.sweep import generic  # noqa: PLC0415 - cycle: run and generic call each other's chunk code
-
-    return generic.chunk(spec, chunk.method, chunk.outer[0])
+    pieces = generic.pieces(spec, chunk.method, chunk.outer[0])
+    frames = [frame(spec, chunk.method, coords, terms) for coords, terms in pieces]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _chunk_path(folder: Path, chunk: Chunk, key: dict[str, Any]) -> Path:
@@ -422,8 +424,6 @@ def iter_sweep(
         dev.check_shared_folder(folder)
     # The bar counts estimated work, not rows: a theory row costs microseconds, a simulated
     # one milliseconds, and the time left must say so.
-    from simcollapse.sweep.cost import chunk_cost  # noqa: PLC0415 - cycle: cost times run's chunks
-
     costs = [chunk_cost(spec, c) for c in chunks]
     with tqdm(
         total=sum(costs),

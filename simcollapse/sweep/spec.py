@@ -59,6 +59,7 @@ from simcollapse.problem import Problem
 from simcollapse.settings.base import REQUIRED
 from simcollapse.store import config_hash
 from simcollapse.sweep.axes import (
+    AXES,
     SpecError,
     axis_limits,
     axis_names,
@@ -70,10 +71,9 @@ from simcollapse.sweep.axes import (
     resolve_setting,
     wrap,
 )
+from simcollapse.sweep.toml_spec import parse_toml, read_toml, sweep_keywords, with_location
 
 __all__ = ["AXES", "Sweep", "SpecError", "problem_of_row"]
-
-AXES = ("n", "m", "lam", "p2", "c2", "sigma2")  # the axes of ridge and random projections
 
 
 @dataclasses.dataclass(frozen=True)
@@ -353,15 +353,11 @@ class Sweep:
         Raises:
           SpecError: an unreadable or invalid file, or a spec that cannot run.
         """
-        from simcollapse.sweep.toml_spec import read_toml  # noqa: PLC0415 - cycle: toml_spec builds Sweep
-
         return cls.from_toml_text(*read_toml(path))
 
     @classmethod
     def from_toml_text(cls, text: str, source: str = "<toml>") -> Sweep:
         """Parse a TOML specification given as text (``source`` names it in errors)."""
-        from simcollapse.sweep.toml_spec import parse_toml  # noqa: PLC0415 - cycle: toml_spec builds Sweep
-
         return cls.from_mapping(parse_toml(text, source), source=source, text=text)
 
     @classmethod
@@ -369,8 +365,6 @@ class Sweep:
         cls, data: Mapping[str, Any], source: str = "<spec>", text: str | None = None
     ) -> Sweep:
         """Build a Sweep from the nested tables of a TOML file (see the module doc)."""
-        from simcollapse.sweep.toml_spec import sweep_keywords, with_location  # noqa: PLC0415 - cycle: toml_spec builds Sweep
-
         kwargs = sweep_keywords(data, source, text)
         try:
             return cls(**kwargs)

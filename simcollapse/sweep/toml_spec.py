@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simcollapse._aliases import MODELS, warn_old
-from simcollapse.sweep.axes import SpecError
-from simcollapse.sweep.spec import AXES
+from simcollapse.sweep.axes import AXES, SpecError
 
 if sys.version_info >= (3, 11):
     import tomllib
