@@ -183,7 +183,7 @@ def evaluate_folder(out: Path, figures: Iterable | None = None, level: str | Non
       >>> evaluate_folder(Path(tempfile.mkdtemp())).empty  # no table: no claim to evaluate
       True
     """
-    from simcollapse.figures.runner import select  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
+    from simcollapse.figures.runner import select  # noqa: PLC0415 - every figure module loads on demand
 
     out = Path(out)
     figures = list(figures) if figures is not None else select(None)
@@ -209,7 +209,7 @@ def missing_tables(out: Path, figures: Iterable | None = None) -> list[str]:
       >>> "pareto" in missing_tables(out), len(missing_tables(out)) == len(select(None)) - 1
       (False, True)
     """
-    from simcollapse.figures.runner import select  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
+    from simcollapse.figures.runner import select  # noqa: PLC0415 - every figure module loads on demand
 
     figures = list(figures) if figures is not None else select(None)
     return [f.name for f in figures if not (Path(out) / f"{f.name}.csv").exists()]
