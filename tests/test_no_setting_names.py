@@ -13,6 +13,8 @@ NAME = r"""["'](?:rp|ridge|random_projection)["']"""
 COMPARISONS = re.compile(
     rf"(?:==|!=)\s*{NAME}|{NAME}\s*(?:==|!=)|\bin\s*[(\[{{][^)\]}}]*{NAME}"
     rf"|{NAME}\s+(?:not\s+)?in\b|\bcase\s+{NAME}"
+    # membership in the canonical names of the alias table is a branch on the name too
+    r"|\bin\s+MODELS\.values\(\)"
 )
 
 
@@ -35,6 +37,7 @@ def test_the_pattern_finds_comparisons_with_a_setting_name() -> None:
         'if "random_projection" in names:',
         'case "ridge":',
         "m if kind == 'rp' else d",
+        "if spec.setting not in MODELS.values():",
     ):
         assert COMPARISONS.search(line), line
     for line in (

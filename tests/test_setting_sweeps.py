@@ -168,11 +168,11 @@ def test_setting_sweep_spec_errors_name_the_key() -> None:
         Sweep(d=20, model="weighted", axes={"n": [50]})
 
 
-def test_model_alias_keeps_the_hash_of_ridge_and_rp_sweeps() -> None:
+def test_model_alias_is_the_same_sweep_as_its_setting() -> None:
     old = Sweep(d=20, model="rp", m=10, axes={"n": [50]})
     new = Sweep(d=20, setting="random_projection", params={"m": 10}, axes={"n": [50]})
     assert old.hash == new.hash and new.model == "rp"
-    assert "setting" not in old.to_dict()
+    assert old.to_dict()["setting"] == "random_projection"  # named like any other setting
 
 
 def test_dry_run_plans_one_chunk_per_n_and_method(tmp_path: Path, capsys) -> None:

@@ -63,7 +63,7 @@ SETTING = Setting(
         mixing.accumulate_error, ("n", "lam", "generations"), ("design", "n_synthetic")
     ),
     kernels={"exact": mixing.loop_draw},
-    no_theory_if=_fresh_ridge,
+    no_theory=_fresh_ridge,
     check=lambda p: check_design(p["design"], p["n"], p["n_synthetic"]),
     examples=(
         dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, ols="exact"),

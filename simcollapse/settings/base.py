@@ -306,8 +306,9 @@ class Setting:
         jit, thresholds and ``throw`` as for the built-ins, see ``from_terms``).
       simulate_fn: (problem, params, mc) -> ErrorTerms, the Monte Carlo through the driver.
       kernels: name -> per-draw kernel (``simulate.driver``); "exact" is the default.
-      no_theory: why there is no theory (None if there is one); ``no_theory_if`` gives a
-        reason for some parameter values only (e.g. reused real rows).
+      no_theory: why there is no theory: a reason (simulation only), a callable
+        ``params -> reason or None`` for a theory at some parameter values only (e.g. not
+        with reused real rows), or None (a theory everywhere).
       check: extra checks across parameters (e.g. weights on empty populations).
       examples: parameter sets (three or more points each) for the docs and the conformance
         tests, where theory and Monte Carlo must agree.
@@ -335,8 +336,7 @@ class Setting:
     kernels: Mapping[str, Callable[..., Any]]
     theory_fn: TheoryFn | None = None
     terms_fn: Callable[..., ErrorTerms] | None = None
-    no_theory: str | None = None
-    no_theory_if: Callable[[dict[str, Any]], str | None] | None = None
+    no_theory: str | Callable[[dict[str, Any]], str | None] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
     examples: tuple[Mapping[str, Any], ...] = ()
     ridge_case: Callable[[Any, Any], tuple[dict[str, Any], float]] | None = None
@@ -345,7 +345,7 @@ class Setting:
 
     def __post_init__(self) -> None:
         has_theory = self.theory_fn is not None or self.terms_fn is not None
-        if has_theory == (self.no_theory is not None):
+        if has_theory == isinstance(self.no_theory, str):
             raise ValueError(
                 f"setting {self.name!r}: give exactly one of terms_fn and no_theory (a reason)"
             )
@@ -385,7 +385,7 @@ class Setting:
             keywords), the driver's one convention; None: the axes outside ``group_by`` in
             declared order, floats cast to the Monte Carlo dtype.
           group_by: axes static in the kernel (n first).
-          fields: any other field (examples, ridge_case, check, no_theory, no_theory_if).
+          fields: any other field (examples, ridge_case, check, no_theory).
 
         Example:
           >>> import simcollapse as sc
@@ -425,7 +425,7 @@ class Setting:
     @property
     def has_theory(self) -> bool:
         """True when the setting has a deterministic equivalent (at some parameters)."""
-        return self.no_theory is None
+        return not isinstance(self.no_theory, str)
 
     @property
     def trailing(self) -> str | None:
@@ -440,10 +440,10 @@ class Setting:
 
     def reason_no_theory(self, params: Mapping[str, Any]) -> str | None:
         """Why these parameters have no theory, or None when they have one."""
-        if self.no_theory is not None:
+        if self.no_theory is None or isinstance(self.no_theory, str):
             return self.no_theory
         options = {p.name: p.default for p in self.params if p.role == OPTION}
-        return None if self.no_theory_if is None else self.no_theory_if({**options, **params})
+        return self.no_theory({**options, **params})
 
     # ------------------------------------------------------------------ calls
     def resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,6 @@ import pandas as pd
 import pyarrow.dataset as ds
 from tqdm.auto import tqdm
 
-from simcollapse._aliases import MODELS
 from simcollapse._validate import machine_memory
 from simcollapse._version import __version__
 from simcollapse.provenance import _version, add_provenance
@@ -193,11 +192,10 @@ def frame(
     }
     if spec.path is not None:
         fixed["problem_file"] = str(spec.path)
-    if spec.is_generic or spec.setting not in MODELS.values():
-        fixed["setting"] = spec.setting
-        for name in spec.setting_obj.names("option"):
-            value = spec.params.get(name, spec.setting_obj.param(name).default)
-            fixed[name] = -1 if value is None else value
+    fixed["setting"] = spec.setting
+    for name in spec.setting_obj.names("option"):
+        value = spec.params.get(name, spec.setting_obj.param(name).default)
+        fixed[name] = -1 if value is None else value
     for k, v in fixed.items():
         # a setting parameter named like a problem one (weighted's alpha) keeps its name; the
         # problem's value is stored as problem_<name>
@@ -222,7 +220,7 @@ def _modules_of(setting: Any) -> list[str]:
     fast = getattr(setting, "fast_path", None)
     fns = [
         setting.theory_fn, setting.terms_fn, setting.simulate_fn, setting.check,
-        setting.no_theory_if, setting.ridge_case, *dict(setting.kernels).values(),
+        setting.no_theory, setting.ridge_case, *dict(setting.kernels).values(),
         *(() if fast is None else (fast.outer, fast.recombine, fast.kernel, fast.prepare)),
     ]  # fmt: skip
     names = set()

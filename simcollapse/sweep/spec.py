@@ -52,7 +52,6 @@ from typing import Any
 import numpy as np
 
 from simcollapse import settings
-from simcollapse._aliases import MODELS
 from simcollapse._validate import check_count, check_real
 from simcollapse.families import families, from_family
 from simcollapse.problem import Problem
@@ -203,7 +202,7 @@ class Sweep:
         if "n" not in self.axes:
             raise SpecError("axes must include n (the sample sizes)")
         setting = self.setting_obj
-        if self.is_generic or self.params or setting.check or setting.no_theory_if:
+        if self.is_generic or self.params or setting.check or callable(setting.no_theory):
             self._validate_setting()  # a fast path skips it only when it has nothing to check
         else:
             self._check_required()
@@ -243,7 +242,7 @@ class Sweep:
         if self.m is not None and "m" not in setting.names():
             raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
         params = self.setting_params
-        reason = setting.no_theory
+        reason = setting.no_theory if isinstance(setting.no_theory, str) else None
         if reason is None:  # a reason for some values only: the axes (lam) count too
             check_params(setting, params, self.axes, self.zipped)
             reason = setting.reason_no_theory(
@@ -327,9 +326,6 @@ class Sweep:
         """Plain data (axes as value lists): what the hash and the stored spec are made of."""
         out = dataclasses.asdict(self)
         out["axes"] = {k: np.asarray(v).tolist() for k, v in self.axes.items()}
-        if self.setting in MODELS.values() and not self.params:
-            # settings with an older ``model`` spelling: the hash of their sweeps is unchanged
-            del out["setting"], out["params"]
         if self.zipped:
             out["zipped"] = [list(group) for group in self.zipped]
         else:
