@@ -26,8 +26,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from simcollapse.analysis._powerlaw_core import bootstrap_counts
-
 EXPONENT_RANGE = (0.02, 6.0)
 GRID_SIZE = 16
 FINE_SIZE = 7
@@ -247,31 +245,6 @@ def fit_one(data: Data, delta: Array, huber: bool, k: int) -> Params:
 def fit_many(data: Data, delta: Array, huber: bool, k: int) -> Params:
     """``fit_one`` vmapped over a leading axis of tables."""
     return jax.vmap(lambda d: fit_one(d, delta, huber, k))(data)
-
-
-@functools.partial(jax.jit, static_argnames="replicates")
-def _counts_many(keys: Array, unit: Array, n_units: Array, replicates: int) -> Array:
-    return jax.vmap(lambda k, u, n: bootstrap_counts(k, u, n, replicates))(keys, unit, n_units)
-
-
-def bootstrap_many(
-    data: Data,
-    unit: Array,
-    n_units: Array,
-    key: Array,
-    replicates: int,
-    delta: Array,
-    huber: bool,
-    k: int,
-) -> Params:
-    """Fits of ``replicates`` bootstrap resamples of every table, shape (C, B, ...) per field."""
-    keys = jax.random.split(key, data.y.shape[0])
-    counts = _counts_many(keys, unit, n_units, replicates)
-    c, b, length = counts.shape
-    tile = lambda x: jnp.broadcast_to(x[:, None, :], (c, b, length)).reshape(c * b, length)  # noqa: E731
-    flat = Data(*(tile(v) for v in data[:-1]), counts.reshape(c * b, length))
-    out = fit_many(flat, delta, huber, k)
-    return Params(*(x.reshape((c, b) + x.shape[1:]) for x in out))
 
 
 def identifiable(params: Params) -> Array:

@@ -17,7 +17,6 @@ the normal equations stay well conditioned; A is returned in those units (A x_mi
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -114,53 +113,8 @@ def identifiable(params: Params) -> Array:
     return decays & (params.a > lo * 1.001) & (params.a < hi * 0.999)
 
 
-def bootstrap_counts(key: Array, unit: Array, n_units: Array, replicates: int) -> Array:
-    """Row multiplicities of ``replicates`` resamples of the units (rows or seeds) of a curve.
-
-    Args:
-      key: PRNG key.  unit: (L,) unit index of each row (padding: any index, weight 0 anyway).
-      n_units: number of units of this curve.  replicates: B (static).
-
-    Returns:
-      (B, L) counts: each unit drawn with replacement n_units times, its count given to its rows.
-    """
-    size = unit.shape[0]
-
-    def one(k: Array) -> Array:
-        draws = jax.random.randint(k, (size,), 0, jnp.maximum(n_units, 1))
-        used = jnp.arange(size) < n_units
-        unit_counts = jnp.zeros(size).at[draws].add(used.astype(jnp.float64))
-        return unit_counts[unit]
-
-    return jax.vmap(one)(jax.random.split(key, replicates))
-
-
 def _fit_many(curves: Curve, delta: Array, huber: bool) -> Params:
     return jax.vmap(lambda c: fit_curve(c, delta, huber))(curves)
 
 
 fit_many = jax.jit(_fit_many, static_argnames="huber")
-
-
-@functools.partial(jax.jit, static_argnames="replicates")
-def _counts_many(keys: Array, unit: Array, n_units: Array, replicates: int) -> Array:
-    return jax.vmap(lambda k, u, n: bootstrap_counts(k, u, n, replicates))(keys, unit, n_units)
-
-
-def bootstrap_many(
-    curves: Curve,
-    unit: Array,
-    n_units: Array,
-    key: Array,
-    replicates: int,
-    delta: Array,
-    huber: bool,
-) -> Params:
-    """Fits of ``replicates`` bootstrap resamples of every curve, shape (C, B) per field."""
-    keys = jax.random.split(key, curves.y.shape[0])
-    counts = _counts_many(keys, unit, n_units, replicates)
-    c, b, length = counts.shape
-    tile = lambda x: jnp.broadcast_to(x[:, None, :], (c, b, length)).reshape(c * b, length)  # noqa: E731
-    flat = Curve(tile(curves.logx), tile(curves.y), tile(curves.w), counts.reshape(c * b, length))
-    out = fit_many(flat, delta, huber)
-    return Params(*(x.reshape(c, b) for x in out))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _joint_core as core
+from simcollapse.analysis._bootstrap import bootstrap_fits
 from simcollapse.analysis._table import _check_positive, check_columns
 from simcollapse.analysis.powerlaw import FitStatus, _check_options, _resamples_seeds
 from simcollapse.keys import as_key
@@ -328,9 +329,9 @@ def _fit(
         params = core.Params(*(np.asarray(v) for v in params))
         boot = None
         if bootstrap:
-            boot = core.bootstrap_many(
+            boot = bootstrap_fits(
                 data, jnp.asarray(padded.unit), jnp.asarray(padded.n_units),
-                as_key(key), int(bootstrap), delta, use_huber, k,
+                as_key(key), int(bootstrap), lambda flat: core.fit_many(flat, delta, use_huber, k),
             )  # fmt: skip
             boot = core.Params(*(np.asarray(v) for v in boot))
     return _assemble(padded, params, boot, ok, few, level, x, y, k)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _powerlaw_core as core
+from simcollapse.analysis._bootstrap import bootstrap_fits
 from simcollapse.analysis._table import Curves, check_columns, pad_curves
 from simcollapse.keys import as_key
 
@@ -208,14 +209,13 @@ def _fit_arrays(
     params = core.Params(*(np.asarray(v) for v in core.fit_many(batch, delta, huber is not None)))
     if bootstrap == 0:
         return params, None
-    boot = core.bootstrap_many(
+    boot = bootstrap_fits(
         batch,
         jnp.asarray(curves.unit),
         jnp.asarray(curves.n_units),
         as_key(key),
         int(bootstrap),
-        delta,
-        huber is not None,
+        lambda flat: core.fit_many(flat, delta, huber is not None),
     )
     return params, core.Params(*(np.asarray(v) for v in boot))
 

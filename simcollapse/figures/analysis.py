@@ -302,6 +302,13 @@ def _worth_ratio(t: pd.DataFrame) -> pd.DataFrame:
     return t[t.source == "theory"]
 
 
+def _largest_step(curves: pd.DataFrame) -> float:
+    """Largest change of y between neighbouring x on any curve (< 0: every curve falls)."""
+    return float(
+        max(np.diff(g.sort_values("x").y.to_numpy()).max() for _, g in curves.groupby("curve"))
+    )
+
+
 def _fit_vs_theory(t: pd.DataFrame) -> float:
     """Largest |log(fitted n_eff/n / theory n_eff/n)| over the fitted markers."""
     worst = 0.0
@@ -324,12 +331,7 @@ SYNTHETIC_WORTH_CLAIMS = (
     Claim(
         "worth-falls-with-n",
         "n_eff/n falls with n on every curve (largest step of the theory, <= 0).",
-        lambda t: float(
-            max(
-                np.diff(g.sort_values("x").y.to_numpy()).max()
-                for _, g in _worth_ratio(t).groupby("curve")
-            )
-        ),
+        lambda t: _largest_step(_worth_ratio(t)),
         "<=",
         1e-12,
     ),
@@ -367,12 +369,7 @@ OPTIMAL_WIDTH_CLAIMS = (
     Claim(
         "frontier-falls-with-n",
         "E*(n) falls with n on every curve (largest step, < 0).",
-        lambda t: float(
-            max(
-                np.diff(g.sort_values("x").y.to_numpy()).max()
-                for _, g in _frontier(t).groupby("curve")
-            )
-        ),
+        lambda t: _largest_step(_frontier(t)),
         "<",
         0.0,
     ),

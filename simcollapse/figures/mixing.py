@@ -22,6 +22,7 @@ t (round or generation; 0 where none), phi, total, stderr.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ import pandas as pd
 
 from simcollapse.figures import mixing_claims
 from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, plot_weighted
-from simcollapse.figures.registry import Figure, FigureContext, register
+from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.problem import Problem
 from simcollapse.sweep import Sweep, run_sweep
 from simcollapse.theory.generations import accumulate_reference
@@ -326,39 +327,23 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
     return pd.concat(blocks, ignore_index=True)
 
 
-register(
-    Figure(
-        "weighted_mixing",
-        "Weighted mixing (Corollary 2): test error vs n for fixed synthetic loss shares alpha, "
-        "the best alpha per n and the clean curve; every fixed alpha > 0 flattens at alpha^2 c^2.",
-        lambda ctx: _figure(ctx, "weighted_mixing", weighted_table),
-        plot_weighted,
-        group="mixing",
-        paper="Figure 9",
-        claims=mixing_claims.WEIGHTED,
-    )
-)
-register(
-    Figure(
-        "iterative_mixing",
-        "Iterative mixing (Figure 10): test error vs n after t rounds, fresh and reused real rows, "
-        "against the real-half and all-real clean curves; isotropic divergence for phi >= 3/4.",
-        lambda ctx: _figure(ctx, "iterative_mixing", iterative_table),
-        plot_iterative,
-        group="mixing",
-        paper="Figure 10",
-        claims=mixing_claims.ITERATIVE,
-    )
-)
-register(
-    Figure(
-        "generations",
-        "Multi-generation loops: test error vs generation for replace (grows), accumulate "
-        "(bounded; for OLS exact at finite n, with fresh inputs and with the same inputs "
-        "relabelled) and accumulate-subsample.",
-        lambda ctx: _figure(ctx, "generations", generations_table),
-        plot_generations,
-        group="mixing",
-        claims=mixing_claims.GENERATIONS,
-    )
-)
+FIGURES = [
+    register(Figure(name, caption, partial(_figure, name=name, table=table), plot,
+                    group="mixing", paper=paper, claims=claims))
+    for name, caption, table, plot, paper, claims in [
+        ("weighted_mixing",
+         "Weighted mixing (Corollary 2): test error vs n for fixed synthetic loss shares alpha, "
+         "the best alpha per n and the clean curve; every fixed alpha > 0 flattens at alpha^2 c^2.",
+         weighted_table, plot_weighted, "Figure 9", mixing_claims.WEIGHTED),
+        ("iterative_mixing",
+         "Iterative mixing (Figure 10): test error vs n after t rounds, fresh and reused real "
+         "rows, against the real-half and all-real clean curves; isotropic divergence for "
+         "phi >= 3/4.",
+         iterative_table, plot_iterative, "Figure 10", mixing_claims.ITERATIVE),
+        ("generations",
+         "Multi-generation loops: test error vs generation for replace (grows), accumulate "
+         "(bounded; for OLS exact at finite n, with fresh inputs and with the same inputs "
+         "relabelled) and accumulate-subsample.",
+         generations_table, plot_generations, NEW, mixing_claims.GENERATIONS),
+    ]
+]  # fmt: skip

@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.paper_common import _errorbars, _legend_note, _preset, _run
+from simcollapse.figures.paper_common import (
+    _errorbars,
+    _legend_note,
+    _preset,
+    _run,
+    theory_and_simulation,
+)
 from simcollapse.figures.registry import FigureContext
 from simcollapse.figures.style import new_figure, palette
 
@@ -39,9 +45,8 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
         "c2": list(REGIME_C2.values()),
     }
     n_line = {"start": 20, "stop": cfg["n_stop"], "num": cfg["n_line"], "scale": "log"}
-    theory = _run(ctx, **common, method="theory", axes={"n": n_line, **grid})
-    sim = _run(ctx, **common, method="simulate", reps=cfg["reps"], axes={"n": cfg["n_sim"], **grid})
-    table = pd.concat([theory, sim], ignore_index=True)
+    sim_axes = {"n": cfg["n_sim"], **grid}
+    table = theory_and_simulation(ctx, common, {"n": n_line, **grid}, sim_axes, cfg["reps"])
     names = {v: k for k, v in REGIME_C2.items()}
     table["regime"] = [names[min(names, key=lambda c: abs(c - x))] for x in table["c2"]]
     return table
@@ -98,25 +103,9 @@ def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
     )
     m_line = np.unique(np.round(np.geomspace(0.1 * n, 10 * n, cfg["m_line"])))
     m_line = np.union1d(m_line, [n])
-    theory = _run(
-        ctx,
-        **common,
-        method="theory",
-        axes={"n": [n], "m": m_line, "lam": [1e-6], "p2": list(WIDTH_P2)},
-    )
-    sim = _run(
-        ctx,
-        **common,
-        method="simulate",
-        reps=cfg["reps"],
-        axes={
-            "n": [n],
-            "m": [int(n * f) for f in (0.2, 0.5, 2, 5)],
-            "lam": [1e-6],
-            "p2": list(WIDTH_P2),
-        },
-    )
-    table = pd.concat([theory, sim], ignore_index=True)
+    theory_axes = {"n": [n], "m": m_line, "lam": [1e-6], "p2": list(WIDTH_P2)}
+    sim_axes = {**theory_axes, "m": [int(n * f) for f in (0.2, 0.5, 2, 5)]}
+    table = theory_and_simulation(ctx, common, theory_axes, sim_axes, cfg["reps"])
     table["psi"] = table["m"] / table["n"]
     return table
 

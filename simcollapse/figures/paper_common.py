@@ -53,15 +53,32 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+def theory_and_simulation(
+    ctx: FigureContext,
+    common: dict[str, Any],
+    theory_axes: dict[str, Any],
+    sim_axes: dict[str, Any],
+    reps: int,
+) -> pd.DataFrame:
+    """The theory swept over ``theory_axes`` (the lines) and the Monte Carlo with ``reps``
+    repetitions over ``sim_axes`` (the markers) of one problem and setting (``common``), through
+    the store; one table, theory rows first, its ``method`` column telling them apart."""
+    theory = _run(ctx, **common, method="theory", axes=theory_axes)
+    sim = _run(ctx, **common, method="simulate", reps=reps, axes=sim_axes)
+    return pd.concat([theory, sim], ignore_index=True)
+
+
 def _preset(ctx: FigureContext, name: str) -> dict[str, Any]:
     """The settings of figure ``name`` at the context's level (a copy)."""
     return dict(PRESETS[name][ctx.mode])
 
 
-def _errorbars(ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None = None) -> None:
+def _errorbars(
+    ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None = None, y: str = "total"
+) -> None:
     ax.errorbar(
         sim[x],
-        sim["total"],
+        sim[y],
         yerr=sim["stderr"],
         fmt="o",
         ms=4.5,

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from simcollapse.figures import theory_claims
-from simcollapse.figures.paper_common import _run
+from simcollapse.figures.paper_common import theory_and_simulation
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure
 
@@ -31,6 +31,8 @@ PARETO_C2 = (0.0, 0.1, 0.5, 1.0)  # the paper's qualities, c^2 = 0 is the real l
 PARETO_P2 = (0.1, 0.02, 0.5)  # the paper's p2 = 0.1 first, then further panels
 MARKERS = {0.0: "s", 0.1: "D", 0.5: "^", 1.0: "*"}
 LINESTYLES = {0.0: "-", 0.1: "--", 0.5: "-.", 1.0: ":"}
+# the simulated points of both kinds of panel: open black markers with error bars
+SIM_MARKERS: dict[str, Any] = dict(mfc="none", mec="k", ecolor="k", lw=0.8, capsize=2, zorder=4)
 
 # d and n are the paper's at every level; the paper does not state sigma^2 or lambda: we take
 # sigma^2 = 0.1, ||w1||^2 = 1 and a small ridge lam = 1e-6 (the ridgeless limit away from m = n).
@@ -77,32 +79,21 @@ def pareto_table(ctx: FigureContext) -> pd.DataFrame:
         setting="random_projection",
     )
     psi_line = np.geomspace(0.1, 10.0, cfg["psi_line"])
-    theory = _run(
-        ctx,
-        **common,
-        method="theory",
-        axes={
-            "n": [n],
-            "m": _widths(n, psi_line),
-            "lam": [cfg["lam"]],
-            "p2": [0.0, *PARETO_P2],
-            "c2": list(PARETO_C2),
-        },
-    )
-    sim = _run(
-        ctx,
-        **common,
-        method="simulate",
-        reps=cfg["reps"],
-        axes={
-            "n": [n],
-            "m": _widths(n, cfg["psi_sim"]),
-            "lam": [cfg["lam"]],
-            "p2": [0.0, PARETO_P2[0]],
-            "c2": cfg["c2_sim"],
-        },
-    )
-    return _pair(pd.concat([theory, sim], ignore_index=True))
+    theory_axes = {
+        "n": [n],
+        "m": _widths(n, psi_line),
+        "lam": [cfg["lam"]],
+        "p2": [0.0, *PARETO_P2],
+        "c2": list(PARETO_C2),
+    }
+    sim_axes = {
+        "n": [n],
+        "m": _widths(n, cfg["psi_sim"]),
+        "lam": [cfg["lam"]],
+        "p2": [0.0, PARETO_P2[0]],
+        "c2": cfg["c2_sim"],
+    }
+    return _pair(theory_and_simulation(ctx, common, theory_axes, sim_axes, cfg["reps"]))
 
 
 def _panel(ax: Any, part: pd.DataFrame, norm: Any, cmap: Any) -> Any:
@@ -130,12 +121,7 @@ def _panel(ax: Any, part: pd.DataFrame, norm: Any, cmap: Any) -> Any:
                 yerr=sim["mix_stderr"],
                 fmt=MARKERS.get(c2, "o"),
                 ms=9,
-                mfc="none",
-                mec="k",
-                ecolor="k",
-                lw=0.8,
-                capsize=2,
-                zorder=4,
+                **SIM_MARKERS,
             )
     return points
 
@@ -154,12 +140,7 @@ def _gap_panel(ax: Any, table: pd.DataFrame, p2: float) -> None:
                 yerr=np.hypot(sim["mix_stderr"], sim["real_stderr"]),
                 fmt=MARKERS.get(c2, "o"),
                 ms=7,
-                mfc="none",
-                mec="k",
-                ecolor="k",
-                lw=0.8,
-                capsize=2,
-                zorder=4,
+                **SIM_MARKERS,
             )
     ax.axvline(1.0, color="0.6", ls=":", lw=1)
     ax.axhline(0.0, color="0.6", lw=1)

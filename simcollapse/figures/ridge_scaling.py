@@ -8,7 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.paper_common import _errorbars, _legend_note, _preset, _run
+from simcollapse.figures.paper_common import (
+    _errorbars,
+    _legend_note,
+    _preset,
+    theory_and_simulation,
+)
 from simcollapse.figures.registry import FigureContext
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.theory import isotropic_ridgeless_error
@@ -25,28 +30,11 @@ def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
     a few n, for each p2 in ``SCALING_P2`` (Theorem 1: every p2 > 0 stops at p2^2 c^2)."""
     cfg = _preset(ctx, "scaling_plateau")
     common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
-    theory = _run(
-        ctx,
-        **common,
-        method="theory",
-        axes={
-            "n": {"start": 10, "stop": 1e9, "num": cfg["n_line"], "scale": "log"},
-            "lam": [1e-6],
-            "p2": list(SCALING_P2),
-        },
+    grid = {"lam": [1e-6], "p2": list(SCALING_P2)}
+    n_line = {"start": 10, "stop": 1e9, "num": cfg["n_line"], "scale": "log"}
+    return theory_and_simulation(
+        ctx, common, {"n": n_line, **grid}, {"n": cfg["n_sim"], **grid}, cfg["reps"]
     )
-    sim = _run(
-        ctx,
-        **common,
-        method="simulate",
-        reps=cfg["reps"],
-        axes={
-            "n": cfg["n_sim"],
-            "lam": [1e-6],
-            "p2": list(SCALING_P2),
-        },
-    )
-    return pd.concat([theory, sim], ignore_index=True)
 
 
 def scaling_plateau_plot(table: pd.DataFrame) -> Any:
@@ -88,18 +76,14 @@ def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
     p2s = [0.0, 0.1, 0.3, 0.5]
     common = dict(d=d, family="isotropic", c2=1.0, sigma2=0.5)
     phi_line = np.linspace(0.04, 0.92, cfg["phi_line"])
-    theory = _run(
-        ctx, **common, method="theory", axes={"n": np.round(d / phi_line), "lam": [0.0], "p2": p2s}
-    )
     phi_sim = np.array(cfg["phi_sim"])
-    sim = _run(
+    table = theory_and_simulation(
         ctx,
-        **common,
-        method="simulate",
-        reps=cfg["reps"],
-        axes={"n": np.round(d / phi_sim), "lam": [0.0], "p2": p2s},
+        common,
+        {"n": np.round(d / phi_line), "lam": [0.0], "p2": p2s},
+        {"n": np.round(d / phi_sim), "lam": [0.0], "p2": p2s},
+        cfg["reps"],
     )
-    table = pd.concat([theory, sim], ignore_index=True)
     table["phi"] = table["d"] / table["n"]
     table["closed_form"] = isotropic_ridgeless_error(
         table["phi"].to_numpy(),

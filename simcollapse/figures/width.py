@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from simcollapse.figures import theory_claims
-from simcollapse.figures.paper_common import _errorbars, _run
+from simcollapse.figures.paper_common import _errorbars, _run, theory_and_simulation
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 
@@ -119,11 +119,10 @@ def rp_width_table(ctx: FigureContext) -> pd.DataFrame:
     m_line = np.unique(np.round(_psi_grid(cfg["psi_line"]) * n))
     grid = {"n": [n], "lam": [WIDTH_LAM], "p2": list(WIDTH_P2)}
     common = dict(d=cfg["d"], **COMMON)
-    theory = _run(ctx, **common, method="theory", axes={"m": m_line, "c2": WIDTH_C2, **grid})
     m_sim = np.round(np.asarray(cfg["psi_sim"]) * n)
-    axes = {"m": m_sim, "c2": list(cfg["c2_sim"]), **grid}
-    sim = _run(ctx, **common, method="simulate", reps=cfg["reps"], axes=axes)
-    return _with_psi(pd.concat([theory, sim], ignore_index=True))
+    theory_axes = {"m": m_line, "c2": WIDTH_C2, **grid}
+    sim_axes = {"m": m_sim, "c2": list(cfg["c2_sim"]), **grid}
+    return _with_psi(theory_and_simulation(ctx, common, theory_axes, sim_axes, cfg["reps"]))
 
 
 GAP_C2 = 1.0  # the panel of the gap against psi: the worst quality drawn
@@ -175,8 +174,7 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
         gap_ax.plot(th["psi"], th["gap"], color=color, lw=1.6)
         sim = _rp_gap(part, "simulate", p2)
         if len(sim):
-            style = dict(fmt="o", ms=4.5, mfc="white", mew=1.3, capsize=2, lw=1, zorder=3)
-            gap_ax.errorbar(sim["psi"], sim["gap"], yerr=sim["stderr"], color=color, **style)
+            _errorbars(gap_ax, sim, "psi", color, y="gap")
     gap_ax.axvline(1.0, color="0.5", ls=":", lw=1)
     gap_ax.axhline(0.0, color="0.6", lw=1)
     gap_ax.set(

@@ -37,6 +37,7 @@ from simcollapse.simulate.engine import (
     draw_data,
     features,
     inverse_eigs,
+    kernel_form,
     point_indices,
     reverse_cumsum_rows,
     spectrum_and_teacher,
@@ -119,22 +120,6 @@ def one_draw(
     return jnp.concatenate([parts, jnp.sum(parts, axis=-1, keepdims=True)], axis=-1)
 
 
-def kernel(
-    problem: Problem,
-    key: Array,
-    lam: Array,
-    n2: Array,
-    lam_index: Array,
-    n2_index: Array,
-    *,
-    n: int,
-    m: int | None,
-    dtype: Any,
-    prng: str | None = None,
-) -> Array:
-    """``one_draw`` with every traced input positional: the per-draw kernel form of a driver that
-    calls ``kernel(problem, rep_key, *arrays, n=n, **static)``."""
-    return one_draw(
-        problem, key, lam, n2, n=n, m=m, dtype=dtype, prng=prng, lam_index=lam_index,
-        n2_index=n2_index,
-    )  # fmt: skip
+# ``one_draw`` with every traced input positional: the per-draw kernel form of a driver that
+# calls ``kernel(problem, rep_key, *arrays, n=n, **static)``.
+kernel = kernel_form(one_draw)

@@ -25,6 +25,7 @@ data (common random numbers); S depends on (key, n, rep, m).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -262,24 +263,46 @@ def pick_batch(problem: Problem, n: int, m: int | None, points: int, reps: int, 
     return default_batch(n, width, d, points, reps, np.dtype(dtype).itemsize)
 
 
-def ridge_kernel(
-    problem: Problem,
-    key: Array,
-    lam: Array,
-    n2: Array,
-    lam_index: Array,
-    n2_index: Array,
-    *,
-    n: int,
-    m: int | None,
-    dtype: Any,
-    prng: str | None = None,
-) -> Array:
-    """``one_draw`` in the driver's kernel form (every traced input positional)."""
-    return one_draw(
-        problem, key, lam, n2, n=n, m=m, dtype=dtype, prng=prng,
-        lam_index=lam_index, n2_index=n2_index,
-    )  # fmt: skip
+def kernel_form(per_draw: Callable[..., Array]) -> Callable[..., Array]:
+    """A per-draw function with ``one_draw``'s signature in the driver's kernel form.
+
+    The kernel takes every traced input positionally, ``kernel(problem, key, lam, n2, lam_index,
+    n2_index, *, n, m, dtype, prng=None)``, as ``driver.map_draws`` and ``driver.run`` call it,
+    and returns ``per_draw(problem, key, lam, n2, n=n, m=m, dtype=dtype, prng=prng,
+    lam_index=lam_index, n2_index=n2_index)``.
+
+    Example:
+      >>> import jax, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> lam, n2, idx = jax.numpy.array([0.1]), jax.numpy.array([2]), jax.numpy.array([0])
+      >>> kernel_form(one_draw)(prob, jax.random.key(0), lam, n2, idx, idx, n=8, m=None,
+      ...                       dtype="float32").shape
+      (1, 4)
+    """
+
+    def kernel(
+        problem: Problem,
+        key: Array,
+        lam: Array,
+        n2: Array,
+        lam_index: Array,
+        n2_index: Array,
+        *,
+        n: int,
+        m: int | None,
+        dtype: Any,
+        prng: str | None = None,
+    ) -> Array:
+        return per_draw(
+            problem, key, lam, n2, n=n, m=m, dtype=dtype, prng=prng,
+            lam_index=lam_index, n2_index=n2_index,
+        )  # fmt: skip
+
+    kernel.__doc__ = f"``{per_draw.__name__}`` in the driver's kernel form (``kernel_form``)."
+    return kernel
+
+
+ridge_kernel = kernel_form(one_draw)
 
 
 def check_prng(prng: str | None) -> str | None:

@@ -82,6 +82,20 @@ def _run(
     return driver.run(kernel, problem, grid, mc, prepare=prep, static={**static, "dtype": dt})
 
 
+def _row_weights(
+    n: int, n2: np.ndarray, real_share: np.ndarray, synthetic_share: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row weights (a1, a2) of the n - n2 real and n2 synthetic rows actually drawn.
+
+    a_k = (loss share)/(row share) = share_k n / n_k, so that the weighted loss
+    (1/n) sum_i a_i (y_i - x_i.w)^2 gives each group its loss share; 0 for an empty group.
+    """
+    n1 = n - n2
+    a1 = np.where(n1 > 0, real_share * n / np.maximum(n1, 1), 0.0)
+    a2 = np.where(n2 > 0, synthetic_share * n / np.maximum(n2, 1), 0.0)
+    return a1, a2
+
+
 # --------------------------------------------------------------------------------------------
 # Public functions: the theory's signatures plus key, reps, dtype, batch
 # --------------------------------------------------------------------------------------------
@@ -123,11 +137,7 @@ def weighted_error(
 
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         n2 = engine.synthetic_rows(n_g, f["p2"])
-        n1 = n_g - n2
-        # the weights of the rows actually drawn: a_k = (loss share)/(row share)
-        a1 = np.where(n1 > 0, (1.0 - f["alpha"]) * n_g / np.maximum(n1, 1), 0.0)
-        a2 = np.where(n2 > 0, f["alpha"] * n_g / np.maximum(n2, 1), 0.0)
-        return f["lam"], n2, a1, a2
+        return f["lam"], n2, *_row_weights(n_g, n2, 1.0 - f["alpha"], f["alpha"])
 
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     out = _run(problem, n, {"lam": lam, "p2": p2, "alpha": alpha}, mc, weighted_draw, {}, prepare)
@@ -232,12 +242,8 @@ def golden_error(
     rows = n_b + n2
 
     def prepare(n_g: int, f: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-        n2_g = f["n2"]
-        n1_g = n_g - n2_g
-        w = f["real_weight"]
-        a1 = np.where(n1_g > 0, w * n_g / np.maximum(n1_g, 1), 0.0)
-        a2 = np.where(n2_g > 0, (1.0 - w) * n_g / np.maximum(n2_g, 1), 0.0)
-        return f["lam"], n2_g.astype(np.int64), a1, a2
+        n2_g, w = f["n2"], f["real_weight"]
+        return f["lam"], n2_g.astype(np.int64), *_row_weights(n_g, n2_g, w, 1.0 - w)
 
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     points = {"lam": lam, "n2": n2, "real_weight": w_b}

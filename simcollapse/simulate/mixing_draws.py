@@ -63,6 +63,38 @@ def _round_key(rep_key: Array, t: Array) -> Array:
     return jax.lax.cond(t == 1, lambda: rep_key, lambda: jax.random.fold_in(rep_key, t))
 
 
+def _model_rounds(
+    problem: Problem,
+    rep_key: Array,
+    n: int,
+    dtype: Any,
+    points: int,
+    rounds: int,
+    fit_round: Callable[[Array, Array, Array], Array],
+) -> Array:
+    """Rounds t = 1..T, each fitted on n fresh rows labelled partly by the previous round's model.
+
+    The state is every point's model split into its parts [bias, noise, shift], (P, 3, d),
+    starting at w_0 = w1 + delta as [w1, 0, delta] (delta from the engine's draw at ``rep_key``).
+    Round t draws X and eps at ``_round_key(rep_key, t)`` (round 1: the engine's draw) and
+    ``fit_round(x, eps, state)`` returns the new state.
+
+    Returns:
+      (P, rounds, 4) test errors [bias, variance, zeta, total] of every point and round.
+    """
+    _, _, delta = engine.draw_data(problem, rep_key, n, dtype)
+    s, w1 = engine.spectrum_and_teacher(problem, dtype)
+    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (points, 3, w1.shape[0]))
+
+    def body(state: Array, t: Array) -> tuple[Array, Array]:
+        x, eps, _ = engine.draw_data(problem, _round_key(rep_key, t), n, dtype)
+        new = fit_round(x, eps, state)
+        return new, jax.vmap(lambda p: _errors(s, w1, p))(new)
+
+    _, errs = jax.lax.scan(body, start, jnp.arange(1, rounds + 1))
+    return jnp.moveaxis(errs, 0, 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Per-draw kernels (one repetition, all points of one sample size)
 # --------------------------------------------------------------------------------------------
@@ -112,11 +144,10 @@ def iterative_draw(
     by all points. Reused real rows: the real rows of round 1 are kept (X and eps), only the
     synthetic rows are new; the factorisation then depends on n2, one per point and round.
     """
-    x0, eps0, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s, w1 = engine.spectrum_and_teacher(problem, dtype)
+    w1 = engine.spectrum_and_teacher(problem, dtype)[1]
     rows = jnp.arange(n)
-    npts = lam.shape[0]
-    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (npts, 3, w1.shape[0]))
+    if reuse:
+        x0, eps0, _ = engine.draw_data(problem, rep_key, n, dtype)
 
     def labels_for(x: Array, eps: Array, syn: Array, parts: Array) -> Array:
         prev = x @ parts.T  # (n, 3): x.b, x.v, x.z of the previous model
@@ -124,9 +155,7 @@ def iterative_draw(
         synth = prev + jnp.stack([jnp.zeros_like(eps), eps, jnp.zeros_like(eps)], axis=1)
         return jnp.where(syn[:, None], synth, real)
 
-    def body(state: Array, t: Array) -> tuple[Array, Array]:
-        x, eps, _ = engine.draw_data(problem, _round_key(rep_key, t), n, dtype)
-
+    def fit_round(x: Array, eps: Array, state: Array) -> Array:
         def point(lam: Array, n2: Array, parts: Array) -> Array:
             syn = rows >= n - n2
             if reuse:
@@ -137,13 +166,10 @@ def iterative_draw(
             return fit_columns(xt, labels_for(xt, et, syn, parts)[None], lam[None])[0]
 
         if reuse:
-            new = jax.vmap(point)(lam, n2, state)
-        else:
-            new = _shared_fit(x, eps, lam, n2, state, rows, n, labels_for)
-        return new, jax.vmap(lambda p: _errors(s, w1, p))(new)
+            return jax.vmap(point)(lam, n2, state)
+        return _shared_fit(x, eps, lam, n2, state, rows, n, labels_for)
 
-    _, errs = jax.lax.scan(body, start, jnp.arange(1, rounds + 1))
-    return jnp.moveaxis(errs, 0, 1)
+    return _model_rounds(problem, rep_key, n, dtype, lam.shape[0], rounds, fit_round)
 
 
 def _shared_fit(
@@ -181,14 +207,10 @@ def golden_draw(
     to point, so each point and generation has its own factorisation (the rows are shared).
     Generation 1 is ``weighted_draw`` at the same (lam, n2, a1, a2) draw for draw.
     """
-    _, _, delta = engine.draw_data(problem, rep_key, n, dtype)
-    s, w1 = engine.spectrum_and_teacher(problem, dtype)
+    w1 = engine.spectrum_and_teacher(problem, dtype)[1]
     rows = jnp.arange(n)
-    npts = lam.shape[0]
-    start = jnp.broadcast_to(jnp.stack([w1, jnp.zeros_like(w1), delta]), (npts, 3, w1.shape[0]))
 
-    def body(state: Array, t: Array) -> tuple[Array, Array]:
-        x, eps, _ = engine.draw_data(problem, _round_key(rep_key, t), n, dtype)
+    def fit_round(x: Array, eps: Array, state: Array) -> Array:
         zero = jnp.zeros_like(eps)
         real = jnp.stack([x @ w1, eps, zero], axis=1)
 
@@ -199,11 +221,9 @@ def golden_draw(
             labels = root[:, None] * jnp.where(syn[:, None], synth, real)
             return fit_columns(root[:, None] * x, labels[None], lam[None])[0]
 
-        new = jax.vmap(point)(lam, n2, a1, a2, state)
-        return new, jax.vmap(lambda p: _errors(s, w1, p))(new)
+        return jax.vmap(point)(lam, n2, a1, a2, state)
 
-    _, errs = jax.lax.scan(body, start, jnp.arange(1, generations + 1))
-    return jnp.moveaxis(errs, 0, 1)
+    return _model_rounds(problem, rep_key, n, dtype, lam.shape[0], generations, fit_round)
 
 
 def loop_draw(

@@ -17,6 +17,7 @@ lam = 0 and equal sizes, the weight minimising the error as t -> infinity is 1/p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -29,6 +30,7 @@ from simcollapse.problem import Problem
 from simcollapse.results import ErrorTerms
 from simcollapse.theory._common import exact_terms, raise_if_failed, run_x64
 from simcollapse.theory.fixed_points import df2, map_points, zero_safe_product
+from simcollapse.theory.iterative import fresh_rows_recursion
 from simcollapse.theory.weighted import weighted_point
 
 __all__ = [
@@ -108,35 +110,23 @@ def golden_terms(
     # chi_j: the fluctuation of direction j per unit of residual energy; sum_j s_j chi_j is
     # gamma/(1 - gamma), Corollary 2's variance gain (plain ridge: s_j/(n (s_j+k)^2 (1 - df_2/n))).
     chi = zs(gamma / f2 * e / (s + kappa), inv)
-    keep = beta * beta * e * e  # the mean fit passes beta e of the previous error on
     cross = rho - beta * e  # the residual's w1-m cross coefficient
     # residual energy per unit of previous error: rho (1 - beta e)^2 + (1 - rho) beta^2 e^2
-    resid = rho * (1.0 - beta * e) ** 2 + (1.0 - rho) * keep
-    w = jnp.sqrt(w_sq)  # a representative teacher with the given second moments
+    resid = rho * (1.0 - beta * e) ** 2 + (1.0 - rho) * (beta * beta * e * e)
+    w = jnp.sqrt(w_sq)
     sigma2 = jnp.asarray(problem.sigma2, dtype)
 
-    def sq_norm(v: Array) -> Array:
-        return jnp.sum(s * v, axis=-1, keepdims=True)
-
-    def step(state: tuple[Array, Array, Array, Array], _: None) -> tuple[tuple[Array, ...], Array]:
+    def energy(state: tuple[Array, ...], sq_norm: Callable[[Array], Array]) -> tuple[Array, ...]:
         m, qw, qs, qd = state
         # A = sigma^2 + sum_j s_j [(1-e)^2 w^2 + 2 (1-e)(rho - beta e) w m + resid q], by source
         a_w = sq_norm(q_ * q_ * w_sq + 2.0 * q_ * cross * w * m + zs(resid, qw))
         a_s = sigma2 + sq_norm(zs(resid, qs))
         a_d = sq_norm(zs(resid, qd))
-        qw_new = q_ * q_ * w_sq - 2.0 * beta * e * q_ * w * m + zs(keep, qw) + zs(a_w, chi)
-        qs_new = zs(keep, qs) + zs(a_s, chi)
-        qd_new = zs(keep, qd) + zs(a_d, chi)
-        m_new = -q_ * w + beta * e * m
-        parts = jnp.concatenate([sq_norm(qw_new), sq_norm(qs_new), sq_norm(qd_new)], axis=-1)
-        return (m_new, qw_new, qs_new, qd_new), parts
+        return a_w, a_s, a_d
 
-    zeros = jnp.zeros_like(e)
-    qd0 = jnp.broadcast_to(dl, e.shape)
-    _, parts = jax.lax.scan(step, (zeros, zeros, zeros, qd0), None, length=generations)
-    parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
-    out_shape = (*shape, generations)
-    bias, variance, zeta = (jnp.reshape(parts[..., i], out_shape) for i in range(3))
+    bias, variance, zeta = fresh_rows_recursion(
+        s, w_sq, dl, e, q_, chi, beta, energy, generations, shape
+    )
     return exact_terms(bias, variance, zeta, jnp.reshape(status, (*shape, 1)))
 
 

@@ -12,6 +12,7 @@ The same recursion with p2 = 1 and no shift is the replace loop of ``generations
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -40,6 +41,61 @@ __all__ = [
     "iterative_error",
     "iterative_terms",
 ]
+
+
+def fresh_rows_recursion(
+    s: Array,
+    w_sq: Array,
+    qd0: Array,
+    e: Array,
+    q_: Array,
+    chi: Array,
+    carry: Array,
+    energy: Callable[[tuple[Array, ...], Callable[[Array], Array]], tuple[Array, ...]],
+    length: int,
+    shape: tuple[int, ...],
+) -> tuple[Array, Array, Array]:
+    """The per-direction mean and second moment carried from one fit on fresh rows to the next.
+
+    The state is m_j = E (w_t - w1)_j and q_j = E (w_t - w1)_j^2 split by source, q = q_w +
+    q_sigma + q_Delta, starting from m = 0, q_w = q_sigma = 0, q_Delta = ``qd0`` (Delta, or 0
+    without shift). ``carry`` (c: p2 for iterative mixing, beta for golden-ratio weighting) is
+    the share of the previous error the mean fit passes on, e = s/(s + kappa), q_ = 1 - e and
+    ``chi`` the fluctuation per unit of residual energy; ``energy(state, sq_norm)`` gives the
+    residual energy A by source (a_w, a_sigma, a_Delta), sq_norm(v) = sum_j s_j v_j. Then
+
+        q_w' = q_^2 w^2 - 2 c e q_ w m + c^2 e^2 q_w + a_w chi
+        q_x' = c^2 e^2 q_x + a_x chi          (x = sigma, Delta)
+        m'   = -q_ w + c e m
+
+    with w = sqrt(w1_sq), every product with q or chi zero-safe (inf at the threshold, never NaN).
+
+    Returns:
+      bias, variance, zeta = sum_j s_j q_{w,sigma,Delta} after each step, shape + (length,).
+    """
+    zs = zero_safe_product
+    keep = carry * carry * e * e  # the mean fit passes c e of the previous error on
+    w = jnp.sqrt(w_sq)  # a representative teacher with the given second moments
+
+    def sq_norm(v: Array) -> Array:
+        return jnp.sum(s * v, axis=-1, keepdims=True)
+
+    def step(state: tuple[Array, Array, Array, Array], _: None) -> tuple[tuple[Array, ...], Array]:
+        m, qw, qs, qd = state
+        a_w, a_s, a_d = energy(state, sq_norm)
+        qw_new = q_ * q_ * w_sq - 2.0 * carry * e * q_ * w * m + zs(keep, qw) + zs(a_w, chi)
+        qs_new = zs(keep, qs) + zs(a_s, chi)
+        qd_new = zs(keep, qd) + zs(a_d, chi)
+        m_new = -q_ * w + carry * e * m
+        parts = jnp.concatenate([sq_norm(qw_new), sq_norm(qs_new), sq_norm(qd_new)], axis=-1)
+        return (m_new, qw_new, qs_new, qd_new), parts
+
+    zeros = jnp.zeros_like(e)
+    start = (zeros, zeros, zeros, jnp.broadcast_to(qd0, e.shape))
+    _, parts = jax.lax.scan(step, start, None, length=length)
+    parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
+    bias, variance, zeta = (jnp.reshape(parts[..., i], (*shape, length)) for i in range(3))
+    return bias, variance, zeta
 
 
 def recursion_terms(
@@ -86,17 +142,13 @@ def recursion_terms(
     )
     status_fp = jnp.where(wide[:, 0], Status.CONVERGED, fp.status)
     chi = e / (s + kappa) / (nf * shrink)  # s/(n (s+k)^2 (1 - df_2/n)); kappa = 0 is OLS
-    w = jnp.sqrt(w_sq)  # a representative teacher with the given second moments
     p1 = 1.0 - p2
     sigma2 = jnp.asarray(problem.sigma2, dtype)
-
-    def sq_norm(v: Array) -> Array:
-        return jnp.sum(s * v, axis=-1, keepdims=True)
-
     zs = zero_safe_product
-    keep, ridge_keep, mix = p2 * p2 * e * e, p2 * p2 * q_ * q_, p1 * p2
+    ridge_keep, mix = p2 * p2 * q_ * q_, p1 * p2
+    w = jnp.sqrt(w_sq)
 
-    def step(state: tuple[Array, Array, Array, Array], _: None) -> tuple[tuple[Array, ...], Array]:
+    def energy(state: tuple[Array, ...], sq_norm: Callable[[Array], Array]) -> tuple[Array, ...]:
         m, qw, qs, qd = state
         # chi is inf at the interpolation threshold (n = d, lam = 0), and so may be q from then
         # on: every product of a coefficient with chi or q is zero-safe (a source that is 0
@@ -107,19 +159,10 @@ def recursion_terms(
         a_w = zs(mix, sq_norm(qw)) + ridge_w
         a_s = sigma2 + zs(mix, sq_norm(qs)) + sq_norm(zs(ridge_keep, qs))
         a_d = zs(mix, sq_norm(qd)) + sq_norm(zs(ridge_keep, qd))
-        qw_new = q_ * q_ * w_sq - 2.0 * p2 * e * q_ * w * m + zs(keep, qw) + zs(a_w, chi)
-        qs_new = zs(keep, qs) + zs(a_s, chi)
-        qd_new = zs(keep, qd) + zs(a_d, chi)
-        m_new = -q_ * w + p2 * e * m
-        parts = jnp.concatenate([sq_norm(qw_new), sq_norm(qs_new), sq_norm(qd_new)], axis=-1)
-        return (m_new, qw_new, qs_new, qd_new), parts
+        return a_w, a_s, a_d
 
-    zeros = jnp.zeros_like(e)
-    qd0 = jnp.broadcast_to(dl if shift else jnp.zeros_like(dl), e.shape)
-    _, parts = jax.lax.scan(step, (zeros, zeros, zeros, qd0), None, length=rounds)
-    parts = jnp.moveaxis(parts, 0, 1)  # (P, T, 3)
-    out_shape = (*shape, rounds)
-    bias, variance, zeta = (jnp.reshape(parts[..., i], out_shape) for i in range(3))
+    qd0 = dl if shift else jnp.zeros_like(dl)
+    bias, variance, zeta = fresh_rows_recursion(s, w_sq, qd0, e, q_, chi, p2, energy, rounds, shape)
     status = threshold_status(status_fp, on_threshold(lam[:, 0], nf[:, 0], s.shape[-1]))
     return exact_terms(bias, variance, zeta, jnp.reshape(status, (*shape, 1)))
 
