@@ -141,14 +141,15 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_grid_args(p: argparse.ArgumentParser) -> None:
-
-    add_setting_args(p, _floats, _ints)
+    """``--json`` and the settings' flags, added last: a parameter named like a flag defined
+    before it (``--json``, ``--reps``, a problem flag) gets its setting's prefix instead."""
     p.add_argument(
         "--json",
         action="store_true",
         help="print JSON records instead of a table (strict JSON: inf, -inf and nan are the "
         'strings "inf", "-inf", "nan")',
     )
+    add_setting_args(p, _floats, _ints)
 
 
 def version_text() -> str:
@@ -238,12 +239,12 @@ def _add_theory_commands(sub: Any, commands: dict[str, Command]) -> None:
         epilog=EPILOG,
     )
     _add_problem_args(p)
-    _add_grid_args(p)
     p.add_argument("--reps", type=int, default=32, help="repetitions >= 1 [32]")
     p.add_argument("--seed", type=int, default=0, help="random seed [0]")
     p.add_argument(
         "--dtype", choices=["float64", "float32"], default="float64", help="precision [float64]"
     )
+    _add_grid_args(p)
     p.set_defaults(run=commands["simulate"])
 
 

@@ -53,16 +53,19 @@ def add_setting_args(
                    help=f"what is trained on what: {listed} [ridge]")  # fmt: skip
     g.add_argument("--model", choices=["ridge", "rp"], default=None,
                    help="older spelling of --setting: ridge or rp")  # fmt: skip
-    taken = set(p._option_string_actions)  # noqa: SLF001 - flags already defined (problem)
+    taken = set(p._option_string_actions)  # noqa: SLF001 - flags already defined (problem, run)
     dests: dict[str, dict[str, str]] = {}
-    made: set[str] = set()
+    made: dict[str, tuple] = {}  # flag -> the kind of value it parses
     for s in (settings.get(name) for name in settings.names()):
         for prm in s.params:
             flag = _flag(s.name, prm.name, taken)
+            kind_of = (prm.integer, prm.is_axis, isinstance(prm.default, bool), prm.choices)
+            if made.get(flag, kind_of) != kind_of:  # same name, another kind: its own flag
+                flag = f"--{s.name}-{prm.name}".replace("_", "-")
             dests.setdefault(s.name, {})[prm.name] = f"param__{flag[2:].replace('-', '_')}"
             if flag in made:
                 continue
-            made.add(flag)
+            made[flag] = kind_of
             kind = ints if prm.integer else floats
             kw: dict[str, Any] = dict(
                 dest=dests[s.name][prm.name], default=None, help=_help(prm, s.name)

@@ -425,7 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         with one_line_warnings(f"simcollapse {args.command}"):
-            if "--spectrum" in (sys.argv[1:] if argv is None else argv):
+            given = sys.argv[1:] if argv is None else argv
+            if any(a == "--spectrum" or a.startswith("--spectrum=") for a in given):
                 warn_old("--spectrum")
             return int(args.run(args) or 0)
     except KeyboardInterrupt:

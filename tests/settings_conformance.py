@@ -31,6 +31,28 @@ def assert_theory_matches_monte_carlo(setting: Setting, reps: int = REPS) -> Non
         assert np.all(gap <= tol), what
 
 
+def assert_fast_path_matches_theory(setting: Setting) -> None:
+    """A declared fast path (solve once, recombine c2 and sigma2) gives the setting's own theory:
+    a theory sweep over the first example's values and two c2 and sigma2 each, row by row
+    against ``setting.theory`` at that row's problem, to 1e-9 relative."""
+    if setting.fast_path is None:
+        pytest.skip(f"{setting.name} declares no fast path")
+    from simcollapse.sweep import Sweep, run_sweep  # noqa: PLC0415 - only this check sweeps
+
+    example = setting.examples[0]
+    axes = {k: sorted(set(np.ravel(v).tolist())) for k, v in example.items() if k in setting.axes}
+    params = {k: v for k, v in example.items() if k not in axes}
+    grid = {**axes, "c2": [0.25, 1.0], "sigma2": [0.1, 0.5]}
+    spec = Sweep(d=PROBLEM.d, family="power_law", alpha=1.5, source=1.2, setting=setting.name,
+                 params=params, axes=grid, method="theory")  # fmt: skip
+    assert spec.fast_path is not None, f"{setting.name}: the sweep did not take the fast path"
+    table = run_sweep(spec)
+    for row in table.itertuples():
+        prob = spec.problem(c2=row.c2, sigma2=row.sigma2)
+        one = setting.theory(prob, **{k: getattr(row, k) for k in axes}, **spec.params)
+        np.testing.assert_allclose(row.total, float(one.total), rtol=1e-9, err_msg=setting.name)
+
+
 def assert_threshold_is_inf_not_an_error(setting: Setting) -> None:
     """lam = 0 at n = d (the interpolation threshold of ridge): the theory never raises; each
     point is CONVERGED (finite) or THRESHOLD (inf), as built-in ridge reports it."""

@@ -166,6 +166,9 @@ def test_setting_sweep_spec_errors_name_the_key() -> None:
         Sweep(d=20, setting="accumulate", axes={"n": [50], "lam": [0.0, 0.1]}, method="both")
     with pytest.raises(ValueError, match="model must be 'ridge' or 'rp'.*setting = NAME"):
         Sweep(d=20, model="weighted", axes={"n": [50]})
+    for name in ("ridge", "weighted"):  # a fast-path setting is checked as strictly
+        with pytest.raises(ValueError, match=f"m only applies to .*not to setting '{name}'"):
+            Sweep(d=20, setting=name, m=10, axes={"n": [50]})
 
 
 def test_model_alias_is_the_same_sweep_as_its_setting() -> None:

@@ -17,6 +17,11 @@ def test_theory_matches_monte_carlo(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", WITH_THEORY)
+def test_a_fast_path_gives_the_settings_own_theory(name: str) -> None:
+    conf.assert_fast_path_matches_theory(settings.get(name))
+
+
+@pytest.mark.parametrize("name", WITH_THEORY)
 def test_lam_zero_at_n_equals_d_is_a_threshold_not_an_error(name: str) -> None:
     conf.assert_threshold_is_inf_not_an_error(settings.get(name))
 

@@ -202,6 +202,9 @@ class Sweep:
         if "n" not in self.axes:
             raise SpecError("axes must include n (the sample sizes)")
         setting = self.setting_obj
+        if self.m is not None and "m" not in setting.names():
+            raise SpecError(f"m only applies to a setting with a width m (random_projection), "
+                            f"not to setting '{self.setting}'")  # fmt: skip
         if self.is_generic or self.params or setting.check or callable(setting.no_theory):
             self._validate_setting()  # a fast path skips it only when it has nothing to check
         else:
@@ -239,8 +242,6 @@ class Sweep:
 
     def _validate_setting(self) -> None:
         setting = self.setting_obj
-        if self.m is not None and "m" not in setting.names():
-            raise SpecError(f"m only applies to model 'rp', not to setting '{self.setting}'")
         params = self.setting_params
         reason = setting.no_theory if isinstance(setting.no_theory, str) else None
         if reason is None:  # a reason for some values only: the axes (lam) count too
