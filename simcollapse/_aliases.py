@@ -37,6 +37,7 @@ OLD_SPELLINGS: dict[str, str] = {
     "[model] kind": "[setting] kind",  # the TOML table
     "Sweep(model=...)": "Sweep(setting=...)",  # the Python keyword
     "seed=": "key=",  # the keyword of every Python function or class that draws randomness
+    "neural.TrainConfig": "neural.TwoLayerConfig",  # the two-layer nets' configuration
 }
 
 # Older names of settings, the subset of the table that ``settings.get`` accepts.

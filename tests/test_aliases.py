@@ -24,6 +24,7 @@ def test_every_old_spelling_names_its_replacement() -> None:
         "[model] kind",
         "Sweep(model=...)",
         "seed=",
+        "neural.TrainConfig",
     }
     with pytest.warns(FutureWarning, match="write 'random_projection'"):
         assert settings.get("rp") is settings.get("random_projection")
@@ -75,3 +76,12 @@ def test_an_old_spelling_warns_at_the_callers_line() -> None:
         sc.Sweep(model="rp", d=10, m=5, axes={"n": [20]})
         sc.settings.get("rp")
     assert [w.filename for w in caught] == [__file__, __file__]
+
+
+def test_the_two_layer_configs_older_name_warns_and_is_the_class() -> None:
+    import simcollapse.neural as neural
+
+    with pytest.warns(FutureWarning, match="write 'neural.TwoLayerConfig'"):
+        assert neural.TrainConfig is neural.TwoLayerConfig
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        neural.NoSuchThing  # noqa: B018

@@ -8,6 +8,9 @@ The figures ``mnist_random_features`` and ``mnist_two_layer`` are registered by 
 models do not import matplotlib).
 """
 
+from typing import Any
+
+from simcollapse._aliases import warn_old
 from simcollapse.neural.experiments import mse_and_accuracy, random_feature_sweep, two_layer_sweep
 from simcollapse.neural.idx import IDXError, read_idx, write_idx
 from simcollapse.neural.mnist import (
@@ -72,3 +75,11 @@ __all__ = [
     "two_layer_sweep",
     "write_idx",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``TrainConfig``, the older name of ``TwoLayerConfig`` (a warning names the new one)."""
+    if name == "TrainConfig":
+        warn_old("neural.TrainConfig")
+        return TwoLayerConfig
+    raise AttributeError(f"module 'simcollapse.neural' has no attribute {name!r}")
