@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from noisy_ridge import SETTING as NOISY
+from noisy_ridge import kernel, terms
 
 from simcollapse import settings
 from simcollapse.cli import main
 from simcollapse.settings import OPTION, Param
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from noisy_ridge import SETTING as NOISY  # noqa: E402
-from noisy_ridge import kernel, terms  # noqa: E402
 
 
 def renamed(name: str, old: str, new: Param) -> settings.Setting:

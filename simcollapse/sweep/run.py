@@ -161,6 +161,9 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
 def frame(
     spec: Sweep, method: str, coords: dict[str, np.ndarray], terms: dict[str, np.ndarray]
 ) -> pd.DataFrame:
+    """The stored rows of one piece of a sweep: ``method``, the grid coordinates (n, m, lam, p2
+    first, c2 and sigma2 last), the error terms, then the sweep's fixed values (problem, run,
+    setting and its options, spec hash, version) and the provenance columns."""
     data: dict[str, Any] = {"method": method}
     first, last = ("n", "m", "lam", "p2"), ("c2", "sigma2")
     order = [*first, *(a for a in coords if a not in first + last), *last]
