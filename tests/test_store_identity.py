@@ -369,3 +369,22 @@ def test_a_final_table_temporary_left_by_a_killed_run_is_swept(tmp_path: Path) -
     os.utime(dead, (0, 0))  # a day old: its writer is gone
     assert main(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
     assert not dead.exists()
+
+
+def _plugin_prepare(shape, points, dtype):  # a prepare defined outside the package
+    return (points["lam"].astype(dtype), points["p2"].astype(dtype)), {}
+
+
+def test_the_kernel_and_prepare_bound_by_from_terms_enter_the_fingerprint() -> None:
+    """``from_terms`` binds its kernel and prepare into the simulation: their modules count."""
+    from simcollapse.settings import Setting
+    from simcollapse.settings._params import LAM, P2, N
+    from simcollapse.simulate.mixing_draws import weighted_draw
+    from simcollapse.theory import ridge_terms
+
+    mine = Setting.from_terms("fingerprinted", "ridge again", (N, LAM, P2), ridge_terms,
+                              weighted_draw, prepare=_plugin_prepare)  # fmt: skip
+    modules = sweep_run._modules_of(mine)
+    assert {__name__, "simcollapse.simulate.mixing_draws", "simcollapse.settings.base"} <= set(
+        modules
+    )

@@ -17,7 +17,7 @@ The protocol. A setting is a ``Setting`` value (``settings.base``) holding
   a closed form, ``no_theory`` (a reason) and ``theory`` raises ``SimulationOnly`` with it;
 * ``simulate(problem, mc, **params)``: the Monte Carlo, a ``MonteCarlo(key, reps, dtype,
   batch)`` run through the one driver (``simulate.driver.run``) with the setting's per-draw
-  ``kernels["exact"]`` (a setting may carry more kernels, e.g. a variance-reduced one);
+  kernel;
 * optionally ``fast_path``, a ``FastPath``: the axes that need a new solve, the pure function
   evaluating a batch of solve points at every value of the other axes, and the matching
   Monte Carlo kernel and cost model; a sweep then solves once per solve point and recombines

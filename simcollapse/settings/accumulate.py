@@ -62,7 +62,6 @@ SETTING = Setting(
     simulate_fn=simulation_of(
         mixing.accumulate_error, ("n", "lam", "generations"), ("design", "n_synthetic")
     ),
-    kernels={"exact": mixing.loop_draw},
     no_theory=_fresh_ridge,
     check=lambda p: check_design(p["design"], p["n"], p["n_synthetic"]),
     examples=(

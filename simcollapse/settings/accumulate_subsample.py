@@ -33,7 +33,6 @@ SETTING = Setting(
         ("n", "lam", "generations"),
         ("sample_size", "design", "n_synthetic"),
     ),
-    kernels={"exact": mixing.loop_draw},
     check=lambda p: check_design(p["design"], p["n"], p["n_synthetic"]),
     examples=(dict(n=120, lam=[1e-2, 1e-1, 1.0], generations=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, generations=1), 0.0),

@@ -215,7 +215,8 @@ class FastPath:
     factorisation, n first), covering the product of the setting's other grid axes:
     ``prepare(shape, points, dtype) -> (kernel arrays, static keywords)`` turns the shape's
     values (ints) and the points' flat values into the inputs of ``kernel`` (a per-draw kernel,
-    ``simulate.driver.map_draws``). None: the sweep simulates through ``Setting.simulate``.
+    ``simulate.driver.map_draws``), the driver's one convention (``simulate.driver.Prepare``).
+    None: the sweep simulates through ``Setting.simulate``.
 
     Cost. ``draw_flops(d, shape, points)`` and ``draw_bytes(d, shape, points, itemsize)``: the
     floating-point work and the peak bytes of one draw at ``points`` points (progress bar,
@@ -255,7 +256,7 @@ class FastPath:
     outer: Callable[..., ErrorTerms]
     shape_axes: tuple[str, ...] = ("n",)
     kernel: Callable[..., Any] | None = None
-    prepare: Callable[..., tuple[tuple[Any, ...], dict[str, Any]]] | None = None
+    prepare: driver.Prepare | None = None
     draw_flops: Callable[[int, Mapping[str, int], int], float] = gram_draw_flops
     draw_bytes: Callable[[int, Mapping[str, int], int, int], int] = gram_draw_bytes
     recombine: Callable[[ErrorTerms, np.ndarray, np.ndarray], ErrorTerms] = scale_terms
@@ -305,7 +306,6 @@ class Setting:
         has a faster concrete path than ``terms_fn``; None: derived from ``terms_fn`` (float64,
         jit, thresholds and ``throw`` as for the built-ins, see ``from_terms``).
       simulate_fn: (problem, params, mc) -> ErrorTerms, the Monte Carlo through the driver.
-      kernels: name -> per-draw kernel (``simulate.driver``); "exact" is the default.
       no_theory: why there is no theory: a reason (simulation only), a callable
         ``params -> reason or None`` for a theory at some parameter values only (e.g. not
         with reused real rows), or None (a theory everywhere).
@@ -333,7 +333,6 @@ class Setting:
     doc: str
     params: tuple[Param, ...]
     simulate_fn: SimulateFn
-    kernels: Mapping[str, Callable[..., Any]]
     theory_fn: TheoryFn | None = None
     terms_fn: Callable[..., ErrorTerms] | None = None
     no_theory: str | Callable[[dict[str, Any]], str | None] | None = None
@@ -349,8 +348,6 @@ class Setting:
             raise ValueError(
                 f"setting {self.name!r}: give exactly one of terms_fn and no_theory (a reason)"
             )
-        if "exact" not in self.kernels:
-            raise ValueError(f"setting {self.name!r}: kernels must include 'exact'")
         if self.fast_path is not None:
             self.fast_path.check(self)
 
@@ -381,9 +378,9 @@ class Setting:
           terms: terms(problem, *values), SOLVE, RECOMBINE and LENGTH values in declared order
             (None with ``no_theory=...`` in ``fields``: simulation only).
           kernel: kernel(problem, rep_key, *arrays, n=n, dtype=dtype, **static) -> (P, ..., 4).
-          prepare: (group values, {axis: flat values}) -> (kernel arrays, extra static
-            keywords), the driver's one convention; None: the axes outside ``group_by`` in
-            declared order, floats cast to the Monte Carlo dtype.
+          prepare: ``prepare(shape, points, dtype) -> (kernel arrays, extra static keywords)``,
+            the one convention of the driver and of ``FastPath`` (``simulate.driver.Prepare``);
+            None: the axes outside ``group_by`` in declared order, cast to ``dtype``.
           group_by: axes static in the kernel (n first).
           fields: any other field (examples, ridge_case, check, no_theory).
 
@@ -400,7 +397,7 @@ class Setting:
           [0, 4]
         """
         setting = cls(name=name, doc=doc, params=params, terms_fn=terms, simulate_fn=_unset,
-                      kernels={"exact": kernel}, **fields)  # fmt: skip
+                      **fields)  # fmt: skip
         sim = functools.partial(_simulate_kernel, setting, kernel, prepare, group_by)
         return dataclasses.replace(setting, simulate_fn=sim)
 
@@ -550,8 +547,8 @@ def _simulate_kernel(
     dt = mc.np_dtype
     traced = tuple(a for a in setting.axes if a not in group_by)
 
-    def default(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
-        return tuple(f[a].astype(dt) for a in traced), {}
+    def default(shape: Mapping[str, int], f: Mapping[str, np.ndarray], dtype: Any) -> tuple:
+        return tuple(f[a].astype(dtype) for a in traced), {}
 
     static = {"dtype": dt, **{k: p[k] for k in setting.names(LENGTH, OPTION)}}
     grid = {k: p[k] for k in setting.axes}

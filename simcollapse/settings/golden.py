@@ -27,7 +27,6 @@ SETTING = Setting(
     simulate_fn=simulation_of(
         mixing.golden_error, ("n", "lam", "ratio", "real_weight", "generations")
     ),
-    kernels={"exact": mixing.golden_draw},
     check=lambda p: check_golden(p["ratio"], p["real_weight"]),
     examples=(  # one sample size of N = n (1 + ratio) = 240 rows: one compile
         dict(

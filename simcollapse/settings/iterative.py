@@ -29,7 +29,6 @@ SETTING = Setting(
     simulate_fn=simulation_of(
         mixing.iterative_error, ("n", "lam", "p2", "rounds"), ("reuse_real",)
     ),
-    kernels={"exact": mixing.iterative_draw},
     no_theory=_reused,
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 1e-1], p2=[0.5, 0.3, 0.7], rounds=3),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4, rounds=1), 0.4),

@@ -39,7 +39,6 @@ SETTING = Setting(
     theory_fn=_theory,
     terms_fn=replace_terms,
     simulate_fn=simulation_of(mixing.replace_error, ("n", "lam", "generations"), ("design",)),
-    kernels={"exact": mixing.loop_draw},
     examples=(
         dict(n=[120, 240, 240], lam=[1e-2, 0.0, 1e-1], generations=3, ols="exact"),
         dict(n=[80, 120, 240], lam=[0.0, 0.0, 0.0], generations=3, design="fixed", ols="exact"),

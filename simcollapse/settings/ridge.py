@@ -83,7 +83,6 @@ SETTING = Setting(
     # The plain estimator, the "exact" kernel: draw for draw the same numbers as the mixing
     # settings at one round (the conformance checks), common random numbers across settings.
     simulate_fn=simulation_of(partial(simulate_ridge, estimator="plain"), ("n", "lam", "p2")),
-    kernels={"exact": engine.ridge_kernel},
     examples=(dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 0.0], p2=[0.3, 0.5, 0.2]),),
     ridge_case=lambda n, lam: (dict(n=n, lam=lam, p2=0.4), 0.4),
     fast_path=FAST_PATH,

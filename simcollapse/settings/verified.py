@@ -26,7 +26,6 @@ SETTING = Setting(
     "the kept rows' noise to the shift); sc.simulate.verified.verified_limit gives the "
     "n -> infinity floor",
     simulate_fn=simulation_of(verified.verified_error, ("n", "lam", "p2", "keep", "verifier_c2")),
-    kernels={"exact": verified.verified_draw},
     examples=(
         dict(
             n=[120, 240, 240],

@@ -19,7 +19,6 @@ SETTING = Setting(
     theory_fn=theory_of("weighted_error", ("n", "lam", "p2", "alpha")),
     terms_fn=weighted_terms,
     simulate_fn=simulation_of(mixing.weighted_error, ("n", "lam", "p2", "alpha")),
-    kernels={"exact": mixing.weighted_draw},
     check=lambda p: check_weights(p["p2"], p["alpha"]),
     examples=(
         dict(n=[120, 240, 240], lam=[1e-2, 1e-3, 1e-2], p2=[0.5, 0.3, 0.7], alpha=[0.2, 0.6, 0.1]),

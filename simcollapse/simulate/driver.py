@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -252,7 +252,15 @@ def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-Prepare = Callable[[tuple[int, ...], dict[str, np.ndarray]], tuple[tuple[Any, ...], dict[str, Any]]]
+Prepare = Callable[
+    [Mapping[str, int], Mapping[str, np.ndarray], Any], tuple[tuple[Any, ...], dict[str, Any]]
+]
+"""The one convention for a kernel's inputs: ``prepare(shape, points, dtype) -> (arrays, static)``.
+
+``shape`` holds the static axes of one group of points ({"n": 40}, or {"n": 40, "m": 20}),
+``points`` each other axis's flat values at the group's points, ``dtype`` the Monte Carlo
+dtype; it returns the kernel's traced arrays and extra static keywords. The driver
+(``run``), ``Setting.from_terms`` and a sweep's ``FastPath`` all call it this way."""
 
 
 def run(
@@ -273,8 +281,9 @@ def run(
       grid: axis name -> values; they must broadcast together (validated by the caller).
       mc: the Monte Carlo settings.
       group_by: axes whose values are static in the kernel (n first); one compile per bucket.
-      prepare: (group values, {axis: padded flat values}) -> (kernel arrays, extra static
-        keywords): the traced inputs of one group; an extra "batch" sets that group's batch.
+      prepare: ``Prepare``: (shape, {axis: padded flat values}, dtype) -> (kernel arrays,
+        extra static keywords), the traced inputs of one group; an extra "batch" sets that
+        group's batch.
       static: static keywords of the kernel shared by every group.
 
     Returns:
@@ -293,11 +302,11 @@ def run(
         for values in np.unique(keys, axis=0):
             idx = np.flatnonzero(np.all(keys == values, axis=1))
             pad = np.concatenate([idx, np.repeat(idx[-1:], bucket(idx.size) - idx.size)])
-            group = tuple(int(v) for v in values)
-            arrays, extra = prepare(group, {k: v[pad] for k, v in flat.items()})
+            group = {a: int(v) for a, v in zip(group_by, values, strict=True)}
+            arrays, extra = prepare(group, {k: v[pad] for k, v in flat.items()}, mc.np_dtype)
             batch = extra.pop("batch", mc.batch)
             out = map_draws(
-                kernel, problem, mc.key, arrays, n=group[0], reps=mc.reps, batch=batch,
+                kernel, problem, mc.key, arrays, n=group["n"], reps=mc.reps, batch=batch,
                 static={**(static or {}), **extra},
             )  # fmt: skip
             results.append((idx, out[:, : idx.size]))

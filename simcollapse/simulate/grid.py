@@ -45,9 +45,8 @@ def run_grid(
     axes = check_axes(problem, n, m, lam, p2)
     dt = mc.np_dtype
 
-    def prepare(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
-        n_g = group[0]
-        m_g = None if m is None else group[1]
+    def prepare(shape: Mapping[str, int], f: Mapping[str, np.ndarray], dt: Any) -> tuple:
+        n_g, m_g = shape["n"], shape.get("m")
         n2 = engine.synthetic_rows(n_g, f["p2"])
         batch = mc.batch or engine.pick_batch(problem, n_g, m_g, f["lam"].size, mc.reps, dt)
         return engine.ridge_arrays(f["lam"].astype(dt), n2, dt), {"m": m_g, "batch": batch}

@@ -19,7 +19,7 @@ kernels live in ``simcollapse.simulate.mixing_draws`` (re-exported here).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -73,10 +73,10 @@ def _run(
     check_broadcast(n=n, **points)
     dt = mc.np_dtype
 
-    def prep(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
-        arrays = prepare(group[0], f)
-        extra = per_n(group[0]) if per_n else {}
-        return tuple(a.astype(dt) if a.dtype.kind == "f" else a for a in arrays), extra
+    def prep(shape: Mapping[str, int], f: Mapping[str, np.ndarray], dtype: Any) -> tuple:
+        arrays = prepare(shape["n"], dict(f))
+        extra = per_n(shape["n"]) if per_n else {}
+        return tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays), extra
 
     grid = {"n": n, **points}
     return driver.run(kernel, problem, grid, mc, prepare=prep, static={**static, "dtype": dt})

@@ -35,6 +35,7 @@ delta and the verifier, averaged over both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from statistics import NormalDist
 from typing import Any
 
@@ -241,8 +242,8 @@ def verified_error(
     mc = driver.MonteCarlo(key, reps, dtype, batch)
     dt = mc.np_dtype
 
-    def prepare(group: tuple[int, ...], f: dict[str, np.ndarray]) -> tuple[tuple, dict]:
-        n2 = engine.synthetic_rows(group[0], f["p2"])
+    def prepare(shape: Mapping[str, int], f: Mapping[str, np.ndarray], dt: Any) -> tuple:
+        n2 = engine.synthetic_rows(shape["n"], f["p2"])
         n_cand = candidate_rows(n2, f["keep"])
         sizes = {"pool": max(1, int(n_cand.max())), "kept": max(1, int(n2.max()))}
         cols = np.stack([f["lam"], n2, n_cand, f["verifier_c2"]], axis=1)

@@ -220,18 +220,27 @@ def chunk_columns(spec: Sweep) -> tuple[str, ...]:
 
 
 def _modules_of(setting: Any) -> list[str]:
+    """The modules defining a setting's functions, and the functions they wrap: a partial's
+    function and callable arguments (``from_terms`` binds the kernel and prepare so), a
+    ``__wrapped__`` target."""
     fast = getattr(setting, "fast_path", None)
-    fns = [
+    todo = [
         setting.theory_fn, setting.terms_fn, setting.simulate_fn, setting.check,
-        setting.no_theory, setting.ridge_case, *dict(setting.kernels).values(),
+        setting.no_theory, setting.ridge_case,
         *(() if fast is None else (fast.outer, fast.recombine, fast.kernel, fast.prepare)),
     ]  # fmt: skip
-    names = set()
-    for fn in fns:
-        while isinstance(fn, functools.partial):
-            fn = fn.func
+    names, seen = set(), set()
+    while todo:
+        fn = todo.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if isinstance(fn, functools.partial):
+            todo += [fn.func, *(a for a in (*fn.args, *fn.keywords.values()) if callable(a))]
+            continue
+        todo.append(getattr(fn, "__wrapped__", None))
         name = getattr(fn, "__module__", None)
-        if fn is not None and name:
+        if callable(fn) and name:
             names.add(name)
     return sorted(names)
 
