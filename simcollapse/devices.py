@@ -35,11 +35,38 @@ AXIS = "points"
 
 
 class PeerLostError(RuntimeError):
-    """Another process of a multi-process run stopped (or the connection to it broke)."""
+    """Another process of a multi-process run stopped (or the connection to it broke).
+
+    Raised by the collectives of a multi-process run (``to_host``, ``sweep.devices.agree``, ...)
+    in place of JAX's runtime error; ``peer_lost`` builds it. A ``RuntimeError``.
+
+    Example:
+      >>> raise PeerLostError("process 1 stopped")
+      Traceback (most recent call last):
+      ...
+      simcollapse.devices.PeerLostError: process 1 stopped
+      >>> issubclass(PeerLostError, RuntimeError)
+      True
+    """
 
 
 def peer_lost(err: Exception) -> PeerLostError:
-    """The PeerLostError of a collective that failed because another process went away."""
+    """The PeerLostError of a collective that failed because another process went away.
+
+    Its message names the run's process count and the first line of ``err``, and says how to
+    resume (the stored chunks are kept).
+
+    Args:
+      err: the exception the collective raised (its first line is quoted).
+
+    Returns:
+      A PeerLostError (returned, not raised: ``raise peer_lost(err) from err``).
+
+    Example:
+      >>> err = peer_lost(RuntimeError("connection reset by peer"))
+      >>> type(err).__name__, "(connection reset by peer)" in str(err)
+      ('PeerLostError', True)
+    """
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return PeerLostError(
         f"another process of this {jax.process_count()}-process run stopped or cannot be "
@@ -49,7 +76,13 @@ def peer_lost(err: Exception) -> PeerLostError:
 
 
 def mesh() -> Mesh:
-    """A 1-D mesh over every device of every process."""
+    """A 1-D mesh over every device of every process, its one axis named ``AXIS``.
+
+    Example:
+      >>> m = mesh()
+      >>> m.axis_names, m.shape[AXIS] == jax.device_count()
+      (('points',), True)
+    """
     return jax.make_mesh((jax.device_count(),), (AXIS,))
 
 
@@ -70,7 +103,20 @@ def _replicated(tree: Any) -> Any:
 
 
 def to_host(x: jax.Array) -> np.ndarray:
-    """``x`` as one NumPy array on the host, gathered from every process of a multi-host run."""
+    """``x`` as one NumPy array on the host, gathered from every process of a multi-host run.
+
+    One process: ``np.asarray(x)``. Several: the shards of every process, concatenated along
+    the leading axis (``process_allgather``, tiled).
+
+    Raises:
+      PeerLostError: another process stopped during the gather.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> host = to_host(jnp.arange(3))
+      >>> type(host).__name__, host.tolist()
+      ('ndarray', [0, 1, 2])
+    """
     if jax.process_count() == 1:
         return np.asarray(x)
 
@@ -101,6 +147,12 @@ def sharded_points(fn: Callable[..., Any], *arrays: np.ndarray, const: Any = Non
     device count, and the padding is dropped from the result (NumPy arrays). ``const`` (a pytree,
     for example the Problem) is passed whole to every device. A ``fn`` that is the same object
     from call to call compiles once per shape.
+
+    Example:
+      >>> import numpy as np
+      >>> out = sharded_points(lambda c, x: {"y": c * x}, np.arange(3.0), const=np.float32(2))
+      >>> out["y"].tolist()
+      [0.0, 2.0, 4.0]
     """
     size = arrays[0].shape[0]
     ndev = jax.device_count()
@@ -126,6 +178,13 @@ def place_draws(ids: np.ndarray, *replicated: Any) -> tuple[Any, ...]:
     ``jax.distributed``); keys must come as raw key data (``jax.random.key_data``).
 
     Returns (ids, *replicated) as global arrays for the Monte Carlo driver's ``shard_map``.
+
+    Example:
+      >>> import numpy as np
+      >>> key_data = jax.random.key_data(jax.random.key(0))
+      >>> ids, kd = place_draws(np.arange(4, dtype=np.int32), key_data)
+      >>> ids.shape, kd.shape, str(kd.dtype)
+      ((4,), (2,), 'uint32')
     """
     host = jax.tree_util.tree_map(np.asarray, replicated)
     return (_global(ids, NamedSharding(mesh(), P(AXIS))), *_replicated(host))

@@ -108,7 +108,14 @@ MIN_BUCKET = 16  # a figure's curve or a user's few points all share one compile
 
 
 def bucket(size: int, minimum: int = MIN_BUCKET) -> int:
-    """The next power of two >= size, at least ``minimum``: padded sizes share a compile."""
+    """The next power of two >= size, at least ``minimum``: padded sizes share a compile.
+
+    bucket(size) = max(minimum, 2^ceil(log2 size)).
+
+    Example:
+      >>> bucket(1), bucket(17), bucket(100, minimum=1), bucket(64, minimum=1)
+      (16, 32, 128, 64)
+    """
     return max(minimum, 1 << max(0, int(size - 1).bit_length()))
 
 
@@ -120,6 +127,10 @@ def memory_budget(
 
     Total, not free, memory: a plan (the batch, the chunks) must not change from one run to the
     next on the same machine.
+
+    Example:
+      >>> 0 < memory_budget() <= BATCH_MEMORY_CAP, memory_budget(cap=1000)
+      (True, 1000)
     """
     try:
         stats = jax.devices()[0].memory_stats() or {}
@@ -135,7 +146,20 @@ def memory_budget(
 
 
 def draw_key(key: Array, n: int, rep: Array) -> Array:
-    """The key of repetition ``rep`` at sample size ``n`` (independent of the grid and width)."""
+    """The key of repetition ``rep`` at sample size ``n`` (independent of the grid and width).
+
+    draw_key(key, n, rep) = fold_in(fold_in(key, n), rep): the same (key, n, rep) gives the same
+    draw in every grid, batch and device count (common random numbers).
+
+    Example:
+      >>> key = jax.random.key(0)
+      >>> def data(k):
+      ...     return jax.random.key_data(k).tolist()
+      >>> data(draw_key(key, 100, 3)) == data(draw_key(key, 100, 3))
+      True
+      >>> data(draw_key(key, 100, 3)) == data(draw_key(key, 200, 3))  # another n, another draw
+      False
+    """
     return jax.random.fold_in(jax.random.fold_in(key, n), rep)
 
 
@@ -212,6 +236,27 @@ def map_draws(
     own one at a time, so every draw is the same program whatever the device count. On the CPU,
     problems of small d run with one LAPACK thread (``lapack_threads``). Products run at
     ``matmul_precision()`` (full float32 unless the user asks for a faster one).
+
+    Args:
+      kernel: the per-draw kernel (module doc), called as ``kernel(problem, key_r, *arrays,
+        n=n, **static)`` for the key ``draw_key(key, n, r)`` of repetition r.
+      problem: the Problem (its d picks the LAPACK threads).  key: a ``jax.random`` key.
+      arrays: the traced inputs, leading axis P.  n: the sample size (static).
+      reps: repetitions.  batch: draws vmapped at once (None: one at a time).
+      static: further static keywords of the kernel.
+
+    Returns:
+      A float64 NumPy array (reps, P, ..., 4): draw r's output in row r.
+
+    Example:
+      >>> import jax.numpy as jnp, simcollapse as sc
+      >>> def kernel(problem, key, scale, *, n):  # a toy kernel: scale * mean(z)^2 as 4 parts
+      ...     z = jax.random.normal(key, (n,)).mean()
+      ...     return jnp.stack([scale * z**2] * 4, axis=-1)
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> out = map_draws(kernel, prob, jax.random.key(0), (np.array([1.0, 2.0]),), n=10, reps=3)
+      >>> out.shape, bool(np.allclose(out[:, 1], 2 * out[:, 0]))
+      ((3, 2, 4), True)
     """
     static_items = tuple(sorted((static or {}).items()))
     arrays = tuple(jnp.asarray(a) for a in arrays)
@@ -236,7 +281,25 @@ def map_draws(
 
 
 def summarise(per_draw: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean of each part over repetitions (axis 0) and the standard error of the total."""
+    """Mean of each part over repetitions (axis 0) and the standard error of the total.
+
+    For R draws: mean_r of bias, variance, zeta and total, and stderr = std_r(total) / sqrt(R)
+    (ddof = 1; NaN for a single draw).
+
+    Args:
+      per_draw: (R, ..., 4) draws, the last axis [bias, variance, zeta, total].
+
+    Returns:
+      {"bias", "variance", "zeta", "total", "stderr"}: arrays of shape per_draw.shape[1:-1].
+
+    Example:
+      >>> per_draw = np.arange(24.0).reshape(3, 2, 4)  # 3 draws at 2 points
+      >>> out = summarise(per_draw)
+      >>> out["total"].tolist(), out["stderr"].round(4).tolist()
+      ([11.0, 15.0], [4.6188, 4.6188])
+      >>> summarise(per_draw[:1])["stderr"].tolist()  # one draw: no standard error
+      [nan, nan]
+    """
     reps = per_draw.shape[0]
     mean = per_draw.mean(axis=0)
     if reps > 1:
@@ -289,6 +352,22 @@ def run(
     Returns:
       ErrorTerms of shape broadcast(grid) + the kernel's trailing shape (e.g. rounds), the mean
       over repetitions of each part, ``stderr`` the standard error of ``total``, status 0.
+
+    Raises:
+      ValueError: the table of ``reps`` draws does not fit in memory (names ``reps``).
+
+    Example:
+      >>> import jax.numpy as jnp, simcollapse as sc
+      >>> def kernel(problem, key, scale, *, n):  # a toy kernel: scale * mean(z)^2 as 4 parts
+      ...     z = jax.random.normal(key, (n,)).mean()
+      ...     return jnp.stack([scale * z**2] * 4, axis=-1)
+      >>> def prepare(group, flat):  # group = (n,); flat: this n's padded grid values
+      ...     return (flat["scale"],), {}
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> grid = {"n": 10, "scale": np.array([[1.0], [2.0]])}
+      >>> out = run(kernel, prob, grid, MonteCarlo(key=0, reps=4), prepare=prepare)
+      >>> out.total.shape, out.status.tolist(), bool(np.allclose(out.total[1], 2 * out.total[0]))
+      ((2, 1), [[0], [0]], True)
     """
     shape = np.broadcast_shapes(*(np.shape(v) for v in grid.values()))
     # The table of draws (reps x points x parts) is allocated whole: refuse it before any work

@@ -43,7 +43,23 @@ def _controller() -> Any:
 
 def lapack_threads(size: int) -> contextlib.AbstractContextManager[Any]:
     """A context that limits BLAS/LAPACK to one thread on the CPU when the largest matrix
-    factorised has at most ``SINGLE_THREAD_MAX`` rows; nothing otherwise (or off the CPU)."""
+    factorised has at most ``SINGLE_THREAD_MAX`` rows; nothing otherwise (or off the CPU).
+
+    Args:
+      size: rows of the largest matrix the work factorises (the simulation passes d).
+
+    Returns:
+      ``threadpoolctl``'s limiter (one BLAS thread for the block), or a ``nullcontext``.
+
+    Example:
+      >>> from threadpoolctl import threadpool_info
+      >>> with lapack_threads(256):  # d = 256 on the CPU: one BLAS thread inside the block
+      ...     blas = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+      >>> blas == {1} or jax.default_backend() != "cpu"
+      True
+      >>> type(lapack_threads(4096)).__name__  # above SINGLE_THREAD_MAX: no limit
+      'nullcontext'
+    """
     if jax.default_backend() != "cpu" or size > SINGLE_THREAD_MAX:
         return contextlib.nullcontext()
     return _controller().limit(limits=1, user_api="blas")

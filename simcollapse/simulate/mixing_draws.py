@@ -38,6 +38,14 @@ def fit_columns(feats: Array, labels: Array, lam: Array, norm: Any = None) -> Ar
 
     Returns:
       (P, K, d) weights.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> x = jnp.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+      >>> y = x @ jnp.array([1.0, -2.0])  # noiseless labels of w = (1, -2)
+      >>> w = fit_columns(x, jnp.stack([y, 2 * y], axis=-1)[None], jnp.array([0.0]))
+      >>> w.shape, w.round(4).tolist()  # lam = 0 recovers w for each column
+      ((1, 2, 2), [[[1.0, -2.0], [2.0, -4.0]]])
     """
     n, d = feats.shape
     norm = n if norm is None else norm
@@ -109,7 +117,25 @@ def weighted_draw(
     n: int,
     dtype: Any,
 ) -> Array:
-    """Weighted ridge at every point (lam, n2, a1, a2): (P, 1, 4); one factorisation per point."""
+    """Weighted ridge at every point (lam, n2, a1, a2): (P, 1, 4); one factorisation per point.
+
+    Rows [0, n - n2) are real (x.w1 + eps) with loss weight a1, rows [n - n2, n) synthetic
+    (x.(w1 + delta) + eps) with weight a2; the weighted ridge fit is ridge on sqrt(a_i) x_i,
+    sqrt(a_i) y_i (the estimator of Section 5, Corollary 2).
+
+    Returns:
+      (P, 1, 4): row p is point p, the last axis [bias, variance, zeta, total] of the exact test
+      error ||w_hat - w1||^2_Sigma of this draw.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> kernel = jax.jit(weighted_draw, static_argnames=("n", "dtype"))  # as the driver runs it
+      >>> out = kernel(prob, jax.random.key(0), jnp.array([0.1, 1.0]), jnp.array([0, 4]),
+      ...              jnp.array([1.0, 0.5]), jnp.array([1.0, 1.5]), n=8, dtype="float32")
+      >>> out.shape, bool(jnp.isfinite(out).all())
+      ((2, 1, 4), True)
+    """
     x, eps, delta = engine.draw_data(problem, rep_key, n, dtype)
     s, w1 = engine.spectrum_and_teacher(problem, dtype)
     rows = jnp.arange(n)
@@ -143,6 +169,19 @@ def iterative_draw(
     w_0 = w1 + delta. Fresh rows: a new X and eps every round, one factorisation per round shared
     by all points. Reused real rows: the real rows of round 1 are kept (X and eps), only the
     synthetic rows are new; the factorisation then depends on n2, one per point and round.
+
+    Returns:
+      (P, rounds, 4): entry [p, t - 1] is point p after round t, the last axis [bias,
+      variance, zeta, total] of the exact test error ||w_t - w1||^2_Sigma.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> kernel = jax.jit(iterative_draw, static_argnames=("n", "rounds", "reuse", "dtype"))
+      >>> out = kernel(prob, jax.random.key(0), jnp.array([0.1, 1.0]), jnp.array([0, 4]),
+      ...              n=8, rounds=3, reuse=False, dtype="float32")
+      >>> out.shape, bool(jnp.isfinite(out).all())
+      ((2, 3, 4), True)
     """
     w1 = engine.spectrum_and_teacher(problem, dtype)[1]
     rows = jnp.arange(n)
@@ -206,6 +245,20 @@ def golden_draw(
     ridge solved exactly as ridge on sqrt(a_i) x_i, sqrt(a_i) y_i. The weights differ from point
     to point, so each point and generation has its own factorisation (the rows are shared).
     Generation 1 is ``weighted_draw`` at the same (lam, n2, a1, a2) draw for draw.
+
+    Returns:
+      (P, generations, 4): entry [p, t - 1] is point p at generation t, the last axis [bias,
+      variance, zeta, total] of the exact test error ||w_t - w1||^2_Sigma.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> kernel = jax.jit(golden_draw, static_argnames=("n", "generations", "dtype"))
+      >>> out = kernel(prob, jax.random.key(0), jnp.array([0.1, 1.0]), jnp.array([0, 4]),
+      ...              jnp.array([1.0, 0.5]), jnp.array([1.0, 1.5]), n=8, generations=3,
+      ...              dtype="float32")
+      >>> out.shape, bool(jnp.isfinite(out).all())
+      ((2, 3, 4), True)
     """
     w1 = engine.spectrum_and_teacher(problem, dtype)[1]
     rows = jnp.arange(n)
@@ -247,6 +300,21 @@ def loop_draw(
     generation k's rows only; accumulate on all rows so far (the loss averaged over them);
     subsample on ``sample`` rows drawn without replacement from all rows so far. Generation 1 is
     the same in both designs, draw for draw.
+
+    Returns:
+      (P, generations, 4): entry [p, k - 1] is penalty p at generation k, the last axis [bias,
+      variance, zeta, total] of the exact test error ||w_k - w1||^2_Sigma (zeta 0: the loop
+      starts from w1).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> static = ("n", "generations", "mode", "sample", "dtype")
+      >>> kernel = jax.jit(loop_draw, static_argnames=static)  # as the driver runs it
+      >>> out = kernel(prob, jax.random.key(0), jnp.array([0.1, 1.0]), n=8, generations=3,
+      ...              mode="accumulate", sample=8, dtype="float32")
+      >>> out.shape, bool(jnp.isfinite(out).all()), float(out[..., 2].max())
+      ((2, 3, 4), True, 0.0)
     """
     s, w1 = engine.spectrum_and_teacher(problem, dtype)
     d = w1.shape[0]

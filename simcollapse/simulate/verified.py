@@ -155,6 +155,20 @@ def verified_draw(
     sizes (module doc for the model); candidates past a point's n_c are never selected. The
     distinct points are mapped one at a time (``lax.map``), each with its own training set and
     factorisation.
+
+    Returns:
+      (P, 1, 4): row p is point p (the distinct point ``index[p]``), the last axis [bias,
+      variance, zeta, total] of the exact test error ||w_hat - w1||^2_Sigma of this draw.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
+      >>> kernel = jax.jit(verified_draw, static_argnames=("n", "pool", "kept", "dtype"))
+      >>> out = kernel(prob, jax.random.key(0), jnp.array([0.1, 0.1]), jnp.array([4, 4]),
+      ...              jnp.array([4, 8]), jnp.array([0.0, 0.0]), jnp.array([0, 1, 1]),
+      ...              n=8, pool=8, kept=4, dtype="float32")  # n2 = 4 of 4 or of 8 candidates
+      >>> out.shape, bool(jnp.isfinite(out).all())
+      ((3, 1, 4), True)
     """
     x, eps, delta = engine.draw_data(problem, rep_key, n, dtype)
     s, w1 = engine.spectrum_and_teacher(problem, dtype)

@@ -48,6 +48,16 @@ def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[flo
 
     Returns:
       (seconds, a line saying what was calibrated).
+
+    Example:
+      A real estimate computes chunks (seconds to minutes; ``simcollapse sweep SPEC --dry-run``
+      prints it). A spec whose cheapest chunk is too large to calibrate returns NaN at once:
+
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=1000, axes={"n": [10_000]}, method="simulate", reps=4)
+      >>> seconds, how = estimate_seconds(spec)
+      >>> seconds, how  # doctest: +ELLIPSIS
+      (nan, 'calibrated on this machine: simulate not timed (its cheapest chunk needs ... MiB)')
     """
 
     chunks = plan(spec, memory_budget)

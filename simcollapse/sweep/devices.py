@@ -68,6 +68,18 @@ def initialize(
     GPU and TPU keep their own. A process that hears nothing from the others for ``timeout_s``
     seconds (while joining, or later through the heartbeats) stops with an error instead of
     waiting for ever.
+
+    Raises:
+      ValueError: a malformed option (``check_coordinator``), before anything is joined.
+      PeerLostError: the run could not be joined within ``timeout_s`` seconds.
+
+    Example:
+      A single process never calls it; options are checked before any joining:
+
+      >>> initialize("10.0.0.1", 2, 0)
+      Traceback (most recent call last):
+      ...
+      ValueError: --coordinator must be host:port with a port in 1..65535, got '10.0.0.1'
     """
     check_coordinator(coordinator, num_processes, process_id, timeout_s)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -173,7 +185,12 @@ def check_coordinator(
 
 
 def is_distributed() -> bool:
-    """True in a process that joined a multi-process run (``initialize``)."""
+    """True in a process that joined a multi-process run (``initialize``).
+
+    Example:
+      >>> is_distributed()  # a single process
+      False
+    """
     from jax._src import distributed  # noqa: PLC0415 - private JAX API
 
     return distributed.global_state.client is not None
@@ -181,7 +198,17 @@ def is_distributed() -> bool:
 
 def all_started(err: BaseException | None) -> None:
     """Tell the other processes whether this one could start (``err`` None) and hear theirs:
-    when another failed, a PeerLostError naming it, so every process stops at once."""
+    when another failed, a PeerLostError naming it, so every process stops at once.
+
+    A process whose own ``err`` is not None returns (it raises its own error afterwards).
+
+    Raises:
+      PeerLostError: this process started but another did not (or stopped answering).
+
+    Example:
+      >>> all_started(None)  # a single process: nothing to hear, no error
+      >>> all_started(ValueError("bad spec"))  # its own error is the caller's to raise
+    """
     if jax.process_count() == 1:
         return
     every = _allgather(np.array([0 if err is None else 1], dtype=np.int64))
@@ -195,7 +222,15 @@ def all_started(err: BaseException | None) -> None:
 
 def agree(flags: np.ndarray) -> np.ndarray:
     """Process 0's ``flags`` in every process (which chunks are stored, for example), so that
-    all processes take the same decisions and run the same collectives."""
+    all processes take the same decisions and run the same collectives.
+
+    Raises:
+      PeerLostError: another process stopped during the broadcast.
+
+    Example:
+      >>> agree(np.array([True, False, True])).tolist()  # a single process: its own flags
+      [True, False, True]
+    """
     if jax.process_count() == 1:
         return np.asarray(flags)
 
@@ -206,7 +241,19 @@ def agree(flags: np.ndarray) -> np.ndarray:
 
 
 class PlanMismatchError(ValueError):
-    """The processes of a multi-process run do not agree on what to compute."""
+    """The processes of a multi-process run do not agree on what to compute.
+
+    Raised by ``check_same`` and ``agreed_budget`` in every process before any work; a
+    ``ValueError``, so the CLI reports it as one line.
+
+    Example:
+      >>> raise PlanMismatchError("process 1 disagrees on the plan")
+      Traceback (most recent call last):
+      ...
+      simcollapse.sweep.devices.PlanMismatchError: process 1 disagrees on the plan
+      >>> issubclass(PlanMismatchError, ValueError)
+      True
+    """
 
 
 def _code(value: Any) -> int:
@@ -287,7 +334,15 @@ def agreed_budget(explicit: int | None) -> int:
 def check_shared_folder(folder: Any) -> None:
     """Every process must see the folder process 0 writes (a shared file system): process 0
     leaves a marker there and each process looks for it; a one-line OSError in every process
-    when one cannot see it."""
+    when one cannot see it.
+
+    Raises:
+      OSError: a process cannot see the marker process 0 left in ``folder``.
+
+    Example:
+      >>> import tempfile
+      >>> check_shared_folder(tempfile.mkdtemp())  # a single process sees its own folder
+    """
     if jax.process_count() == 1:
         return
 
@@ -312,5 +367,10 @@ def check_shared_folder(folder: Any) -> None:
 
 
 def is_writer() -> bool:
-    """True in the one process that writes files (process 0)."""
+    """True in the one process that writes files (process 0).
+
+    Example:
+      >>> is_writer()  # a single process writes
+      True
+    """
     return jax.process_index() == 0

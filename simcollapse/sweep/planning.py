@@ -48,6 +48,12 @@ class Chunk:
       outer: for theory, the [start, stop) range of flat outer-grid indices; for simulation the
         flat index of one (n, m) shape.
       rows: rows it produces. memory: estimated peak bytes per device.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 1000], "p2": [0.0, 0.1]}, method="both", reps=4)
+      >>> [(c.method, c.index, c.outer, c.rows) for c in plan(spec)]
+      [('theory', 0, (0, 2), 4), ('simulate', 1, (0, 1), 2), ('simulate', 2, (1, 2), 2)]
     """
 
     method: str
@@ -58,7 +64,17 @@ class Chunk:
 
 
 def default_memory_budget() -> int:
-    """Half of the first device's memory (GPU bytes_limit, else the machine's RAM)."""
+    """Half of the first device's memory (GPU bytes_limit, else the machine's RAM).
+
+    ``driver.memory_budget(fraction=0.5, cap=None)``: total memory, not free, so that a plan
+    does not change from run to run on the same machine.
+
+    Example:
+      >>> default_memory_budget() == driver.memory_budget(fraction=0.5, cap=None)
+      True
+      >>> default_memory_budget() >= driver.memory_budget()  # a quarter, at most 1 GiB
+      True
+    """
     return driver.memory_budget(fraction=0.5, cap=None)
 
 
@@ -69,7 +85,18 @@ def outer_grid(spec: Sweep) -> dict[str, np.ndarray]:
 
 def shapes(spec: Sweep) -> np.ndarray:
     """The distinct simulated shapes, one row each: the values of the fast path's
-    ``shape_axes`` (n, or n and m for random projections)."""
+    ``shape_axes`` (n, or n and m for random projections).
+
+    Returns:
+      (S, len(shape_axes)) floats, the outer product of those axes in C order.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=50, axes={"n": [100, 200], "m": [20, 80]}, setting="random_projection",
+      ...              method="simulate", reps=4)
+      >>> shapes(spec).tolist()
+      [[100.0, 20.0], [100.0, 80.0], [200.0, 20.0], [200.0, 80.0]]
+    """
     names = spec.fast_path.shape_axes
     flat = grid_points(names, {a: spec.values(a) for a in names})
     return np.stack([flat[a] for a in names], axis=-1)
@@ -82,7 +109,18 @@ def shape_values(spec: Sweep, row: np.ndarray) -> dict[str, int]:
 
 def draw_bytes(spec: Sweep, shape: dict[str, int], points: int) -> int:
     """Estimated bytes for one Monte Carlo draw at one shape evaluating ``points`` points
-    (the fast path's cost model)."""
+    (the fast path's cost model).
+
+    The items of the draw's arrays (for ridge: X, the features and their tail sums, the Gram and
+    its eigenbasis, the per-point weights) times 8 bytes in float64, 4 in float32.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> spec = Sweep(d=50, axes={"n": [100]}, method="simulate", reps=4)
+      >>> single = Sweep(d=50, axes={"n": [100]}, method="simulate", reps=4, dtype="float32")
+      >>> draw_bytes(spec, {"n": 100}, 4) == 2 * draw_bytes(single, {"n": 100}, 4)
+      True
+    """
     item = 8 if spec.dtype == "float64" else 4
     return int(spec.fast_path.draw_bytes(spec.d, shape, points, item))
 

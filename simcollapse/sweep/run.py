@@ -390,7 +390,25 @@ def host_memory() -> int:
 
 def check_table_fits(spec: Sweep, memory_budget: int | None = None) -> None:
     """A ValueError (one line) when the whole table of ``spec`` cannot be held in this
-    machine's available memory (with room for the concatenation's copy)."""
+    machine's available memory (with room for the concatenation's copy).
+
+    Need: 2 x rows x ``TABLE_ROW_BYTES``, against ``host_memory()``.
+
+    Raises:
+      ValueError: the table does not fit; the message says how to read the sweep lazily.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> check_table_fits(Sweep(d=50, axes={"n": [100, 1000]}, method="theory"))  # fits
+      >>> def axis(start, stop, num):
+      ...     return {"start": start, "stop": stop, "num": num}
+      >>> huge = Sweep(d=50, method="theory", axes={"n": axis(100, 1000, 1000),
+      ...              "lam": axis(0.1, 1, 1000), "p2": axis(0, 1, 1000), "c2": axis(0.5, 1, 100)})
+      >>> check_table_fits(huge)  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      ValueError: the whole table of ... GiB this machine has: store the sweep and read it ...
+    """
     rows = sum(c.rows for c in plan(spec, memory_budget))
     need = 2 * rows * TABLE_ROW_BYTES
     have = host_memory()

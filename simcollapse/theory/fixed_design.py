@@ -236,9 +236,34 @@ def fixed_design_parts(
 ) -> tuple[Array, ...]:
     """The fixed design's ridge terms at flat points (B,) (lam > 0), jittable.
 
+    At each point, with kappa = kappa(lam) and the polynomials C_t, v_t of ``loop_polynomials``
+    (module docstring): bias_t = lam^2 w1' R C_t(A) Sigma C_t(A) R w1 and variance_t =
+    sigma^2/n tr[Sigma R v_t(A)], each from the Taylor coefficients of its deterministic
+    equivalent.
+
+    Args:
+      problem: the spectrum, teacher and noise (float64 for the theory's accuracy).
+      table: ``spectral_table`` of the spectrum, for the kappa solve.
+      n, lam: (B,) sample sizes and penalties (lam > 0).
+      generations: G, static.  mode: "replace" or "accumulate", static.
+
     Returns:
       2 G + 1 arrays of shape (B,): bias of generations 1..G, variance of generations 1..G, and
       the status of kappa(lam) (NONFINITE where 1 - df_2/n <= 0).
+
+    Example:
+      >>> import jax, jax.numpy as jnp, simcollapse as sc
+      >>> from simcollapse.theory.fixed_points import spectral_table, table_size
+      >>> prob = sc.Problem.power_law(40, alpha=1.5, source=1.2, sigma2=0.5)
+      >>> parts_of = jax.jit(fixed_design_parts, static_argnames=("generations", "mode"))
+      >>> with jax.enable_x64(True):
+      ...     table = spectral_table(prob.eigs, table_size(1))
+      ...     parts = parts_of(prob, table, jnp.array([80.0]), jnp.array([0.1]), generations=2,
+      ...                      mode="replace")
+      >>> [round(float(p[0]), 4) for p in parts[:4]]  # bias_1, bias_2, variance_1, variance_2
+      [0.0639, 0.1272, 0.1288, 0.2014]
+      >>> parts[4].tolist()  # converged
+      [0]
     """
     c, v = (jnp.asarray(x, problem.eigs.dtype) for x in loop_polynomials(mode, generations))
     s = problem.eigs
@@ -253,7 +278,20 @@ def fixed_design_parts(
 
 
 def fixed_design_combine(parts: tuple[Any, ...], generations: int, xp: Any = jnp) -> ErrorTerms:
-    """ErrorTerms of shape (P, G) from ``fixed_design_parts``' outputs (``xp``: jnp or numpy)."""
+    """ErrorTerms of shape (P, G) from ``fixed_design_parts``' outputs (``xp``: jnp or numpy).
+
+    total = bias + variance per point and generation, zeta 0, stderr 0, the status of each point
+    repeated over the generations.
+
+    Example:
+      >>> import numpy as np
+      >>> parts = tuple(np.array(v) for v in ([0.1, 0.2], [0.3, 0.4],  # bias of gen 1, 2
+      ...                                     [0.01, 0.02], [0.03, 0.04],  # variance
+      ...                                     [0, 0]))  # status, two points
+      >>> out = fixed_design_combine(parts, 2, np)
+      >>> out.total.shape, out.total.round(4).tolist(), out.status.tolist()
+      ((2, 2), [[0.11, 0.33], [0.22, 0.44]], [[0, 0], [0, 0]])
+    """
     bias = xp.stack(parts[:generations], axis=-1)
     variance = xp.stack(parts[generations : 2 * generations], axis=-1)
     return exact_terms(bias, variance, 0.0, parts[-1][:, None], xp)

@@ -88,6 +88,15 @@ class WeightedPoint(NamedTuple):
     gain (1/(1 - gamma) amplifies every fluctuation).  beta = mu_2/mu: the synthetic share of
     the mean fit.  rho = eta_2/eta: the synthetic share of the residual energy.  status: the
     fixed point's ``Status`` (THRESHOLD at n_eff = d, lam = 0).  threshold: that condition.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> with jax.enable_x64(True):
+      ...     fp = weighted_point(jnp.ones(10), *(jnp.array([v]) for v in (100.0, 0.1, 0.5, 0.5)))
+      >>> fp._fields
+      ('kappa', 'gamma', 'beta', 'rho', 'status', 'threshold')
+      >>> fp.beta.round(4).tolist(), fp.status.tolist()  # alpha = p2: plain ridge, beta = p2
+      ([0.5], [0])
     """
 
     kappa: Array
@@ -192,6 +201,13 @@ def check_weights(p2: Any, alpha: Any) -> None:
     Raises:
       ValueError: alpha outside [0, 1], NaN, or alpha > 0 with p2 = 0 (no synthetic rows to weight)
         or alpha < 1 with p2 = 1 (no real rows).
+
+    Example:
+      >>> check_weights([0.0, 0.5, 1.0], [0.0, 0.3, 1.0])  # valid: nothing returned
+      >>> check_weights(0.0, 0.3)
+      Traceback (most recent call last):
+      ...
+      ValueError: alpha must be 0 where p2 = 0 (no synthetic rows to weight), got alpha=[0.3]
     """
     check_range("alpha", alpha, 0.0, 1.0)
     check_range("p2", p2, 0.0, 1.0)
