@@ -361,8 +361,8 @@ def run(
       >>> def kernel(problem, key, scale, *, n):  # a toy kernel: scale * mean(z)^2 as 4 parts
       ...     z = jax.random.normal(key, (n,)).mean()
       ...     return jnp.stack([scale * z**2] * 4, axis=-1)
-      >>> def prepare(group, flat):  # group = (n,); flat: this n's padded grid values
-      ...     return (flat["scale"],), {}
+      >>> def prepare(shape, flat, dtype):  # shape = {"n": 10}; flat: the padded grid values
+      ...     return (flat["scale"].astype(dtype),), {}
       >>> prob = sc.Problem.isotropic(4, c2=1.0, sigma2=0.5)
       >>> grid = {"n": 10, "scale": np.array([[1.0], [2.0]])}
       >>> out = run(kernel, prob, grid, MonteCarlo(key=0, reps=4), prepare=prepare)
