@@ -154,7 +154,7 @@ def evaluate(figures: Iterable, tables: dict[str, pd.DataFrame], level: str | di
         for claim in fig.claims:
             try:
                 measured, holds = claim.check(tables[fig.name])
-            except (KeyError, ValueError, IndexError, ZeroDivisionError, TypeError):
+            except (KeyError, AttributeError, ValueError, IndexError, ZeroDivisionError, TypeError):
                 measured, holds = float("nan"), False
             rows.append(
                 dict(
