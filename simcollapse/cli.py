@@ -453,11 +453,16 @@ def main(argv: Sequence[str] | None = None) -> int:
       interrupted (Ctrl-C).
 
     Example:
-      >>> main(["theory", "--family", "isotropic", "--d", "20", "--n", "100", "--lam", "0.1"])
+      ``main`` turns on the persistent compilation cache; SIMCOLLAPSE_XLA_CACHE=off keeps it off
+      here, so the example leaves nothing on disk:
+
+      >>> from unittest import mock
+      >>> with mock.patch.dict(os.environ, {"SIMCOLLAPSE_XLA_CACHE": "off"}):
+      ...     main(["theory", "--family", "isotropic", "--d", "20", "--n", "100", "--lam", "0.1"])
+      ...     main(["theory", "--d", "0"])  # stderr: simcollapse theory: error: d must hold ...
         n  lam  p2     bias  variance       zeta    total  stderr    status
       100  0.1 0.1 0.013996  0.188999 0.00249799 0.205493       0 converged
       0
-      >>> main(["theory", "--d", "0"])  # stderr: simcollapse theory: error: d must hold ...
       2
     """
 
@@ -511,9 +516,11 @@ def console(argv: Sequence[str] | None = None) -> None:
         that turns a lost process into a one-line error).
 
     Example:
+      >>> from unittest import mock
       >>> argv = ["theory", "--family", "isotropic", "--d", "20", "--n", "100", "--lam", "0.1"]
-      >>> try:
-      ...     console(argv)
+      >>> try:  # the compilation cache kept off, as in ``main``'s example
+      ...     with mock.patch.dict(os.environ, {"SIMCOLLAPSE_XLA_CACHE": "off"}):
+      ...         console(argv)
       ... except SystemExit as done:
       ...     print("exit code", done.code)  # doctest: +ELLIPSIS
         n  lam  p2 ...
