@@ -153,7 +153,17 @@ def _add_grid_args(p: argparse.ArgumentParser) -> None:
 
 
 def version_text() -> str:
-    """``simcollapse --version``: the version, JAX's version and devices, the compilation cache."""
+    """``simcollapse --version``: the version, JAX's version and devices, the compilation cache.
+
+    Returns:
+      Two or three lines: "simcollapse VERSION", "jax VERSION (backend ...; devices: ...)" and,
+      when the package offers one, the compilation cache folder ("off" when unset).
+
+    Example:
+      >>> lines = version_text().splitlines()
+      >>> lines[0] == f"simcollapse {simcollapse.__version__}", lines[1].split()[0]
+      (True, 'jax')
+    """
 
     devices = ", ".join(f"{d.platform}:{d.id} ({d.device_kind})" for d in jax.devices())
     lines = [

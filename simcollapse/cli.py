@@ -73,9 +73,29 @@ def _option(name: str) -> str:
 def build_problem(args: argparse.Namespace) -> Any:
     """The Problem described by the problem options.
 
+    Options left unset take ``PROBLEM_DEFAULTS`` (written into ``args``); --teacher-n0 replaces
+    c2 by the error of a teacher fitted on that many rows (``Problem.with_teacher``).
+
+    Args:
+      args: parsed options of ``theory``, ``simulate`` or ``sweep`` (--family, --problem-file,
+        --d, --alpha, --source, --signal, --sigma2, --c2, --teacher-n0).
+
+    Returns:
+      The ``Problem``.
+
     Raises:
       ValueError: an option the family ignores (the file family takes d, c2, sigma2 and the
         teacher from its file), or both --c2 and --teacher-n0; each names the option.
+
+    Example:
+      >>> parser = make_parser()
+      >>> build_problem(parser.parse_args(["theory", "--family", "isotropic", "--d", "50",
+      ...                                  "--c2", "0.2"]))
+      Problem(d=50, tr_sigma=50, signal=1, c2=0.2, sigma2=1)
+      >>> build_problem(parser.parse_args(["theory", "--family", "isotropic", "--alpha", "2"]))
+      Traceback (most recent call last):
+          ...
+      ValueError: --alpha does not apply to --family isotropic
     """
 
     if (args.family == "file") != (args.problem_file is not None):
@@ -400,7 +420,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The ``simcollapse`` argument parser, each command bound to its function here."""
+    """The ``simcollapse`` argument parser, each command bound to its function here.
+
+    Returns:
+      The parser of ``build_parser``; ``args.run(args)`` runs the parsed command.
+
+    Example:
+      >>> args = make_parser().parse_args(["theory", "--n", "100,200", "--lam", "0.1"])
+      >>> args.command, args.run is cmd_theory, args.family, args.param__n
+      ('theory', True, 'power_law', [100, 200])
+    """
     return build_parser(
         {
             "theory": cmd_theory,
@@ -414,7 +443,28 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors in one line (exit 2), internal errors with a traceback
-    and a request to report them (exit 1)."""
+    and a request to report them (exit 1).
+
+    Args:
+      argv: the arguments after ``simcollapse`` (None: ``sys.argv[1:]``).
+
+    Returns:
+      The exit code: 0 done, 2 a user error (one line on stderr), 1 an internal error, 130
+      interrupted (Ctrl-C).
+
+    Example:
+      ``main`` turns on the persistent compilation cache; SIMCOLLAPSE_XLA_CACHE=off keeps it off
+      here, so the example leaves nothing on disk:
+
+      >>> from unittest import mock
+      >>> with mock.patch.dict(os.environ, {"SIMCOLLAPSE_XLA_CACHE": "off"}):
+      ...     main(["theory", "--family", "isotropic", "--d", "20", "--n", "100", "--lam", "0.1"])
+      ...     main(["theory", "--d", "0"])  # stderr: simcollapse theory: error: d must hold ...
+        n  lam  p2     bias  variance       zeta    total  stderr    status
+      100  0.1 0.1 0.013996  0.188999 0.00249799 0.205493       0 converged
+      0
+      2
+    """
 
     enable_compilation_cache()
     parser = make_parser()
@@ -457,6 +507,25 @@ def console(argv: Sequence[str] | None = None) -> None:
     computation may still be running on XLA's threads, and the interpreter's teardown under it
     can crash the process (a segmentation fault instead of exit code 130). Everything a command
     keeps is on disk before it returns, so nothing is lost.
+
+    Args:
+      argv: the arguments after ``simcollapse`` (None: ``sys.argv[1:]``).
+
+    Raises:
+      SystemExit: always, with ``main``'s exit code (a multi-process sweep runs under a guard
+        that turns a lost process into a one-line error).
+
+    Example:
+      >>> from unittest import mock
+      >>> argv = ["theory", "--family", "isotropic", "--d", "20", "--n", "100", "--lam", "0.1"]
+      >>> try:  # the compilation cache kept off, as in ``main``'s example
+      ...     with mock.patch.dict(os.environ, {"SIMCOLLAPSE_XLA_CACHE": "off"}):
+      ...         console(argv)
+      ... except SystemExit as done:
+      ...     print("exit code", done.code)  # doctest: +ELLIPSIS
+        n  lam  p2 ...
+      100  0.1 0.1 ...
+      exit code 0
     """
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -68,6 +68,22 @@ def provenance_columns() -> dict[str, str | int]:
 
 
 def add_provenance(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the provenance columns added (existing ones are kept as they are)."""
+    """``table`` with the provenance columns added (existing ones are kept as they are).
+
+    Args:
+      table: any table; one without columns is returned unchanged.
+
+    Returns:
+      A new table: ``table``'s columns, then each column of ``provenance_columns`` it lacks,
+      constant over the rows.
+
+    Example:
+      >>> table = add_provenance(pd.DataFrame({"n": [100, 200], "version": ["mine", "mine"]}))
+      >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
+      ['n', 'version', 'jax_version', 'jaxlib_version', 'device_kind', 'device_count',
+       'git_revision']
+      >>> table.version.tolist(), table.jax_version.iloc[0] == jax.__version__
+      (['mine', 'mine'], True)
+    """
     extra = {k: v for k, v in provenance_columns().items() if k not in table.columns}
     return table.assign(**extra) if len(table.columns) else table

@@ -18,7 +18,7 @@ from figure_layout import legends_over_data, overlapping_texts  # noqa: E402
 
 from simcollapse import cli  # noqa: E402
 from simcollapse.figures import Claim, Figure, evaluate_folder  # noqa: E402
-from simcollapse.figures.claims import COLUMNS, failing  # noqa: E402
+from simcollapse.figures.claims import COLUMNS, evaluate, failing  # noqa: E402
 from simcollapse.figures.runner import check_level, select  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +66,18 @@ def test_claim_checks_its_comparison_and_nan() -> None:
     assert Claim("b", "x.", lambda t: float(t.x.max()), "<", 2.0).check(table) == (2.0, False)
     measured, holds = Claim("c", "x.", lambda t: float("nan"), ">=", 0.0).check(table)
     assert np.isnan(measured) and not holds
+
+
+def test_a_claim_on_a_missing_column_does_not_hold() -> None:
+    """Attribute access (t.y) and indexing (t["y"]) of a missing column: NaN, not holding."""
+    fig = Figure("x", "x", compute=lambda ctx: None, plot=lambda t: None, claims=(
+        Claim("attr", "y.", lambda t: float(t.y.max()), ">", 0.0),
+        Claim("item", "y.", lambda t: float(t["y"].max()), ">", 0.0),
+        Claim("x", "x.", lambda t: float(t.x.max()), ">", 0.0),
+    ))  # fmt: skip
+    claims = evaluate([fig], {"x": pd.DataFrame({"x": [1.0]})}, "quick")
+    assert claims.holds.tolist() == [False, False, True]
+    assert claims.measured.isna().tolist() == [True, True, False]
 
 
 @pytest.mark.parametrize(

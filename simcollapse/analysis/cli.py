@@ -16,7 +16,20 @@ __all__ = ["add_arguments", "read_table", "run"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``simcollapse fit``."""
+    """The options of ``simcollapse fit``.
+
+    Args:
+      p: the parser of the ``fit`` command; the table path, --x, --y, --by, --stderr, --huber,
+        --bootstrap, --seed and --out are added to it.
+
+    Example:
+      >>> import argparse
+      >>> p = argparse.ArgumentParser(prog="simcollapse fit")
+      >>> add_arguments(p)
+      >>> args = p.parse_args(["runs.csv", "--by", "p2", "--out", "fits.csv"])
+      >>> args.x, args.y, args.by, args.bootstrap, args.out.name
+      ('n', 'total', 'p2', 200, 'fits.csv')
+    """
     p.add_argument("table", type=Path, help="input table, .csv or .parquet")
     p.add_argument(
         "--x", default="n", help="size column [n]; two, comma-separated (N,D), fit a joint law"
@@ -34,7 +47,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a .csv (UTF-8) or .parquet table (an OSError or ValueError naming the file otherwise:
-    missing, empty, not UTF-8, not parquet)."""
+    missing, empty, not UTF-8, not parquet).
+
+    Args:
+      path: the table's file; its suffix (.csv, .parquet or .pq) picks the reader.
+
+    Returns:
+      The table, at least one row.
+
+    Raises:
+      OSError: the file is missing or is a folder.
+      ValueError: another suffix, an empty file, a CSV that is not UTF-8 or not readable, a
+        file that is not parquet, a table without rows.
+
+    Example:
+      >>> import tempfile
+      >>> folder = Path(tempfile.mkdtemp())
+      >>> pd.DataFrame({"n": [10, 100], "total": [0.5, 0.1]}).to_csv(folder / "runs.csv")
+      >>> read_table(folder / "runs.csv").shape
+      (2, 3)
+      >>> (folder / "runs.txt").write_text("n,total")
+      7
+      >>> read_table(folder / "runs.txt")  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+          ...
+      ValueError: the table .../runs.txt must end in .csv or .parquet, got .txt
+    """
     if not path.exists():
         raise OSError(f"the table {path} does not exist")
     if path.is_dir():
@@ -79,7 +117,39 @@ def check_out(table: Path, out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Fit, write the fits table and the plot, print a one-line summary."""
+    """Fit, write the fits table and the plot, print a one-line summary.
+
+    Each curve (one value of the --by columns) is fitted to E(x) = E_inf + A x^-a
+    (``fit_power_law``); with --x N,D the joint law E + A N^-alpha + B D^-beta is fitted instead
+    (``fit_joint_law``, no picture).
+
+    Args:
+      args: the options of ``add_arguments``, parsed.
+
+    Returns:
+      0 (the exit code).
+
+    Raises:
+      ValueError: an --out that does not end in .csv or .parquet or would overwrite the input
+        table, a negative --bootstrap, an unreadable table (``read_table``).
+
+    Example:
+      >>> import tempfile
+      >>> import numpy as np
+      >>> folder = Path(tempfile.mkdtemp())
+      >>> n = np.geomspace(10, 1e4, 10)
+      >>> table = pd.DataFrame({"n": n, "total": 0.01 + 2.0 * n**-0.7})
+      >>> table.to_csv(folder / "runs.csv", index=False)
+      >>> p = argparse.ArgumentParser(prog="simcollapse fit")
+      >>> add_arguments(p)
+      >>> args = p.parse_args([str(folder / "runs.csv"), "--bootstrap", "0",
+      ...                      "--out", str(folder / "fits.csv")])
+      >>> run(args)  # doctest: +ELLIPSIS
+      1 curves fitted (0 not ok) -> .../fits.csv, .../fits.png
+      0
+      >>> sorted(f.name for f in folder.iterdir())
+      ['fits.csv', 'fits.png', 'runs.csv']
+    """
 
     out: Path = args.out
     if out.suffix.lower() not in (".csv", ".parquet"):

@@ -19,8 +19,26 @@ def plot_fits(result: PowerLawFits, max_curves: int = MAX_CURVES) -> Any:
 
     At most ``max_curves`` curves are drawn (the first ones of ``result.fits``); the title says so.
 
+    Args:
+      result: the fits of ``fit_power_law`` (its points and one row per curve).
+      max_curves: the most curves drawn.
+
     Returns:
       matplotlib Figure.
+
+    Example:
+      >>> import pandas as pd
+      >>> from simcollapse.analysis.powerlaw import fit_power_law
+      >>> n = np.geomspace(10, 1e4, 10)
+      >>> table = pd.DataFrame({"n": n, "p2": 0.1, "total": 0.01 + 2.0 * n**-0.7})
+      >>> fig = plot_fits(fit_power_law(table, by=["p2"], bootstrap=0))
+      >>> ax = fig.axes[0]
+      >>> ax.get_xlabel(), ax.get_ylabel(), ax.get_title()
+      ('n', 'total', 'total = E_inf + A n^-a')
+      >>> [t.get_text() for t in ax.get_legend().get_texts()]
+      ['p2=0.1 (data)', 'fit: 0.01 + 2 n^-0.7 (ok)', 'floor p2=0.1']
+      >>> import matplotlib.pyplot as plt
+      >>> plt.close(fig)
     """
     fits = result.fits
     keys = [c for c in result.points.columns if c not in (result.x, result.y, "fitted",

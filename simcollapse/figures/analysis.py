@@ -90,7 +90,24 @@ def _theory_curves(cfg: dict[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def scaling_fits_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """Fitted floors and exponents of ridgeless theory curves, with bootstrap intervals."""
+    """Fitted floors and exponents of ridgeless theory curves, with bootstrap intervals.
+
+    Args:
+      cfg: one level of ``CONFIGS["scaling_fits"]``: d, sigma2, p2s, c2s, n (start, stop,
+        points of a geometric grid) and bootstrap (resamples, >= 1).
+
+    Returns:
+      Rows of the "floor" panel (x = p2^2 c^2, y = fitted E_inf) and of the "exponent" panel
+      (x = p2, y = fitted a), with bootstrap intervals lo, hi; columns ``COLUMNS``.
+
+    Example:
+      A whole table solves and fits the theory on every curve (``simcollapse figures
+      --only scaling_fits``); the curves its quick level fits:
+
+      >>> cfg = CONFIGS["scaling_fits"]["quick"]
+      >>> cfg["d"], len(cfg["p2s"]) * len(cfg["c2s"]), cfg["bootstrap"]
+      (100, 10, 100)
+    """
     _, curves = _theory_curves(cfg)
     curves = curves[curves.p2 > 0]
     fits = fit_power_law(curves, "n", "total", ["p2", "c2"], bootstrap=cfg["bootstrap"]).fits
@@ -121,7 +138,26 @@ def scaling_fits_table(cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def synthetic_worth_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """n_eff/n against n from the theory (lines) and from fitted power laws (markers)."""
+    """n_eff/n against n from the theory (lines) and from fitted power laws (markers).
+
+    The worth n_eff/n solves E_clean(n_eff) = E_mix(n) (``synthetic_worth``), on the theory
+    curves and on power laws fitted to them (``synthetic_worth_fitted``).
+
+    Args:
+      cfg: one level of ``CONFIGS["synthetic_worth"]``: d, sigma2, p2s, c2s and n (start, stop,
+        points of a geometric grid).
+
+    Returns:
+      Panel "ratio" rows (x = n, y = n_eff/n), source "theory" or "fit"; columns ``COLUMNS``.
+
+    Example:
+      A whole table solves and fits the theory on every curve (``simcollapse figures
+      --only synthetic_worth``); the grid of its quick level:
+
+      >>> cfg = CONFIGS["synthetic_worth"]["quick"]
+      >>> np.geomspace(*cfg["n"][:2], cfg["n"][2])[[0, -1]].tolist(), cfg["p2s"], cfg["c2s"]
+      ([200.0, 100000000.0], [0.01, 0.1, 0.5], [0.1, 1.0])
+    """
     n, curves = _theory_curves(cfg)
     fits = fit_power_law(curves, "n", "total", ["p2", "c2"], bootstrap=0).fits
     blocks = []
@@ -142,7 +178,27 @@ def synthetic_worth_table(cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def optimal_width_table(cfg: dict[str, Any]) -> pd.DataFrame:
-    """m*(n) and the frontier E*(n) on the random-projection theory, with the floors."""
+    """m*(n) and the frontier E*(n) on the random-projection theory, with the floors.
+
+    m*(n) = argmin_m E_rp(n, m) and E*(n) = E_rp(n, m*(n)) (Theorem 2's random-projection
+    error, ``optimal_width``); for p2 > 0 the floor p2^2 c^2 as a reference.
+
+    Args:
+      cfg: one level of ``CONFIGS["optimal_width"]``: d, sigma2, p2s, c2s and n (start, stop,
+        points of a geometric grid).
+
+    Returns:
+      Rows of the "width" panel (y = m*) and of the "frontier" panel (y = E*, and the floors);
+      columns ``COLUMNS``.
+
+    Example:
+      A whole table solves and fits the theory on every curve (``simcollapse figures
+      --only optimal_width``); the curves of its quick level:
+
+      >>> cfg = CONFIGS["optimal_width"]["quick"]
+      >>> [f"p2={p2:g}, c2={c2:g}" for c2 in cfg["c2s"] for p2 in cfg["p2s"]]
+      ['p2=0, c2=1', 'p2=0.1, c2=1', 'p2=0.3, c2=1']
+    """
     n = np.geomspace(*cfg["n"][:2], int(cfg["n"][2]))
     blocks = []
     for c2 in cfg["c2s"]:

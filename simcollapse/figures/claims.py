@@ -133,6 +133,18 @@ def evaluate(figures: Iterable, tables: dict[str, pd.DataFrame], level: str | di
     Returns:
       One row per claim, columns ``COLUMNS``. A claim whose measure raises is reported as not
       holding, with a NaN measurement.
+
+    Example:
+      >>> from simcollapse.figures.registry import Figure
+      >>> fig = Figure("demo", "a demo", compute=lambda ctx: None, plot=lambda t: None, claims=(
+      ...     Claim("positive", "Every x is positive.", lambda t: float(t.x.min()), ">", 0.0),
+      ...     Claim("has-y", "The table has a y.", lambda t: float(t["y"].max()), ">", 0.0),
+      ... ))
+      >>> claims = evaluate([fig], {"demo": pd.DataFrame({"x": [0.5, 2.0]})}, "quick")
+      >>> claims[["claim", "measured", "holds", "level"]]
+            claim  measured  holds  level
+      0  positive       0.5   True  quick
+      1     has-y       NaN  False  quick
     """
     rows = []
     for fig in figures:
@@ -142,7 +154,7 @@ def evaluate(figures: Iterable, tables: dict[str, pd.DataFrame], level: str | di
         for claim in fig.claims:
             try:
                 measured, holds = claim.check(tables[fig.name])
-            except (KeyError, ValueError, IndexError, ZeroDivisionError, TypeError):
+            except (KeyError, AttributeError, ValueError, IndexError, ZeroDivisionError, TypeError):
                 measured, holds = float("nan"), False
             rows.append(
                 dict(
@@ -160,7 +172,18 @@ def evaluate(figures: Iterable, tables: dict[str, pd.DataFrame], level: str | di
 
 
 def folder_levels(out: Path) -> dict[str, str]:
-    """Figure name -> level of the figures recorded in ``out/claims.csv`` (empty when none)."""
+    """Figure name -> level of the figures recorded in ``out/claims.csv`` (empty when none).
+
+    Example:
+      >>> import tempfile
+      >>> out = Path(tempfile.mkdtemp())
+      >>> folder_levels(out)
+      {}
+      >>> pd.DataFrame({"figure": ["pareto", "pareto", "golden_ratio"], "claim": ["a", "b", "c"],
+      ...               "level": ["default", "default", "quick"]}).to_csv(out / CLAIMS_FILE)
+      >>> folder_levels(out)
+      {'pareto': 'default', 'golden_ratio': 'quick'}
+    """
     path = Path(out) / CLAIMS_FILE
     if not path.exists():
         return {}
@@ -216,7 +239,23 @@ def missing_tables(out: Path, figures: Iterable | None = None) -> list[str]:
 
 
 def failing(claims: pd.DataFrame) -> list[str]:
-    """One line per claim that does not hold: figure/claim: measured vs threshold, sentence."""
+    """One line per claim that does not hold: figure/claim: measured vs threshold, sentence.
+
+    Args:
+      claims: a claims table (columns ``COLUMNS``), as ``evaluate`` returns it.
+
+    Returns:
+      The lines, in the table's order; empty when every claim holds.
+
+    Example:
+      >>> claims = pd.DataFrame([
+      ...     dict(figure="f", claim="ok", sentence="Holds.", measured=2.0, comparison=">",
+      ...          threshold=1.0, holds=True, level="quick"),
+      ...     dict(figure="f", claim="small-gap", sentence="The gap is small.", measured=0.123456,
+      ...          comparison="<", threshold=0.05, holds=False, level="quick")])
+      >>> failing(claims)
+      ['claim does not hold: f/small-gap: measured 0.1235, needs < 0.05 (The gap is small.)']
+    """
     lines = []
     for r in claims[~claims["holds"].astype(bool)].itertuples():
         lines.append(

@@ -51,7 +51,36 @@ FILES = {"docs/paper.md": (BEGIN, END), "README.md": (CAPTIONS_BEGIN, CAPTIONS_E
 
 
 def render(root: Path) -> dict[str, str]:
-    """The new text of docs/paper.md and README.md under ``root`` (nothing written)."""
+    """The new text of docs/paper.md and README.md under ``root`` (nothing written).
+
+    Args:
+      root: a checkout: figures/claims.csv holds every claim of ``README_CAPTIONS``;
+        docs/paper.md and README.md hold the claims and captions markers.
+
+    Returns:
+      Relative path -> the file's text with the part between its markers regenerated.
+
+    Raises:
+      ValueError: a file without its markers.
+
+    Example:
+      >>> import tempfile
+      >>> root = Path(tempfile.mkdtemp())
+      >>> (root / "figures").mkdir(), (root / "docs").mkdir()
+      (None, None)
+      >>> pd.DataFrame([dict(figure=f, claim=c, sentence=f"{c}.", measured=1.0, comparison=">",
+      ...                    threshold=0.0, holds=True, level="default")
+      ...               for f, ids in README_CAPTIONS.items() for c in ids]
+      ...              ).to_csv(root / "figures" / CLAIMS_FILE, index=False)
+      >>> _ = (root / "docs/paper.md").write_text(f"# Claims\\n{BEGIN}\\n{END}\\n")
+      >>> _ = (root / "README.md").write_text(f"{CAPTIONS_BEGIN}\\n{CAPTIONS_END}\\n")
+      >>> text = render(root)
+      >>> print(text["README.md"].splitlines()[2])
+      * **scaling_plateau**: plateau-at-p2-squared-c2. smallest-p2-stops-the-law.
+      >>> print(text["docs/paper.md"].splitlines()[-2])  # doctest: +NORMALIZE_WHITESPACE
+      | `theory_vs_simulation` | `theory_vs_simulation/simulation-within-3-se` |
+      simulation-within-3-se. | 1 | > 0 | yes |
+    """
     root = Path(root)
     claims = pd.read_csv(root / "figures" / CLAIMS_FILE)
     bodies = {
@@ -64,7 +93,28 @@ def render(root: Path) -> dict[str, str]:
 
 
 def write(root: Path) -> list[str]:
-    """Rewrite the generated parts of the docs under ``root``; the files that changed."""
+    """Rewrite the generated parts of the docs under ``root``; the files that changed.
+
+    Args:
+      root: a checkout, as for ``render``.
+
+    Returns:
+      The relative paths of the files rewritten (those whose text ``render`` changed).
+
+    Example:
+      >>> import tempfile
+      >>> root = Path(tempfile.mkdtemp())
+      >>> (root / "figures").mkdir(), (root / "docs").mkdir()
+      (None, None)
+      >>> pd.DataFrame([dict(figure=f, claim=c, sentence=f"{c}.", measured=1.0, comparison=">",
+      ...                    threshold=0.0, holds=True, level="default")
+      ...               for f, ids in README_CAPTIONS.items() for c in ids]
+      ...              ).to_csv(root / "figures" / CLAIMS_FILE, index=False)
+      >>> _ = (root / "docs/paper.md").write_text(f"# Claims\\n{BEGIN}\\n{END}\\n")
+      >>> _ = (root / "README.md").write_text(f"{CAPTIONS_BEGIN}\\n{CAPTIONS_END}\\n")
+      >>> write(root), write(root)  # the second time nothing changes
+      (['docs/paper.md', 'README.md'], [])
+    """
     changed = []
     for rel, text in render(root).items():
         if (Path(root) / rel).read_text() != text:

@@ -93,6 +93,14 @@ def golden_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.Da
 
     Returns:
       The figure's rows (columns ``COLUMNS`` without "figure").
+
+    Example:
+      A whole table runs Monte Carlo sweeps (``simcollapse figures --only
+      golden_ratio``); the weight grid its quick level simulates:
+
+      >>> cfg = CONFIGS["quick"]
+      >>> cfg["w_sim"][0], cfg["w_sim"][-1], len(cfg["w_sim"]), cfg["generations"]
+      (0.3, 1.0, 15, 8)
     """
     d, n, sigma2, big_t = cfg["d"], cfg["n"], cfg["sigma2"], cfg["generations"]
     lams = [0.0, *cfg["lams"]]
@@ -139,7 +147,27 @@ def golden_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.Da
 def plot_golden(table: pd.DataFrame) -> Any:
     """Draw the golden_ratio figure from ``golden_table``'s rows: the optimal real weight
     against the generation (theory lines, Monte Carlo points, 1/phi and 1/2 as references) and
-    the error at the last generation against the weight, with each curve's minimum marked."""
+    the error at the last generation against the weight, with each curve's minimum marked.
+
+    Args:
+      table: rows with panel ("optimum" or "error"), curve, source ("theory" or "simulation"),
+        n, t, weight, total and stderr.
+
+    Returns:
+      matplotlib Figure with two panels.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> table = pd.DataFrame({
+      ...     "panel": ["optimum"] * 2 + ["error"] * 4,
+      ...     "curve": "OLS", "source": ["theory"] * 5 + ["simulation"],
+      ...     "n": 80, "t": [1, 2, 2, 2, 2, 2], "weight": [0.7, 0.65, 0.5, 0.6, 0.7, 0.6],
+      ...     "total": [0.0, 0.0, 0.3, 0.2, 0.25, 0.21], "stderr": 0.01})
+      >>> fig = plot_golden(table)
+      >>> [ax.get_title() for ax in fig.axes]
+      ['Optimal real weight per generation', 'Error at generation 2, n = 80 real + 80 synthetic']
+      >>> plt.close(fig)
+    """
     fig, (ax, bx) = new_figure(ncols=2, width=5.2, height=5.0)
     opt = table[table.panel == "optimum"]
     curves = list(opt[opt.source == "theory"].curve.unique())

@@ -38,7 +38,26 @@ FIT_COLUMNS = ("E", "A", "B", "alpha", "beta")
 
 
 def joint_law_table(ctx: FigureContext) -> pd.DataFrame:
-    """Theory on the (n, m) grid and the joint law fitted to its m <= n/2 points."""
+    """Theory on the (n, m) grid and the joint law fitted to its m <= n/2 points.
+
+    The law E + A n^-alpha + B m^-beta is fitted by ``fit_joint_law`` (no bootstrap) to the
+    theory at m <= n/2; every row carries the fitted law at its (n, m).
+
+    Args:
+      ctx: the figure context: its level picks ``PRESETS`` (d and the grid sizes), its store
+        keeps the sweep.
+
+    Returns:
+      The sweep's rows with in_fit, fitted, E, A, B, alpha, beta and status.
+
+    Example:
+      A whole table solves the theory on the whole grid (``simcollapse figures --only
+      joint_law``); the grid of its quick level:
+
+      >>> cfg = PRESETS["quick"]
+      >>> cfg["d"], cfg["n_points"] * cfg["m_points"]
+      (400, 42)
+    """
     cfg = PRESETS[ctx.mode]
     d = cfg["d"]
     n = np.unique(np.round(np.geomspace(100, 100 * d, cfg["n_points"])))
@@ -62,6 +81,22 @@ def joint_law_checks(table: pd.DataFrame) -> dict[str, tuple[float, bool]]:
       exactly separable, so the worst point is larger and is not claimed).
     * ``frontier_exponent``: n* ~ C^(beta/(alpha+beta)) with the exponent strictly inside (0, 1):
       both n and m grow along the compute-optimal frontier.
+
+    Args:
+      table: ``joint_law_table``'s rows (in_fit, total, fitted, alpha, beta, status).
+
+    Returns:
+      Claim name -> (measured value, whether it holds).
+
+    Example:
+      >>> table = pd.DataFrame({"in_fit": [True, True, False], "total": [1.0, 0.5, 0.3],
+      ...                       "fitted": [1.1, 0.5, 0.2], "alpha": 0.5, "beta": 1.5,
+      ...                       "status": "ok"})
+      >>> for name, (value, holds) in joint_law_checks(table).items():
+      ...     print(name, round(value, 4), holds)
+      fit_ok 1.0 True
+      median_abs_log_residual 0.0477 True
+      frontier_exponent 0.75 True
     """
     used = table[table.in_fit]
     resid = float(np.median(np.abs(np.log(used.total) - np.log(used.fitted))))

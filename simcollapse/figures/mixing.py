@@ -148,6 +148,14 @@ def weighted_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.
 
     Returns:
       The figure's rows (columns ``COLUMNS`` without "figure").
+
+    Example:
+      A whole table runs Monte Carlo sweeps (``simcollapse figures --only
+      weighted_mixing``); what its quick level simulates:
+
+      >>> cfg = CONFIGS["weighted_mixing"]["quick"]
+      >>> cfg["alphas"], cfg["n_sim"], cfg["reps"]
+      ([0.0, 0.02, 0.1, 0.5, 1.0], [100, 400, 1600], 16)
     """
     prob = dict(d=cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"], setting="weighted")
     p2, lam = cfg["p2"], cfg["lam"]
@@ -201,6 +209,14 @@ def iterative_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd
 
     Returns:
       The figure's rows (columns ``COLUMNS`` without "figure").
+
+    Example:
+      A whole table runs Monte Carlo sweeps (``simcollapse figures --only
+      iterative_mixing``); what its quick level simulates:
+
+      >>> cfg = CONFIGS["iterative_mixing"]["quick"]
+      >>> cfg["rounds"], cfg["n_sim"], cfg["phis"]
+      (8, [600, 2400], [0.25, 0.5, 0.7, 0.75, 0.8])
     """
     prob = dict(d=cfg["d"], c2=cfg["c2"], sigma2=cfg["sigma2"])
     n = np.union1d(integer_grid(*cfg["n_theory"], step=2), cfg["n_sim"])  # theory at sim n too
@@ -288,6 +304,14 @@ def generations_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> 
 
     Returns:
       The figure's rows (columns ``COLUMNS`` without "figure").
+
+    Example:
+      A whole table runs Monte Carlo sweeps (``simcollapse figures --only
+      generations``); what its quick level simulates:
+
+      >>> cfg = CONFIGS["generations"]["quick"]
+      >>> (cfg["ols_d"], cfg["ols_n"]), (cfg["ridge_d"], cfg["ridge_n"]), cfg["generations"]
+      ((50, 400), (100, 100), 6)
     """
     g = cfg["generations"]
     k = np.arange(1, g + 1)

@@ -15,7 +15,27 @@ __all__ = ["plot_generations", "plot_iterative", "plot_weighted"]
 def plot_weighted(table: pd.DataFrame) -> Any:
     """Draw the weighted_mixing figure (paper Figure 9) from ``weighted_table``'s rows:
     test error against n for each fixed synthetic loss share alpha, the best alpha per n, the
-    clean curve (dashed) and Monte Carlo points with their standard errors."""
+    clean curve (dashed) and Monte Carlo points with their standard errors.
+
+    Args:
+      table: rows with curve, source ("theory" or "simulation"), n, total and stderr; a curve
+        named "clean ..." is drawn dashed, "best alpha" dotted.
+
+    Returns:
+      matplotlib Figure.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> table = pd.DataFrame({
+      ...     "curve": ["alpha=0.1"] * 3 + ["clean (all real)"] * 2,
+      ...     "source": ["theory", "theory", "simulation", "theory", "theory"],
+      ...     "n": [100, 1000, 100, 100, 1000], "total": [0.5, 0.3, 0.52, 0.4, 0.1],
+      ...     "stderr": [0.0, 0.0, 0.01, 0.0, 0.0]})
+      >>> fig = plot_weighted(table)
+      >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+      ['alpha=0.1', 'clean (all real)']
+      >>> plt.close(fig)
+    """
     fig, ax = new_figure(width=6.0, height=4.4)
     th = table[table.source == "theory"]
     curves = [c for c in th.curve.unique()]
@@ -59,7 +79,34 @@ def _plot_reused(ax: Any, sub: pd.DataFrame) -> None:
 def plot_iterative(table: pd.DataFrame) -> Any:
     """Draw the iterative_mixing figure (paper Figure 10) from ``iterative_table``'s rows:
     fresh rows, reused real rows (test error against n after each round t) and the isotropic
-    closed form against the round for several phi = d/n."""
+    closed form against the round for several phi = d/n.
+
+    Args:
+      table: rows with panel ("fresh", "reused" or "isotropic"), curve, source ("theory",
+        "simulation" or "reference": the isotropic limit), n, t, total and stderr.
+
+    Returns:
+      matplotlib Figure with three panels.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> table = pd.DataFrame([
+      ...     ("fresh", "t=1", "theory", 100, 1, 0.5), ("fresh", "t=1", "theory", 1000, 1, 0.2),
+      ...     ("fresh", "clean (real half)", "theory", 100, 0, 0.6),
+      ...     ("fresh", "clean (n real)", "theory", 100, 0, 0.4),
+      ...     ("reused", "n=100", "simulation", 100, 1, 0.5),
+      ...     ("reused", "n=100", "simulation", 100, 2, 0.55),
+      ...     ("reused", "clean (real half)", "theory", 100, 0, 0.6),
+      ...     ("reused", "clean (n real)", "theory", 100, 0, 0.4),
+      ...     ("isotropic", "phi=0.5", "theory", 120, 1, 0.3),
+      ...     ("isotropic", "phi=0.5", "theory", 120, 2, 0.35),
+      ...     ("isotropic", "phi=0.5", "reference", 120, 0, 0.4),
+      ... ], columns=["panel", "curve", "source", "n", "t", "total"]).assign(stderr=0.01)
+      >>> fig = plot_iterative(table)
+      >>> [ax.get_xlabel() for ax in fig.axes]
+      ['n (p1 = p2 = 1/2)', 'round t', 'round t']
+      >>> plt.close(fig)
+    """
     fig, axes = new_figure(ncols=3, width=5.0, height=4.2)
     _plot_reused(axes[1], table[table.panel == "reused"])
     for ax, panel, title in zip(axes[:1], ("fresh",), ("fresh rows every round",), strict=True):
@@ -104,7 +151,28 @@ def plot_generations(table: pd.DataFrame) -> Any:
     """Draw the generations figure from ``generations_table``'s rows: test error against
     the generation for the replace, accumulate and accumulate-subsample loops (and, for OLS, the
     accumulate loop in the fixed design), one panel per problem, theory as lines and Monte Carlo
-    as points with their standard errors."""
+    as points with their standard errors.
+
+    Args:
+      table: rows with panel (one per problem), curve ("replace", "accumulate",
+        "accumulate-subsample", "accumulate, fixed X"), source ("theory", "reference" or
+        "simulation"), n, t (the generation), total and stderr.
+
+    Returns:
+      matplotlib Figure: a panel per problem, and a zoom on the two accumulate designs when the
+      table has the fixed-design curve.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> table = pd.DataFrame({
+      ...     "panel": "ridge", "curve": "replace",
+      ...     "source": ["theory", "theory", "simulation", "simulation"],
+      ...     "n": 100, "t": [1, 2, 1, 2], "total": [0.5, 0.9, 0.51, 0.88], "stderr": 0.02})
+      >>> fig = plot_generations(table)
+      >>> [ax.get_title() for ax in fig.axes]
+      ['ridge, n = 100 per generation']
+      >>> plt.close(fig)
+    """
     panels = list(table.panel.unique())
     fixed = table[(table.curve == "accumulate, fixed X") & (table.source == "theory")]
     ncols = len(panels) + (1 if len(fixed) else 0)  # a zoom on the two accumulate designs

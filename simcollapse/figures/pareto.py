@@ -68,7 +68,25 @@ def _pair(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def pareto_table(ctx: FigureContext) -> pd.DataFrame:
-    """Theory at every width of a log grid of psi = m/n in [0.1, 10]; simulation at a few."""
+    """Theory at every width of a log grid of psi = m/n in [0.1, 10]; simulation at a few.
+
+    Each row pairs the mix's error (p2 > 0) with the all-real error (p2 = 0) at the same width
+    m and quality c^2 (random projections, Theorem 2), with psi = m/n and the gap mix - real.
+
+    Args:
+      ctx: the figure context: its level picks ``PRESETS`` (theory grid size, simulated widths
+        and qualities, repetitions), its store keeps the sweeps.
+
+    Returns:
+      One row per (method, p2, c2, m): mix_error, real_error, their stderr, psi and gap.
+
+    Example:
+      A whole table runs theory and Monte Carlo sweeps (``simcollapse figures --only pareto``);
+      the widths its quick level simulates at n = 500:
+
+      >>> _widths(SETTING["n"], PRESETS["quick"]["psi_sim"])
+      [100, 300]
+    """
     cfg = {**SETTING, **PRESETS[ctx.mode]}
     n = cfg["n"]
     common = dict(
@@ -160,7 +178,27 @@ def _plain_formatter() -> Any:
 
 def pareto_plot(table: pd.DataFrame) -> Any:
     """One panel per p2: mix error against all-real error, one point per width; then the gap
-    mix - real against psi at the paper's p2 = 0.1 on a linear axis."""
+    mix - real against psi at the paper's p2 = 0.1 on a linear axis.
+
+    Args:
+      table: ``pareto_table``'s rows (method, n, d, m, psi, p2, c2, mix_error, real_error,
+        mix_stderr, real_stderr, gap).
+
+    Returns:
+      matplotlib Figure: a panel per p2 of ``PARETO_P2`` in the table, then the gap panel.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> m = np.array([100, 300, 1000])
+      >>> table = pd.DataFrame({"method": "theory", "n": 500, "d": 600, "m": m, "psi": m / 500,
+      ...                       "p2": 0.1, "c2": 0.5, "real_error": [0.8, 0.6, 0.3],
+      ...                       "mix_error": [0.85, 0.7, 0.32], "real_stderr": 0.0,
+      ...                       "mix_stderr": 0.0}).assign(gap=lambda t: t.mix_error - t.real_error)
+      >>> fig = pareto_plot(table)
+      >>> len(fig.axes), fig.axes[1].get_ylabel()  # two panels and the colour bar
+      (3, 'gap: mix error - all-real error (linear)')
+      >>> plt.close(fig)
+    """
 
     p2s = [p for p in PARETO_P2 if np.isclose(table.p2, p).any()]
     fig, axes = new_figure(ncols=len(p2s) + 1, width=4.8, height=4.6, squeeze=False)

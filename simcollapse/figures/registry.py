@@ -179,7 +179,14 @@ def names() -> list[str]:
 
 
 def aliases(number: int) -> tuple[str, ...]:
-    """The names that select paper figure ``number``: fig1, figure1, figure-1, figure_1."""
+    """The names that select paper figure ``number``: fig1, figure1, figure-1, figure_1.
+
+    Example:
+      >>> aliases(3)
+      ('fig3', 'figure3', 'figure-3', 'figure_3')
+      >>> {_paper_number(a) for a in aliases(3)}  # each one is read back as figure 3
+      {3}
+    """
     return (f"fig{number}", f"figure{number}", f"figure-{number}", f"figure_{number}")
 
 
@@ -249,6 +256,29 @@ def cached_table(
 
     The key is the figure, the level and the fully resolved config ``cfg``, so an edited config
     never reads a stale table. The table gains a leading ``figure`` column.
+
+    Args:
+      ctx: the figure context; its store (None: always computed, nothing kept) and its level.
+      namespace: the store's folder for this kind of table.
+      name: the figure's name, written in the ``figure`` column.
+      cfg: the resolved config, passed to ``compute`` and part of the key.
+      compute: cfg -> the figure's table (without the ``figure`` column).
+
+    Returns:
+      The table, ``figure`` first, index 0..rows-1.
+
+    Example:
+      >>> import tempfile
+      >>> from simcollapse.store import ResultStore
+      >>> ctx = FigureContext(store=ResultStore(tempfile.mkdtemp()))
+      >>> calls = []
+      >>> def compute(cfg):
+      ...     calls.append(cfg)
+      ...     return pd.DataFrame({"n": cfg["n"], "total": [0.5, 0.25]})
+      >>> table = cached_table(ctx, "figures", "demo", {"n": [10, 20]}, compute)
+      >>> again = cached_table(ctx, "figures", "demo", {"n": [10, 20]}, compute)  # from the store
+      >>> list(table.columns), len(calls), again.equals(table)
+      (['figure', 'n', 'total'], 1, True)
     """
     key = {"figure": name, "mode": ctx.mode, **cfg}
 

@@ -77,6 +77,20 @@ def verification_table(cfg: dict[str, Any], ctx: FigureContext | None = None) ->
     One simulation sweep of the ``verified`` setting: n times the six zipped curves, kept in
     the context's store when there is one; each verified curve's n -> infinity floor E_inf
     (``verified_limit``, module doc); and the reference floor p2^2 c^2 of unverified ridge.
+
+    Args:
+      cfg: one level of ``CONFIGS`` with its seed.
+      ctx: the figure context whose store keeps the sweep (None: nothing stored).
+
+    Returns:
+      The figure's rows (columns ``COLUMNS``): source "simulation", "limit" or "reference".
+
+    Example:
+      A whole table runs a Monte Carlo sweep (``simcollapse figures --only
+      verification``); the curves and sizes its quick level simulates:
+
+      >>> len(curve_points(CONFIGS["quick"])), CONFIGS["quick"]["n_sim"]
+      (6, [100, 400, 1600, 6400])
     """
     points = curve_points(cfg)
     p2s, keeps, c2vs = (list(v) for v in zip(*points.values(), strict=True))
@@ -119,7 +133,29 @@ def _compute(ctx: FigureContext) -> pd.DataFrame:
 
 def plot_verification(table: pd.DataFrame) -> Any:
     """Test error against n (log-log) per curve with 1 SE bars; each verified curve's
-    n -> infinity floor dashed in its colour, the unverified floor p2^2 c^2 dashed in grey."""
+    n -> infinity floor dashed in its colour, the unverified floor p2^2 c^2 dashed in grey.
+
+    Args:
+      table: ``verification_table``'s rows (curve, source, n, p2, keep, verifier_c2, total,
+        stderr).
+
+    Returns:
+      matplotlib Figure.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> table = pd.DataFrame({
+      ...     "curve": [UNVERIFIED, UNVERIFIED, ORACLE, ORACLE, ORACLE, "floor p2^2 c^2"],
+      ...     "source": ["simulation"] * 4 + ["limit", "reference"],
+      ...     "n": [100, 1000, 100, 1000, 1000, 1000], "p2": 0.5, "keep": [1, 1, .1, .1, .1, 1],
+      ...     "verifier_c2": 0.0, "total": [0.6, 0.3, 0.4, 0.05, 0.01, 0.25], "stderr": 0.01})
+      >>> fig = plot_verification(table)
+      >>> fig.axes[0].get_title()
+      'Verified synthetic data ($p_2$=0.5, keep 0.1 of the candidates)'
+      >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+      ['unverified', 'oracle verifier ($c_v^2$=0)']
+      >>> plt.close(fig)
+    """
 
     fig, ax = new_figure(width=6.8, height=4.6)
     sim = table[table.source == "simulation"]

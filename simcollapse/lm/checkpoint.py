@@ -56,6 +56,23 @@ def resume(
     Returns:
       (orbax CheckpointManager, state, log): the restored state (its "step" is where training
       goes on) and log, or the fresh ones when no checkpoint restores.
+
+    Example:
+      >>> import tempfile
+      >>> folder = tempfile.mkdtemp()
+      >>> state = {"params": np.zeros(3, np.float32), "step": np.array(0)}
+      >>> log = {"step": np.zeros(2, np.int32), "train_loss": np.zeros(2, np.float32)}
+      >>> manager, fresh, _ = resume(folder, state, log)  # an empty folder: the fresh state
+      >>> fresh is state
+      True
+      >>> save_checkpoint(manager, 10, {"params": np.ones(3, np.float32), "step": np.array(10),
+      ...     "log": {"step": np.array([5, 10], np.int32), "train_loss": np.array([2.5, 2.0],
+      ...                                                                       np.float32)}})
+      >>> manager.close()
+      >>> manager, state, log = resume(folder, state, log)  # goes on from step 10
+      >>> int(state["step"]), state["params"].tolist(), log["train_loss"].tolist()
+      (10, [1.0, 1.0, 1.0], [2.5, 2.0])
+      >>> manager.close()
     """
     manager, restored = _open_newest(checkpoint_dir, {**state, "log": log})
     if restored is None:
@@ -66,7 +83,23 @@ def resume(
 
 
 def save_checkpoint(manager: Any, step: int, snapshot: dict[str, Any]) -> None:
-    """Save ``snapshot`` (the state and the loss log) as the checkpoint of ``step``, and wait."""
+    """Save ``snapshot`` (the state and the loss log) as the checkpoint of ``step``, and wait.
+
+    Args:
+      manager: the orbax CheckpointManager of ``resume`` (two checkpoints are kept).
+      step: the training step the snapshot was taken at.
+      snapshot: the state (params, opt, key, step, tokens) and "log", arrays as leaves.
+
+    Example:
+      >>> import tempfile
+      >>> state = {"params": np.zeros(2, np.float32), "step": np.array(0)}
+      >>> manager, state, log = resume(tempfile.mkdtemp(), state, {"step": np.zeros(1)})
+      >>> for step in (1, 2, 3):
+      ...     save_checkpoint(manager, step, {**state, "step": np.array(step), "log": log})
+      >>> list(manager.all_steps())  # the newest two
+      [2, 3]
+      >>> manager.close()
+    """
     import orbax.checkpoint as ocp  # noqa: PLC0415 - optional extra
 
     manager.save(step, args=ocp.args.StandardSave(snapshot))

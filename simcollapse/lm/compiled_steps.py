@@ -62,6 +62,20 @@ def compiled_functions(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[An
       (graphdef, init, step, eval_batch): ``init(key) -> (params, opt_state)``,
       ``step(params, opt_state, key, tokens, n_valid) -> (params, opt_state, loss, count)``
       (params and opt_state donated) and ``eval_batch(params, tokens, n_valid) -> (nll, count)``.
+
+    Example:
+      >>> cfg = GPTConfig(vocab_size=258, layers=1, width=16, heads=2, context=8)
+      >>> recipe = TrainConfig(steps=10, warmup_steps=1)
+      >>> graphdef, init, step, eval_batch = compiled_functions(cfg, recipe)
+      >>> params, opt_state = jax.eval_shape(init, jax.random.key(0))  # traced, not compiled
+      >>> rows = jax.ShapeDtypeStruct((recipe.batch_size, cfg.context + 1), jnp.int32)
+      >>> valid = jax.ShapeDtypeStruct((recipe.batch_size,), jnp.int32)
+      >>> key = jax.random.key(1)
+      >>> _, _, loss, count = jax.eval_shape(step, params, opt_state, key, rows, valid)
+      >>> sum(x.size for x in jax.tree.leaves(params)), loss.shape, count.shape
+      (7440, (), ())
+      >>> compiled_functions(cfg, dataclasses.replace(recipe, eval_every=5))[2] is step
+      True
     """
     return _compiled(model_cfg, train_cfg)
 

@@ -49,7 +49,20 @@ END_OF_TEXT = "<|endoftext|>"
 
 
 class Tokenizer(Protocol):
-    """What the experiment needs from a tokenizer."""
+    """What the experiment needs from a tokenizer.
+
+    A structural protocol: ``ByteTokenizer`` and ``BPETokenizer`` satisfy it; ``encode`` maps
+    stories to token ids (without BOS and EOS), ``decode`` maps ids back to text.
+
+    Attributes:
+      vocab_size: the number of token ids, BOS and EOS included.
+      bos_id, eos_id: the ids that begin and end a row.
+
+    Example:
+      >>> tok: Tokenizer = ByteTokenizer()
+      >>> tok.encode(["hi"]), tok.decode(tok.encode(["hi"])[0]), (tok.bos_id, tok.eos_id)
+      ([[104, 105]], 'hi', (256, 257))
+    """
 
     vocab_size: int
     bos_id: int

@@ -34,6 +34,24 @@ def figure_estimates(
     """One row per figure: name, seconds (None: no estimate) and how it was estimated.
 
     ``key`` (an int or a ``jax.random`` key) picks the experiments as ``level_experiment`` does.
+
+    Args:
+      figures: registered ``Figure`` objects.
+      mode: the level, "quick", "default" or "full".
+      key: picks the experiments (an int or a ``jax.random`` key).
+      corpus: the text corpus of the language-model experiments (None: the story grammar).
+
+    Returns:
+      One dict per figure: name, seconds (float, or None) and how (a sentence). Only the
+      language-model figures are estimated (the device's flops rate is measured once, on the
+      first of them).
+
+    Example:
+      >>> from simcollapse.figures.registry import get
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> figure_estimates([get("pareto")], "quick")
+      [{'name': 'pareto', 'seconds': None, 'how': 'no throughput model'}]
     """
     rate = None
     rows = []
@@ -68,7 +86,18 @@ def _hms(seconds: float) -> str:
 def print_estimates(
     figures: list[Any], mode: str, key: Any = 0, corpus: Path | None = None
 ) -> None:
-    """Print ``figure_estimates`` as a table with the device and the known total."""
+    """Print ``figure_estimates`` as a table with the device and the known total.
+
+    Example:
+      >>> from simcollapse.figures.registry import get
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> print_estimates([get("pareto"), get("scaling_plateau")], "quick")  # doctest: +ELLIPSIS
+      estimated times at the quick level on ...:
+        pareto                      -  no throughput model
+        scaling_plateau             -  no throughput model
+        total of the estimated figures: 0m00s (2 figure(s) not estimated)
+    """
     rows = figure_estimates(figures, mode, key, corpus)
     width = max(len(r["name"]) for r in rows)
     print(f"estimated times at the {mode} level on {jax.devices()[0].device_kind}:")

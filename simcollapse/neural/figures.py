@@ -106,7 +106,23 @@ def _run_sweep(sweep, ctx: FigureContext, digits, sizes, widths, s: dict) -> pd.
 
 
 def compute_random_features(ctx: FigureContext) -> pd.DataFrame:
-    """Test MSE of random-feature ridge against n, for each p2 and width (``SETTINGS[mode]``)."""
+    """Test MSE of random-feature ridge against n, for each p2 and width (``SETTINGS[mode]``).
+
+    Args:
+      ctx: the figure context: its level picks ``SETTINGS[mode]["rf"]``, its data_dir the
+        digits (None: the built-in 5,000), its store keeps the sweep, its seed the first seed.
+
+    Returns:
+      ``random_feature_sweep``'s rows: one per (n, m, p2, seed), with test_mse.
+
+    Example:
+      A whole table fits random-feature ridge on the digits for every size, width, p2 and seed
+      (``simcollapse figures --only mnist_random_features``); what its quick level sweeps:
+
+      >>> s = SETTINGS["quick"]["rf"]
+      >>> s["ns"], s["ms"], s["p2s"], s["n_seeds"]
+      ([200, 400, 800, 1600, 3200], [100, 500, 2000], [0.0, 0.01, 0.05, 0.2], 3)
+    """
     s = dict(SETTINGS[ctx.mode]["rf"])
     digits = load_digits(ctx.data_dir)
     room = digits.n_pool - s["n0"]
@@ -115,7 +131,23 @@ def compute_random_features(ctx: FigureContext) -> pd.DataFrame:
 
 
 def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
-    """Test MSE / error of two-layer nets against width, for each p2 (``SETTINGS[mode]``)."""
+    """Test MSE / error of two-layer nets against width, for each p2 (``SETTINGS[mode]``).
+
+    Args:
+      ctx: the figure context: its level picks ``SETTINGS[mode]["two_layer"]``, its data_dir
+        the digits (None: the built-in 5,000), its store keeps the sweep, its seed the first seed.
+
+    Returns:
+      ``two_layer_sweep``'s rows: one per (width m, p2, seed), with test_mse and test_acc.
+
+    Example:
+      A whole table trains a two-layer net for every width, p2 and seed (``simcollapse figures
+      --only mnist_two_layer``); what its quick level trains:
+
+      >>> s = SETTINGS["quick"]["two_layer"]
+      >>> s["n"], s["widths"], s["p2s"], s["epochs"]
+      (1000, [8, 32, 128, 512], [0.0, 0.2, 0.5], 15)
+    """
     s = dict(SETTINGS[ctx.mode]["two_layer"])
     digits = load_digits(ctx.data_dir)
     n = min(s.pop("n"), digits.n_pool - s["n0"] - s["n_val"])
@@ -159,7 +191,26 @@ def _errorbar_p2(ax, s: pd.DataFrame, x: str, colour, p2: float, **style) -> Non
 
 
 def plot_random_features(df: pd.DataFrame):
-    """One panel per width m: test MSE against n (log-log), one line per p2, SE bars over seeds."""
+    """One panel per width m: test MSE against n (log-log), one line per p2, SE bars over seeds.
+
+    Args:
+      df: ``compute_random_features``'s rows (m, n, p2, seed, test_mse, teacher_mse, n0,
+        data_source).
+
+    Returns:
+      matplotlib Figure.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> df = pd.DataFrame({"m": 100, "n": [200, 200, 400, 400] * 2,
+      ...                    "p2": [0.0] * 4 + [0.2] * 4, "seed": [0, 1] * 4,
+      ...                    "test_mse": [0.5, 0.52, 0.4, 0.41, 0.6, 0.62, 0.55, 0.56],
+      ...                    "teacher_mse": 0.3, "n0": 200, "data_source": "built-in"})
+      >>> fig = plot_random_features(df)
+      >>> fig.axes[0].get_title(), fig.axes[0].get_xlabel()
+      ('width m = 100', 'training images n')
+      >>> plt.close(fig)
+    """
     widths = sorted(df["m"].unique())
     p2s = sorted(df["p2"].unique())
     fig, axes = new_figure(ncols=len(widths), width=4.2, height=3.8, sharey=True, squeeze=False)
@@ -182,7 +233,25 @@ def plot_random_features(df: pd.DataFrame):
 
 
 def plot_two_layer(df: pd.DataFrame):
-    """Test MSE and test classification error against width (log x), one line per p2."""
+    """Test MSE and test classification error against width (log x), one line per p2.
+
+    Args:
+      df: ``compute_two_layer``'s rows (m, n, p2, seed, test_mse, test_acc, teacher_mse, n0,
+        data_source).
+
+    Returns:
+      matplotlib Figure with two panels.
+
+    Example:
+      >>> import matplotlib.pyplot as plt
+      >>> df = pd.DataFrame({"m": [8, 8, 32, 32], "n": 1000, "p2": 0.0, "seed": [0, 1, 0, 1],
+      ...                    "test_mse": [0.5, 0.52, 0.4, 0.41], "test_acc": [0.8, 0.82, 0.9, 0.9],
+      ...                    "teacher_mse": 0.3, "n0": 200, "data_source": "built-in"})
+      >>> fig = plot_two_layer(df)
+      >>> [ax.get_ylabel() for ax in fig.axes]
+      ['test MSE (real labels)', 'test classification error']
+      >>> plt.close(fig)
+    """
     p2s = sorted(df["p2"].unique())
     df = df.assign(test_err=1.0 - df["test_acc"])
     fig, axes = new_figure(ncols=2, width=4.6, height=3.8, squeeze=False)
