@@ -157,3 +157,43 @@ def test_public_object_has_a_doctest_example(path: str) -> None:
 
 
 RENDERED = _rendered()
+
+
+def _all_public() -> dict[str, Any]:
+    """Every function and class in the ``__all__`` of a public module (no part of its dotted
+    path starts with an underscore), the API pages' and the submodules' alike."""
+    import simcollapse
+
+    found: dict[str, Any] = {}
+    for info in pkgutil.walk_packages(simcollapse.__path__, "simcollapse."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue
+        top = ".".join(info.name.split(".")[:2])
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:
+            if top in OPTIONAL:
+                continue
+            raise
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            # a kernel made by engine.kernel_form is a closure: its example is kernel_form's
+            if _is_api_object(obj) and "<locals>" not in obj.__qualname__:
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+    return dict(sorted(found.items()))
+
+
+ALL_PUBLIC = _all_public()
+
+
+def test_the_submodule_walk_reaches_beyond_the_reference_pages() -> None:
+    beyond = set(ALL_PUBLIC) - set(API)  # the submodules' own names
+    assert len(beyond) > 50
+    assert {"simcollapse.style.palette", "simcollapse.sweep.planning.Chunk"} <= beyond
+
+
+@pytest.mark.parametrize("path", sorted(set(ALL_PUBLIC) - set(API)))
+def test_a_public_submodule_name_has_a_doctest_example(path: str) -> None:
+    obj = ALL_PUBLIC[path]
+    assert inspect.getdoc(obj), f"{path} has no docstring"
+    assert path in _doctests_of(obj.__module__), f"{path}: no '>>>' example in its docstring"
