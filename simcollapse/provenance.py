@@ -21,7 +21,7 @@ __all__ = ["add_provenance", "provenance_columns"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _version(package: str) -> str:
+def library_version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -60,7 +60,7 @@ def provenance_columns() -> dict[str, str | int]:
     return {
         "version": __version__,
         "jax_version": jax.__version__,
-        "jaxlib_version": _version("jaxlib"),
+        "jaxlib_version": library_version("jaxlib"),
         "device_kind": str(getattr(device, "device_kind", device.platform)),
         "device_count": int(jax.device_count()),
         "git_revision": _git_revision(),

@@ -249,9 +249,9 @@ def read_verified(
         if key is not None:
             found = (meta.metadata or {}).get(KEY_METADATA)
             found = None if found is None else json.loads(found)
-            if found != _canonical(key):
+            if found != canonical_json(key):
                 raise ValueError(
-                    f"written by another computation: {_key_difference(found, _canonical(key))}"
+                    f"written by another computation: {_key_difference(found, canonical_json(key))}"
                 )
             digest = _schema_digest(handle.schema_arrow, meta.metadata or {})
             if (meta.metadata or {}).get(SCHEMA_METADATA) != digest.encode():
@@ -273,13 +273,15 @@ def read_verified(
         return None
 
 
-def _canonical(obj: Any) -> Any:
+def canonical_json(obj: Any) -> Any:
     if isinstance(obj, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+        return {
+            str(k): canonical_json(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))
+        }
     if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
+        return [canonical_json(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [_canonical(v) for v in obj.tolist()]
+        return [canonical_json(v) for v in obj.tolist()]
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, float):
@@ -300,7 +302,7 @@ def config_hash(config: Any, length: int = 16) -> str:
       >>> len(config_hash({"n": 100})), len(config_hash({"n": 100}, length=8))
       (16, 8)
     """
-    text = json.dumps(_canonical(config), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(canonical_json(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
@@ -388,7 +390,7 @@ def atomic_write_parquet(
         raise OSError(f"cannot write results under {target.parent}: {err.strerror}") from err
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     if key is not None:
-        text = json.dumps(_canonical(key), sort_keys=True, separators=(",", ":"))
+        text = json.dumps(canonical_json(key), sort_keys=True, separators=(",", ":"))
         digest = _schema_digest(arrow.schema, arrow.schema.metadata or {}).encode()
         arrow = arrow.replace_schema_metadata(
             {**(arrow.schema.metadata or {}), KEY_METADATA: text.encode(), SCHEMA_METADATA: digest}

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from simcollapse.lm.compiled_steps import _sample_batch
+from simcollapse.lm.compiled_steps import sample_batch
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.experiment import prepare_data
 from simcollapse.lm.figures import quick_experiment
@@ -92,7 +92,7 @@ def test_rows_are_synthetic_with_probability_p2():
     real = (jnp.zeros((n, 5), jnp.int32), jnp.full((n,), 3, jnp.int32))
     syn = (jnp.ones((n, 5), jnp.int32), jnp.full((n,), 4, jnp.int32))
     for p2 in (0.0, 0.3, 1.0):
-        tokens, n_valid = _sample_batch(jax.random.key(1), real, syn, p2, b)
+        tokens, n_valid = sample_batch(jax.random.key(1), real, syn, p2, b)
         frac = float(jnp.mean(tokens[:, 0]))
         assert np.all((np.asarray(n_valid) == 4) == (np.asarray(tokens[:, 0]) == 1))
         assert abs(frac - p2) < 4 * np.sqrt(0.25 / b) + 1e-12

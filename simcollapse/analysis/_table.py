@@ -56,7 +56,7 @@ def check_columns(
             )
 
 
-def _check_positive(
+def check_positive(
     table: pd.DataFrame, column: str, group: np.ndarray, keys: pd.DataFrame
 ) -> np.ndarray:
     values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=np.float64)
@@ -89,9 +89,9 @@ def pad_curves(
         keys = grouped.size().reset_index()[by]
     else:
         group, keys = np.zeros(len(data), dtype=int), pd.DataFrame(index=[0])
-    xs = _check_positive(data, x, group, keys)
-    ys = _check_positive(data, y, group, keys)
-    sig = _check_positive(data, stderr, group, keys) if stderr else ys
+    xs = check_positive(data, x, group, keys)
+    ys = check_positive(data, y, group, keys)
+    sig = check_positive(data, stderr, group, keys) if stderr else ys
     n_curves = len(keys)
     pos = data.groupby(group, sort=False).cumcount().to_numpy()
     length = int(pos.max()) + 1 if len(data) else 1

@@ -23,8 +23,8 @@ import pandas as pd
 from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _joint_core as core
 from simcollapse.analysis._bootstrap import bootstrap_fits
-from simcollapse.analysis._table import _check_positive, check_columns
-from simcollapse.analysis.powerlaw import FitStatus, _check_options, _resamples_seeds
+from simcollapse.analysis._table import check_columns, check_positive
+from simcollapse.analysis.powerlaw import FitStatus, check_fit_options, resample_seeds
 from simcollapse.keys import as_key
 
 __all__ = [
@@ -142,10 +142,10 @@ def _pad(
         group, keys = grouped.ngroup().to_numpy(), grouped.size().reset_index()[by]
     else:
         group, keys = np.zeros(len(data), dtype=int), pd.DataFrame(index=[0])
-    x1 = _check_positive(data, x[0], group, keys)
-    x2 = _check_positive(data, x[1], group, keys)
-    ys = _check_positive(data, y, group, keys)
-    sig = _check_positive(data, stderr, group, keys) if stderr else ys
+    x1 = check_positive(data, x[0], group, keys)
+    x2 = check_positive(data, x[1], group, keys)
+    ys = check_positive(data, y, group, keys)
+    sig = check_positive(data, stderr, group, keys) if stderr else ys
     n_curves = len(keys)
     pos = data.groupby(group, sort=False).cumcount().to_numpy()
     shape = (n_curves, int(pos.max()) + 1 if len(data) else 1)
@@ -306,10 +306,10 @@ def _fit(
     if len(x) != 2 or x[0] == x[1]:
         raise ValueError(f"x must name two different size columns, got {x!r}")
     by = [by] if isinstance(by, str) else list(by)
-    _check_options(huber, bootstrap, level)
+    check_fit_options(huber, bootstrap, level)
     check_columns(table, x[0], y, by, stderr)
     check_columns(table, x[1], y, by, None)
-    use_seeds = _resamples_seeds(table, seed_column, by, x[0]) and seed_column != x[1]
+    use_seeds = resample_seeds(table, seed_column, by, x[0]) and seed_column != x[1]
     padded = _pad(table, x, y, by, stderr, seed_column if use_seeds else None, covariate)
     few = (padded.n_rows < MIN_POINTS) | (padded.distinct < MIN_DISTINCT)
     if throw and few.any():

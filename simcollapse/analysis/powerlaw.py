@@ -88,7 +88,7 @@ def power_law(x: Any, e_inf: Any, amp: Any, a: Any) -> np.ndarray:
     return e_inf + amp * x ** (-a)
 
 
-def _resamples_seeds(table: pd.DataFrame, seed_column: str, by: list[str], x: str) -> bool:
+def resample_seeds(table: pd.DataFrame, seed_column: str, by: list[str], x: str) -> bool:
     """Whether the bootstrap resamples seeds (a seed column with several seeds) or rows."""
     use_seeds = seed_column in table.columns and seed_column not in by and seed_column != x
     # One seed (a sweep table's single seed) leaves nothing to resample: rows are resampled.
@@ -159,8 +159,8 @@ def fit_power_law(
       ([0.01, 2.0, 0.7], 'ok')
     """
     by = [by] if isinstance(by, str) else list(by)
-    _check_options(huber, bootstrap, level)
-    use_seeds = _resamples_seeds(table, seed_column, by, x)
+    check_fit_options(huber, bootstrap, level)
+    use_seeds = resample_seeds(table, seed_column, by, x)
     check_columns(table, x, y, by, stderr)
     curves = pad_curves(table, x, y, by, stderr, seed_column if use_seeds else None)
     few = curves.n_distinct < MIN_POINTS
@@ -189,7 +189,7 @@ def fit_curve(x: Any, y: Any, stderr: Any = None, **options: Any) -> pd.Series:
     return fit_power_law(table, **opts, **options).fits.iloc[0]
 
 
-def _check_options(huber: float | None, bootstrap: int, level: float) -> None:
+def check_fit_options(huber: float | None, bootstrap: int, level: float) -> None:
     if huber is not None and not (np.isfinite(huber) and huber > 0):
         raise ValueError(f"huber must be a threshold > 0 (or None), got {huber!r}")
     if int(bootstrap) != bootstrap or bootstrap < 0:

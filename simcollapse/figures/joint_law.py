@@ -19,7 +19,7 @@ import pandas as pd
 
 from simcollapse.analysis.joint import compute_optimal, fit_joint_law, joint_law
 from simcollapse.figures.claims import Claim
-from simcollapse.figures.paper_common import _run
+from simcollapse.figures.paper_common import run_figure_sweep
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure
 
@@ -63,7 +63,7 @@ def joint_law_table(ctx: FigureContext) -> pd.DataFrame:
     n = np.unique(np.round(np.geomspace(100, 100 * d, cfg["n_points"])))
     m = np.unique(np.round(np.geomspace(10, 0.8 * d, cfg["m_points"])))
     axes = {"n": list(n), "m": list(m), "lam": [LAM], "p2": [0.0]}
-    table = _run(ctx, d=d, **COMMON, method="theory", axes=axes)
+    table = run_figure_sweep(ctx, d=d, **COMMON, method="theory", axes=axes)
     table["in_fit"] = table["m"] <= table["n"] / 2
     fit = fit_joint_law(table[table.in_fit], ("n", "m"), "total", bootstrap=0).fits.iloc[0]
     for name in (*FIT_COLUMNS, "status"):

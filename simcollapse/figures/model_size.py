@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.figures.paper_common import (
-    _errorbars,
-    _legend_note,
-    _preset,
-    _run,
+    draw_errorbars,
+    legend_note,
+    level_preset,
+    run_figure_sweep,
     theory_and_simulation,
 )
 from simcollapse.figures.registry import FigureContext
@@ -36,7 +36,7 @@ def model_size_regimes_table(ctx: FigureContext) -> pd.DataFrame:
     projections on an isotropic problem, p2 = 1/2, widths ``REGIME_WIDTHS``, one c^2 per regime
     (``REGIME_C2``): the theory on a log grid of n and the Monte Carlo at a few n, through the
     store; a ``regime`` column names each row's c^2."""
-    cfg = _preset(ctx, "model_size_regimes")
+    cfg = level_preset(ctx, "model_size_regimes")
     common = dict(d=cfg["d"], family="isotropic", sigma2=0.1, setting="random_projection")
     grid = {
         "m": list(REGIME_WIDTHS),
@@ -67,7 +67,7 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
         for color, m in zip(colors, widths, strict=True):
             th = part[(part.method == "theory") & (part.m == m)]
             ax.plot(th["n"], th["total"], color=color, lw=1.6, label=f"{m:g}")
-            _errorbars(ax, part[(part.method == "simulate") & (part.m == m)], "n", color)
+            draw_errorbars(ax, part[(part.method == "simulate") & (part.m == m)], "n", color)
             ax.axvline(m, color=color, ls=":", lw=1)
         ax.set(
             xscale="log",
@@ -78,7 +78,7 @@ def model_size_regimes_plot(table: pd.DataFrame) -> Any:
     d = int(table["d"].iloc[0])
     axes[0].set_ylabel(f"test error ($p_2$ = {REGIME_P2:g}, isotropic, d = {d})")
     axes[-1].legend(title="width m (dotted: n = m)", loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    _legend_note(axes[-1], outside=True)
+    legend_note(axes[-1], outside=True)
     return fig
 
 
@@ -90,7 +90,7 @@ def width_double_descent_table(ctx: FigureContext) -> pd.DataFrame:
     projections on a power-law problem at one n, the theory on a log grid of widths m from n/10 to
     10 n (m = n included) and the Monte Carlo at m/n in {0.2, 0.5, 2, 5}, for p2 in ``WIDTH_P2``;
     ``psi = m/n`` is added."""
-    cfg = _preset(ctx, "width_double_descent")
+    cfg = level_preset(ctx, "width_double_descent")
     d, n = cfg["d"], cfg["n"]
     common = dict(
         d=d,
@@ -118,7 +118,9 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
     for color, p2 in zip(palette(len(WIDTH_P2)), WIDTH_P2, strict=True):
         th = table[(table.method == "theory") & np.isclose(table.p2, p2)]
         ax.plot(th["psi"], th["total"], color=color, lw=1.8, label=f"{p2:g}")
-        _errorbars(ax, table[(table.method == "simulate") & np.isclose(table.p2, p2)], "psi", color)
+        draw_errorbars(
+            ax, table[(table.method == "simulate") & np.isclose(table.p2, p2)], "psi", color
+        )
         if p2 > 0:
             az.plot(th["psi"], th["zeta"], color=color, lw=1.8, label=f"{p2:g}")
     for a in (ax, az):
@@ -128,7 +130,7 @@ def width_double_descent_plot(table: pd.DataFrame) -> Any:
     ax.set(ylabel="test error", title=f"Random projections, n = {n} (dotted: m = n)")
     az.set(ylabel=r"synthetic term $\zeta$ (theory)", title="grows below $m = n$, shrinks beyond")
     ax.legend(title="$p_2$ (lines close:\nsee the $\\zeta$ panel)", loc="upper right")
-    _legend_note(ax, loc="upper left")
+    legend_note(ax, loc="upper left")
     az.legend(title="$p_2$", loc="upper right")
     return fig
 
@@ -144,19 +146,21 @@ def synthetic_fraction_table(ctx: FigureContext) -> pd.DataFrame:
     projections (each width) and of ridge against p2 in [0, 1] at several n, and the Monte Carlo
     of random projections at four p2 for the two smallest n; ``width`` labels each curve
     (ridge is m = infinity)."""
-    cfg = _preset(ctx, "synthetic_fraction")
+    cfg = level_preset(ctx, "synthetic_fraction")
     common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=0.5, sigma2=0.1)
     ns, widths = cfg["ns"], cfg["widths"]
     p2 = np.linspace(0.0, 1.0, cfg["p2_line"])
-    rp = _run(
+    rp = run_figure_sweep(
         ctx,
         **common,
         setting="random_projection",
         method="theory",
         axes={"n": ns, "m": widths, "lam": [1e-4], "p2": p2},
     )
-    ridge = _run(ctx, **common, method="theory", axes={"n": ns, "lam": [1e-4], "p2": p2})
-    sim = _run(
+    ridge = run_figure_sweep(
+        ctx, **common, method="theory", axes={"n": ns, "lam": [1e-4], "p2": p2}
+    )
+    sim = run_figure_sweep(
         ctx,
         **common,
         setting="random_projection",
@@ -194,9 +198,11 @@ def synthetic_fraction_plot(table: pd.DataFrame) -> Any:
             )
             label = f"{w} (m ≥ d = {d}: on the ridge line)" if wide else w
             ax.plot(th["p2"], th["total"], color=colors[w], label=label, **style)
-            _errorbars(ax, part[(part.method == "simulate") & (part.width == w)], "p2", colors[w])
+            draw_errorbars(
+                ax, part[(part.method == "simulate") & (part.width == w)], "p2", colors[w]
+            )
         ax.set(yscale="log", xlabel="synthetic fraction $p_2$", title=f"n = {n:,}")
     axes[0].set_ylabel("test error")
     axes[-1].legend(title="model (theory)", loc="lower right", fontsize="small")
-    _legend_note(axes[0])
+    legend_note(axes[0])
     return fig

@@ -17,7 +17,7 @@ from simcollapse.figures.registry import FigureContext
 from simcollapse.sweep import Sweep, run_sweep
 
 
-def _run(ctx: FigureContext, **spec: Any) -> pd.DataFrame:
+def run_figure_sweep(ctx: FigureContext, **spec: Any) -> pd.DataFrame:
     spec.setdefault("seed", ctx.seed)
     return run_sweep(Sweep(**spec), ctx.store, progress=ctx.progress)
 
@@ -63,17 +63,17 @@ def theory_and_simulation(
     """The theory swept over ``theory_axes`` (the lines) and the Monte Carlo with ``reps``
     repetitions over ``sim_axes`` (the markers) of one problem and setting (``common``), through
     the store; one table, theory rows first, its ``method`` column telling them apart."""
-    theory = _run(ctx, **common, method="theory", axes=theory_axes)
-    sim = _run(ctx, **common, method="simulate", reps=reps, axes=sim_axes)
+    theory = run_figure_sweep(ctx, **common, method="theory", axes=theory_axes)
+    sim = run_figure_sweep(ctx, **common, method="simulate", reps=reps, axes=sim_axes)
     return pd.concat([theory, sim], ignore_index=True)
 
 
-def _preset(ctx: FigureContext, name: str) -> dict[str, Any]:
+def level_preset(ctx: FigureContext, name: str) -> dict[str, Any]:
     """The settings of figure ``name`` at the context's level (a copy)."""
     return dict(PRESETS[name][ctx.mode])
 
 
-def _errorbars(
+def draw_errorbars(
     ax: Any, sim: pd.DataFrame, x: str, color: Any, label: str | None = None, y: str = "total"
 ) -> None:
     ax.errorbar(
@@ -92,7 +92,7 @@ def _errorbars(
     )
 
 
-def _legend_note(ax: Any, loc: str = "lower left", outside: bool = False) -> None:
+def legend_note(ax: Any, loc: str = "lower left", outside: bool = False) -> None:
     """A second legend explaining lines (theory) and markers (simulation); ``outside``: to the
     right of the axes (at ``loc``'s height) instead of inside it."""
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.figures.paper_common import (
-    _errorbars,
-    _legend_note,
-    _preset,
+    draw_errorbars,
+    legend_note,
+    level_preset,
     theory_and_simulation,
 )
 from simcollapse.figures.registry import FigureContext
@@ -28,7 +28,7 @@ def scaling_plateau_table(ctx: FigureContext) -> pd.DataFrame:
     """Tidy table of the scaling_plateau figure at ``ctx``'s level: ridge on a power-law
     problem (c^2 = 1, lam = 1e-6), the theory on a log grid of n up to 1e9 and the Monte Carlo at
     a few n, for each p2 in ``SCALING_P2`` (Theorem 1: every p2 > 0 stops at p2^2 c^2)."""
-    cfg = _preset(ctx, "scaling_plateau")
+    cfg = level_preset(ctx, "scaling_plateau")
     common = dict(d=cfg["d"], family="power_law", alpha=1.5, source=1.5, c2=1.0, sigma2=0.1)
     grid = {"lam": [1e-6], "p2": list(SCALING_P2)}
     n_line = {"start": 10, "stop": 1e9, "num": cfg["n_line"], "scale": "log"}
@@ -47,7 +47,7 @@ def scaling_plateau_plot(table: pd.DataFrame) -> Any:
         th = table[(table.method == "theory") & np.isclose(table.p2, p2)]
         ax.plot(th["n"], th["total"], color=color, lw=1.8, label=f"{p2:g}")
         sim = table[(table.method == "simulate") & np.isclose(table.p2, p2)]
-        _errorbars(ax, sim, "n", color)
+        draw_errorbars(ax, sim, "n", color)
         if p2 > 0:
             ax.axhline(p2**2 * c2, color=color, ls="--", lw=1)
     ax.set(
@@ -58,7 +58,7 @@ def scaling_plateau_plot(table: pd.DataFrame) -> Any:
         title=f"Strong model collapse: floors at $p_2^2 c^2$ ($c^2$={c2:g}, dashed)",
     )
     ax.legend(title="synthetic fraction $p_2$", loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    _legend_note(ax, outside=True)
+    legend_note(ax, outside=True)
     return fig
 
 
@@ -71,7 +71,7 @@ def isotropic_corollary_table(ctx: FigureContext) -> pd.DataFrame:
     phi = d/n and the Monte Carlo at a few phi, each row with the closed form of Corollary 1
     (``closed_form``) beside it."""
 
-    cfg = _preset(ctx, "isotropic_corollary")
+    cfg = level_preset(ctx, "isotropic_corollary")
     d = cfg["d"]
     p2s = [0.0, 0.1, 0.3, 0.5]
     common = dict(d=d, family="isotropic", c2=1.0, sigma2=0.5)
@@ -102,7 +102,9 @@ def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
     for color, p2 in zip(palette(len(p2s)), p2s, strict=True):
         th = table[(table.method == "theory") & np.isclose(table.p2, p2)].sort_values("phi")
         ax.plot(th["phi"], th["closed_form"], color=color, lw=1.8, label=f"{p2:g}")
-        _errorbars(ax, table[(table.method == "simulate") & np.isclose(table.p2, p2)], "phi", color)
+        draw_errorbars(
+            ax, table[(table.method == "simulate") & np.isclose(table.p2, p2)], "phi", color
+        )
     ax.set(
         yscale="log",
         xlabel=r"$\phi = d/n$",
@@ -110,5 +112,5 @@ def isotropic_corollary_plot(table: pd.DataFrame) -> Any:
         title="Corollary 1: isotropic ridgeless regression",
     )
     ax.legend(title="$p_2$", loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    _legend_note(ax, loc="lower left", outside=True)
+    legend_note(ax, loc="lower left", outside=True)
     return fig

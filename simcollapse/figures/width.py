@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from simcollapse.figures import theory_claims
-from simcollapse.figures.paper_common import _errorbars, _run, theory_and_simulation
+from simcollapse.figures.paper_common import draw_errorbars, run_figure_sweep, theory_and_simulation
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 
@@ -73,7 +73,7 @@ def rp_error_terms_table(ctx: FigureContext) -> pd.DataFrame:
     cfg = PRESETS["rp_error_terms"][ctx.mode]
     n = cfg["n"]
     m = np.unique(np.round(_psi_grid(cfg["psi_line"] | 1) * n))  # odd count: m = n on the grid
-    theory = _run(
+    theory = run_figure_sweep(
         ctx,
         d=cfg["d"],
         **COMMON,
@@ -155,7 +155,7 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
             th = part[(part.method == "theory") & np.isclose(part.p2, p2)].sort_values("m")
             ax.plot(th["m"], th["total"], color=color, lw=1.6, label=f"{p2:g}")
             sim = part[(part.method == "simulate") & np.isclose(part.p2, p2)]
-            _errorbars(ax, sim, "m", color)
+            draw_errorbars(ax, sim, "m", color)
         ax.axvline(int(table["n"].iloc[0]), color="0.5", ls=":", lw=1)
         ax.set(
             xscale="log",
@@ -174,7 +174,7 @@ def rp_width_plot(table: pd.DataFrame) -> Any:
         gap_ax.plot(th["psi"], th["gap"], color=color, lw=1.6)
         sim = _rp_gap(part, "simulate", p2)
         if len(sim):
-            _errorbars(gap_ax, sim, "psi", color, y="gap")
+            draw_errorbars(gap_ax, sim, "psi", color, y="gap")
     gap_ax.axvline(1.0, color="0.5", ls=":", lw=1)
     gap_ax.axhline(0.0, color="0.6", lw=1)
     gap_ax.set(

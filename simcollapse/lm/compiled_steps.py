@@ -26,7 +26,7 @@ from simcollapse.lm.optimizer import TrainConfig, make_optimizer
 __all__ = ["compiled_functions", "evaluate"]
 
 
-def _sample_batch(
+def sample_batch(
     key: jax.Array, real: tuple[jax.Array, jax.Array], syn: tuple[jax.Array, jax.Array], p2, b: int
 ) -> tuple[jax.Array, jax.Array]:
     k_mix, k_r, k_s = jax.random.split(key, 3)
@@ -41,10 +41,10 @@ def _sample_batch(
 # Batches are drawn by their own small compiled function, so the (slow to compile) train step
 # sees only (batch, context + 1) arrays and is compiled once per model and recipe, whatever the
 # sizes of the real and synthetic pools.
-_sample_batch_jit = jax.jit(_sample_batch, static_argnums=4)
+sample_batch_jit = jax.jit(sample_batch, static_argnums=4)
 
 
-def _compiled(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
+def compiled_steps_for(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Any, ...]:
     """The compiled functions for a shape and recipe; logging settings do not recompile."""
     recipe = dataclasses.replace(train_cfg, eval_every=1, eval_batch=1, checkpoint_every=1)
     return _compiled_recipe(model_cfg, recipe)
@@ -77,7 +77,7 @@ def compiled_functions(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[An
       >>> compiled_functions(cfg, dataclasses.replace(recipe, eval_every=5))[2] is step
       True
     """
-    return _compiled(model_cfg, train_cfg)
+    return compiled_steps_for(model_cfg, train_cfg)
 
 
 @functools.lru_cache(maxsize=32)
@@ -139,7 +139,7 @@ def evaluate(
       >>> abs(evaluate(cfg, params, rows) - math.log(16)) < 0.5  # untrained: about log(vocab)
       True
     """
-    *_, eval_fn = _compiled(model_cfg, train_cfg or TrainConfig())
+    *_, eval_fn = compiled_steps_for(model_cfg, train_cfg or TrainConfig())
     return float(batched_loss(eval_fn, params, rows, batch))
 
 

@@ -25,11 +25,11 @@ from simcollapse.figures.style import new_figure, palette
 from simcollapse.keys import as_seed
 from simcollapse.lm.experiment import LMExperiment, run_lm_experiment
 from simcollapse.lm.figures import (
-    _filter_note,
-    _loss_column,
-    _mean_se,
-    _plain_log_axis,
+    filter_note,
     level_experiment,
+    loss_column,
+    mean_and_se,
+    plain_log_axis,
 )
 
 __all__ = ["DEPTHS", "depth_experiment", "loss_order_by_depth"]
@@ -118,12 +118,12 @@ def _compute_depth(ctx: FigureContext) -> pd.DataFrame:
 
 def _plot_depth(df: pd.DataFrame) -> Any:
 
-    col, ylabel = _loss_column(df)
+    col, ylabel = loss_column(df)
     depths = sorted(df["layers"].unique())
     fig, ax = new_figure(width=5.4, height=4.0)
     for color, layers in zip(palette(len(depths)), depths, strict=True):
         sub = df[df["layers"] == layers]
-        g = _mean_se(sub, ["step"], col)
+        g = mean_and_se(sub, ["step"], col)
         n = int(sub["n_params"].iloc[0])
         label = f"{layers} layer{'' if layers == 1 else 's'} ({n / 1e3:.0f}k)"
         ax.plot(g["tokens"], g["mean"], marker="o", ms=3, color=color, label=label)
@@ -136,14 +136,14 @@ def _plot_depth(df: pd.DataFrame) -> Any:
     ax.axhline(gen, color="grey", ls="--", lw=1, label="generator")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_axis(ax.xaxis)
-    _plain_log_axis(ax.yaxis)
+    plain_log_axis(ax.xaxis)
+    plain_log_axis(ax.yaxis)
     ax.set_xlabel("training tokens seen (all synthetic, p2 = 1)")
     ax.set_ylabel(ylabel)
     width = int(df["width"].iloc[0])
     ax.set_title(
         f"width {width}; mean over {df['seed'].nunique()} seed(s), band: standard error\n"
-        f"{_filter_note(df)}",
+        f"{filter_note(df)}",
         fontsize="small",
     )
     ax.legend(title="student depth", fontsize="small")

@@ -253,7 +253,7 @@ def final_loss_rank_correlation(df: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="spearman_p2_final_loss")
 
 
-def _filter_note(df: pd.DataFrame) -> str:
+def filter_note(df: pd.DataFrame) -> str:
     """The quality filter in words, for a title: fraction kept and perplexity threshold."""
     kept, ppl = df["kept_fraction"].iloc[0], df["perplexity_threshold"].iloc[0]
     return (
@@ -262,14 +262,14 @@ def _filter_note(df: pd.DataFrame) -> str:
     )
 
 
-def _mean_se(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+def mean_and_se(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
     """Means over seeds of ``col`` and tokens; the standard error of ``col`` (0 for one seed)."""
     out = mean_se(df, by, col).rename(columns={"count": "n"})
     out.insert(len(by), "tokens", df.groupby(by)["tokens"].mean().to_numpy())
     return out
 
 
-def _loss_column(df: pd.DataFrame) -> tuple[str, str]:
+def loss_column(df: pd.DataFrame) -> tuple[str, str]:
     if df["entropy"].notna().all():
         return "excess_loss", "real test loss - entropy (nats/token)"
     return "test_loss", "real test loss (nats/token)"
@@ -279,7 +279,7 @@ def _p2_label(p2: float) -> str:
     return f"{p2:g}"
 
 
-def _plain_log_axis(axis: Any) -> None:
+def plain_log_axis(axis: Any) -> None:
     """Log scale with plain tick labels (0.5, 2, 30k, 1M) instead of 5x10^-1."""
 
     def fmt(x: float, _pos: Any) -> str:
@@ -295,7 +295,7 @@ def _plain_log_axis(axis: Any) -> None:
 
 def _plot_curves(df: pd.DataFrame) -> Any:
 
-    col, ylabel = _loss_column(df)
+    col, ylabel = loss_column(df)
     sizes = list(dict.fromkeys(df.sort_values("n_params")["size"]))
     p2s = sorted(df["p2"].unique())
     fig, axes = new_figure(ncols=len(sizes), width=4.6, height=3.8, squeeze=False, sharey=True)
@@ -303,7 +303,7 @@ def _plot_curves(df: pd.DataFrame) -> Any:
     for ax, size in zip(axes[0], sizes, strict=True):
         sub = df[df["size"] == size]
         for color, p2 in zip(colors, p2s, strict=True):
-            g = _mean_se(sub[sub["p2"] == p2], ["step"], col)
+            g = mean_and_se(sub[sub["p2"] == p2], ["step"], col)
             ax.plot(g["tokens"], g["mean"], marker="o", ms=3, color=color, label=_p2_label(p2))
             ax.fill_between(
                 g["tokens"], g["mean"] - g["se"], g["mean"] + g["se"], color=color, alpha=0.25
@@ -317,8 +317,8 @@ def _plot_curves(df: pd.DataFrame) -> Any:
         ax.set_xlabel("training tokens seen")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _plain_log_axis(ax.xaxis)
-        _plain_log_axis(ax.yaxis)
+        plain_log_axis(ax.xaxis)
+        plain_log_axis(ax.yaxis)
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(
         title="synthetic\nfraction p2",
@@ -328,14 +328,14 @@ def _plot_curves(df: pd.DataFrame) -> Any:
     )
     seeds = df["seed"].nunique()
     fig.suptitle(
-        f"mean over {seeds} seed(s), band: standard error; {_filter_note(df)}", fontsize="small"
+        f"mean over {seeds} seed(s), band: standard error; {filter_note(df)}", fontsize="small"
     )
     return fig
 
 
 def _plot_sizes(df: pd.DataFrame) -> Any:
 
-    col, ylabel = _loss_column(df)
+    col, ylabel = loss_column(df)
     p2s = sorted(df["p2"].unique())
     fig, ax = new_figure(width=5.2, height=4.0)
     for color, p2 in zip(palette(len(p2s)), p2s, strict=True):
@@ -352,7 +352,7 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_axis(ax.yaxis)
+    plain_log_axis(ax.yaxis)
     sizes = df.drop_duplicates("n_params").sort_values("n_params")
     ax.set_xticks(
         sizes["n_params"],
@@ -365,7 +365,7 @@ def _plot_sizes(df: pd.DataFrame) -> Any:
     seeds = int(df["n_seeds"].max())
     ax.set_title(
         f"same budget: about {tokens / 1e3:.0f}k tokens per student;\n{seeds} seed(s), "
-        f"bars: standard error\n" + _filter_note(df).replace(" (", "\n(", 1),
+        f"bars: standard error\n" + filter_note(df).replace(" (", "\n(", 1),
         fontsize="small",
     )
     ax.legend(

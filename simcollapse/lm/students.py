@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.lm.checkpoint import resume, save_checkpoint
-from simcollapse.lm.compiled_steps import _compiled, _sample_batch, batched_loss
+from simcollapse.lm.compiled_steps import batched_loss, compiled_steps_for, sample_batch
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.model import GPTConfig
 from simcollapse.lm.optimizer import TrainConfig
-from simcollapse.lm.train import TrainResult, _checked_synthetic
+from simcollapse.lm.train import TrainResult, checked_synthetic
 from simcollapse.simulate.driver import memory_budget
 
 __all__ = ["student_bytes", "students_per_chunk", "train_students"]
@@ -89,7 +89,7 @@ def students_per_chunk(
 @functools.lru_cache(maxsize=32)
 def _side_by_side(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Callable, ...]:
     """(init, run segment, evaluate batch), each vmapped over students and jitted."""
-    _, init_fn, step_fn, eval_fn = _compiled(model_cfg, train_cfg)
+    _, init_fn, step_fn, eval_fn = compiled_steps_for(model_cfg, train_cfg)
     b = train_cfg.batch_size
 
     def init(keys):
@@ -99,7 +99,7 @@ def _side_by_side(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Callabl
 
     def one_step(params, opt, key, real, syn, p2):
         key, k_batch, k_drop = jax.random.split(key, 3)
-        tokens, n_valid = _sample_batch(k_batch, real, syn, p2, b)
+        tokens, n_valid = sample_batch(k_batch, real, syn, p2, b)
         params, opt, loss, count = step_fn(params, opt, k_drop, tokens, n_valid)
         return params, opt, key, loss, count
 
@@ -263,7 +263,7 @@ def train_students(
             f"keys and p2s must be non-empty and of one length, got {len(keys)} and {len(p2s)}"
         )
     for p2 in p2s:
-        synthetic_rows = _checked_synthetic(model_cfg, real, test, synthetic, p2)
+        synthetic_rows = checked_synthetic(model_cfg, real, test, synthetic, p2)
     pools = (
         (jnp.asarray(real.tokens), jnp.asarray(real.n_valid)),
         (jnp.asarray(synthetic_rows.tokens), jnp.asarray(synthetic_rows.n_valid)),

@@ -31,10 +31,10 @@ from flax import nnx
 
 from simcollapse.lm.checkpoint import resume, save_checkpoint
 from simcollapse.lm.compiled_steps import (
-    _compiled,
-    _sample_batch_jit,
     compiled_functions,
+    compiled_steps_for,
     evaluate,
+    sample_batch_jit,
 )
 from simcollapse.lm.corpus import Rows
 from simcollapse.lm.model import GPT, GPTConfig
@@ -94,7 +94,7 @@ def _check_rows(name: str, rows: Rows, context: int) -> None:
         )
 
 
-def _checked_synthetic(
+def checked_synthetic(
     model_cfg: GPTConfig, real: Rows, test: Rows, synthetic: Rows | None, p2: float
 ) -> Rows:
     """Validate ``train``'s rows and p2; the synthetic rows (a never-drawn row when p2 == 0)."""
@@ -129,7 +129,7 @@ def _initial_state(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], int, Any]:
     """(state, loss log, number of parameters, checkpoint manager or None) of a fresh run, or
     of the newest checkpoint in ``checkpoint_dir``."""
-    _, init_fn, _, _ = _compiled(model_cfg, train_cfg)
+    _, init_fn, _, _ = compiled_steps_for(model_cfg, train_cfg)
     k_init, k_train = jax.random.split(key)
     params, opt_state = init_fn(k_init)
     n_params = int(sum(x.size for x in jax.tree.leaves(params)))
@@ -153,13 +153,13 @@ def _run_steps(
     progress: Callable[[int], None] | None,
 ) -> Any:
     """Train from ``state`` to ``train_cfg.steps``, filling ``log`` in place; the parameters."""
-    _, _, step_fn, _ = _compiled(model_cfg, train_cfg)
+    _, _, step_fn, _ = compiled_steps_for(model_cfg, train_cfg)
     params, opt_state, key = state["params"], state["opt"], state["key"]
     tokens_seen = jnp.float32(state["tokens"])
     loss_sum, loss_n = jnp.float32(0.0), 0
     for s in range(int(state["step"]), train_cfg.steps):
         key, k_batch, k_drop = jax.random.split(key, 3)
-        batch = _sample_batch_jit(k_batch, *pools, train_cfg.batch_size)
+        batch = sample_batch_jit(k_batch, *pools, train_cfg.batch_size)
         params, opt_state, loss, count = step_fn(params, opt_state, k_drop, *batch)
         tokens_seen, loss_sum, loss_n = tokens_seen + count, loss_sum + loss, loss_n + 1
         done = s + 1
@@ -226,7 +226,7 @@ def train(
       >>> type(result).__name__, len(result.history) > 0, result.n_params > 0
       ('TrainResult', True, True)
     """
-    synthetic = _checked_synthetic(model_cfg, real, test, synthetic, p2)
+    synthetic = checked_synthetic(model_cfg, real, test, synthetic, p2)
     state, log, n_params, manager = _initial_state(model_cfg, train_cfg, key, checkpoint_dir)
     start = int(state["step"])
     pools = _Pools(

@@ -91,7 +91,7 @@ def _check_teacher_arguments(teacher: str, teacher_lam: float, label_noise: floa
         raise ValueError(f"teacher must be 'pixels' or 'random_features', got {teacher!r}")
 
 
-def _teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
+def teacher_for(digits: Digits, split, teacher: str, teacher_lam: float, seed: int) -> Teacher:
     return fit_teacher(
         digits.x_train[split.teacher],
         one_hot(digits.y_train[split.teacher]),
@@ -113,7 +113,7 @@ class _Teachers:
 
     def __getitem__(self, seed: int) -> Teacher:
         if seed not in self._fitted:
-            self._fitted[seed] = _teacher_for(
+            self._fitted[seed] = teacher_for(
                 self.digits, self.splits[seed], self.teacher, self.teacher_lam, seed
             )
         return self._fitted[seed]

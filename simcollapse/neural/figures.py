@@ -154,7 +154,7 @@ def compute_two_layer(ctx: FigureContext) -> pd.DataFrame:
     return _run_sweep(two_layer_sweep, ctx, digits, n, s.pop("widths"), s)
 
 
-def _summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+def seed_summary(df: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
     return mean_se(df, by, col)
 
 
@@ -164,7 +164,7 @@ def _source_note(df: pd.DataFrame) -> str:
     return f"data: {src}; teacher on n0 = {int(df['n0'].iloc[0])} images, c$^2$ = {c2:.2f}"
 
 
-def _plain_log_ticks(ax, xticks) -> None:
+def plain_log_ticks(ax, xticks) -> None:
     """Log-log axes; x ticks at the swept values, written as plain numbers."""
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -175,8 +175,8 @@ def _plain_log_ticks(ax, xticks) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
 
 
-def _errorbar_p2(ax, s: pd.DataFrame, x: str, colour, p2: float, **style) -> None:
-    """Mean with standard-error bars (rows of ``_summary``) against column x, labelled by p2."""
+def errorbar_p2(ax, s: pd.DataFrame, x: str, colour, p2: float, **style) -> None:
+    """Mean with standard-error bars (rows of ``seed_summary``) against column x, labelled by p2."""
     ax.errorbar(
         s[x],
         s["mean"],
@@ -215,12 +215,12 @@ def plot_random_features(df: pd.DataFrame):
     p2s = sorted(df["p2"].unique())
     fig, axes = new_figure(ncols=len(widths), width=4.2, height=3.8, sharey=True, squeeze=False)
     colours = palette(len(p2s))
-    summ = _summary(df, ["m", "p2", "n"], "test_mse")
+    summ = seed_summary(df, ["m", "p2", "n"], "test_mse")
     for ax, m in zip(axes[0], widths, strict=True):
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[(summ["m"] == m) & (summ["p2"] == p2)].sort_values("n")
-            _errorbar_p2(ax, s, "n", colour, p2)
-        _plain_log_ticks(ax, sorted(df["n"].unique()))
+            errorbar_p2(ax, s, "n", colour, p2)
+        plain_log_ticks(ax, sorted(df["n"].unique()))
         ax.set_title(f"width m = {m:,}")
         ax.set_xlabel("training images n")
     axes[0][0].set_ylabel("test MSE (real labels)")
@@ -262,11 +262,11 @@ def plot_two_layer(df: pd.DataFrame):
         ["test MSE (real labels)", "test classification error"],
         strict=True,
     ):
-        summ = _summary(df, ["p2", "m"], col)
+        summ = seed_summary(df, ["p2", "m"], col)
         for colour, p2 in zip(colours, p2s, strict=True):
             s = summ[summ["p2"] == p2].sort_values("m")
-            _errorbar_p2(ax, s, "m", colour, p2)
-        _plain_log_ticks(ax, sorted(df["m"].unique()))
+            errorbar_p2(ax, s, "m", colour, p2)
+        plain_log_ticks(ax, sorted(df["m"].unique()))
         ax.set_xlabel("hidden width m")
         ax.set_ylabel(label)
     axes[0][-1].legend(title="synthetic fraction p2", loc="upper left", bbox_to_anchor=(1.02, 1.0))

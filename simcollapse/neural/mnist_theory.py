@@ -27,7 +27,7 @@ from simcollapse._validate import check_range
 from simcollapse.analysis.seeds import mean_se
 from simcollapse.data_problems import DataProblem, DroppedDirectionsWarning, data_problem
 from simcollapse.keys import as_seed
-from simcollapse.neural.experiments import _teacher_for, mse_and_accuracy
+from simcollapse.neural.experiments import mse_and_accuracy, teacher_for
 from simcollapse.neural.mnist import Digits, one_hot
 from simcollapse.neural.random_features import random_feature_weights
 from simcollapse.neural.teacher import draw_split, mixed_targets
@@ -96,7 +96,7 @@ def mnist_data_problem(
     check_range("m", m, 0, integer=True)
     seed = as_seed(key)
     split = draw_split(digits.n_pool, n_train, n0, seed)
-    teacher = _teacher_for(digits, split, "pixels", teacher_lam, seed)
+    teacher = teacher_for(digits, split, "pixels", teacher_lam, seed)
     features = None
     if m:
         w = np.asarray(random_feature_weights(rf_key(seed, m), m, digits.dim), np.float64)
@@ -138,7 +138,7 @@ def pixel_ridge_sweep(
     rows = []
     for seed in seeds:
         split = draw_split(digits.n_pool, max(ns), n0, seed)
-        teacher = _teacher_for(digits, split, "pixels", teacher_lam, seed)
+        teacher = teacher_for(digits, split, "pixels", teacher_lam, seed)
         for n in ns:
             x = digits.x_train[split.train[:n]].astype(np.float64)
             y_real = one_hot(digits.y_train[split.train[:n]])

@@ -18,7 +18,7 @@ from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.neural.experiments import random_feature_sweep
-from simcollapse.neural.figures import _errorbar_p2, _plain_log_ticks, _summary
+from simcollapse.neural.figures import errorbar_p2, plain_log_ticks, seed_summary
 from simcollapse.neural.mnist import load_digits
 from simcollapse.neural.mnist_theory import pixel_ridge_sweep, relative_gaps, theory_curves
 from simcollapse.store import cached_run
@@ -140,17 +140,17 @@ def plot_theory_vs_experiment(df: pd.DataFrame):
     p2s = sorted(df["p2"].unique())
     colours = palette(len(p2s))
     fig, axes = new_figure(ncols=len(panels), width=4.2, height=3.8, sharey=True, squeeze=False)
-    summ = _summary(measured, ["model", "m", "p2", "n"], "test_mse")
+    summ = seed_summary(measured, ["model", "m", "p2", "n"], "test_mse")
     gaps = relative_gaps(measured, theory)
     for ax, (model, m) in zip(axes[0], panels, strict=True):
         for colour, p2 in zip(colours, p2s, strict=True):
             pick = (summ["model"] == model) & (summ["m"] == m) & (summ["p2"] == p2)
             pts = summ[pick].sort_values("n")
-            _errorbar_p2(ax, pts, "n", colour, p2, ls="none")
+            errorbar_p2(ax, pts, "n", colour, p2, ls="none")
             pick = (theory["model"] == model) & (theory["m"] == m) & (theory["p2"] == p2)
             line = theory[pick].sort_values("n")
             ax.plot(line["n"], line["test_mse"], color=colour, lw=1.5)
-        _plain_log_ticks(ax, sorted(df["n"].unique()))
+        plain_log_ticks(ax, sorted(df["n"].unique()))
         part = gaps[(gaps["model"] == model) & (gaps["m"] == m)]
         gap, below = part["gap"].abs().median(), (part["gap"] < 0).mean()
         z = _gap_in_se(part)

@@ -18,7 +18,7 @@ import time
 import jax
 
 from simcollapse.sweep.planning import Chunk, chunk_cost, plan
-from simcollapse.sweep.run import _compute
+from simcollapse.sweep.run import compute_chunk
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["chunk_cost", "estimate_seconds"]
@@ -32,7 +32,7 @@ def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
     times = []
     for _ in range(2):
         start = time.perf_counter()
-        _compute(spec, chunk)
+        compute_chunk(spec, chunk)
         times.append(time.perf_counter() - start)
     return times[0], times[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from simcollapse.sweep.run import _chunk_path, _plan_id, chunk_key, plan, sweep_folder, sweep_key
+from simcollapse.sweep.run import chunk_key, chunk_path, plan, plan_id_of, sweep_folder, sweep_key
 from simcollapse.sweep.spec import Sweep
 
 __all__ = ["resume_note"]
@@ -20,8 +20,8 @@ def resume_note(spec: Sweep, out: str | os.PathLike[str], memory_budget: int | N
     """
     chunks = plan(spec, memory_budget)
     folder = sweep_folder(out, spec)
-    base = sweep_key(spec, _plan_id(chunks))
-    stored = sum(_chunk_path(folder, c, chunk_key(base, c)).exists() for c in chunks)
+    base = sweep_key(spec, plan_id_of(chunks))
+    stored = sum(chunk_path(folder, c, chunk_key(base, c)).exists() for c in chunks)
     return (
         f"interrupted: {stored} of {len(chunks)} chunk(s) stored under {folder}; "
         "run the same command again to resume"

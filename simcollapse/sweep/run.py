@@ -32,15 +32,15 @@ from tqdm.auto import tqdm
 
 from simcollapse._validate import machine_memory
 from simcollapse._version import __version__
-from simcollapse.provenance import _version, add_provenance
+from simcollapse.provenance import add_provenance, library_version
 from simcollapse.results import ErrorTerms, Status
 from simcollapse.simulate import driver, engine
 from simcollapse.store import (
     ResultStore,
     StoreReadError,
     StoreWarning,
-    _canonical,
     atomic_write_parquet,
+    canonical_json,
     config_hash,
     read_verified,
     stored_key,
@@ -307,7 +307,11 @@ def sweep_key(spec: Sweep, plan_id: str) -> dict[str, Any]:
         "setting": setting_identity(spec.setting_obj),
         "library": __version__,
         "plan": plan_id,
-        "random": {"jax": jax.__version__, "jaxlib": _version("jaxlib"), "prng": prng_impl()},
+        "random": {
+            "jax": jax.__version__,
+            "jaxlib": library_version("jaxlib"),
+            "prng": prng_impl(),
+        },
     }
 
 
@@ -319,7 +323,7 @@ def chunk_key(base: dict[str, Any], chunk: Chunk) -> dict[str, Any]:
     return key
 
 
-def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
+def compute_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     """One chunk: through the setting's fast path when it declares one, else point by point."""
     if spec.fast_path is not None:
         return COMPUTE[chunk.method](spec, chunk)
@@ -328,7 +332,7 @@ def _compute(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _chunk_path(folder: Path, chunk: Chunk, key: dict[str, Any]) -> Path:
+def chunk_path(folder: Path, chunk: Chunk, key: dict[str, Any]) -> Path:
     """A chunk's file, named by the hash of its full key: chunks of different sweeps, plans,
     settings or generators never share a name."""
     return folder / f"{chunk.method}-{config_hash(key)}-{chunk.index:05d}.parquet"
@@ -443,7 +447,7 @@ def iter_sweep(
 
     budget = dev.agreed_budget(memory_budget)
     chunks = plan(spec, budget)
-    plan_id = _plan_id(chunks)
+    plan_id = plan_id_of(chunks)
     base = sweep_key(spec, plan_id)
     dev.check_same(_plan_fields(spec, budget, plan_id, base))
     folder = None if store is None else sweep_folder(store, spec)
@@ -490,7 +494,7 @@ def _chunks(
 ) -> Iterator[tuple[Chunk, pd.DataFrame]]:
     keys = [chunk_key(base, c) for c in chunks]
     paths = [
-        None if folder is None else _chunk_path(folder, c, k)
+        None if folder is None else chunk_path(folder, c, k)
         for c, k in zip(chunks, keys, strict=True)
     ]
     # Which chunks are stored is decided by process 0 alone, from verified reads (footer, key,
@@ -506,7 +510,7 @@ def _chunks(
     for chunk, key, path, ok in zip(chunks, keys, paths, have, strict=True):
         table = _read_elsewhere(path, chunk, key, columns) if ok else None
         if table is None:
-            table = _with_generator(_compute(spec, chunk), chunk)
+            table = _with_generator(compute_chunk(spec, chunk), chunk)
             if path is not None and dev.is_writer():
                 atomic_write_parquet(table, path, key=key)
         yield chunk, table
@@ -533,7 +537,7 @@ def _read_elsewhere(
     return table
 
 
-def _plan_id(chunks: list[Chunk]) -> str:
+def plan_id_of(chunks: list[Chunk]) -> str:
     return config_hash([(c.method, c.outer) for c in chunks], length=8)
 
 
@@ -564,7 +568,7 @@ MANIFEST = "manifest.json"
 
 def _write_manifest(folder: Path, spec: Sweep, chunks: list[Chunk], base: dict[str, Any]) -> None:
     files = [
-        {"file": _chunk_path(folder, c, chunk_key(base, c)).name, "method": c.method,
+        {"file": chunk_path(folder, c, chunk_key(base, c)).name, "method": c.method,
          "rows": c.rows}
         for c in chunks
     ]  # fmt: skip
@@ -632,7 +636,7 @@ def _verify_stored_chunk(
         key = None
     ours = (
         isinstance(key, dict)
-        and key.get("spec") == _canonical(spec.to_dict())
+        and key.get("spec") == canonical_json(spec.to_dict())
         and key.get("plan") == plan_id
         and f"-{config_hash(key)}-" in path.name
     )

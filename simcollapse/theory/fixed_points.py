@@ -32,10 +32,10 @@ from simcollapse.theory.newton import (  # noqa: F401 (re-exported)
     RTOL,
     STEP_RTOL,
     Equation,
-    _status,
     df1,
     df1_and_slope,
     df2,
+    newton_status,
     solve_monotone,
 )
 from simcollapse.theory.spectral_table import (  # noqa: F401 (re-exported)
@@ -99,7 +99,7 @@ def finish(
     x: Array, steps: Array, done: Array, residual: Array, scale: Callable[[Array], Array]
 ) -> FixedPoint:
     """FixedPoint with its status from the residual the caller computed at x."""
-    return FixedPoint(x, _status(x, done, residual, scale(x)), steps, residual)
+    return FixedPoint(x, newton_status(x, done, residual, scale(x)), steps, residual)
 
 
 def ridge_kappa(
@@ -170,7 +170,7 @@ def rp_theta_root(eigs: Array, n: Array, m: Array, lam: Array, theta0: Array) ->
 def theta0_point(root: Root, x: Array, steps: Array, done: Array, f1: Array) -> FixedPoint:
     """theta_0's FixedPoint from the solve and df_1 at x (the residual |q - df_1|)."""
     res0 = jnp.where(root.done0, 0.0, jnp.abs(root.equation(x, f1)))
-    return FixedPoint(x, _status(x, done, res0, root.scale(x)), steps, res0)
+    return FixedPoint(x, newton_status(x, done, res0, root.scale(x)), steps, res0)
 
 
 def rp_theta(

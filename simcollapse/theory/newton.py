@@ -63,7 +63,7 @@ def df1_and_slope(eigs: Array, t: Array) -> tuple[Array, Array]:
     return eigs @ u, -(eigs @ (u * u))
 
 
-def _status(x: Array, done: Array, residual: Array, scale: Array) -> Array:
+def newton_status(x: Array, done: Array, residual: Array, scale: Array) -> Array:
     return jnp.where(
         ~jnp.isfinite(x) | ~jnp.isfinite(residual),
         Status.NONFINITE,
@@ -75,7 +75,7 @@ def _status(x: Array, done: Array, residual: Array, scale: Array) -> Array:
     ).astype(jnp.int32)
 
 
-def _newton(
+def newton_solve(
     value_and_slope: Callable[[Array], tuple[Array, Array]],
     lo: Array,
     hi: Array,
@@ -153,8 +153,8 @@ def solve_monotone(
     def value_and_slope(x: Array) -> tuple[Array, Array]:
         return jax.jvp(fn, (x,), (jnp.ones_like(x),))
 
-    x, steps, done = _newton(
+    x, steps, done = newton_solve(
         value_and_slope, lo, hi, x0, done0, scale, rtol, ftol, max_steps, step_rtol
     )
     residual = jnp.where(done0, 0.0, jnp.abs(fn(x)))
-    return FixedPoint(x, _status(x, done, residual, scale(x)), steps, residual)
+    return FixedPoint(x, newton_status(x, done, residual, scale(x)), steps, residual)

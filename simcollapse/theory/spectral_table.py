@@ -20,8 +20,8 @@ from simcollapse.theory.newton import (
     MAX_STEPS,
     RTOL,
     Equation,
-    _newton,
     df1_and_slope,
+    newton_solve,
 )
 
 # Shared table of df_1 for the initial guesses: nodes equally spaced in log t over
@@ -202,4 +202,4 @@ def newton_from(
         f1, f1p = df1_and_slope(eigs, t)
         return jax.jvp(equation, (t, f1), (jnp.ones_like(t), f1p))
 
-    return _newton(value_and_slope, *bracket, start, done0, scale, RTOL, FTOL, max_steps)
+    return newton_solve(value_and_slope, *bracket, start, done0, scale, RTOL, FTOL, max_steps)
