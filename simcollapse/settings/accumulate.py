@@ -40,8 +40,8 @@ def _theory(problem: Problem, p: dict[str, Any], throw: bool) -> ErrorTerms:
 def _fresh_ridge(p: dict[str, Any]) -> str | None:
     if p["design"] == "fresh" and ("lam" not in p or np.any(np.asarray(p["lam"]) != 0)):
         return (
-            "no formula for ridge (lam > 0) in the fresh design (its generations see independent "
-            "Gram matrices); the fixed design has ridge's deterministic equivalent, least squares "
+            "no formula for ridge (lam > 0) in the fresh design (its generations fit nested Gram "
+            "matrices); the fixed design has ridge's deterministic equivalent, least squares "
             "(lam = 0) has a theory in both, exact with ols='exact' (sc.theory.accumulate_error, "
             "accumulate_ols_error), and "
             "sc.theory.accumulate_reference gives the n >> d asymptote"

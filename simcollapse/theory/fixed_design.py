@@ -37,8 +37,9 @@ The Taylor coefficients of kappa(l_z) and a_j are solved order by order from the
 equation (``kappa_series``): exact power-series arithmetic, no differences or contours, and the
 polynomials C_t, v_t have nonnegative coefficients, so no digits cancel however many
 generations. The fresh design (a new
-X every generation) has independent Grams per generation, products of resolvents of different
-matrices that this one-matrix calculus does not cover: it stays simulation only for ridge.
+X every generation) has a Gram per generation, independent for replace and nested for
+accumulate: products of resolvents of different matrices that this one-matrix calculus does
+not cover, so ridge stays simulation only there.
 """
 
 from __future__ import annotations

@@ -360,8 +360,10 @@ def accumulate_error(
     A = (Ghat + lam)^{-1} Ghat, B = (Ghat + lam)^{-1} X'/n; bias (from w1) and variance (from the
     noise) are moments of a polynomial in the resolvent, given by its two-point deterministic
     equivalent (``simcollapse.theory.fixed_design``; ``ols`` does not enter). Ridge in the fresh
-    design has no formula here: its generations see independent Gram matrices, whose products of
-    resolvents the one-matrix equivalent does not cover (a ValueError: simulate it).
+    design has no formula here: with A_k = G_k + N_k lam (G_k the Gram of all N_k rows so far),
+    w_k = (I - n_k lam A_k^{-1}) w_{k-1} + A_k^{-1} X_k' eps_k, and its error is a mean of
+    products of resolvents of nested Gram matrices, which the one-matrix equivalent does not
+    cover (a ValueError: simulate it).
 
     Args:
       problem: the spectrum, teacher and noise (at lam = 0 only d and sigma^2 enter).
@@ -405,8 +407,8 @@ def accumulate_error(
     ridge = lam_b > 0
     if design == "fresh" and np.any(ridge):
         raise ValueError(
-            f"lam must be 0 in the fresh design (its generations see independent Gram matrices: "
-            f"no formula for ridge there), got lam={lam!r}; use design='fixed' or simulate it"
+            f"lam must be 0 in the fresh design (its generations fit nested Gram matrices: no "
+            f"formula for ridge there), got lam={lam!r}; use design='fixed' or simulate it"
         )
     if np.any(~ridge & (n_b < problem.d)):
         raise ValueError(
