@@ -90,3 +90,21 @@ def test_threshold_at_lam_zero_n_equals_d_like_ridge(registered: settings.Settin
     np.testing.assert_array_equal(got.status, ridge.status)
     assert got.status[0] == sc.Status.THRESHOLD and np.isinf(got.total[0])
     assert np.isfinite(got.total[1]) and got.total[1] > ridge.total[1]
+
+
+def test_a_prepare_of_the_wrong_convention_is_refused_when_the_setting_is_built() -> None:
+    """``prepare(shape, points, dtype)`` is the one convention; a two-argument one is refused at
+    construction, in one line naming the convention, not deep inside the first simulation."""
+    from simcollapse.settings import FastPath, Setting
+    from simcollapse.settings._params import LAM, P2, N
+    from simcollapse.simulate.engine import ridge_kernel
+    from simcollapse.theory import ridge_terms
+
+    def old_style(group, points):
+        return (points["lam"],), {}
+
+    with pytest.raises(TypeError, match=r"prepare must take \(shape, points, dtype\).*\(group, "):
+        Setting.from_terms("old", "ridge", (N, LAM, P2), ridge_terms, ridge_kernel,
+                           prepare=old_style)  # fmt: skip
+    with pytest.raises(TypeError, match=r"prepare must take \(shape, points, dtype\)"):
+        FastPath(solve=("n", "lam"), outer=ridge_terms, kernel=ridge_kernel, prepare=old_style)

@@ -263,6 +263,10 @@ class FastPath:
     solve_flops: Callable[[int], float] = spectrum_passes
     status: Callable[[int, Mapping[str, np.ndarray]], np.ndarray] | None = None
 
+    def __post_init__(self) -> None:
+        if self.prepare is not None:
+            driver.check_prepare(self.prepare)
+
     def check(self, setting: Setting) -> None:
         """A ValueError (one line) when the declaration does not fit ``setting``'s parameters."""
         where = f"setting {setting.name!r}: fast_path"
@@ -396,6 +400,8 @@ class Setting:
           >>> mine.theory(prob, n=[10, 20], lam=0.0, p2=0.1).status.tolist()  # n = d: inf
           [0, 4]
         """
+        if prepare is not None:
+            driver.check_prepare(prepare)
         setting = cls(name=name, doc=doc, params=params, terms_fn=terms, simulate_fn=_unset,
                       **fields)  # fmt: skip
         sim = functools.partial(_simulate_kernel, setting, kernel, prepare, group_by)

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "MonteCarlo",
     "as_key",
     "bucket",
+    "check_prepare",
     "draw_key",
     "map_draws",
     "matmul_precision",
@@ -326,6 +328,35 @@ dtype; it returns the kernel's traced arrays and extra static keywords. The driv
 (``run``), ``Setting.from_terms`` and a sweep's ``FastPath`` all call it this way."""
 
 
+def check_prepare(prepare: Any) -> None:
+    """A ``prepare`` must take the one convention's three arguments (``Prepare``).
+
+    Raises:
+      TypeError: it is not callable or cannot take (shape, points, dtype), in one line.
+
+    Example:
+      >>> check_prepare(lambda shape, points, dtype: ((), {}))
+      >>> check_prepare(lambda group, points: ((), {}))  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      TypeError: prepare must take (shape, points, dtype) ..., got a function of (group, points)
+    """
+    if not callable(prepare):
+        raise TypeError(f"prepare must be callable, got {type(prepare).__name__}")
+    try:
+        signature = inspect.signature(prepare)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        raise TypeError(
+            "prepare must take (shape, points, dtype) and return (kernel arrays, static "
+            f"keywords) (simulate.driver.Prepare), got a function of "
+            f"({', '.join(signature.parameters)})"
+        ) from None
+
+
 def run(
     kernel: Callable[..., Array],
     problem: Any,
@@ -369,6 +400,7 @@ def run(
       >>> out.total.shape, out.status.tolist(), bool(np.allclose(out.total[1], 2 * out.total[0]))
       ((2, 1), [[0], [0]], True)
     """
+    check_prepare(prepare)
     shape = np.broadcast_shapes(*(np.shape(v) for v in grid.values()))
     # The table of draws (reps x points x parts) is allocated whole: refuse it before any work
     # when it cannot fit (reps = 10**9 would abort the interpreter).
