@@ -182,9 +182,10 @@ def place_draws(ids: np.ndarray, *replicated: Any) -> tuple[Any, ...]:
     Example:
       >>> import numpy as np
       >>> key_data = jax.random.key_data(jax.random.key(0))
-      >>> ids, kd = place_draws(np.arange(4, dtype=np.int32), key_data)
-      >>> ids.shape, kd.shape, str(kd.dtype)
-      ((4,), (2,), 'uint32')
+      >>> reps = 2 * jax.device_count()  # the driver pads the ids to a multiple of the devices
+      >>> ids, kd = place_draws(np.arange(reps, dtype=np.int32), key_data)
+      >>> ids.shape == (reps,), kd.shape == key_data.shape, str(kd.dtype)
+      (True, True, 'uint32')
     """
     host = jax.tree_util.tree_map(np.asarray, replicated)
     return (_global(ids, NamedSharding(mesh(), P(AXIS))), *_replicated(host))
