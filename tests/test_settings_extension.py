@@ -108,3 +108,22 @@ def test_a_prepare_of_the_wrong_convention_is_refused_when_the_setting_is_built(
                            prepare=old_style)  # fmt: skip
     with pytest.raises(TypeError, match=r"prepare must take \(shape, points, dtype\)"):
         FastPath(solve=("n", "lam"), outer=ridge_terms, kernel=ridge_kernel, prepare=old_style)
+
+
+def test_a_prepare_returning_only_the_arrays_is_refused_in_one_line() -> None:
+    """``prepare`` returns (kernel arrays, static keywords); a bare tuple of arrays is named as
+    such, not an AttributeError from inside the driver."""
+    import simcollapse as sc
+    from simcollapse.settings import Setting
+    from simcollapse.settings._params import LAM, P2, N
+    from simcollapse.simulate.engine import ridge_kernel
+    from simcollapse.theory import ridge_terms
+
+    def arrays_only(shape, points, dtype):
+        return (points["lam"].astype(dtype),)
+
+    mine = Setting.from_terms("bare", "ridge", (N, LAM, P2), ridge_terms, ridge_kernel,
+                              prepare=arrays_only)  # fmt: skip
+    prob = sc.Problem.isotropic(10, c2=1.0)
+    with pytest.raises(TypeError, match=r"prepare must return \(kernel arrays, static keywords\)"):
+        mine.simulate(prob, sc.MonteCarlo(key=0, reps=2), n=20, lam=0.1, p2=0.5)

@@ -386,6 +386,8 @@ def run(
 
     Raises:
       ValueError: the table of ``reps`` draws does not fit in memory (names ``reps``).
+      TypeError: ``prepare`` does not take (shape, points, dtype) or does not return (kernel
+        arrays, static keywords).
 
     Example:
       >>> import jax.numpy as jnp, simcollapse as sc
@@ -414,7 +416,15 @@ def run(
             idx = np.flatnonzero(np.all(keys == values, axis=1))
             pad = np.concatenate([idx, np.repeat(idx[-1:], bucket(idx.size) - idx.size)])
             group = {a: int(v) for a, v in zip(group_by, values, strict=True)}
-            arrays, extra = prepare(group, {k: v[pad] for k, v in flat.items()}, mc.np_dtype)
+            prepared = prepare(group, {k: v[pad] for k, v in flat.items()}, mc.np_dtype)
+            if not (isinstance(prepared, tuple) and len(prepared) == 2
+                    and isinstance(prepared[1], Mapping)):  # fmt: skip
+                raise TypeError(
+                    "prepare must return (kernel arrays, static keywords) "
+                    f"(simulate.driver.Prepare), got {type(prepared).__name__} "
+                    f"of length {len(prepared) if isinstance(prepared, tuple) else 1}"
+                )
+            arrays, extra = prepared[0], dict(prepared[1])
             batch = extra.pop("batch", mc.batch)
             out = map_draws(
                 kernel, problem, mc.key, arrays, n=group["n"], reps=mc.reps, batch=batch,
