@@ -52,6 +52,7 @@ __all__ = [
     "map_draws",
     "matmul_precision",
     "memory_budget",
+    "prepared_inputs",
     "run",
     "summarise",
 ]
@@ -323,9 +324,11 @@ Prepare = Callable[
 """The one convention for a kernel's inputs: ``prepare(shape, points, dtype) -> (arrays, static)``.
 
 ``shape`` holds the static axes of one group of points ({"n": 40}, or {"n": 40, "m": 20}),
-``points`` each other axis's flat values at the group's points, ``dtype`` the Monte Carlo
-dtype; it returns the kernel's traced arrays and extra static keywords. The driver
-(``run``), ``Setting.from_terms`` and a sweep's ``FastPath`` all call it this way."""
+``points`` the flat values of the axes at the group's points, ``dtype`` the Monte Carlo dtype;
+it returns the kernel's traced arrays and extra static keywords. The driver (``run``, and so
+``Setting.from_terms``) passes every grid axis, the static ones included, padded to a bucket
+size; a sweep's ``FastPath`` passes the axes other than its shape axes, unpadded. Read the
+static axes from ``shape``."""
 
 
 def check_prepare(prepare: Any) -> None:
@@ -355,6 +358,30 @@ def check_prepare(prepare: Any) -> None:
             f"keywords) (simulate.driver.Prepare), got a function of "
             f"({', '.join(signature.parameters)})"
         ) from None
+
+
+def prepared_inputs(prepared: Any) -> tuple[Any, dict[str, Any]]:
+    """What a ``prepare`` returned, checked: (kernel arrays, a copy of its static keywords).
+
+    Raises:
+      TypeError: it is not a pair whose second item is a mapping, in one line.
+
+    Example:
+      >>> prepared_inputs(((np.zeros(2),), {"m": None}))[1]
+      {'m': None}
+      >>> prepared_inputs((np.zeros(2),))  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      TypeError: prepare must return (kernel arrays, static keywords) ..., got tuple of length 1
+    """
+    if not (isinstance(prepared, tuple) and len(prepared) == 2
+            and isinstance(prepared[1], Mapping)):  # fmt: skip
+        length = len(prepared) if isinstance(prepared, tuple) else 1
+        raise TypeError(
+            "prepare must return (kernel arrays, static keywords) (simulate.driver.Prepare), "
+            f"got {type(prepared).__name__} of length {length}"
+        )
+    return prepared[0], dict(prepared[1])
 
 
 def run(
@@ -416,15 +443,9 @@ def run(
             idx = np.flatnonzero(np.all(keys == values, axis=1))
             pad = np.concatenate([idx, np.repeat(idx[-1:], bucket(idx.size) - idx.size)])
             group = {a: int(v) for a, v in zip(group_by, values, strict=True)}
-            prepared = prepare(group, {k: v[pad] for k, v in flat.items()}, mc.np_dtype)
-            if not (isinstance(prepared, tuple) and len(prepared) == 2
-                    and isinstance(prepared[1], Mapping)):  # fmt: skip
-                raise TypeError(
-                    "prepare must return (kernel arrays, static keywords) "
-                    f"(simulate.driver.Prepare), got {type(prepared).__name__} "
-                    f"of length {len(prepared) if isinstance(prepared, tuple) else 1}"
-                )
-            arrays, extra = prepared[0], dict(prepared[1])
+            arrays, extra = prepared_inputs(
+                prepare(group, {k: v[pad] for k, v in flat.items()}, mc.np_dtype)
+            )
             batch = extra.pop("batch", mc.batch)
             out = map_draws(
                 kernel, problem, mc.key, arrays, n=group["n"], reps=mc.reps, batch=batch,

@@ -138,7 +138,7 @@ def _simulate_chunk(spec: Sweep, chunk: Chunk) -> pd.DataFrame:
                 terms = {k: np.asarray(v) for k, v in out._asdict().items()}
             else:
                 with jax.enable_x64(spec.dtype == "float64"):  # the kernel's inputs too
-                    arrays, static = fast.prepare(shape, points, dt)
+                    arrays, static = driver.prepared_inputs(fast.prepare(shape, points, dt))
                     static = {**static, "dtype": dt, "prng": engine.check_prng(None)}
                     per_draw = driver.map_draws(
                         fast.kernel, prob, jax.random.key(spec.seed), arrays, n=shape["n"],
