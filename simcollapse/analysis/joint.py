@@ -24,7 +24,12 @@ from simcollapse._aliases import seed_keyword
 from simcollapse.analysis import _joint_core as core
 from simcollapse.analysis._bootstrap import bootstrap_fits
 from simcollapse.analysis._table import check_columns, check_positive
-from simcollapse.analysis.powerlaw import FitStatus, check_fit_options, resample_seeds
+from simcollapse.analysis.powerlaw import (
+    check_fit_options,
+    parameter_columns,
+    resample_seeds,
+    status_column,
+)
 from simcollapse.keys import as_key
 
 __all__ = [
@@ -371,17 +376,9 @@ def _assemble(
     fits["n_points"] = padded.n_rows
     values = _named(params, padded.x1_min, padded.x2_min, k)
     boots = _named(boot, padded.x1_min, padded.x2_min, k) if boot is not None else {}
-    tail = (1 - level) / 2
-    for name, value in values.items():
-        fits[name] = np.where(few, np.nan, value)
-        if name in boots:
-            lo, hi = np.nanquantile(boots[name], [tail, 1 - tail], axis=1)
-            fits[f"{name}_lo"], fits[f"{name}_hi"] = np.where(few, np.nan, [lo, hi])
-            fits[f"{name}_se"] = np.where(few, np.nan, np.nanstd(boots[name], axis=1, ddof=1))
+    parameter_columns(fits, values, boots, few, level)
     fits["loss"] = np.where(few, np.nan, params.loss)
-    fits["status"] = np.where(
-        few, FitStatus.TOO_FEW_POINTS, np.where(ok, FitStatus.OK, FitStatus.NOT_IDENTIFIABLE)
-    )
+    fits["status"] = status_column(few, ok)
     rows = padded.rows
     g = rows["_curve"].to_numpy()
     fitted = joint_law(

@@ -230,29 +230,61 @@ def _assemble(
     y: str,
 ) -> PowerLawFits:
     ok = np.asarray(core.identifiable(params))
-    status = np.where(
-        few, FitStatus.TOO_FEW_POINTS, np.where(ok, FitStatus.OK, FitStatus.NOT_IDENTIFIABLE)
-    )
     scale = np.exp(params.a * np.log(curves.x_min))  # A in units of x: A_rel x_min^a
     values = {"E_inf": params.e_inf, "A": params.amp * scale, "a": params.a}
+    boots = {}
+    if boot is not None:
+        boot_scale = np.exp(boot.a * np.log(curves.x_min[:, None]))
+        boots = {"E_inf": boot.e_inf, "A": boot.amp * boot_scale, "a": boot.a}
     fits = curves.keys.copy()
     fits["n_points"] = curves.mask.sum(axis=1)
+    parameter_columns(fits, values, boots, few, level)
+    fits["loss"] = np.where(few, np.nan, params.loss)
+    fits["status"] = status_column(few, ok)
+    fits["x_min"], fits["x_max"] = curves.x_min, curves.x_max
+    return PowerLawFits(fits, _points(curves, fits, x, y), x, y)
+
+
+def parameter_columns(
+    fits: pd.DataFrame,
+    values: dict[str, np.ndarray],
+    boots: dict[str, np.ndarray],
+    few: np.ndarray,
+    level: float,
+) -> None:
+    """Write each fitted parameter's column into ``fits``, and its bootstrap columns.
+
+    Per name in ``values`` ((C,) estimates): the column itself; for a name also in ``boots``
+    ((C, B) resamples) the percentile interval ``*_lo``, ``*_hi`` at ``level`` (the (1 - level)/2
+    and (1 + level)/2 quantiles) and the bootstrap standard error ``*_se`` (ddof 1). Every column
+    is NaN on the curves flagged ``few``.
+
+    Example:
+      >>> fits = pd.DataFrame(index=[0, 1])
+      >>> boots = {"a": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])}
+      >>> parameter_columns(fits, {"a": np.array([2.0, 5.0])}, boots, np.array([False, True]), 0.5)
+      >>> fits.round(3).to_dict("list")
+      {'a': [2.0, nan], 'a_lo': [1.5, nan], 'a_hi': [2.5, nan], 'a_se': [1.0, nan]}
+    """
     tail = (1 - level) / 2
     for name, value in values.items():
         fits[name] = np.where(few, np.nan, value)
-        if boot is not None:
-            field = {
-                "E_inf": boot.e_inf,
-                "A": boot.amp * np.exp(boot.a * np.log(curves.x_min[:, None])),
-                "a": boot.a,
-            }[name]
-            lo, hi = np.nanquantile(field, [tail, 1 - tail], axis=1)
+        if name in boots:
+            lo, hi = np.nanquantile(boots[name], [tail, 1 - tail], axis=1)
             fits[f"{name}_lo"], fits[f"{name}_hi"] = np.where(few, np.nan, [lo, hi])
-            fits[f"{name}_se"] = np.where(few, np.nan, np.nanstd(field, axis=1, ddof=1))
-    fits["loss"] = np.where(few, np.nan, params.loss)
-    fits["status"] = status
-    fits["x_min"], fits["x_max"] = curves.x_min, curves.x_max
-    return PowerLawFits(fits, _points(curves, fits, x, y), x, y)
+            fits[f"{name}_se"] = np.where(few, np.nan, np.nanstd(boots[name], axis=1, ddof=1))
+
+
+def status_column(few: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Each curve's ``FitStatus``: too few points, else ok where identifiable, else not.
+
+    Example:
+      >>> status_column(np.array([True, False, False]), np.array([True, True, False])).tolist()
+      ['too_few_points', 'ok', 'not_identifiable']
+    """
+    return np.where(
+        few, FitStatus.TOO_FEW_POINTS, np.where(ok, FitStatus.OK, FitStatus.NOT_IDENTIFIABLE)
+    )
 
 
 def _points(curves: Curves, fits: pd.DataFrame, x: str, y: str) -> pd.DataFrame:

@@ -62,27 +62,22 @@ print(json.dumps(out))
 """
 
 
+# The standard level's sizes; the quick level (CI) shrinks the problem and the repetitions.
+STANDARD = {
+    "d": 300,
+    "sizes": [7, 13],
+    "sim_d": 100,
+    "sim_n": 400,
+    "sim_lams": [1, 3, 1],
+    "reps": 16,
+    "repeats": 5,
+}
+QUICK = STANDARD | {"d": 50, "sim_d": 20, "sim_n": 80, "reps": 4, "repeats": 3}
+
+
 def settings(quick: bool) -> dict[str, Any]:
     """The suite's sizes: small at the quick level (CI), larger at the standard one."""
-    if quick:
-        return {
-            "d": 50,
-            "sizes": [7, 13],
-            "sim_d": 20,
-            "sim_n": 80,
-            "sim_lams": [1, 3, 1],
-            "reps": 4,
-            "repeats": 3,
-        }
-    return {
-        "d": 300,
-        "sizes": [7, 13],
-        "sim_d": 100,
-        "sim_n": 400,
-        "sim_lams": [1, 3, 1],
-        "reps": 16,
-        "repeats": 5,
-    }
+    return dict(QUICK if quick else STANDARD)
 
 
 def probe(cfg: dict[str, Any]) -> dict[str, float]:

@@ -91,27 +91,22 @@ def precision_case(cfg: dict[str, Any], m: int | None, estimator: str) -> dict[s
     )
 
 
+# The standard level's sizes; the quick level (CI) shrinks the problem and the repetitions.
+STANDARD = {
+    "d": 200,
+    "n": 3000,
+    "ms": [None, 100, 400],
+    "lam": [1e-3],
+    "p2": [0.0, 0.1, 1.0],
+    "reps": 16,
+    "repeats": 5,
+}
+QUICK = STANDARD | {"d": 24, "n": 120, "ms": [None, 12, 48], "p2": [0.0, 0.5, 1.0], "reps": 4}
+
+
 def settings(quick: bool) -> dict[str, Any]:
     """The suite's sizes: small at the quick level (CI), larger at the standard one."""
-    if quick:
-        return {
-            "d": 24,
-            "n": 120,
-            "ms": [None, 12, 48],
-            "lam": [1e-3],
-            "p2": [0.0, 0.5, 1.0],
-            "reps": 4,
-            "repeats": 5,
-        }
-    return {
-        "d": 200,
-        "n": 3000,
-        "ms": [None, 100, 400],
-        "lam": [1e-3],
-        "p2": [0.0, 0.1, 1.0],
-        "reps": 16,
-        "repeats": 5,
-    }
+    return dict(QUICK if quick else STANDARD)
 
 
 def run_cases(quick: bool, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ the tests check that they are up to date.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,33 @@ README_CAPTIONS: dict[str, tuple[str, ...]] = {
 FILES = {"docs/paper.md": (BEGIN, END), "README.md": (CAPTIONS_BEGIN, CAPTIONS_END)}
 
 
+def _example_checkout() -> Path:
+    """A temporary checkout for the examples: every claim of ``README_CAPTIONS`` in
+    figures/claims.csv (its sentence "<id>.", measured 1 > 0, holds), and docs/paper.md and
+    README.md holding nothing but their markers."""
+    root = Path(tempfile.mkdtemp())
+    (root / "figures").mkdir()
+    (root / "docs").mkdir()
+    rows = [
+        dict(
+            figure=f,
+            claim=c,
+            sentence=f"{c}.",
+            measured=1.0,
+            comparison=">",
+            threshold=0.0,
+            holds=True,
+            level="default",
+        )
+        for f, ids in README_CAPTIONS.items()
+        for c in ids
+    ]
+    pd.DataFrame(rows).to_csv(root / "figures" / CLAIMS_FILE, index=False)
+    (root / "docs/paper.md").write_text(f"# Claims\n{BEGIN}\n{END}\n")
+    (root / "README.md").write_text(f"{CAPTIONS_BEGIN}\n{CAPTIONS_END}\n")
+    return root
+
+
 def render(root: Path) -> dict[str, str]:
     """The new text of docs/paper.md and README.md under ``root`` (nothing written).
 
@@ -64,16 +92,7 @@ def render(root: Path) -> dict[str, str]:
       ValueError: a file without its markers.
 
     Example:
-      >>> import tempfile
-      >>> root = Path(tempfile.mkdtemp())
-      >>> (root / "figures").mkdir(), (root / "docs").mkdir()
-      (None, None)
-      >>> pd.DataFrame([dict(figure=f, claim=c, sentence=f"{c}.", measured=1.0, comparison=">",
-      ...                    threshold=0.0, holds=True, level="default")
-      ...               for f, ids in README_CAPTIONS.items() for c in ids]
-      ...              ).to_csv(root / "figures" / CLAIMS_FILE, index=False)
-      >>> _ = (root / "docs/paper.md").write_text(f"# Claims\\n{BEGIN}\\n{END}\\n")
-      >>> _ = (root / "README.md").write_text(f"{CAPTIONS_BEGIN}\\n{CAPTIONS_END}\\n")
+      >>> root = _example_checkout()
       >>> text = render(root)
       >>> print(text["README.md"].splitlines()[2])
       * **scaling_plateau**: plateau-at-p2-squared-c2. smallest-p2-stops-the-law.
@@ -102,16 +121,7 @@ def write(root: Path) -> list[str]:
       The relative paths of the files rewritten (those whose text ``render`` changed).
 
     Example:
-      >>> import tempfile
-      >>> root = Path(tempfile.mkdtemp())
-      >>> (root / "figures").mkdir(), (root / "docs").mkdir()
-      (None, None)
-      >>> pd.DataFrame([dict(figure=f, claim=c, sentence=f"{c}.", measured=1.0, comparison=">",
-      ...                    threshold=0.0, holds=True, level="default")
-      ...               for f, ids in README_CAPTIONS.items() for c in ids]
-      ...              ).to_csv(root / "figures" / CLAIMS_FILE, index=False)
-      >>> _ = (root / "docs/paper.md").write_text(f"# Claims\\n{BEGIN}\\n{END}\\n")
-      >>> _ = (root / "README.md").write_text(f"{CAPTIONS_BEGIN}\\n{CAPTIONS_END}\\n")
+      >>> root = _example_checkout()
       >>> write(root), write(root)  # the second time nothing changes
       (['docs/paper.md', 'README.md'], [])
     """

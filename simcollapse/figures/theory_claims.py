@@ -152,18 +152,23 @@ def _peak_offset(t: pd.DataFrame) -> float:
     return float(abs(np.log(clean.psi.to_numpy()[np.argmax(clean.total.to_numpy())])))
 
 
+def _side_shape(y: np.ndarray, psi: np.ndarray, side: str) -> float:
+    """A curve y(psi) sorted by psi: "below", its smallest step for psi < 0.9 (> 0: it rises up
+    to psi = 1); "beyond", minus its largest step for psi > 1.1 (> 0: it falls beyond); else its
+    smallest value."""
+    if side == "below":
+        return np.diff(y[psi < 0.9]).min()
+    if side == "beyond":
+        return -np.diff(y[psi > 1.1]).max()
+    return y.min()
+
+
 def _zeta_shape(t: pd.DataFrame, side: str) -> float:
     th = _theory(t)
     out = []
     for _, g in th[th.p2 > 0].groupby("p2"):
         g = g.sort_values("psi")
-        z = g.zeta.to_numpy()
-        if side == "below":
-            out.append(np.diff(z[g.psi.to_numpy() < 0.9]).min())
-        elif side == "beyond":
-            out.append(-np.diff(z[g.psi.to_numpy() > 1.1]).max())
-        else:
-            out.append(z.min())
+        out.append(_side_shape(g.zeta.to_numpy(), g.psi.to_numpy(), side))
     return float(min(out))
 
 
@@ -398,11 +403,7 @@ def _gap_tail(t: pd.DataFrame, side: str) -> float:
         clean = th[(th.p2 == 0) & (th.c2 == g.c2.iloc[0])].set_index("m").total
         g = g.sort_values("m")
         gap = g.total.to_numpy() - clean.loc[g.m].to_numpy()
-        psi = g.psi.to_numpy()
-        if side == "beyond":
-            out.append(-np.diff(gap[psi > 1.1]).max())
-        else:
-            out.append(gap.min())
+        out.append(_side_shape(gap, g.psi.to_numpy(), side))
     return float(min(out))
 
 

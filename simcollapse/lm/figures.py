@@ -124,6 +124,15 @@ def full_experiment(key: Any = 0, corpus: str | None = None) -> LMExperiment:
       ((0.0, 0.001, 0.01, 0.1, 0.5, 1.0), (0, 1, 2))
     """
     seed = as_seed(key)
+    student = TrainConfig(
+        steps=10_000,
+        batch_size=64,
+        lr=6e-4,
+        warmup_steps=500,
+        eval_every=500,
+        eval_batch=128,
+        checkpoint_every=1000,
+    )
     return LMExperiment(
         corpus=corpus,
         n_test=2000,
@@ -135,24 +144,8 @@ def full_experiment(key: Any = 0, corpus: str | None = None) -> LMExperiment:
         p2s=PAPER_P2S,
         seeds=(seed, seed + 1, seed + 2),
         data_seed=seed,
-        student_train=TrainConfig(
-            steps=10_000,
-            batch_size=64,
-            lr=6e-4,
-            warmup_steps=500,
-            eval_every=500,
-            eval_batch=128,
-            checkpoint_every=1000,
-        ),
-        generator_train=TrainConfig(
-            steps=2000,
-            batch_size=64,
-            lr=6e-4,
-            warmup_steps=200,
-            eval_every=500,
-            eval_batch=128,
-            checkpoint_every=1000,
-        ),
+        student_train=student,
+        generator_train=dataclasses.replace(student, steps=2000, warmup_steps=200),  # shorter
         n_synthetic=50_000,
         filter_frac=FILTER_FRAC,
         dropout=0.1,

@@ -25,35 +25,21 @@ from simcollapse.store import cached_run
 
 __all__ = ["SETTINGS", "compute_theory_vs_experiment", "plot_theory_vs_experiment"]
 
+_QUICK = dict(
+    ns=[100, 200, 400, 800, 1600, 3200],
+    ms=[200, 1000],
+    p2s=[0.0, 0.1, 0.5],
+    n_seeds=3,
+    n0=200,
+    teacher_lam=1e-2,
+    lam=1e-3,
+)
+# wider features on the same 4,000-image pool: where the estimated moments give out
+_DEFAULT = _QUICK | dict(ms=[200, 1000, 2000], n_seeds=5)
 SETTINGS = {
-    "quick": dict(
-        ns=[100, 200, 400, 800, 1600, 3200],
-        ms=[200, 1000],
-        p2s=[0.0, 0.1, 0.5],
-        n_seeds=3,
-        n0=200,
-        teacher_lam=1e-2,
-        lam=1e-3,
-    ),
-    # wider features on the same 4,000-image pool: where the estimated moments give out
-    "default": dict(
-        ns=[100, 200, 400, 800, 1600, 3200],
-        ms=[200, 1000, 2000],
-        p2s=[0.0, 0.1, 0.5],
-        n_seeds=5,
-        n0=200,
-        teacher_lam=1e-2,
-        lam=1e-3,
-    ),
-    "full": dict(
-        ns=[250, 500, 1000, 2000, 4000, 8000, 16000, 32000],
-        ms=[500, 2000],
-        p2s=[0.0, 0.1, 0.5],
-        n_seeds=5,
-        n0=200,
-        teacher_lam=1e-2,
-        lam=1e-3,
-    ),
+    "quick": _QUICK,
+    "default": _DEFAULT,
+    "full": _DEFAULT | dict(ns=[250, 500, 1000, 2000, 4000, 8000, 16000, 32000], ms=[500, 2000]),
 }
 
 

@@ -71,6 +71,25 @@ def _round_key(rep_key: Array, t: Array) -> Array:
     return jax.lax.cond(t == 1, lambda: rep_key, lambda: jax.random.fold_in(rep_key, t))
 
 
+def _weighted_fit(x: Array, labels: Array, syn: Array, a1: Array, a2: Array, lam: Array) -> Array:
+    """Weighted ridge of one point, (K, d): loss weight a1 on the real rows, a2 on the synthetic
+    rows (``syn``), solved exactly as ridge on sqrt(a_i) x_i, sqrt(a_i) y_i (``fit_columns``)."""
+    root = jnp.sqrt(jnp.where(syn, a2, a1))[:, None]
+    return fit_columns(root * x, (root * labels)[None], lam[None])[0]
+
+
+def _fed_back_labels(x: Array, eps: Array, syn: Array, parts: Array, w1: Array) -> Array:
+    """Label parts (n, 3) [bias, noise, shift] of a round fed by the previous model ``parts``.
+
+    Real rows: [x.w1, eps, 0]; synthetic rows (``syn``): the previous model's parts
+    [x.b, x.v + eps, x.z], its weights w_{t-1} = b + v + z split as the state is.
+    """
+    zero = jnp.zeros_like(eps)
+    real = jnp.stack([x @ w1, eps, zero], axis=1)
+    synth = x @ parts.T + jnp.stack([zero, eps, zero], axis=1)
+    return jnp.where(syn[:, None], synth, real)
+
+
 def _model_rounds(
     problem: Problem,
     rep_key: Array,
@@ -144,10 +163,8 @@ def weighted_draw(
 
     def point(lam: Array, n2: Array, a1: Array, a2: Array) -> Array:
         syn = rows >= n - n2
-        root = jnp.sqrt(jnp.where(syn, a2, a1))
-        labels = root[:, None] * jnp.stack([yt, eps, jnp.where(syn, u, 0.0)], axis=1)
-        parts = fit_columns(root[:, None] * x, labels[None], lam[None])[0]
-        return _errors(s, w1, parts)[None]
+        labels = jnp.stack([yt, eps, jnp.where(syn, u, 0.0)], axis=1)
+        return _errors(s, w1, _weighted_fit(x, labels, syn, a1, a2, lam))[None]
 
     return jax.vmap(point)(lam, n2, a1, a2)
 
@@ -189,10 +206,7 @@ def iterative_draw(
         x0, eps0, _ = engine.draw_data(problem, rep_key, n, dtype)
 
     def labels_for(x: Array, eps: Array, syn: Array, parts: Array) -> Array:
-        prev = x @ parts.T  # (n, 3): x.b, x.v, x.z of the previous model
-        real = jnp.stack([x @ w1, eps, jnp.zeros_like(eps)], axis=1)
-        synth = prev + jnp.stack([jnp.zeros_like(eps), eps, jnp.zeros_like(eps)], axis=1)
-        return jnp.where(syn[:, None], synth, real)
+        return _fed_back_labels(x, eps, syn, parts, w1)
 
     def fit_round(x: Array, eps: Array, state: Array) -> Array:
         def point(lam: Array, n2: Array, parts: Array) -> Array:
@@ -264,15 +278,10 @@ def golden_draw(
     rows = jnp.arange(n)
 
     def fit_round(x: Array, eps: Array, state: Array) -> Array:
-        zero = jnp.zeros_like(eps)
-        real = jnp.stack([x @ w1, eps, zero], axis=1)
-
         def point(lam: Array, n2: Array, a1: Array, a2: Array, parts: Array) -> Array:
             syn = rows >= n - n2
-            synth = x @ parts.T + jnp.stack([zero, eps, zero], axis=1)
-            root = jnp.sqrt(jnp.where(syn, a2, a1))
-            labels = root[:, None] * jnp.where(syn[:, None], synth, real)
-            return fit_columns(root[:, None] * x, labels[None], lam[None])[0]
+            labels = _fed_back_labels(x, eps, syn, parts, w1)
+            return _weighted_fit(x, labels, syn, a1, a2, lam)
 
         return jax.vmap(point)(lam, n2, a1, a2, state)
 
