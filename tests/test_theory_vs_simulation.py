@@ -3,6 +3,10 @@
 Each configuration is one (spectrum, n, [m,] lam) with the four synthetic fractions
 p2 in {0, 0.01, 0.5, 1}; d >= 200, power-law and isotropic spectra, n below and above d,
 lam from 0 to 1, widths below, near and above n. 48 draws per configuration, fixed seeds.
+
+Half of the configurations run in the default test command: every spectrum, n below and above d,
+lam = 0 and lam > 0, and widths below, at and above the threshold. The other half is marked slow
+(``python -m pytest`` runs them all).
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ TEACHER = sc.Problem.power_law(240, alpha=1.0, source=1.5, sigma2=0.4).with_teac
 PROBLEMS = {"power": POWER, "iso": ISO, "teacher": TEACHER}
 
 
+def slow(*case: object) -> object:
+    """A configuration that only the full run checks (its regime has a default-run twin)."""
+    return pytest.param(*case, marks=pytest.mark.slow)
+
+
 def assert_agree(theory: sc.ErrorTerms, sim: sc.ErrorTerms) -> None:
     tol = 3.0 * sim.stderr + 0.03 * np.abs(theory.total)
     gap = np.abs(theory.total - sim.total)
@@ -28,17 +37,17 @@ def assert_agree(theory: sc.ErrorTerms, sim: sc.ErrorTerms) -> None:
 
 RIDGE_CASES = [
     ("power", 100, 0.0),
-    ("power", 150, 1e-3),
-    ("power", 400, 0.0),
+    slow("power", 150, 1e-3),
+    slow("power", 400, 0.0),
     ("power", 400, 1e-2),
-    ("power", 800, 1.0),
+    slow("power", 800, 1.0),
     ("power", 1000, 1e-1),
     ("iso", 120, 0.0),
-    ("iso", 150, 1e-1),
-    ("iso", 500, 0.0),
+    slow("iso", 150, 1e-1),
+    slow("iso", 500, 0.0),
     ("iso", 600, 1.0),
     ("teacher", 150, 1e-2),
-    ("teacher", 700, 0.0),
+    slow("teacher", 700, 0.0),
 ]
 
 
@@ -54,15 +63,15 @@ RP_CASES = [
     ("power", 400, 100, 0.0),
     ("power", 400, 360, 1e-2),
     ("power", 400, 440, 1e-2),
-    ("power", 400, 800, 0.0),
-    ("power", 150, 600, 1e-3),
-    ("power", 600, 1200, 1.0),
-    ("iso", 300, 60, 0.0),
+    slow("power", 400, 800, 0.0),
+    slow("power", 150, 600, 1e-3),
+    slow("power", 600, 1200, 1.0),
+    slow("iso", 300, 60, 0.0),
     ("iso", 300, 280, 1e-1),
-    ("iso", 300, 330, 1e-1),
+    slow("iso", 300, 330, 1e-1),
     ("iso", 150, 400, 0.0),
     ("teacher", 500, 150, 1e-2),
-    ("teacher", 200, 1000, 1e-2),
+    slow("teacher", 200, 1000, 1e-2),
 ]
 
 
