@@ -52,6 +52,12 @@ _FIGURES_QUICK = re.compile(r"simcollapse figures --quick (--only [\w ]+?) --out
 # Page -> (text as written, text run by the quick test). Kept small: a replacement shrinks a
 # size, never changes what a block shows.
 SMALL: dict[str, list[tuple[str, str]]] = {
+    "README.md": [
+        ("sc.MonteCarlo(key=0, reps=32), lam=1e-3", "sc.MonteCarlo(key=0, reps=4), lam=1e-3"),
+        ("--p2 0.1 --reps 32 --json", "--p2 0.1 --reps 4 --json"),
+    ],
+    "docs/mixing.md": [("sc.MonteCarlo(key=0, reps=32)", "sc.MonteCarlo(key=0, reps=4)")],
+    "docs/analysis.md": [("p2=[0.0, 0.1], key=0, reps=16)", "p2=[0.0, 0.1], key=0, reps=4)")],
     "docs/lm.md": [
         (
             "simcollapse figures --quick --only lm_synthetic_fraction lm_model_size lm_depth"
