@@ -456,13 +456,13 @@ def analysis_work(ctx: FigureContext, name: str) -> Work:
     points = c2s * (p2s + 1) * n_pts  # the theory curves
     if name == "scaling_fits":
         points += curves * (1 + cfg["bootstrap"]) * n_pts * FIT_EVALUATIONS
-        compiles = 2
+        compiles = 3
     elif name == "synthetic_worth":
         points += curves * n_pts * (BISECTION_STEPS + FIT_EVALUATIONS)
-        compiles = 3
+        compiles = 4
     else:
         points = curves * n_pts * WIDTH_EVALUATIONS
-        compiles = 2
+        compiles = 3
     note = f"{curves} curves of {n_pts} points"
     return Work(tasks=(Task(THEORY_POINTS, points, curves, compiles),), note=note)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -45,9 +47,10 @@ from simcollapse.sweep import Sweep, run_sweep
 from simcollapse.sweep.axes import grid_points
 from simcollapse.sweep.planning import Chunk, chunk_cost, plan, shape_values, shapes
 from simcollapse.sweep.run import compute_chunk, frame
-from simcollapse.theory.ridge import ridge_error
+from simcollapse.theory.random_projection import rp_error
 
 __all__ = [
+    "DRAWING",
     "SWEEP_SIMULATE",
     "SWEEP_THEORY",
     "THEORY_POINTS",
@@ -245,22 +248,43 @@ SWEEP_SIMULATE = Rate("sweep simulation", "flop", lambda: _sweep_throughput("sim
 
 
 def _theory_throughput() -> Throughput:
-    """Seconds per point of ridge theory (power-law spectrum, d = 100, 400 points of n at once)
-    and per compile: one call to compile and run, a second to run."""
+    """Seconds per point of random-projection theory (its fixed point: power-law spectrum,
+    d = 100, 400 points of n at once) and per compile: one call to compile and run, a second
+    to run."""
     problem = Problem.power_law(100)
     n = np.geomspace(10.0, 1e6, 400)
     times = []
     for _ in range(2):
         start = time.perf_counter()
-        np.asarray(ridge_error(problem, n, 1e-3, 0.1).total)
+        np.asarray(rp_error(problem, n, 50.0, 1e-3, 0.1, throw=False).total)
         times.append(time.perf_counter() - start)
     note = f"{times[1] / n.size * 1e6:.3g} us per point, {times[0] - times[1]:.1f} s per compile"
     return Throughput(times[1] / n.size, 0.0, max(times[0] - times[1], 0.0), note)
 
 
+def _drawing_throughput() -> Throughput:
+    """Seconds to draw a small two-panel figure and save it as PNG and PDF (the second of two)."""
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+        for ax in axes:
+            ax.errorbar(np.arange(40), np.arange(40) ** 0.5, yerr=0.1, fmt="o-")
+            ax.set(xscale="log", yscale="log", title="calibration")
+        ax.legend(["a"])
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt in ("png", "pdf"):
+                fig.savefig(Path(tmp) / f"figure.{fmt}", bbox_inches="tight")
+        plt.close(fig)
+        times.append(time.perf_counter() - start)
+    return Throughput(times[1], note=f"{times[1]:.2f} s per figure")
+
+
 # The theory a figure evaluates outside its sweeps (fits, optima, closed forms), in points of
 # theory: a figure says how many it evaluates and how many programs it compiles.
 THEORY_POINTS = Rate("theory outside sweeps", "point", _theory_throughput)
+# Writing a figure: its table, PNG and PDF (one unit per figure).
+DRAWING = Rate("drawing", "figure", _drawing_throughput)
 
 
 def _program(spec: Sweep, chunk: Chunk) -> tuple[Any, ...]:
@@ -357,6 +381,8 @@ def figure_work(fig: Figure, ctx: FigureContext) -> Work:
 def _describe(work: Work, tasks: Sequence[Task]) -> str:
     parts = [work.note] if work.note else []
     for t in tasks:
+        if t.rate is DRAWING:
+            continue
         text = f"{t.rate.name} {t.amount:.3g} {t.rate.unit}"
         if t.compiles:
             text += f", {t.compiles} compile(s)"
@@ -381,7 +407,7 @@ def _estimate(
                 work = Work(note=f"{work.note}, counted above (shared)")
             elif work.key is not None:
                 done.add(work.key)
-            tasks = [*sweep_tasks(work.sweeps, done, compiled), *work.tasks]
+            tasks = [*sweep_tasks(work.sweeps, done, compiled), *work.tasks, Task(DRAWING, 1)]
             seconds = work.seconds
             for task in tasks:
                 if task.rate.name not in measured:
