@@ -299,10 +299,20 @@ def _program(spec: Sweep, chunk: Chunk) -> tuple[Any, ...]:
     return (*base, shape, spec.reps, chunk.rows, tuple(sorted(spec.options.items())))
 
 
+def _refits(spec: Sweep, chunk: Chunk) -> float:
+    """Fits per simulated draw of a setting without a fast path: one per round or generation
+    (``chunk_cost`` counts one fit; the fast paths' cost models count their own)."""
+    length = spec.setting_obj.length
+    if chunk.method == "theory" or spec.fast_path is not None or not length:
+        return 1.0
+    return float(spec.values(length).max())
+
+
 def sweep_tasks(
     specs: Sequence[Sweep], done: set[str] | None = None, compiled: set[Any] | None = None
 ) -> tuple[Task, ...]:
-    """The sweeps' chunks as two tasks (theory, simulation): their summed ``chunk_cost``, their
+    """The sweeps' chunks as two tasks (theory, simulation): their summed ``chunk_cost`` (times
+    the rounds or generations of a simulated setting without a fast path: each refits), their
     number and the programs they compile.
 
     ``done`` (spec hashes) and ``compiled`` (program keys) are what earlier figures of the same
@@ -326,7 +336,7 @@ def sweep_tasks(
         done.add(spec.hash)
         for chunk in plan(spec):
             total = totals[chunk.method]
-            total[0] += chunk_cost(spec, chunk)
+            total[0] += chunk_cost(spec, chunk) * _refits(spec, chunk)
             total[1] += 1
             key = _program(spec, chunk)
             if key not in compiled:
@@ -393,9 +403,12 @@ def _describe(work: Work, tasks: Sequence[Task]) -> str:
 
 
 def _estimate(
-    figures: Sequence[Figure], ctx: FigureContext
+    figures: Sequence[Figure],
+    ctx: FigureContext,
+    throughput: Callable[[Rate], Throughput] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Throughput]]:
     """The rows of ``figure_estimates`` and the throughputs measured for them (rate name ->)."""
+    measure = throughput or (lambda rate: rate.calibrate())
     measured: dict[str, Throughput] = {}
     done: set[str] = set()
     compiled: set[Any] = set()
@@ -411,7 +424,7 @@ def _estimate(
             seconds = work.seconds
             for task in tasks:
                 if task.rate.name not in measured:
-                    measured[task.rate.name] = task.rate.calibrate()
+                    measured[task.rate.name] = measure(task.rate)
                 rate = measured[task.rate.name]
                 seconds += rate.seconds(task.amount, task.calls, task.compiles)
         except Exception as err:  # a figure that cannot be estimated says why; the rest go on
@@ -428,6 +441,7 @@ def figure_estimates(
     key: Any = 0,
     data_dir: Path | None = None,
     corpus: Path | None = None,
+    throughput: Callable[[Rate], Throughput] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per figure: name, seconds (None: not estimated) and how it was estimated.
 
@@ -440,6 +454,8 @@ def figure_estimates(
       key: the randomness of the figures (an int or a ``jax.random`` key).
       data_dir: the MNIST IDX files (None: the built-in digits).
       corpus: the text corpus of the language-model figures (None: the story grammar).
+      throughput: Rate -> Throughput, how a rate is measured (None: ``rate.calibrate()``, once
+        per rate).
 
     Returns:
       One dict per figure: name, seconds (float, or None with the reason in how) and how.
@@ -453,16 +469,18 @@ def figure_estimates(
       ('rp_error_terms', True, 'its sweeps, recorded')
     """
     ctx = FigureContext(mode=mode, data_dir=data_dir, corpus=corpus, key=key)  # type: ignore[arg-type]
-    return _estimate(figures, ctx)[0]
+    return _estimate(figures, ctx, throughput)[0]
 
 
 def hms(seconds: float) -> str:
-    """Seconds as 1h02m03s or 2m03s.
+    """Seconds as 1h02m03s, 2m03s or 12.3s.
 
     Example:
-      >>> hms(3723.4), hms(59.6)
-      ('1h02m03s', '1m00s')
+      >>> hms(3723.4), hms(61.6), hms(12.34)
+      ('1h02m03s', '1m02s', '12.3s')
     """
+    if seconds < 59.95:
+        return f"{seconds:.1f}s"
     h, rem = divmod(int(round(seconds)), 3600)
     m, s = divmod(rem, 60)
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
