@@ -504,6 +504,7 @@ def print_estimates(
       estimated times at the quick level on ...:
         rp_error_terms  ...  its sweeps, recorded; sweep theory ... flop, ... compile(s)
         rate measured, sweep theory: ... GFLOP/s, ... s per compile
+        rate measured, drawing: ... s per figure
         total: ... (every figure estimated)
     """
     ctx = FigureContext(mode=mode, data_dir=data_dir, corpus=corpus, key=key)  # type: ignore[arg-type]

@@ -32,8 +32,8 @@ def figure_estimates(
       >>> import simcollapse.figures.runner as runner
       >>> runner.load_builtin_figures()
       >>> rows = figure_estimates([get("lm_synthetic_fraction"), get("lm_model_size")], "quick")
-      >>> [r["seconds"] > 0 for r in rows], rows[1]["how"].endswith("counted above (shared)")
-      ([True, False], True)
+      >>> rows[1]["seconds"] < rows[0]["seconds"], rows[1]["how"].endswith("counted above (shared)")
+      (True, True)
     """
     return dry_run.figure_estimates(figures, mode, key, corpus=corpus)
 
@@ -52,6 +52,7 @@ def print_estimates(
       estimated times at the quick level on ...:
         lm_model_size  ...  8 students + generator, 6 x params x tokens; GPT model flops ... flop
         rate measured, GPT model flops: ... GFLOP/s on a GPT training step
+        rate measured, drawing: ... s per figure
         total: ... (every figure estimated)
     """
     return dry_run.print_estimates(figures, mode, key, corpus=corpus)

@@ -134,7 +134,7 @@ def random_feature_work(ctx: FigureContext, s: dict[str, Any]) -> Work:
       >>> work = random_feature_work(FigureContext(mode="quick"), SETTINGS["quick"]["rf"])
       >>> (task,) = work.tasks
       >>> task.rate.name, task.calls, task.compiles
-      ('random-feature ridge', 27, 9)
+      ('random-feature ridge', 33, 11)
     """
     digits = load_digits(ctx.data_dir)
     room = digits.n_pool - s["n0"]
@@ -155,6 +155,11 @@ def two_layer_work(ctx: FigureContext, s: dict[str, Any]) -> Work:
     """
     digits = load_digits(ctx.data_dir)
     n = min(s["n"], digits.n_pool - s["n0"] - s["n_val"])
+    if n < 1:
+        raise ValueError(
+            f"the {digits.n_pool:,} images of {digits.source} leave no training image after "
+            f"{s['n0']} for the teacher and {s['n_val']} for validation: pass --data"
+        )
     runs = s["n_seeds"] * len(s["p2s"])
     flops = sum(_two_layer_steps_flops(runs, n, w, s) for w in s["widths"])
     task = Task(TWO_LAYER_FLOPS, flops, len(s["widths"]), len(s["widths"]))
