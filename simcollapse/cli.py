@@ -347,9 +347,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
         return 0
     mode = "full" if args.full else "quick" if args.quick else "default"
     if args.dry_run:
-        from simcollapse.lm.dry_run import print_estimates  # noqa: PLC0415 - the lm extra
+        from simcollapse.figures.dry_run import print_estimates  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
 
-        print_estimates(figures, mode, args.seed, args.corpus)
+        data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
+        print_estimates(figures, mode, args.seed, None if data is None else Path(data), args.corpus)
         return 0
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if args.claims_only or args.from_tables:

@@ -28,6 +28,7 @@ from simcollapse.analysis.optimal import optimal_width
 from simcollapse.analysis.powerlaw import fit_power_law
 from simcollapse.analysis.worth import synthetic_worth, synthetic_worth_fitted
 from simcollapse.figures.claims import Claim
+from simcollapse.figures.dry_run import THEORY_POINTS, Task, Work
 from simcollapse.figures.registry import NEW, Figure, FigureContext, cached_table, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
@@ -431,9 +432,45 @@ OPTIMAL_WIDTH_CLAIMS = (
     ),
 )
 
+# The dry run's count of theory points (``dry_run.THEORY_POINTS``): a point of a curve costs a
+# ridge evaluation; a least-squares fit about FIT_EVALUATIONS of them per point and resample, a
+# bisection for n_eff BISECTION_STEPS, a search for the best width WIDTH_EVALUATIONS (random
+# projections at both sides of m = n). Rough constants of the algorithms, not measurements.
+FIT_EVALUATIONS = 20
+BISECTION_STEPS = 60
+WIDTH_EVALUATIONS = 200
+
+
+def analysis_work(ctx: FigureContext, name: str) -> Work:
+    """The theory points and compiles of analysis figure ``name`` at ``ctx``'s level.
+
+    Example:
+      >>> work = analysis_work(FigureContext(mode="quick"), "optimal_width")
+      >>> (task,) = work.tasks
+      >>> task.amount == 3 * 24 * WIDTH_EVALUATIONS, work.note
+      (True, '3 curves of 24 points')
+    """
+    cfg = CONFIGS[name][ctx.mode]
+    n_pts, c2s, p2s = int(cfg["n"][2]), len(cfg["c2s"]), len(cfg["p2s"])
+    curves = c2s * p2s
+    points = c2s * (p2s + 1) * n_pts  # the theory curves
+    if name == "scaling_fits":
+        points += curves * (1 + cfg["bootstrap"]) * n_pts * FIT_EVALUATIONS
+        compiles = 3
+    elif name == "synthetic_worth":
+        points += curves * n_pts * (BISECTION_STEPS + FIT_EVALUATIONS)
+        compiles = 4
+    else:
+        points = curves * n_pts * WIDTH_EVALUATIONS
+        compiles = 3
+    note = f"{curves} curves of {n_pts} points"
+    return Work(tasks=(Task(THEORY_POINTS, points, curves, compiles),), note=note)
+
+
 FIGURES = [
     register(Figure(name, caption, partial(_cached, name=name, compute=table), plot,
-                    group="analysis", paper=NEW, claims=claims))
+                    group="analysis", paper=NEW, claims=claims,
+                    work=partial(analysis_work, name=name)))
     for name, caption, table, plot, claims in [
         ("scaling_fits", "Fitted floors vs p2^2 c^2 and fitted exponents vs p2, with bootstrap "
          "intervals that hold the noise only (not the misspecification bias)",

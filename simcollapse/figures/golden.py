@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.figures import golden_claims
+from simcollapse.figures.dry_run import THEORY_POINTS, Task, Work, figure_sweep
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
-from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.sweep import Sweep
 from simcollapse.theory.golden import INV_PHI, optimal_weight
 
 __all__ = ["CONFIGS", "golden_table", "parabola_argmin", "plot_golden"]
@@ -80,6 +81,52 @@ def _label(lam: float) -> str:
     return "OLS" if lam == 0 else f"ridge lam={lam:g}"
 
 
+def golden_sweeps(cfg: dict[str, Any]) -> tuple[Sweep, Sweep]:
+    """The two sweeps of ``golden_table`` (theory on a fine weight grid at the last generation,
+    simulation on ``w_sim`` at every generation) for one config with its seed.
+
+    Example:
+      >>> th, ms = golden_sweeps(dict(CONFIGS["quick"], seed=0))
+      >>> th.method, ms.method, ms.reps
+      ('theory', 'simulate', 128)
+    """
+    d, n, big_t = cfg["d"], cfg["n"], cfg["generations"]
+    spec = dict(d=d, family="isotropic", sigma2=cfg["sigma2"], teacher_n0=n,
+                setting="golden_weighted", seed=cfg["seed"])  # fmt: skip
+    w_sim = np.asarray(cfg["w_sim"], float)
+    w_fine = np.union1d(np.linspace(0.0, 1.0, 101), w_sim)
+    axes = {"n": [n], "lam": [0.0, *cfg["lams"]], "ratio": [1.0]}
+    th = Sweep(**spec, method="theory",
+               axes={**axes, "real_weight": w_fine, "generations": [big_t]})  # fmt: skip
+    ms = Sweep(
+        **spec,
+        method="simulate",
+        reps=cfg["reps"],
+        axes={**axes, "real_weight": w_sim, "generations": np.arange(1, big_t + 1)},
+    )
+    return th, ms
+
+
+# optimal_weight: a grid of 41 weights, then about 40 golden-section steps, per generation
+OPTIMUM_EVALUATIONS = 80
+
+
+def golden_work(ctx: FigureContext) -> Work:
+    """The golden_ratio figure's work: its two sweeps and the optima (``optimal_weight`` for
+    each ridge lam and the n >> d reference), as theory points (``dry_run.THEORY_POINTS``).
+
+    Example:
+      >>> work = golden_work(FigureContext(mode="quick"))
+      >>> len(work.sweeps), work.tasks[0].compiles
+      (2, 2)
+    """
+    cfg = dict(CONFIGS[ctx.mode], seed=ctx.seed)
+    optima = len(cfg["lams"]) + 2
+    points = optima * cfg["generations"] * OPTIMUM_EVALUATIONS
+    task = Task(THEORY_POINTS, points, optima, 2)
+    return Work(sweeps=golden_sweeps(cfg), tasks=(task,), note=f"its sweeps and {optima} optima")
+
+
 def golden_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.DataFrame:
     """Tidy table of the golden_ratio figure for one config (see ``CONFIGS``).
 
@@ -116,17 +163,9 @@ def golden_table(cfg: dict[str, Any], ctx: FigureContext | None = None) -> pd.Da
         blocks.append(_rows(panel="optimum", curve=_label(lam), source="theory", n=n, lam=lam,
                             t=ts, weight=w_opt))  # fmt: skip
     store, progress = (None, False) if ctx is None else (ctx.store, ctx.progress)
-    spec = dict(d=d, family="isotropic", sigma2=sigma2, teacher_n0=n, setting="golden_weighted",
-                seed=cfg["seed"])  # fmt: skip
-    w_sim = np.asarray(cfg["w_sim"], float)
-    w_fine = np.union1d(np.linspace(0.0, 1.0, 101), w_sim)
-    axes = {"n": [n], "lam": lams, "ratio": [1.0]}
-    th = run_sweep(Sweep(**spec, method="theory",
-                         axes={**axes, "real_weight": w_fine, "generations": [big_t]}),
-                   store, progress=progress)  # fmt: skip
-    ms = run_sweep(Sweep(**spec, method="simulate", reps=cfg["reps"],
-                         axes={**axes, "real_weight": w_sim, "generations": ts}),
-                   store, progress=progress)  # fmt: skip
+    th_spec, ms_spec = golden_sweeps(cfg)
+    th = figure_sweep(th_spec, store, progress=progress)
+    ms = figure_sweep(ms_spec, store, progress=progress)
     for lam in lams:
         t_th = th[np.isclose(th.lam, lam)].sort_values("real_weight")
         blocks.append(_rows(panel="error", curve=_label(lam), source="theory", n=n, lam=lam,
@@ -222,5 +261,6 @@ register(
         group="mixing",
         paper=NEW,
         claims=golden_claims.GOLDEN,
+        work=golden_work,
     )
 )

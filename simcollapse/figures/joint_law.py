@@ -19,9 +19,10 @@ import pandas as pd
 
 from simcollapse.analysis.joint import compute_optimal, fit_joint_law, joint_law
 from simcollapse.figures.claims import Claim
-from simcollapse.figures.paper_common import run_figure_sweep
+from simcollapse.figures.dry_run import THEORY_POINTS, Task, Work, figure_sweep
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure
+from simcollapse.sweep import Sweep
 
 __all__ = ["PRESETS", "joint_law_checks", "joint_law_table"]
 
@@ -35,6 +36,37 @@ COMMON = dict(
 )
 LAM = 1e-2
 FIT_COLUMNS = ("E", "A", "B", "alpha", "beta")
+
+
+def joint_law_sweep(ctx: FigureContext) -> Sweep:
+    """The theory sweep of ``joint_law_table`` at ``ctx``'s level: the (n, m) grid.
+
+    Example:
+      >>> joint_law_sweep(FigureContext(mode="quick")).size
+      42
+    """
+    cfg = PRESETS[ctx.mode]
+    d = cfg["d"]
+    n = np.unique(np.round(np.geomspace(100, 100 * d, cfg["n_points"])))
+    m = np.unique(np.round(np.geomspace(10, 0.8 * d, cfg["m_points"])))
+    axes = {"n": list(n), "m": list(m), "lam": [LAM], "p2": [0.0]}
+    return Sweep(d=d, **COMMON, method="theory", axes=axes, seed=ctx.seed)
+
+
+FIT_EVALUATIONS = 200  # evaluations of the law per fitted point in the least-squares fit
+
+
+def joint_law_work(ctx: FigureContext) -> Work:
+    """The joint_law figure's work: its sweep and the fit (``dry_run.THEORY_POINTS``).
+
+    Example:
+      >>> work = joint_law_work(FigureContext(mode="quick"))
+      >>> len(work.sweeps), work.tasks[0].amount == 42 * FIT_EVALUATIONS
+      (1, True)
+    """
+    spec = joint_law_sweep(ctx)
+    fit = Task(THEORY_POINTS, spec.size * FIT_EVALUATIONS, 1, 1)
+    return Work(sweeps=(spec,), tasks=(fit,), note="its sweep and one fit")
 
 
 def joint_law_table(ctx: FigureContext) -> pd.DataFrame:
@@ -58,12 +90,7 @@ def joint_law_table(ctx: FigureContext) -> pd.DataFrame:
       >>> cfg["d"], cfg["n_points"] * cfg["m_points"]
       (400, 42)
     """
-    cfg = PRESETS[ctx.mode]
-    d = cfg["d"]
-    n = np.unique(np.round(np.geomspace(100, 100 * d, cfg["n_points"])))
-    m = np.unique(np.round(np.geomspace(10, 0.8 * d, cfg["m_points"])))
-    axes = {"n": list(n), "m": list(m), "lam": [LAM], "p2": [0.0]}
-    table = run_figure_sweep(ctx, d=d, **COMMON, method="theory", axes=axes)
+    table = figure_sweep(joint_law_sweep(ctx), ctx.store, progress=ctx.progress)
     table["in_fit"] = table["m"] <= table["n"] / 2
     fit = fit_joint_law(table[table.in_fit], ("n", "m"), "total", bootstrap=0).fits.iloc[0]
     for name in (*FIT_COLUMNS, "status"):
@@ -164,6 +191,7 @@ JOINT_LAW = register(
         joint_law_table,
         joint_law_plot,
         group="analysis",
+        work=joint_law_work,
         claims=(
             Claim(
                 "fit-ok",

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from simcollapse.figures import mixing_claims
+from simcollapse.figures.dry_run import figure_sweep
 from simcollapse.figures.mixing_plots import plot_generations, plot_iterative, plot_weighted
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.problem import Problem
-from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.sweep import Sweep
 from simcollapse.theory.generations import accumulate_reference
 from simcollapse.theory.iterative import isotropic_iterative_error, isotropic_iterative_limit
 
@@ -97,7 +98,7 @@ def _sweep(cfg: dict[str, Any], ctx: FigureContext | None, **spec: Any) -> pd.Da
     """One sweep of a figure at the config's seed, kept in the context's store (if any)."""
     spec.setdefault("seed", cfg["seed"])
     store, progress = (None, False) if ctx is None else (ctx.store, ctx.progress)
-    return run_sweep(Sweep(**spec), store, progress=progress)
+    return figure_sweep(Sweep(**spec), store, progress=progress)
 
 
 def _where(table: pd.DataFrame, **where: Any) -> pd.DataFrame:

@@ -28,7 +28,11 @@ from simcollapse.figures.ridge_scaling import (
     scaling_plateau_plot,
     scaling_plateau_table,
 )
-from simcollapse.figures.theory_check import theory_vs_simulation_plot, theory_vs_simulation_table
+from simcollapse.figures.theory_check import (
+    theory_vs_simulation_plot,
+    theory_vs_simulation_table,
+    theory_vs_simulation_work,
+)
 
 FIGURES = {
     f.name: register(f)
@@ -88,6 +92,7 @@ FIGURES = {
             theory_vs_simulation_plot,
             paper=NEW,
             claims=tc.THEORY_VS_SIMULATION,
+            work=theory_vs_simulation_work,
         ),
     )
 }

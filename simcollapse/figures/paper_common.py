@@ -13,13 +13,14 @@ from typing import Any
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from simcollapse.figures.dry_run import figure_sweep
 from simcollapse.figures.registry import FigureContext
-from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.sweep import Sweep
 
 
 def run_figure_sweep(ctx: FigureContext, **spec: Any) -> pd.DataFrame:
     spec.setdefault("seed", ctx.seed)
-    return run_sweep(Sweep(**spec), ctx.store, progress=ctx.progress)
+    return figure_sweep(Sweep(**spec), ctx.store, progress=ctx.progress)
 
 
 # One row per figure, one column per level (FigureContext.mode). Widths and sample sizes are the

@@ -94,6 +94,9 @@ class Figure:
         ``NEW`` ("new: not in the paper").
       claims: what the figure shows, each a ``Claim`` checked on its table
         (``simcollapse.figures.claims``); evaluated on every run and written to claims.csv.
+      work: FigureContext -> ``simcollapse.figures.dry_run.Work``, what the figure computes at
+        the context's level, said without computing it (``simcollapse figures --dry-run``); None:
+        the dry run records the sweeps of ``compute`` instead (``dry_run.figure_work``).
 
     Example:
       >>> import pandas as pd
@@ -110,6 +113,7 @@ class Figure:
     group: str = "theory"
     paper: str = NEW
     claims: tuple[Claim, ...] = ()
+    work: Callable[[FigureContext], Any] | None = None
 
     def __post_init__(self) -> None:
         ids = [c.id for c in self.claims]

@@ -9,6 +9,7 @@ iterative mixing, accumulate and accumulate-subsample have no finite-n formula a
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 from simcollapse import settings, theory
 from simcollapse._aliases import MODELS
 from simcollapse.figures import mixing as fm
+from simcollapse.figures.dry_run import THEORY_POINTS, Task, Work, recorded_sweeps
 from simcollapse.figures.registry import FigureContext, get
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
@@ -45,6 +47,42 @@ def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
 
     names = (*MAIN_FIGURES, *OTHER_SIMULATED, *PAIRED)
     return points_against_theory({name: get(name).compute(ctx) for name in names}, ctx)
+
+
+def theory_vs_simulation_work(ctx: FigureContext) -> Work:
+    """The work of theory_vs_simulation: the sweeps of the figures it reads (free when they ran
+    before it in the same run: the store holds them) and the theory at each of their simulated
+    points, one call per point (``dry_run.THEORY_POINTS``), one compile per setting and d.
+
+    Example:
+      >>> import simcollapse.figures.runner as runner
+      >>> runner.load_builtin_figures()
+      >>> work = theory_vs_simulation_work(FigureContext(mode="quick"))
+      >>> work.note  # doctest: +ELLIPSIS
+      'theory at ... simulated points of 10 figures'
+    """
+    import simcollapse.figures.pareto  # noqa: F401, PLC0415 - registers a figure this table reads
+    import simcollapse.figures.width  # noqa: F401, PLC0415 - registers a figure this table reads
+
+    ctx = dataclasses.replace(ctx, store=None, progress=False)
+    names = (*MAIN_FIGURES, *OTHER_SIMULATED, *PAIRED)
+    tables: dict[str, pd.DataFrame] = {}
+
+    def sources() -> None:
+        tables.update({name: get(name).compute(ctx) for name in names})
+        _weighted_points(tables["weighted_mixing"], ctx)  # its theory sweep
+
+    specs = recorded_sweeps(sources)
+    sim = pd.concat(
+        [tables[n][tables[n].method == "simulate"] for n in (*MAIN_FIGURES, *OTHER_SIMULATED)]
+    )
+    pareto = tables["pareto"]
+    calls = len(sim) + 2 * int((pareto.method == "simulate").sum())
+    programs = {(MODELS.get(m, m), d) for m, d in zip(sim.model, sim.d, strict=True)}
+    programs |= {("random_projection", d) for d in pareto.d}
+    task = Task(THEORY_POINTS, calls, calls, len(programs))
+    note = f"theory at {calls} simulated points of {len(names)} figures"
+    return Work(sweeps=specs, tasks=(task,), note=note)
 
 
 def points_against_theory(tables: dict[str, pd.DataFrame], ctx: FigureContext) -> pd.DataFrame:

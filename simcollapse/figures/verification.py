@@ -26,11 +26,12 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from simcollapse.figures.claims import Claim
+from simcollapse.figures.dry_run import figure_sweep
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.problem import Problem
 from simcollapse.simulate.verified import verified_limit
-from simcollapse.sweep import Sweep, run_sweep
+from simcollapse.sweep import Sweep
 
 __all__ = ["CLAIMS", "CONFIGS", "CURVES", "curve_points", "plot_verification", "verification_table"]
 
@@ -100,7 +101,7 @@ def verification_table(cfg: dict[str, Any], ctx: FigureContext | None = None) ->
                  axes={"n": cfg["n_sim"], "p2": p2s, "keep": keeps,
                        "verifier_c2": c2vs})  # fmt: skip
     store, progress = (None, False) if ctx is None else (ctx.store, ctx.progress)
-    sim = run_sweep(spec, store, progress=progress)
+    sim = figure_sweep(spec, store, progress=progress)
     blocks = []
     for curve, (p2, keep, c2v) in points.items():
         at = (np.isclose(sim.p2, p2) & np.isclose(sim.keep, keep)

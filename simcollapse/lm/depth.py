@@ -23,6 +23,7 @@ from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.keys import as_seed
+from simcollapse.lm.estimate import experiment_work
 from simcollapse.lm.experiment import LMExperiment, run_lm_experiment
 from simcollapse.lm.figures import (
     filter_note,
@@ -105,6 +106,11 @@ def loss_order_by_depth(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def _work_depth(ctx: FigureContext) -> Any:
+    corpus = None if ctx.corpus is None else str(ctx.corpus)
+    return experiment_work(depth_experiment(ctx.mode, ctx.key, corpus))
+
+
 def _compute_depth(ctx: FigureContext) -> pd.DataFrame:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
     exp = depth_experiment(ctx.mode, ctx.key, corpus)
@@ -179,5 +185,6 @@ register(
         group="lm",
         paper="Figure 8, right",
         claims=DEPTH_CLAIMS,
+        work=_work_depth,
     )
 )

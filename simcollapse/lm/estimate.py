@@ -6,7 +6,9 @@ test row, and the generator the same plus its sampling (about 2 P T per sampled 
 at a time). ``calibrate`` measures the device's model-flops rate on one training step of a
 mid-sized GPT (the ``lm`` benchmark's method), and ``experiment_seconds`` divides. Students side
 by side share the rate (on an accelerator they fill it better: the estimate is an upper bound
-there); stories shorter than the context make the real cost smaller.
+there); stories shorter than the context make the real cost smaller. ``experiment_work`` states
+an experiment's flops as the figures' dry run counts work (``figures.dry_run.Work``), priced at
+``LM_FLOPS``, the rate ``calibrate`` measures.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcollapse.figures.dry_run import Rate, Task, Throughput, Work
 from simcollapse.lm.compiled_steps import compiled_functions
 from simcollapse.lm.experiment_config import LMExperiment
 from simcollapse.lm.model import SIZES, GPTConfig
 from simcollapse.lm.optimizer import TrainConfig
 
-__all__ = ["calibrate", "experiment_seconds", "gpt_params"]
+__all__ = ["LM_FLOPS", "calibrate", "experiment_seconds", "experiment_work", "gpt_params"]
 
 
 def gpt_params(layers: int, width: int, vocab: int, context: int) -> int:
@@ -101,3 +104,27 @@ def experiment_seconds(exp: LMExperiment, vocab: int, flops_per_s: float) -> dic
         "total": (gen + students) / flops_per_s,
         "students_count": runs * len(exp.sizes),
     }
+
+
+def _throughput() -> Throughput:
+    rate = calibrate()
+    return Throughput(1.0 / rate, note=f"{rate / 1e9:.3g} GFLOP/s on a GPT training step")
+
+
+LM_FLOPS = Rate("GPT model flops", "flop", _throughput)
+
+
+def experiment_work(exp: LMExperiment) -> Work:
+    """The experiment's model flops (``experiment_seconds`` at one flop per second) as figure work.
+
+    Example:
+      >>> from simcollapse.lm import quick_experiment
+      >>> work = experiment_work(quick_experiment())
+      >>> (task,) = work.tasks
+      >>> task.rate is LM_FLOPS, task.amount > 1e9, work.note
+      (True, True, '8 students + generator, 6 x params x tokens')
+    """
+    vocab = 258 if exp.corpus is None else exp.bpe_vocab
+    est = experiment_seconds(exp, vocab, 1.0)
+    note = f"{est['students_count']} students + generator, 6 x params x tokens"
+    return Work(tasks=(Task(LM_FLOPS, est["total"]),), note=note, key=f"lm {exp!r}")

@@ -34,6 +34,7 @@ from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import NEW, Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
 from simcollapse.keys import as_seed
+from simcollapse.lm.estimate import experiment_work
 from simcollapse.lm.experiment import PAPER_P2S, LMExperiment, run_lm_experiment
 from simcollapse.lm.train import TrainConfig
 
@@ -183,6 +184,11 @@ def level_experiment(mode: str, key: Any = 0, corpus: str | None = None) -> LMEx
 def _experiment(ctx: FigureContext) -> LMExperiment:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
     return level_experiment(ctx.mode, ctx.key, corpus)
+
+
+def _work(ctx: FigureContext) -> Any:
+    """The experiment's work; lm_synthetic_fraction and lm_model_size share it (one store entry)."""
+    return experiment_work(_experiment(ctx))
 
 
 def _compute_curves(ctx: FigureContext) -> pd.DataFrame:
@@ -444,6 +450,7 @@ register(
         group="lm",
         paper="Figure 8, left",
         claims=SYNTHETIC_FRACTION_CLAIMS,
+        work=_work,
     )
 )
 register(
@@ -457,5 +464,6 @@ register(
         group="lm",
         paper=NEW,
         claims=MODEL_SIZE_CLAIMS,
+        work=_work,
     )
 )

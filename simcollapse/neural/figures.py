@@ -19,6 +19,7 @@ from simcollapse.analysis.seeds import mean_se
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.neural.dry_run import random_feature_work, two_layer_work
 from simcollapse.neural.experiments import random_feature_sweep, two_layer_sweep
 from simcollapse.neural.mnist import load_digits
 
@@ -321,6 +322,7 @@ MNIST_RANDOM_FEATURES = register(
         group="mnist",
         paper="Figure 7, random features",
         claims=RANDOM_FEATURES_CLAIMS,
+        work=lambda ctx: random_feature_work(ctx, SETTINGS[ctx.mode]["rf"]),
     )
 )
 
@@ -334,5 +336,6 @@ MNIST_TWO_LAYER = register(
         group="mnist",
         paper="Figure 7, two-layer networks",
         claims=TWO_LAYER_CLAIMS,
+        work=lambda ctx: two_layer_work(ctx, SETTINGS[ctx.mode]["two_layer"]),
     )
 )

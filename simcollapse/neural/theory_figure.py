@@ -17,6 +17,7 @@ import pandas as pd
 from simcollapse.figures.claims import Claim
 from simcollapse.figures.registry import Figure, FigureContext, register
 from simcollapse.figures.style import new_figure, palette
+from simcollapse.neural.dry_run import theory_work
 from simcollapse.neural.experiments import random_feature_sweep
 from simcollapse.neural.figures import errorbar_p2, plain_log_ticks, seed_summary
 from simcollapse.neural.mnist import load_digits
@@ -222,5 +223,6 @@ MNIST_THEORY_VS_EXPERIMENT = register(
         plot=plot_theory_vs_experiment,
         group="mnist",
         claims=THEORY_VS_EXPERIMENT_CLAIMS,
+        work=lambda ctx: theory_work(ctx, SETTINGS[ctx.mode]),
     )
 )
