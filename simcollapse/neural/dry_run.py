@@ -34,7 +34,14 @@ from simcollapse.neural.mnist import load_digits
 from simcollapse.neural.random_features import fit_random_features
 from simcollapse.neural.two_layer import TwoLayerConfig, train_two_layer
 
-__all__ = ["RF_DUAL_FLOPS", "RF_FLOPS", "TWO_LAYER_FLOPS", "random_feature_work", "two_layer_work", "theory_work"]
+__all__ = [
+    "RF_DUAL_FLOPS",
+    "RF_FLOPS",
+    "TWO_LAYER_FLOPS",
+    "random_feature_work",
+    "theory_work",
+    "two_layer_work",
+]
 
 PIXELS = 784
 CLASSES = 10
