@@ -117,9 +117,7 @@ RF_DUAL_FLOPS = Rate("random-feature ridge, dual", "flop", lambda: _rf_throughpu
 TWO_LAYER_FLOPS = Rate("two-layer training", "flop", _two_layer_throughput)
 
 
-def _rf_groups(
-    ns: list[int], ms: list[int], seeds: int, n_test: int, p2s: int
-) -> tuple[Task, ...]:
+def _rf_groups(ns: list[int], ms: list[int], seeds: int, n_test: int, p2s: int) -> tuple[Task, ...]:
     """The fits of ``random_feature_sweep`` as a primal and a dual task (nested dual fits
     counted once); a form without fits has no task."""
     work = {RF_FLOPS: [0.0, 0, set()], RF_DUAL_FLOPS: [0.0, 0, set()]}
