@@ -50,7 +50,6 @@ def site(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[pa
     sys.modules.pop("sc_plugin_demo", None)
 
 
-@pytest.mark.slow
 def test_installed_setting_runs_from_cli_toml_sweep_and_store(
     site: pathlib.Path, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
