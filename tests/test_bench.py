@@ -232,3 +232,4 @@ def test_students_suite_runs_both_cases_and_their_students_agree() -> None:
     for c in cases.values():
         assert c["baseline"]["median_s"] > 0 and c["ratio"] > 0
         assert max(c["agreement"].values()) < 1e-3
+        assert min(c["split"].values()) > 0

@@ -106,3 +106,20 @@ def test_experiment_side_by_side_equals_one_at_a_time(tmp_path):
     # stored one run per entry: a rerun one at a time reads them back unchanged
     again = run_lm_experiment(exp, ResultStore(tmp_path / "b"), side_by_side=False)
     np.testing.assert_allclose(again[cols], together[cols], rtol=0)
+
+
+def test_each_students_test_loss_is_its_own_evaluation(setting):
+    """The last test loss of each student is ``evaluate`` of its final parameters, exactly on a
+    CPU (where the students take turns in the evaluation call) and to float rounding elsewhere."""
+    from simcollapse.lm import evaluate
+
+    cfg, _, real, test, syn = setting
+    recipe = TrainConfig(steps=4, batch_size=4, warmup_steps=1, eval_every=4, eval_batch=4)
+    keys = [jax.random.key(s) for s in (0, 1)]
+    runs = train_students(cfg, recipe, real, test, keys, [0.0, 1.0], synthetic=syn)
+    for run in runs:
+        alone = evaluate(cfg, run.params, test, recipe.eval_batch, recipe)
+        if jax.default_backend() == "cpu":
+            assert run.history["test_loss"].iloc[-1] == alone
+        else:
+            np.testing.assert_allclose(run.history["test_loss"].iloc[-1], alone, rtol=RTOL)

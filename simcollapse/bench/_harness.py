@@ -2,7 +2,8 @@
 
 Method: the first call of a function is its compile (plus one run) and is recorded apart; then
 ``repeats`` (>= 5) timed calls, each ended by ``jax.block_until_ready`` on its whole result, give
-raw times, median, min and max. Peak memory is the device's ``peak_bytes_in_use`` where the
+raw times, median, min and max (``time_calls``: several functions, their timed calls
+interleaved). Peak memory is the device's ``peak_bytes_in_use`` where the
 backend reports memory statistics, else the process's resident set size (RSS, psutil) sampled
 after the runs together with the high-water mark from ``resource.getrusage``.
 """
@@ -78,6 +79,46 @@ def time_call(fn: Callable[[], Any], repeats: int, warmup: bool = True) -> dict[
         "min_s": min(times),
         "max_s": max(times),
         "result": out,
+    }
+
+
+def time_calls(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, Any]]:
+    """``time_call`` of several functions with their timed calls interleaved.
+
+    Every function's first call is its compile; then ``repeats`` rounds each call every
+    function once, in order, so that a change of a shared machine's load during the run falls
+    on all of them alike and their ratios compare calls made side by side in time.
+
+    Returns:
+      name -> the dict ``time_call`` returns.
+
+    Example:
+      >>> out = time_calls({"a": lambda: 1, "b": lambda: 2}, repeats=3)
+      >>> len(out["a"]["times_s"]), out["b"]["result"]
+      (3, 2)
+    """
+    compile_s: dict[str, float] = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        block(fn())
+        compile_s[name] = time.perf_counter() - t0
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    last: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            last[name] = block(fn())
+            times[name].append(time.perf_counter() - t0)
+    return {
+        name: {
+            "compile_s": compile_s[name],
+            "times_s": t,
+            "median_s": statistics.median(t),
+            "min_s": min(t),
+            "max_s": max(t),
+            "result": last[name],
+        }
+        for name, t in times.items()
     }
 
 

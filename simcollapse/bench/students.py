@@ -1,13 +1,22 @@
 """Benchmark: N students trained side by side in one compiled program vs one after another.
 
-Two cases, each timing the same N students both ways in the same run (``ratio`` = one after
-another / side by side, reported as ``ratio_vs_baseline``) and recording how far apart the
-per-student numbers are (``agreement``: the largest relative difference of their losses):
+Two cases, each timing the same N students both ways in the same run, their timed calls
+interleaved (``_harness.time_calls``; ``ratio`` = one after another / side by side, reported as
+``ratio_vs_baseline``), and recording how far apart the per-student numbers are
+(``agreement``: the largest relative difference of their losses):
 
 * ``lm``: GPT students of one shape (p2 and seed differ) with ``lm.students.train_students``
   against ``lm.train`` called once per student;
 * ``two_layer``: MNIST two-layer networks with ``neural.train_two_layer`` given all the keys
   against one call per key.
+
+Each record's ``split`` says where the time goes. ``lm``: the same students one after another
+with each student's steps in one compiled call per evaluation interval (``train_students`` of
+one student), so baseline / ``one_program_each_s`` is what removing the baseline's per-step
+dispatches alone gains and ``one_program_each_s`` / side by side what batching the students'
+operations gains. ``two_layer``: the GFLOP/s of both (4 n d m + 6 n m k flops per network and
+epoch: the two products of the first layer and three of the second) beside those of the first
+layer's product for all N networks at once (``x @ [W_1 ... W_N]``), the bound of a FLOP-bound run.
 
 quick: nano GPTs at context 64 and width-64 networks on 500 digits, six students, seconds per
 case on a CPU; the default level: the quick experiment's context (134) and more steps.
@@ -18,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from simcollapse.bench import _harness as h
@@ -49,8 +59,19 @@ def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[
         return [train(cfg, recipe, real, test, k, synthetic=syn, p2=p)
                 for k, p in zip(keys, p2s, strict=True)]  # fmt: skip
 
-    ours = h.time_call(lambda: [r.params for r in together()], repeats)
-    base = h.time_call(lambda: [r.params for r in apart()], repeats)
+    def one_program_each():
+        return [train_students(cfg, recipe, real, test, [k], [p], synthetic=syn)[0]
+                for k, p in zip(keys, p2s, strict=True)]  # fmt: skip
+
+    timed = h.time_calls(
+        {
+            "ours": lambda: [r.params for r in together()],
+            "base": lambda: [r.params for r in apart()],
+            "alone": lambda: [r.params for r in one_program_each()],
+        },
+        repeats,
+    )
+    ours, base, alone = timed["ours"], timed["base"], timed["alone"]
     a = np.stack([r.history["test_loss"].to_numpy() for r in together()])
     b = np.stack([r.history["test_loss"].to_numpy() for r in apart()])
     base |= {"what": f"lm.train once per student, {n} students", "work": float(n)}
@@ -59,6 +80,11 @@ def _lm_case(n: int, context: int, steps: int, size: str, repeats: int) -> dict[
     rec = h.case("students", "lm", params, ours, work=float(n), work_unit="students",
                  baseline=base)  # fmt: skip
     rec["agreement"] = {"max_rel_diff_test_loss": float(np.max(np.abs(a - b) / np.abs(b)))}
+    rec["split"] = {
+        "one_program_each_s": alone["median_s"],
+        "baseline_over_one_program_each": base["median_s"] / alone["median_s"],
+        "one_program_each_over_side_by_side": alone["median_s"] / ours["median_s"],
+    }
     return rec
 
 
@@ -80,15 +106,30 @@ def _two_layer_case(n: int, n_train: int, width: int, epochs: int, repeats: int)
     def apart():
         return [train_two_layer(keys[i : i + 1], x, ys[i : i + 1], cfg) for i in range(n)]
 
-    ours = h.time_call(lambda: together().params, repeats)
-    base = h.time_call(lambda: [f.params for f in apart()], repeats)
+    x_dev, w_all = jnp.asarray(x), jnp.ones((x.shape[1], n * width), jnp.float32)
+    timed = h.time_calls(
+        {
+            "ours": lambda: together().params,
+            "base": lambda: [f.params for f in apart()],
+            "first": lambda: [jnp.dot(x_dev, w_all) for _ in range(epochs)],
+        },
+        repeats,
+    )
+    ours, base, first = timed["ours"], timed["base"], timed["first"]
     a = together().train_loss
     b = np.concatenate([f.train_loss for f in apart()])
     base |= {"what": f"neural.train_two_layer once per key, {n} networks", "work": float(n)}
     params = {"students": n, "n": n_train, "width": width, "epochs": epochs, "dtype": "float32"}
+    k = ys.shape[-1]
+    flops = float(n * epochs * (4 * n_train * x.shape[1] * width + 6 * n_train * width * k))
     rec = h.case("students", "two_layer", params, ours, work=float(n), work_unit="students",
-                 baseline=base)  # fmt: skip
+                 baseline=base, flops=flops)  # fmt: skip
     rec["agreement"] = {"max_rel_diff_train_loss": float(np.max(np.abs(a - b) / np.abs(b)))}
+    rec["split"] = {
+        "gflops_side_by_side": flops / ours["median_s"] / 1e9,
+        "gflops_one_after_another": flops / base["median_s"] / 1e9,
+        "gflops_first_layer_product": 2 * x_dev.size * n * width * epochs / first["median_s"] / 1e9,
+    }
     return rec
 
 

@@ -7,7 +7,9 @@ initialisation from ``split(key)[0]``, and at every step ``key, k_batch, k_drop 
 a batch drawn at the student's own p2 from ``k_batch`` (its own data stream) and the AdamW step
 with dropout key ``k_drop``. The steps between two evaluations run as one ``lax.scan``, so a
 small model pays one dispatch per evaluation interval instead of two per step, and all the
-students of a chunk share each matrix product.
+students of a chunk share each matrix product. Evaluation is one call per test batch for all
+the students: vmapped on accelerators; on a CPU the students take turns inside that call
+(``lax.map``), because the forward pass of all of them at once outgrows the caches.
 
 Each student's numbers are those of its own ``train`` run up to float rounding (batched and
 fused products may round differently; tests hold them to 1e-4 relative on the losses).
@@ -88,7 +90,12 @@ def students_per_chunk(
 
 @functools.lru_cache(maxsize=32)
 def _side_by_side(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Callable, ...]:
-    """(init, run segment, evaluate batch), each vmapped over students and jitted."""
+    """(init, run segment, evaluate batch), each over all students and jitted.
+
+    Training is vmapped over the students; evaluation is too on accelerators, while on a CPU it
+    maps ``eval_fn`` over them in turn inside the call (``lax.map``), which gives each student
+    exactly ``compiled_steps.evaluate``'s numbers.
+    """
     _, init_fn, step_fn, eval_fn = compiled_steps_for(model_cfg, train_cfg)
     b = train_cfg.batch_size
 
@@ -117,13 +124,25 @@ def _side_by_side(model_cfg: GPTConfig, train_cfg: TrainConfig) -> tuple[Callabl
         (params, opt, keys, seen, loss_sum), _ = jax.lax.scan(body, carry, None, length=length)
         return params, opt, keys, seen, loss_sum
 
-    veval = jax.jit(jax.vmap(eval_fn, in_axes=(0, None, None)))
-    return jax.jit(init), segment, veval
+    if jax.default_backend() == "cpu":
+        # one student after another inside one call: the forward pass of all students at once
+        # outgrows the CPU's caches (six nano students at 64 rows: 2x slower than in turn)
+        def evaluate(params, tokens, n_valid):
+            return jax.lax.map(lambda p: eval_fn(p, tokens, n_valid), params)
+    else:
+        evaluate = jax.vmap(eval_fn, in_axes=(0, None, None))
+    return jax.jit(init), segment, jax.jit(evaluate)
 
 
-def _evaluate_all(veval: Callable, params: Any, rows: Rows, batch: int) -> np.ndarray:
+@functools.partial(jax.jit, static_argnums=1)
+def _unstack(params: Any, r: int) -> list[Any]:
+    """The ``r`` students' parameters of a stacked pytree, in one call (not one per leaf)."""
+    return [jax.tree.map(lambda a, j=j: a[j], params) for j in range(r)]
+
+
+def _evaluate_all(eval_all: Callable, params: Any, rows: Rows, batch: int) -> np.ndarray:
     """Every student's token-averaged test loss (as ``compiled_steps.evaluate``)."""
-    return np.asarray(batched_loss(veval, params, rows, batch), np.float64)
+    return np.asarray(batched_loss(eval_all, params, rows, batch), np.float64)
 
 
 def _segment_ends(train_cfg: TrainConfig, checkpointing: bool) -> list[int]:
@@ -145,7 +164,7 @@ def _train_chunk(
     checkpoint_dir: str | os.PathLike[str] | None,
     progress: Callable[[int], None] | None,
 ) -> list[TrainResult]:
-    init, segment, veval = _side_by_side(model_cfg, train_cfg)
+    init, segment, eval_all = _side_by_side(model_cfg, train_cfg)
     r = len(p2s)
     params, opt, k_train = init(keys)
     n_params = int(sum(x.size for x in jax.tree.leaves(params))) // r
@@ -179,7 +198,7 @@ def _train_chunk(
                 i = (done - 1) // train_cfg.eval_every
                 log["step"][i], log["tokens"][i] = done, np.asarray(seen)
                 log["train_loss"][i] = np.asarray(loss_sum) / loss_n
-                log["test_loss"][i] = _evaluate_all(veval, params, test, train_cfg.eval_batch)
+                log["test_loss"][i] = _evaluate_all(eval_all, params, test, train_cfg.eval_batch)
                 loss_sum, loss_n = jnp.zeros(r, jnp.float32), 0
             if manager is not None and done % train_cfg.checkpoint_every == 0:
                 snapshot = {
@@ -198,10 +217,9 @@ def _train_chunk(
             manager.wait_until_finished()
             manager.close()
     results = []
-    for j in range(r):
+    for j, own in enumerate(_unstack(params, r)):
         history = pd.DataFrame({k: v[:, j] for k, v in log.items()})
         history = history.dropna(subset=["step"]).astype({"step": int})
-        own = jax.tree.map(lambda a, j=j: a[j], params)
         results.append(TrainResult(own, history, n_params, model_cfg, resumed_from=start))
     return results
 
