@@ -350,6 +350,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
         from simcollapse.figures.dry_run import print_estimates  # noqa: PLC0415 - on demand (figures, bench: matplotlib)
 
         data = args.data or os.environ.get("SIMCOLLAPSE_DATA")
+        if args.corpus is not None and not Path(args.corpus).is_file():
+            raise FileNotFoundError(f"--corpus {args.corpus}: no such file")
         print_estimates(figures, mode, args.seed, None if data is None else Path(data), args.corpus)
         return 0
     formats = [f.strip() for f in args.format.split(",") if f.strip()]

@@ -76,19 +76,19 @@ def assert_threshold_is_inf_not_an_error(setting: Setting) -> None:
 NO_SYNTHETIC = {"p2": 0.0, "alpha": 0.0, "ratio": 0.0, "real_weight": 1.0}
 
 
-def _one_point(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The example with every grid value set to its first: same shapes, one point repeated.
+def _one_size(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The example with one sample size and one width (``n``, ``m``: the first of each), every
+    other value as it is: the same points but for their sizes, and one compiled simulation.
 
-    A simulation compiles one program per distinct sample size (and width), so the checks of
-    shapes and of p2 = 0 run on one point and compile once; the theory-against-Monte-Carlo check
-    keeps every point.
+    A simulation compiles one program per distinct sample size and width, so the checks of
+    p2 = 0 and of shapes compile once; the theory-against-Monte-Carlo check keeps every size.
     """
-    return {k: np.full(np.shape(v), np.ravel(v)[0]) if np.ndim(v) else v
+    return {k: np.full(np.shape(v), np.ravel(v)[0]) if k in ("n", "m") and np.ndim(v) else v
             for k, v in params.items()}  # fmt: skip
 
 
 def _zero_p2(params: Mapping[str, Any]) -> dict[str, Any]:
-    out = _one_point(params)
+    out = _one_size(params)
     for name, value in NO_SYNTHETIC.items():
         if name in out:
             out[name] = value
@@ -126,7 +126,7 @@ def assert_ridge_case_equals_ridge(setting: Setting) -> None:
 
 def assert_same_shapes(setting: Setting) -> None:
     """Theory and simulation return the same shapes; a LENGTH T adds a trailing axis of T."""
-    params = _one_point(setting.examples[0])
+    params = _one_size(setting.examples[0])
     axes = [np.shape(params.get(a, 0.0)) for a in setting.axes]
     col = [[a] for a in np.atleast_1d(params["n"])] if np.ndim(params["n"]) else params["n"]
     params["n"] = np.asarray(col)  # a column: the grid becomes 2-D

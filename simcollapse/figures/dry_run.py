@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simcollapse.figures.registry import Figure, FigureContext
+from simcollapse.figures.registry import MODES, Figure, FigureContext
 from simcollapse.problem import Problem
 from simcollapse.store import ResultStore
 from simcollapse.sweep import Sweep, run_sweep
@@ -97,6 +97,11 @@ class Rate:
       name: what is measured, shown in the estimate ("sweep theory", "GPT model flops").
       unit: the unit of ``Task.amount`` ("flop", "step").
       calibrate: () -> Throughput, a short measurement (seconds) run once per dry run.
+
+    Example:
+      >>> rate = Rate("toy", "flop", lambda: Throughput(per_unit=1e-9))
+      >>> rate.calibrate().seconds(3e9)
+      3.0
     """
 
     name: str
@@ -106,7 +111,14 @@ class Rate:
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """An amount of work of one kind: ``amount`` units in ``calls`` calls, ``compiles`` programs."""
+    """An amount of work of one kind: ``amount`` units in ``calls`` calls, ``compiles`` programs.
+
+    Example:
+      >>> rate = Rate("toy", "flop", lambda: Throughput(per_unit=1e-9, per_compile=2.0))
+      >>> task = Task(rate, amount=1e9, calls=4, compiles=1)
+      >>> rate.calibrate().seconds(task.amount, task.calls, task.compiles)
+      3.0
+    """
 
     rate: Rate
     amount: float
@@ -172,7 +184,15 @@ def figure_sweep(
 @contextlib.contextmanager
 def recording() -> Iterator[list[Sweep]]:
     """Within the block, ``figure_sweep`` records its sweeps (the yielded list) and returns
-    stand-in tables instead of computing them."""
+    stand-in tables instead of computing them; after it, ``figure_sweep`` computes again.
+
+    Example:
+      >>> from simcollapse.sweep import Sweep
+      >>> with recording() as specs:
+      ...     _ = figure_sweep(Sweep(d=20, axes={"n": [50, 100]}, method="theory"))
+      >>> [s.values("n").tolist() for s in specs]
+      [[50.0, 100.0]]
+    """
     specs: list[Sweep] = []
     token = _RECORDED.set(specs)
     try:
@@ -407,7 +427,28 @@ def _estimate(
     ctx: FigureContext,
     throughput: Callable[[Rate], Throughput] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Throughput]]:
-    """The rows of ``figure_estimates`` and the throughputs measured for them (rate name ->)."""
+    """The rows of ``figure_estimates`` and the throughputs measured for them (rate name ->).
+
+    The calibrations run with JAX's persistent compilation cache off: a compile is timed as a
+    first run pays it, whatever earlier runs left on disk, and nothing is written there.
+    """
+    if ctx.mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {ctx.mode!r}")
+    if not figures:
+        raise ValueError("figures: no figure to estimate")
+    cached = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        return _estimate_rows(figures, ctx, throughput)
+    finally:
+        jax.config.update("jax_enable_compilation_cache", cached)
+
+
+def _estimate_rows(
+    figures: Sequence[Figure],
+    ctx: FigureContext,
+    throughput: Callable[[Rate], Throughput] | None,
+) -> tuple[list[dict[str, Any]], dict[str, Throughput]]:
     measure = throughput or (lambda rate: rate.calibrate())
     measured: dict[str, Throughput] = {}
     done: set[str] = set()
