@@ -60,34 +60,23 @@ def time_call(fn: Callable[[], Any], repeats: int, warmup: bool = True) -> dict[
     Returns:
       dict with compile_s (the first call, None when ``warmup`` is False), times_s (list),
       median_s, min_s, max_s, and ``result`` (the last output).
+
+    Example:
+      >>> out = time_call(lambda: 3, repeats=2, warmup=False)
+      >>> out["compile_s"], len(out["times_s"]), out["result"]
+      (None, 2, 3)
     """
-    compile_s = None
-    if warmup:
-        t0 = time.perf_counter()
-        block(fn())
-        compile_s = time.perf_counter() - t0
-    times = []
-    out = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = block(fn())
-        times.append(time.perf_counter() - t0)
-    return {
-        "compile_s": compile_s,
-        "times_s": times,
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "max_s": max(times),
-        "result": out,
-    }
+    return time_calls({"fn": fn}, repeats, warmup)["fn"]
 
 
-def time_calls(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, Any]]:
+def time_calls(
+    fns: dict[str, Callable[[], Any]], repeats: int, warmup: bool = True
+) -> dict[str, dict[str, Any]]:
     """``time_call`` of several functions with their timed calls interleaved.
 
-    Every function's first call is its compile; then ``repeats`` rounds each call every
-    function once, in order, so that a change of a shared machine's load during the run falls
-    on all of them alike and their ratios compare calls made side by side in time.
+    Every function's first call is its compile (when ``warmup``); then ``repeats`` rounds each
+    call every function once, in order, so that a change of a shared machine's load during the
+    run falls on all of them alike and their ratios compare calls made side by side in time.
 
     Returns:
       name -> the dict ``time_call`` returns.
@@ -97,13 +86,14 @@ def time_calls(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dic
       >>> len(out["a"]["times_s"]), out["b"]["result"]
       (3, 2)
     """
-    compile_s: dict[str, float] = {}
-    for name, fn in fns.items():
-        t0 = time.perf_counter()
-        block(fn())
-        compile_s[name] = time.perf_counter() - t0
+    compile_s: dict[str, float | None] = dict.fromkeys(fns)
+    if warmup:
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            block(fn())
+            compile_s[name] = time.perf_counter() - t0
     times: dict[str, list[float]] = {name: [] for name in fns}
-    last: dict[str, Any] = {}
+    last: dict[str, Any] = dict.fromkeys(fns)
     for _ in range(repeats):
         for name, fn in fns.items():
             t0 = time.perf_counter()
