@@ -45,8 +45,9 @@ from simcollapse.problem import Problem
 from simcollapse.store import ResultStore
 from simcollapse.sweep import Sweep, run_sweep
 from simcollapse.sweep.axes import grid_points
+from simcollapse.sweep.cost import time_chunk
 from simcollapse.sweep.planning import Chunk, chunk_cost, plan, shape_values, shapes
-from simcollapse.sweep.run import compute_chunk, frame
+from simcollapse.sweep.run import frame
 from simcollapse.theory.random_projection import rp_error
 
 __all__ = [
@@ -243,12 +244,7 @@ def _calibration_specs(method: str) -> tuple[Sweep, Sweep]:
 def _timed(spec: Sweep) -> tuple[float, float, float]:
     """(cost, first call, second call) of the only chunk of ``spec``."""
     (chunk,) = plan(spec)
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        compute_chunk(spec, chunk)
-        times.append(time.perf_counter() - start)
-    return chunk_cost(spec, chunk), times[0], times[1]
+    return chunk_cost(spec, chunk), *time_chunk(spec, chunk)
 
 
 def _sweep_throughput(method: str) -> Throughput:

@@ -27,8 +27,16 @@ CALIBRATION_REPS = 2  # draws per device timed for the simulation rate
 CALIBRATION_BYTES = 256 << 20  # a calibration never computes a chunk estimated larger than this
 
 
-def _timed(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
-    """(first call, second call) seconds of computing ``chunk``: compilation + run, and run."""
+def time_chunk(spec: Sweep, chunk: Chunk) -> tuple[float, float]:
+    """(first call, second call) seconds of computing ``chunk``: compilation + run, and run.
+
+    Example:
+      >>> from simcollapse.sweep.planning import plan
+      >>> spec = Sweep(d=20, axes={"n": [50, 100]}, method="theory")
+      >>> first, second = time_chunk(spec, plan(spec)[0])
+      >>> first > 0 and second > 0
+      True
+    """
     times = []
     for _ in range(2):
         start = time.perf_counter()
@@ -75,7 +83,7 @@ def estimate_seconds(spec: Sweep, memory_budget: int | None = None) -> tuple[flo
                          f"{probe.memory / 2**20:.0f} MiB)")  # fmt: skip
             total = float("nan")
             continue
-        first, second = _timed(probe_spec, probe)
+        first, second = time_chunk(probe_spec, probe)
         rate = second / max(chunk_cost(probe_spec, probe), 1.0)
         compiles = len(mine) if method == "simulate" else 1
         total += rate * sum(chunk_cost(spec, c) for c in mine) + compiles * max(first - second, 0)
