@@ -39,14 +39,19 @@ OTHER_SIMULATED = ("rp_width",)
 PAIRED = ("pareto", "weighted_mixing", "iterative_mixing", "generations")
 
 
-def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
-    """Every simulated point of the Gaussian figures, beside the theory at the same point."""
+def _source_tables(ctx: FigureContext) -> dict[str, pd.DataFrame]:
+    """The tables of the Gaussian figures this figure reads (name -> table)."""
     # At call time, so that the registry keeps its order (paper's figures, then pareto, width).
     import simcollapse.figures.pareto  # noqa: F401, PLC0415 - registers a figure this table reads
     import simcollapse.figures.width  # noqa: F401, PLC0415 - registers a figure this table reads
 
     names = (*MAIN_FIGURES, *OTHER_SIMULATED, *PAIRED)
-    return points_against_theory({name: get(name).compute(ctx) for name in names}, ctx)
+    return {name: get(name).compute(ctx) for name in names}
+
+
+def theory_vs_simulation_table(ctx: FigureContext) -> pd.DataFrame:
+    """Every simulated point of the Gaussian figures, beside the theory at the same point."""
+    return points_against_theory(_source_tables(ctx), ctx)
 
 
 def theory_vs_simulation_work(ctx: FigureContext) -> Work:
@@ -61,15 +66,11 @@ def theory_vs_simulation_work(ctx: FigureContext) -> Work:
       >>> work.note  # doctest: +ELLIPSIS
       'theory at ... simulated points of 10 figures'
     """
-    import simcollapse.figures.pareto  # noqa: F401, PLC0415 - registers a figure this table reads
-    import simcollapse.figures.width  # noqa: F401, PLC0415 - registers a figure this table reads
-
     ctx = dataclasses.replace(ctx, store=None, progress=False)
-    names = (*MAIN_FIGURES, *OTHER_SIMULATED, *PAIRED)
     tables: dict[str, pd.DataFrame] = {}
 
     def sources() -> None:
-        tables.update({name: get(name).compute(ctx) for name in names})
+        tables.update(_source_tables(ctx))
         _weighted_points(tables["weighted_mixing"], ctx)  # its theory sweep
 
     specs = recorded_sweeps(sources)
@@ -81,7 +82,7 @@ def theory_vs_simulation_work(ctx: FigureContext) -> Work:
     programs = {(MODELS.get(m, m), d) for m, d in zip(sim.model, sim.d, strict=True)}
     programs |= {("random_projection", d) for d in pareto.d}
     task = Task(THEORY_POINTS, calls, calls, len(programs))
-    note = f"theory at {calls} simulated points of {len(names)} figures"
+    note = f"theory at {calls} simulated points of {len(tables)} figures"
     return Work(sweeps=specs, tasks=(task,), note=note)
 
 

@@ -106,14 +106,17 @@ def loss_order_by_depth(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _work_depth(ctx: FigureContext) -> Any:
+def _depth_experiment(ctx: FigureContext) -> LMExperiment:
     corpus = None if ctx.corpus is None else str(ctx.corpus)
-    return experiment_work(depth_experiment(ctx.mode, ctx.key, corpus))
+    return depth_experiment(ctx.mode, ctx.key, corpus)
+
+
+def _work_depth(ctx: FigureContext) -> Any:
+    return experiment_work(_depth_experiment(ctx))
 
 
 def _compute_depth(ctx: FigureContext) -> pd.DataFrame:
-    corpus = None if ctx.corpus is None else str(ctx.corpus)
-    exp = depth_experiment(ctx.mode, ctx.key, corpus)
+    exp = _depth_experiment(ctx)
     # The seeds of each depth side by side, on a CPU too: these deep, narrow students are many
     # small operations per step, whose cost two students share (about 1.7 times faster than one
     # after another for two 12-layer students on a 2-core CPU; the same numbers up to rounding)
