@@ -59,6 +59,7 @@ __all__ = [
     "Task",
     "Throughput",
     "Work",
+    "call_times",
     "figure_estimates",
     "figure_sweep",
     "print_estimates",
@@ -263,36 +264,51 @@ SWEEP_THEORY = Rate("sweep theory", "flop", lambda: _sweep_throughput("theory"))
 SWEEP_SIMULATE = Rate("sweep simulation", "flop", lambda: _sweep_throughput("simulate"))
 
 
+def call_times(run: Callable[[], Any], calls: int) -> list[float]:
+    """Seconds of each of ``calls`` calls of ``run()``, its result blocked on (the first call
+    compiles).
+
+    Example:
+      >>> len(call_times(lambda: sum(range(100)), 3))
+      3
+    """
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        jax.block_until_ready(run())
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def _theory_throughput() -> Throughput:
     """Seconds per point of random-projection theory (its fixed point: power-law spectrum,
     d = 100, 400 points of n at once) and per compile: one call to compile and run, a second
     to run."""
     problem = Problem.power_law(100)
     n = np.geomspace(10.0, 1e6, 400)
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        np.asarray(rp_error(problem, n, 50.0, 1e-3, 0.1, throw=False).total)
-        times.append(time.perf_counter() - start)
+    times = call_times(
+        lambda: np.asarray(rp_error(problem, n, 50.0, 1e-3, 0.1, throw=False).total), 2
+    )
     note = f"{times[1] / n.size * 1e6:.3g} us per point, {times[0] - times[1]:.1f} s per compile"
     return Throughput(times[1] / n.size, 0.0, max(times[0] - times[1], 0.0), note)
 
 
+def _draw_and_save() -> None:
+    """A small two-panel figure, saved as PNG and PDF and closed."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    for ax in axes:
+        ax.errorbar(np.arange(40), np.arange(40) ** 0.5, yerr=0.1, fmt="o-")
+        ax.set(xscale="log", yscale="log", title="calibration")
+    ax.legend(["a"])
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("png", "pdf"):
+            fig.savefig(Path(tmp) / f"figure.{fmt}", bbox_inches="tight")
+    plt.close(fig)
+
+
 def _drawing_throughput() -> Throughput:
     """Seconds to draw a small two-panel figure and save it as PNG and PDF (the second of two)."""
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-        for ax in axes:
-            ax.errorbar(np.arange(40), np.arange(40) ** 0.5, yerr=0.1, fmt="o-")
-            ax.set(xscale="log", yscale="log", title="calibration")
-        ax.legend(["a"])
-        with tempfile.TemporaryDirectory() as tmp:
-            for fmt in ("png", "pdf"):
-                fig.savefig(Path(tmp) / f"figure.{fmt}", bbox_inches="tight")
-        plt.close(fig)
-        times.append(time.perf_counter() - start)
+    times = call_times(_draw_and_save, 2)
     return Throughput(times[1], note=f"{times[1]:.2f} s per figure")
 
 

@@ -21,14 +21,13 @@ dry run (``figures.dry_run.Rate``):
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcollapse.figures.dry_run import Rate, Task, Throughput, Work
+from simcollapse.figures.dry_run import Rate, Task, Throughput, Work, call_times
 from simcollapse.figures.registry import FigureContext
 from simcollapse.neural.mnist import load_digits
 from simcollapse.neural.random_features import fit_random_features
@@ -63,11 +62,7 @@ def rf_fit_flops(n: int, m: int, n_test: int, targets: int) -> float:
 def _throughput(run: Any, flops: float) -> Throughput:
     """Time ``run()`` four times: the median of the last three gives seconds per flop, the
     first minus that median the compile."""
-    times = []
-    for _ in range(4):
-        start = time.perf_counter()
-        jax.block_until_ready(run())
-        times.append(time.perf_counter() - start)
+    times = call_times(run, 4)
     run_s = float(np.median(times[1:]))
     compile_s = max(times[0] - run_s, 0.0)
     note = f"{flops / run_s / 1e9:.2g} GFLOP/s, {compile_s:.1f} s per compile"
